@@ -1,0 +1,50 @@
+"""rxfeeds: exchange websocket feeds as ReactiveX Observables.
+
+Example::
+
+    import rxfeeds
+    from rxfeeds import ops
+
+    kraken = rxfeeds.Kraken()
+    kraken.book("XBT/USD", depth=10).pipe(ops.order_book()).subscribe(print)
+
+Callbacks run on the socket's thread; use ``observe_on`` (or the helpers in
+``rxfeeds.notebook``) to move them elsewhere.  Venue clients are imported lazily.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import events, errors
+from .errors import RxfeedsError
+
+__version__ = "0.1.0"
+
+_CLIENTS = {
+    "Kraken": "rxfeeds.venues.kraken.client:Kraken",
+    "KrakenV2": "rxfeeds.venues.kraken.client_v2:KrakenV2",
+    "HitBTC": "rxfeeds.venues.hitbtc.client:HitBTC",
+    "HitBTCV3": "rxfeeds.venues.hitbtc.client_v3:HitBTCV3",
+    "BinanceDex": "rxfeeds.venues.binance_dex.client:BinanceDex",
+    "BinanceSpot": "rxfeeds.venues.binance_spot.client:BinanceSpot",
+    "BitShares": "rxfeeds.venues.bitshares.client:BitShares",
+    "Midchains": "rxfeeds.venues.midchains.client:Midchains",
+    "replay": "rxfeeds.capture.replay:replay",
+}
+
+__all__ = ["events", "errors", "RxfeedsError", "ops", *_CLIENTS]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ops":
+        import importlib
+
+        return importlib.import_module("rxfeeds.ops")
+    if name in _CLIENTS:
+        from .venues import load
+
+        value = load(_CLIENTS[name])
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'rxfeeds' has no attribute {name!r}")

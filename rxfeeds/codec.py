@@ -1,0 +1,187 @@
+"""The codec contract: the sans-I/O core every venue implements.
+
+A codec turns a channel key into the frames that subscribe and unsubscribe it, and turns one
+received frame into a list of :data:`Message` values.  It has no sockets, threads or
+reactivex inside, so it is tested with plain strings and replayed from captures unchanged.
+
+Routing keys
+------------
+A :data:`Key` is ``(channel, symbol)``: ``channel`` is the venue's own channel name including
+its parameters where the venue has them (Kraken ``"book-10"``, ``"ohlc-5"``; HitBTC
+``"candles-M1"``), ``symbol`` is the venue's spelling, or ``""`` for channels without one.
+The socket subject routes :class:`Data` to the observers of ``key`` with one dict lookup.
+
+Messages
+--------
+``decode`` returns zero or more of:
+
+* :class:`Data` - events for one key (the hot path);
+* :class:`Ack` / :class:`Rejected` - the venue confirmed / refused a subscription;
+* :class:`Reply` - the answer to a request, correlated by ``request_id``;
+* :class:`Heartbeat`, :class:`Pong` - liveness only;
+* :class:`Notice` - connection-wide news (system status), published on the notices stream.
+
+A frame that cannot be decoded raises :class:`~rxfeeds.errors.FrameError` (or a subclass)
+carrying the raw frame; the socket subject publishes it on its errors stream and goes on.
+
+Example:
+    >>> from rxfeeds.events import Trade
+    >>> m = Data(("trade", "XBT/USD"), [Trade("kraken", "XBT/USD", 1.0, 1.0, price=1.0, size=1.0)])
+    >>> m.key
+    ('trade', 'XBT/USD')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Hashable, NamedTuple, Protocol, Sequence, TypeAlias, runtime_checkable
+
+from .errors import RequestError, SubscriptionError
+from .events import Event
+
+__all__ = [
+    "Key",
+    "Data",
+    "Ack",
+    "Rejected",
+    "Reply",
+    "Heartbeat",
+    "Pong",
+    "Notice",
+    "Message",
+    "Codec",
+    "HEARTBEAT",
+    "BaseCodec",
+]
+
+Key: TypeAlias = tuple[str, str]
+
+
+class Data(NamedTuple):
+    """Events for the subscription ``key``, in the order they must be delivered."""
+
+    key: Key
+    events: Sequence[Event]
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """The venue confirmed the subscription ``key``."""
+
+    key: Key
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """The venue refused the subscription ``key``; its observers get ``error`` as on_error."""
+
+    key: Key
+    error: SubscriptionError
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The answer to the request ``request_id``: ``result`` on success, else ``error``."""
+
+    request_id: Hashable
+    result: Any = None
+    error: RequestError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """A venue heartbeat (liveness only)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pong:
+    """Answer to an application-level ping."""
+
+    request_id: Hashable | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Connection-wide news (system status, maintenance notices) for the notices stream."""
+
+    event: Any
+
+
+#: Shared instance: codecs may return it instead of allocating.
+HEARTBEAT = Heartbeat()
+
+Message: TypeAlias = Data | Ack | Rejected | Reply | Heartbeat | Pong | Notice
+
+
+@runtime_checkable
+class Codec(Protocol):
+    """What the socket subject needs from a venue protocol.
+
+    Implementations keep whatever per-connection state the protocol needs (request ids,
+    channel-id maps); :meth:`reset` clears it when a new connection opens.
+
+    Example (a codec for an imaginary echo venue)::
+
+        class EchoCodec:
+            venue = "echo"
+            def subscribe_frames(self, key): return [f"sub {key[0]} {key[1]}"]
+            def unsubscribe_frames(self, key): return [f"unsub {key[0]} {key[1]}"]
+            def decode(self, frame, recv_time): return []
+            def reset(self): pass
+            def on_open_frames(self): return []
+            def ping_frame(self): return None
+    """
+
+    venue: str
+
+    def subscribe_frames(self, key: Key) -> Sequence[str]:
+        """Frames that subscribe ``key`` (usually one)."""
+        ...
+
+    def unsubscribe_frames(self, key: Key) -> Sequence[str]:
+        """Frames that unsubscribe ``key`` (may be empty when the venue has no unsubscribe)."""
+        ...
+
+    def decode(self, frame: str | bytes, recv_time: float) -> Sequence[Message]:
+        """Decode one received text frame; raise FrameError for bad input."""
+        ...
+
+    def reset(self) -> None:
+        """Forget per-connection state; called before each (re)connection opens."""
+        ...
+
+    def on_open_frames(self) -> Sequence[str]:
+        """Frames to send first on every new connection (login, API selection...)."""
+        ...
+
+    def ping_frame(self) -> str | None:
+        """An application-level ping frame, or None when the venue has none."""
+        ...
+
+
+class BaseCodec:
+    """Convenience base with the optional hooks of :class:`Codec` defaulted.
+
+    Subclasses set ``venue`` and implement ``subscribe_frames``, ``unsubscribe_frames`` and
+    ``decode``.
+    """
+
+    venue: str = ""
+
+    def subscribe_frames(self, key: Key) -> Sequence[str]:
+        raise NotImplementedError
+
+    def unsubscribe_frames(self, key: Key) -> Sequence[str]:
+        raise NotImplementedError
+
+    def decode(self, frame: str | bytes, recv_time: float) -> Sequence[Message]:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        """No per-connection state by default."""
+
+    def on_open_frames(self) -> Sequence[str]:
+        return ()
+
+    def ping_frame(self) -> str | None:
+        return None

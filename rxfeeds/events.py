@@ -1,0 +1,332 @@
+"""Typed, immutable event values shared by every venue.
+
+Every event is a frozen, slotted dataclass.  Market-data events derive from :class:`Event` and
+carry ``venue``, ``symbol`` (in the venue's own spelling), ``time`` (exchange time, epoch
+seconds, or the receive time when the venue sends none) and ``recv_time`` (local receive time,
+epoch seconds).
+
+Number representation
+---------------------
+Prices and sizes are ``float``: fast to parse and to compare, and exact enough for display and
+analytics.  Where a venue's integrity check needs the exact wire text (Kraken's CRC32 book
+checksum), book levels also keep the strings as received, so no float round trip can break it.
+A book level is therefore a plain 4-tuple ``(price, size, price_text, size_text)``; the texts are
+``""`` when a venue gives numbers rather than strings and no checksum needs them.
+
+Example:
+    >>> t = Trade("kraken", "XBT/USD", 1.0, 1.1, price=100.5, size=0.2, side="buy")
+    >>> t.price, t.side
+    (100.5, 'buy')
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping, TypeAlias
+
+Side: TypeAlias = Literal["buy", "sell"]
+
+#: One book level: ``(price, size, price_text, size_text)``.  ``size == 0`` in a delta removes
+#: the level.  The texts are the exact wire strings (``""`` when the venue sent numbers).
+Level: TypeAlias = tuple[float, float, str, str]
+
+__all__ = [
+    "Side",
+    "Level",
+    "Event",
+    "Trade",
+    "Quote",
+    "Ticker",
+    "Kline",
+    "BookSnapshot",
+    "BookDelta",
+    "BookOrder",
+    "OrderUpdate",
+    "VenueEvent",
+    "StreamReset",
+    "IntegrityEvent",
+    "ConnectionState",
+    "ConnectionStatus",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of every market-data event.
+
+    Attributes:
+        venue: venue name as in the command line (``"kraken"``, ``"hitbtc"``, ...).
+        symbol: instrument in the venue's spelling (``"XBT/USD"``, ``"ETHBTC"``); ``""`` for
+            events that belong to no instrument.
+        time: exchange time in epoch seconds (receive time when the venue sends none).
+        recv_time: local receive time in epoch seconds.
+    """
+
+    venue: str
+    symbol: str
+    time: float
+    recv_time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Trade(Event):
+    """One public trade.
+
+    ``side`` is the taker side when the venue tells it, else ``None``.
+
+    Example:
+        >>> Trade("hitbtc", "ETHBTC", 1.0, 1.0, price=0.05, size=2.0, side="sell", trade_id=7).size
+        2.0
+    """
+
+    price: float
+    size: float
+    side: Side | None = None
+    trade_id: str | int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Quote(Event):
+    """Best bid and offer (Kraken ``spread``, Binance ``bookTicker``).
+
+    Example:
+        >>> Quote("kraken", "XBT/USD", 1.0, 1.0, bid=99.0, bid_size=1.0, ask=101.0, ask_size=2.0).ask
+        101.0
+    """
+
+    bid: float
+    bid_size: float
+    ask: float
+    ask_size: float
+
+
+@dataclass(frozen=True, slots=True)
+class Ticker(Event):
+    """Rolling market summary; any field the venue does not send is ``None``.
+
+    Example:
+        >>> Ticker("kraken", "XBT/USD", 1.0, 1.0, last=100.0).last
+        100.0
+    """
+
+    bid: float | None = None
+    bid_size: float | None = None
+    ask: float | None = None
+    ask_size: float | None = None
+    last: float | None = None
+    open: float | None = None
+    high: float | None = None
+    low: float | None = None
+    volume: float | None = None
+    quote_volume: float | None = None
+    vwap: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Kline(Event):
+    """One candle (bar) over ``[open_time, close_time)`` in exchange time.
+
+    ``time`` is the time of the last trade in the bar (or ``open_time`` for an empty bar).
+    ``closed`` is ``False`` for a bar still accumulating; ``revision`` counts corrections of a
+    closed bar (late trades with ``late="amend"``).  Fields a venue's own klines do not carry
+    are ``None``.
+
+    Example:
+        >>> k = Kline("kraken", "XBT/USD", 60.0, 61.0, interval="1m", open_time=0.0,
+        ...           close_time=60.0, open=1.0, high=2.0, low=0.5, close=1.5, volume=3.0)
+        >>> k.high - k.low
+        1.5
+    """
+
+    interval: str
+    open_time: float
+    close_time: float
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    quote_volume: float | None = None
+    trades: int | None = None
+    vwap: float | None = None
+    buy_volume: float | None = None
+    sell_volume: float | None = None
+    first_trade_time: float | None = None
+    last_trade_time: float | None = None
+    closed: bool = True
+    revision: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BookSnapshot(Event):
+    """A full (or depth-limited) order book as sent by the venue.
+
+    Sequence fields, when the venue has them:
+
+    * ``sequence``: the last update id the snapshot includes (HitBTC ``sequence``, Binance
+      ``lastUpdateId``).
+    * ``checksum``: the venue's checksum of the book after this message (Kraken v2), else ``None``.
+
+    Example:
+        >>> s = BookSnapshot("kraken", "XBT/USD", 1.0, 1.0,
+        ...                  bids=((99.0, 1.0, "99.0", "1.0"),), asks=((101.0, 2.0, "101.0", "2.0"),))
+        >>> s.bids[0][0]
+        99.0
+    """
+
+    bids: tuple[Level, ...]
+    asks: tuple[Level, ...]
+    sequence: int | None = None
+    checksum: int | None = None
+    depth: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BookDelta(Event):
+    """Changed book levels; sizes are absolute and ``0`` removes the level.
+
+    * ``sequence``: the last update id this delta covers (HitBTC ``sequence``, Binance ``u``).
+    * ``first_sequence``: the first update id it covers (Binance ``U``); equals ``sequence`` for
+      venues numbering every update (HitBTC).
+    * ``checksum``: the venue's checksum of the book after applying this delta (Kraken).
+
+    Example:
+        >>> d = BookDelta("kraken", "XBT/USD", 1.0, 1.0, bids=(), asks=((101.0, 0.0, "101.0", "0.0"),))
+        >>> d.asks[0][1] == 0
+        True
+    """
+
+    bids: tuple[Level, ...]
+    asks: tuple[Level, ...]
+    sequence: int | None = None
+    first_sequence: int | None = None
+    checksum: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BookOrder(Event):
+    """One order of an order-level (L3) book (Midchains, BitShares markets).
+
+    ``removed`` marks a deleted order; otherwise the order is inserted or replaced by id.
+    ``snapshot`` is ``True`` for orders that belong to the initial book image.
+
+    Example:
+        >>> BookOrder("midchains", "BTCUSD", 1.0, 1.0, order_id="7", side="buy", price=10.0, size=1.0).removed
+        False
+    """
+
+    order_id: str
+    side: Side
+    price: float
+    size: float
+    removed: bool = False
+    snapshot: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUpdate(Event):
+    """State of one of the user's orders (Kraken openOrders, HitBTC reports, DEX orders...).
+
+    ``raw`` keeps the venue's full record for fields this type does not name.
+
+    Example:
+        >>> OrderUpdate("hitbtc", "ETHBTC", 1.0, 1.0, order_id="1", status="new").status
+        'new'
+    """
+
+    order_id: str
+    status: str
+    client_order_id: str | None = None
+    side: Side | None = None
+    price: float | None = None
+    size: float | None = None
+    filled: float | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class VenueEvent(Event):
+    """Base for venue-specific events (block height, object notices, balances, ...).
+
+    ``kind`` names the stream type (``"block_height"``, ``"object"``, ``"transfer"``...); ``data``
+    holds the decoded payload.  Venues may subclass it with typed fields.
+
+    Example:
+        >>> VenueEvent("bitshares", "", 1.0, 1.0, kind="block", data="0062f19d").kind
+        'block'
+    """
+
+    kind: str
+    data: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamReset(Event):
+    """Continuity marker: the stream for ``(channel, symbol)`` restarted.
+
+    The socket subject emits one into every affected subscription after a reconnect (and after
+    an explicit resubscribe), *before* any data from the new subscription.  Operators that keep
+    state across messages (the order book) must treat everything before it as unrelated to what
+    follows.
+
+    Example:
+        >>> StreamReset("kraken", "XBT/USD", 1.0, 1.0, channel="book-10", reason="reconnect").reason
+        'reconnect'
+    """
+
+    channel: str
+    reason: str
+
+
+IntegrityKind = Literal["gap", "checksum", "crossed", "reset", "resync", "synced", "stale", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrityEvent(Event):
+    """Book (or stream) integrity news, emitted into the stream next to the values it concerns.
+
+    ``kind`` is one of ``gap`` (sequence gap), ``checksum`` (mismatch), ``crossed`` (best bid >=
+    best ask), ``reset`` (a :class:`StreamReset` was seen), ``resync`` (a fresh snapshot was
+    requested), ``synced`` (the book is valid again), ``stale``, ``failed``.
+
+    Example:
+        >>> IntegrityEvent("hitbtc", "ETHBTC", 1.0, 1.0, kind="gap", detail="expected 5, got 7").kind
+        'gap'
+    """
+
+    kind: IntegrityKind
+    detail: str = ""
+
+
+class ConnectionState(str, enum.Enum):
+    """Life cycle of one socket connection."""
+
+    IDLE = "idle"
+    CONNECTING = "connecting"
+    OPEN = "open"
+    RECONNECTING = "reconnecting"
+    CLOSED = "closed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionStatus:
+    """A change of connection state, as published on a socket subject's ``state`` stream.
+
+    ``attempt`` counts consecutive failed connection attempts (0 once stable); ``delay`` is the
+    back-off before the next attempt (only for ``RECONNECTING``); ``reason`` says why a
+    connection ended.
+
+    Example:
+        >>> ConnectionStatus("kraken", "wss://ws.kraken.com", ConnectionState.OPEN, 0.0).state.value
+        'open'
+    """
+
+    venue: str
+    url: str
+    state: ConnectionState
+    time: float
+    attempt: int = 0
+    delay: float | None = None
+    reason: str = ""

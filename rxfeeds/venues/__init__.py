@@ -1,0 +1,51 @@
+"""Venue registry: command-line names to client classes.
+
+Each venue lives in its own folder (``rxfeeds/venues/<venue>/`` with ``codec.py`` and
+``client.py``); this table is the only place that names them all, and it imports lazily so a
+broken or heavy venue never slows down the others.
+
+Example:
+    >>> from rxfeeds.venues import VENUES
+    >>> "kraken" in VENUES
+    True
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ..errors import InvalidArgument
+
+__all__ = ["VENUES", "client_class"]
+
+#: command-line venue name -> "module:Class"
+VENUES: dict[str, str] = {
+    "kraken": "rxfeeds.venues.kraken.client:Kraken",
+    "kraken-v2": "rxfeeds.venues.kraken.client_v2:KrakenV2",
+    "hitbtc": "rxfeeds.venues.hitbtc.client:HitBTC",
+    "hitbtc-v3": "rxfeeds.venues.hitbtc.client_v3:HitBTCV3",
+    "binance-dex": "rxfeeds.venues.binance_dex.client:BinanceDex",
+    "binance-spot": "rxfeeds.venues.binance_spot.client:BinanceSpot",
+    "bitshares": "rxfeeds.venues.bitshares.client:BitShares",
+    "midchains": "rxfeeds.venues.midchains.client:Midchains",
+}
+
+
+def load(spec: str) -> Any:
+    """Import ``"module:attr"`` and return the attribute."""
+    module, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def client_class(venue: str) -> Any:
+    """The client class for a command-line venue name.
+
+    Raises:
+        InvalidArgument: for an unknown venue name.
+    """
+    try:
+        spec = VENUES[venue]
+    except KeyError:
+        raise InvalidArgument("venue", venue, f"unknown venue; choose one of {', '.join(VENUES)}") from None
+    return load(spec)
