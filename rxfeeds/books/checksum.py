@@ -1,0 +1,107 @@
+"""Kraken's CRC32 order-book checksum (WebSocket v1 and v2), computed from level wire texts.
+
+The checksum covers the 10 lowest asks (ascending price) followed by the 10 highest bids
+(descending price) of the book *after* a whole message was applied and the book was truncated
+to the subscribed depth.  Each level contributes its price text then its size text, each with
+the decimal point removed and leading zeros stripped; the concatenation of all segments is fed
+to the standard IEEE CRC-32 (``zlib.crc32``), unsigned.
+
+* v1 sends prices and sizes as fixed-precision strings: use the strings **exactly as received**
+  (re-formatting through ``float`` breaks every checksum).
+* v2 sends JSON numbers at full precision: parse them as :class:`~decimal.Decimal` and render
+  them with :func:`kraken_v2_text` (plain notation, never an exponent) before checksumming.
+
+Example:
+    >>> asks = [("0.000022900", "13355.87450757")]
+    >>> bids = [("0.000022800", "1.00000000")]
+    >>> checksum_segment("0.000022900") + checksum_segment("13355.87450757")
+    '229001335587450757'
+    >>> kraken_checksum(asks, bids) == zlib.crc32(b"229001335587450757" + b"22800100000000")
+    True
+    >>> kraken_v2_text(Decimal("1E+2")), kraken_v2_text(Decimal("0.00001000"))
+    ('100', '0.00001000')
+"""
+
+from __future__ import annotations
+
+import zlib
+from decimal import Decimal
+from itertools import islice
+from typing import Iterable
+
+__all__ = ["CHECKSUM_DEPTH", "checksum_segment", "checksum_text", "kraken_checksum", "kraken_v2_text"]
+
+#: Levels per side covered by the checksum.
+CHECKSUM_DEPTH = 10
+
+
+def checksum_segment(text: str) -> str:
+    """One number's contribution: the wire text without ``.`` and without leading zeros.
+
+    Example:
+        >>> checksum_segment("2192.68000"), checksum_segment("0.00012")
+        ('219268000', '12')
+    """
+    return text.replace(".", "").lstrip("0")
+
+
+def checksum_text(asks: Iterable[tuple[str, str]], bids: Iterable[tuple[str, str]]) -> str:
+    """The string Kraken checksums: top-10 asks then top-10 bids, each ``price`` then ``size``.
+
+    ``asks`` must be in ascending price order and ``bids`` in descending order (best first);
+    only the first :data:`CHECKSUM_DEPTH` of each are used.
+
+    Example:
+        >>> checksum_text([("101.50", "2.0")], [("100.00", "0.50")])
+        '10150201000050'
+    """
+    parts: list[str] = []
+    for price, size in islice(asks, CHECKSUM_DEPTH):
+        parts.append(price.replace(".", "").lstrip("0"))
+        parts.append(size.replace(".", "").lstrip("0"))
+    for price, size in islice(bids, CHECKSUM_DEPTH):
+        parts.append(price.replace(".", "").lstrip("0"))
+        parts.append(size.replace(".", "").lstrip("0"))
+    return "".join(parts)
+
+
+def kraken_checksum(asks: Iterable[tuple[str, str]], bids: Iterable[tuple[str, str]]) -> int:
+    """Kraken's CRC32 book checksum (unsigned 32-bit) over level texts.
+
+    Args:
+        asks: ``(price_text, size_text)`` pairs, lowest price first (at least the top 10).
+        bids: ``(price_text, size_text)`` pairs, highest price first (at least the top 10).
+
+    Example:
+        >>> kraken_checksum([("2192.68000", "3.00000000")], [("2185.09000", "4.51158730")]) == \\
+        ...     zlib.crc32(b"219268000300000000218509000451158730")
+        True
+    """
+    return zlib.crc32(checksum_text(asks, bids).encode("ascii")) & 0xFFFFFFFF
+
+
+def kraken_v2_text(value: Decimal | int | float | str) -> str:
+    """Render a Kraken v2 price or quantity the way its checksum needs: exact, no exponent.
+
+    Pass the :class:`~decimal.Decimal` parsed from the JSON number (``orjson`` cannot do that:
+    use ``json.loads(text, parse_float=Decimal)`` or keep the number's source text).  A ``float``
+    is rendered from its shortest round-trip repr, which equals the JSON text whenever that text
+    had no superfluous trailing zeros; a ``str`` is taken as a number literal.
+
+    Example:
+        >>> kraken_v2_text(Decimal("45283.5")), kraken_v2_text(Decimal("2.5E-7")), kraken_v2_text(0.0001)
+        ('45283.5', '0.00000025', '0.0001')
+        >>> kraken_v2_text(12)
+        '12'
+    """
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, bool):
+        raise TypeError("a bool is not a price or quantity")
+    elif isinstance(value, int):
+        return str(value)
+    elif isinstance(value, float):
+        number = Decimal(repr(value))
+    else:
+        number = Decimal(value)
+    return format(number, "f")
