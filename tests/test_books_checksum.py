@@ -4,9 +4,10 @@ and a replay of the real Kraken v1 capture where every update's ``c`` must be re
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 import pytest

@@ -25,9 +25,9 @@ Example:
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable
 from decimal import Decimal
 from itertools import islice
-from typing import Iterable
 
 __all__ = ["CHECKSUM_DEPTH", "checksum_segment", "checksum_text", "kraken_checksum", "kraken_v2_text"]
 
