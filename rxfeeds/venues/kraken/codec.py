@@ -1,0 +1,607 @@
+"""Kraken WebSocket API v1 codec (sans-I/O): frames in, :mod:`rxfeeds.codec` messages out.
+
+Routing keys are ``(channelName, pair)``: ``("book-10", "XBT/USD")``, ``("ohlc-5", "XBT/USD")``,
+``("trade", ...)``, ``("ticker", ...)``, ``("spread", ...)``; private channels use
+``("ownTrades", "")`` and ``("openOrders", "")``.  The deprecated ``channelID`` is ignored: a data
+frame ``[channelID, payload..., channelName, pair]`` is routed by its last two elements.
+
+What each frame becomes:
+
+* book snapshot (``as``/``bs``) -> :class:`~rxfeeds.events.BookSnapshot` (``depth`` from the
+  channel name); book update (``a``/``b``, possibly both in two dicts, ``c`` in the last one) ->
+  :class:`~rxfeeds.events.BookDelta` with ``checksum=int(c)``.  Levels are
+  ``(float(price), float(volume), price_text, volume_text)`` keeping the wire strings for the
+  CRC32.  The republish flag ``r`` is an ordinary update.  ``time`` is the newest level time.
+* trade -> one :class:`~rxfeeds.events.Trade` per trade; ticker -> :class:`~rxfeeds.events.Ticker`
+  (24-hour figures); spread -> :class:`~rxfeeds.events.Quote`; ohlc -> a running
+  :class:`~rxfeeds.events.Kline` (``closed=False``).
+* ownTrades -> :class:`OwnTrade`; openOrders -> :class:`~rxfeeds.events.OrderUpdate`.  Their
+  per-channel ``sequence`` is checked: a gap puts an :class:`~rxfeeds.events.IntegrityEvent`
+  (``kind="gap"``) in front of the data (the client resubscribes on it).
+* ``systemStatus`` -> ``Notice(KrakenStatus)``; ``subscriptionStatus`` -> ``Ack`` / ``Rejected``;
+  ``heartbeat`` -> ``Heartbeat``; ``pong`` -> ``Pong(reqid)``; ``addOrderStatus`` and the other
+  order-entry statuses -> ``Reply(reqid, result=<status dict>)`` or ``Reply(reqid,
+  error=RequestError)``.
+* anything else raises :class:`~rxfeeds.errors.UnknownMessage`; broken JSON or wrong shapes raise
+  :class:`~rxfeeds.errors.FrameError`, both carrying the raw frame.
+
+Example:
+    >>> codec = KrakenCodec()
+    >>> [m] = codec.decode(b'[1,[["1.50000","2.00000000","1618678142.5","s","l",""]],"trade","XBT/USD"]', 9.0)
+    >>> m.key, m.events[0].price, m.events[0].side
+    (('trade', 'XBT/USD'), 1.5, 'sell')
+    >>> codec.subscribe_frames(("book-10", "XBT/USD"))
+    ['{"event":"subscribe","pair":["XBT/USD"],"subscription":{"name":"book","depth":10}}']
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import orjson
+
+from ...codec import HEARTBEAT, Ack, BaseCodec, Data, Key, Message, Notice, Pong, Rejected, Reply
+from ...errors import FrameError, RequestError, SubscriptionError, UnknownMessage
+from ...events import (
+    BookDelta,
+    BookSnapshot,
+    Event,
+    IntegrityEvent,
+    Kline,
+    Level,
+    OrderUpdate,
+    Quote,
+    Side,
+    Ticker,
+    Trade,
+    VenueEvent,
+)
+
+__all__ = [
+    "VENUE",
+    "BOOK_DEPTHS",
+    "OHLC_INTERVALS",
+    "PRIVATE_CHANNELS",
+    "ORDER_EVENTS",
+    "KrakenCodec",
+    "KrakenStatus",
+    "KrakenError",
+    "OwnTrade",
+    "book_channel",
+    "ohlc_channel",
+    "subscription_of",
+    "subscribe_frame",
+    "request_frame",
+]
+
+VENUE: Final = "kraken"
+#: Book depths Kraken v1 accepts.
+BOOK_DEPTHS: Final = (10, 25, 100, 500, 1000)
+#: OHLC interval (minutes) -> canonical interval name.
+OHLC_INTERVALS: Final[dict[int, str]] = {
+    1: "1m",
+    5: "5m",
+    15: "15m",
+    30: "30m",
+    60: "1h",
+    240: "4h",
+    1440: "1d",
+    10080: "1w",
+    21600: "15d",
+}
+PRIVATE_CHANNELS: Final = ("ownTrades", "openOrders")
+#: Order-entry status events answered with a Reply correlated by ``reqid``.
+ORDER_EVENTS: Final = frozenset(
+    {
+        "addOrderStatus",
+        "editOrderStatus",
+        "cancelOrderStatus",
+        "cancelAllStatus",
+        "cancelAllOrdersAfterStatus",
+    }
+)
+
+_SIDES: Final[dict[str, Side]] = {"b": "buy", "s": "sell", "buy": "buy", "sell": "sell"}
+_loads = orjson.loads
+
+
+@dataclass(frozen=True, slots=True)
+class KrakenStatus(VenueEvent):
+    """``systemStatus``: ``status`` is ``online``, ``maintenance``, ``cancel_only`` or ``post_only``.
+
+    ``connection_id`` is exact even above 2**63.
+
+    Example:
+        >>> KrakenStatus("kraken", "", 1.0, 1.0, kind="systemStatus", status="online").status
+        'online'
+    """
+
+    status: str = ""
+    version: str = ""
+    connection_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KrakenError(VenueEvent):
+    """A connection-level error from Kraken (``{"event":"error"}``, ``{"Error":"Exceeded msg rate"}``).
+
+    Example:
+        >>> KrakenError("kraken", "", 1.0, 1.0, kind="error", message="Exceeded msg rate").message
+        'Exceeded msg rate'
+    """
+
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OwnTrade(VenueEvent):
+    """One of the user's fills (``ownTrades``); ``data`` keeps Kraken's full record.
+
+    Example:
+        >>> OwnTrade("kraken", "XBT/USD", 1.0, 1.0, kind="ownTrade", trade_id="T1", price=2.0).price
+        2.0
+    """
+
+    trade_id: str = ""
+    order_id: str = ""
+    side: Side | None = None
+    price: float = 0.0
+    size: float = 0.0
+    fee: float = 0.0
+    cost: float = 0.0
+    sequence: int | None = None
+
+
+def book_channel(depth: int) -> str:
+    """Channel name of a book subscription.
+
+    Example:
+        >>> book_channel(25)
+        'book-25'
+    """
+    return f"book-{depth}"
+
+
+def ohlc_channel(interval: int) -> str:
+    """Channel name of an OHLC subscription (``interval`` in minutes).
+
+    Example:
+        >>> ohlc_channel(60)
+        'ohlc-60'
+    """
+    return f"ohlc-{interval}"
+
+
+def subscription_of(channel: str) -> dict[str, Any]:
+    """The ``subscription`` object of a subscribe message for a channel name.
+
+    Example:
+        >>> subscription_of("ohlc-5"), subscription_of("trade")
+        ({'name': 'ohlc', 'interval': 5}, {'name': 'trade'})
+    """
+    name, dash, option = channel.partition("-")
+    if dash and name == "book" and option.isdigit():
+        return {"name": "book", "depth": int(option)}
+    if dash and name == "ohlc" and option.isdigit():
+        return {"name": "ohlc", "interval": int(option)}
+    return {"name": channel}
+
+
+def subscribe_frame(
+    key: Key, event: str = "subscribe", token: str | None = None, reqid: int | None = None
+) -> str:
+    """The (un)subscribe frame for one key; private channels need ``token``.
+
+    Example:
+        >>> subscribe_frame(("trade", "XBT/USD"), "unsubscribe")
+        '{"event":"unsubscribe","pair":["XBT/USD"],"subscription":{"name":"trade"}}'
+    """
+    channel, pair = key
+    message: dict[str, Any] = {"event": event}
+    if pair:
+        message["pair"] = [pair]
+    subscription = subscription_of(channel)
+    if token is not None:
+        subscription["token"] = token
+    message["subscription"] = subscription
+    if reqid is not None:
+        message["reqid"] = reqid
+    return orjson.dumps(message).decode()
+
+
+def request_frame(event: str, reqid: int, token: str | None, fields: dict[str, Any]) -> str:
+    """An order-entry frame: ``{"event": event, "token": ..., "reqid": ..., **fields}``.
+
+    ``None`` fields are left out.
+
+    Example:
+        >>> request_frame("cancelAll", 7, "T", {})
+        '{"event":"cancelAll","token":"T","reqid":7}'
+    """
+    message: dict[str, Any] = {"event": event}
+    if token is not None:
+        message["token"] = token
+    message["reqid"] = reqid
+    for name, value in fields.items():
+        if value is not None:
+            message[name] = value
+    return orjson.dumps(message).decode()
+
+
+def _levels(raw: Sequence[Sequence[str]]) -> tuple[Level, ...]:
+    return tuple([(float(level[0]), float(level[1]), level[0], level[1]) for level in raw])
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _status_key(message: dict[str, Any]) -> Key:
+    channel = message.get("channelName")
+    if not channel:
+        subscription = message.get("subscription") or {}
+        name = subscription.get("name") or ""
+        if name == "book":
+            channel = book_channel(subscription.get("depth", 10))
+        elif name == "ohlc":
+            channel = ohlc_channel(subscription.get("interval", 1))
+        else:
+            channel = name
+    return (str(channel), str(message.get("pair") or ""))
+
+
+class KrakenCodec(BaseCodec):
+    """Kraken WS v1 codec (see the module docstring).
+
+    ``token`` (a string or a zero-argument callable) is put into private subscribe frames made by
+    :meth:`subscribe_frames`; clients usually pass their own frames instead.
+
+    Example:
+        >>> KrakenCodec().decode('{"event":"pong","reqid":3}', 0.0)
+        [Pong(request_id=3)]
+    """
+
+    venue = VENUE
+
+    def __init__(self, token: str | Callable[[], str | None] | None = None) -> None:
+        self._token = token
+        self._handlers: dict[str, Callable[[list[Any], str, float], list[Message]]] = {}
+        self._sequences: dict[str, int] = {}
+        self._ping_ids = itertools.count(1)
+        self.connection_id: int | None = None
+
+    # --- frames out -----------------------------------------------------------------------
+    def _token_value(self) -> str | None:
+        token = self._token
+        return token() if callable(token) else token
+
+    def subscribe_frames(self, key: Key) -> Sequence[str]:
+        token = self._token_value() if key[0] in PRIVATE_CHANNELS else None
+        return [subscribe_frame(key, "subscribe", token)]
+
+    def unsubscribe_frames(self, key: Key) -> Sequence[str]:
+        token = self._token_value() if key[0] in PRIVATE_CHANNELS else None
+        return [subscribe_frame(key, "unsubscribe", token)]
+
+    def reset(self) -> None:
+        self._sequences.clear()
+        self.connection_id = None
+
+    def ping_frame(self) -> str | None:
+        return f'{{"event":"ping","reqid":{next(self._ping_ids)}}}'
+
+    # --- frames in ------------------------------------------------------------------------
+    def decode(self, frame: str | bytes, recv_time: float) -> Sequence[Message]:
+        try:
+            message = _loads(frame)
+        except orjson.JSONDecodeError as exc:
+            raise FrameError(f"invalid JSON ({exc})", frame, VENUE) from None
+        try:
+            if type(message) is list:
+                return self._decode_data(message, frame, recv_time)
+            if type(message) is dict:
+                return self._decode_event(message, frame, recv_time)
+        except FrameError:
+            raise
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            raise FrameError(f"malformed frame ({type(exc).__name__}: {exc})", frame, VENUE) from None
+        raise UnknownMessage("neither an event object nor a data array", frame, VENUE)
+
+    def _decode_data(self, message: list[Any], frame: str | bytes, recv_time: float) -> list[Message]:
+        channel = message[-2]
+        last = message[-1]
+        if type(last) is dict:
+            return self._private(message, channel, last, frame, recv_time)
+        handler = self._handlers.get(channel)
+        if handler is None:
+            handler = self._handler_for(channel, frame)
+        return handler(message, last, recv_time)
+
+    def _handler_for(
+        self, channel: Any, frame: str | bytes
+    ) -> Callable[[list[Any], str, float], list[Message]]:
+        handler: Callable[[list[Any], str, float], list[Message]] | None = None
+        if type(channel) is str:
+            name, _, option = channel.partition("-")
+            if name == "book" and option.isdigit():
+                depth = int(option)
+
+                def handler(message: list[Any], pair: str, recv_time: float) -> list[Message]:
+                    return self._book(message, channel, depth, pair, recv_time)
+
+            elif name == "ohlc" and option.isdigit():
+                interval = int(option)
+
+                def handler(message: list[Any], pair: str, recv_time: float) -> list[Message]:
+                    return self._ohlc(message, channel, interval, pair, recv_time)
+
+            elif channel == "trade":
+                handler = self._trade
+            elif channel == "ticker":
+                handler = self._ticker
+            elif channel == "spread":
+                handler = self._spread
+        if handler is None:
+            raise UnknownMessage(f"unknown channel {channel!r}", frame, VENUE)
+        self._handlers[channel] = handler
+        return handler
+
+    def _book(
+        self, message: list[Any], channel: str, depth: int, pair: str, recv_time: float
+    ) -> list[Message]:
+        parts = message[1:-2]
+        first = parts[0]
+        snap_asks = first.get("as")
+        snap_bids = first.get("bs")
+        if snap_asks is not None or snap_bids is not None:
+            asks = _levels(snap_asks or ())
+            bids = _levels(snap_bids or ())
+            newest = max(
+                max((level[2] for level in snap_asks or ()), default=""),
+                max((level[2] for level in snap_bids or ()), default=""),
+            )
+            exchange_time = float(newest) if newest else recv_time
+            snapshot = BookSnapshot(VENUE, pair, exchange_time, recv_time, bids, asks, depth=depth)
+            return [Data((channel, pair), (snapshot,))]
+        asks = bids = ()
+        checksum = None
+        newest = ""
+        for part in parts:
+            raw = part.get("a")
+            if raw is not None:
+                asks = asks + _levels(raw) if asks else _levels(raw)
+                for level in raw:
+                    if level[2] > newest:
+                        newest = level[2]
+            raw = part.get("b")
+            if raw is not None:
+                bids = bids + _levels(raw) if bids else _levels(raw)
+                for level in raw:
+                    if level[2] > newest:
+                        newest = level[2]
+            text = part.get("c")
+            if text is not None:
+                checksum = int(text)
+        if not asks and not bids and checksum is None:
+            raise ValueError("book frame with neither levels nor checksum")
+        delta = BookDelta(
+            VENUE, pair, float(newest) if newest else recv_time, recv_time, bids, asks, checksum=checksum
+        )
+        return [Data((channel, pair), (delta,))]
+
+    def _trade(self, message: list[Any], pair: str, recv_time: float) -> list[Message]:
+        trades: list[Event] = [
+            Trade(
+                VENUE,
+                pair,
+                float(t[2]),
+                recv_time,
+                price=float(t[0]),
+                size=float(t[1]),
+                side=_SIDES.get(t[3]),
+            )
+            for t in message[1]
+        ]
+        return [Data(("trade", pair), trades)]
+
+    def _ticker(self, message: list[Any], pair: str, recv_time: float) -> list[Message]:
+        d = message[1]
+        ask = d.get("a")
+        bid = d.get("b")
+        last = d.get("c")
+        volume = d.get("v")
+        vwap = d.get("p")
+        ticker = Ticker(
+            VENUE,
+            pair,
+            recv_time,
+            recv_time,
+            bid=float(bid[0]) if bid else None,
+            bid_size=float(bid[2]) if bid else None,
+            ask=float(ask[0]) if ask else None,
+            ask_size=float(ask[2]) if ask else None,
+            last=float(last[0]) if last else None,
+            open=_float_or_none((d.get("o") or (None, None))[1]),
+            high=_float_or_none((d.get("h") or (None, None))[1]),
+            low=_float_or_none((d.get("l") or (None, None))[1]),
+            volume=float(volume[1]) if volume else None,
+            quote_volume=float(volume[1]) * float(vwap[1]) if volume and vwap else None,
+            vwap=float(vwap[1]) if vwap else None,
+        )
+        return [Data(("ticker", pair), (ticker,))]
+
+    def _spread(self, message: list[Any], pair: str, recv_time: float) -> list[Message]:
+        s = message[1]
+        quote = Quote(
+            VENUE,
+            pair,
+            float(s[2]),
+            recv_time,
+            bid=float(s[0]),
+            bid_size=float(s[3]),
+            ask=float(s[1]),
+            ask_size=float(s[4]),
+        )
+        return [Data(("spread", pair), (quote,))]
+
+    def _ohlc(
+        self, message: list[Any], channel: str, interval: int, pair: str, recv_time: float
+    ) -> list[Message]:
+        c = message[1]
+        end = float(c[1])
+        name = OHLC_INTERVALS.get(interval) or f"{interval}m"
+        kline = Kline(
+            VENUE,
+            pair,
+            float(c[0]),
+            recv_time,
+            interval=name,
+            open_time=end - interval * 60.0,
+            close_time=end,
+            open=float(c[2]),
+            high=float(c[3]),
+            low=float(c[4]),
+            close=float(c[5]),
+            volume=float(c[7]),
+            vwap=float(c[6]),
+            trades=int(c[8]),
+            closed=False,
+        )
+        return [Data((channel, pair), (kline,))]
+
+    def _private(
+        self, message: list[Any], channel: Any, info: dict[str, Any], frame: str | bytes, recv_time: float
+    ) -> list[Message]:
+        if channel not in PRIVATE_CHANNELS:
+            raise UnknownMessage(f"unknown private channel {channel!r}", frame, VENUE)
+        sequence = info.get("sequence")
+        events: list[Event] = []
+        if sequence is not None:
+            sequence = int(sequence)
+            previous = self._sequences.get(channel)
+            if previous is not None and sequence != previous + 1:
+                events.append(
+                    IntegrityEvent(
+                        VENUE,
+                        "",
+                        recv_time,
+                        recv_time,
+                        kind="gap",
+                        detail=f"expected {previous + 1}, got {sequence}",
+                    )
+                )
+            self._sequences[channel] = sequence
+        records = message[0]
+        if channel == "ownTrades":
+            for entry in records:
+                for trade_id, record in entry.items():
+                    events.append(_own_trade(trade_id, record, sequence, recv_time))
+        else:
+            for entry in records:
+                for order_id, record in entry.items():
+                    events.append(_order_update(order_id, record, recv_time))
+        return [Data((channel, ""), events)]
+
+    def _decode_event(self, message: dict[str, Any], frame: str | bytes, recv_time: float) -> list[Message]:
+        event = message.get("event")
+        if event == "heartbeat":
+            return [HEARTBEAT]
+        if event == "subscriptionStatus":
+            key = _status_key(message)
+            status = message.get("status")
+            if status == "subscribed":
+                if key[0] in PRIVATE_CHANNELS:
+                    self._sequences.pop(key[0], None)
+                return [Ack(key)]
+            if status == "error":
+                text = str(message.get("errorMessage") or "subscription refused")
+                return [Rejected(key, SubscriptionError(VENUE, key, text))]
+            if status == "unsubscribed":
+                return []
+            raise UnknownMessage(f"unknown subscription status {status!r}", frame, VENUE)
+        if event == "pong":
+            return [Pong(message.get("reqid"))]
+        if event == "systemStatus":
+            connection_id = message.get("connectionID")
+            if isinstance(connection_id, float):
+                # orjson turns integers beyond 64 bits into floats; the stdlib keeps them exact.
+                connection_id = json.loads(frame).get("connectionID")
+            self.connection_id = connection_id
+            status_event = KrakenStatus(
+                VENUE,
+                "",
+                recv_time,
+                recv_time,
+                kind="systemStatus",
+                data=message,
+                status=str(message.get("status", "")),
+                version=str(message.get("version", "")),
+                connection_id=connection_id,
+            )
+            return [Notice(status_event)]
+        if event in ORDER_EVENTS or event == "error":
+            reqid = message.get("reqid")
+            failed = event == "error" or message.get("status") == "error"
+            if reqid is None:
+                text = str(message.get("errorMessage") or event)
+                return [
+                    Notice(
+                        KrakenError(
+                            VENUE, "", recv_time, recv_time, kind=str(event), data=message, message=text
+                        )
+                    )
+                ]
+            if failed:
+                text = str(message.get("errorMessage") or "request failed")
+                return [Reply(reqid, error=RequestError(VENUE, text))]
+            return [Reply(reqid, result=message)]
+        if event is None and "Error" in message:
+            text = str(message["Error"])
+            return [
+                Notice(KrakenError(VENUE, "", recv_time, recv_time, kind="error", data=message, message=text))
+            ]
+        raise UnknownMessage(f"unknown event {event!r}", frame, VENUE)
+
+
+def _own_trade(trade_id: str, record: dict[str, Any], sequence: int | None, recv_time: float) -> OwnTrade:
+    time_text = record.get("time")
+    return OwnTrade(
+        VENUE,
+        str(record.get("pair", "")),
+        float(time_text) if time_text is not None else recv_time,
+        recv_time,
+        kind="ownTrade",
+        data=record,
+        trade_id=trade_id,
+        order_id=str(record.get("ordertxid", "")),
+        side=_SIDES.get(record.get("type", "")),
+        price=float(record.get("price", 0.0)),
+        size=float(record.get("vol", 0.0)),
+        fee=float(record.get("fee", 0.0)),
+        cost=float(record.get("cost", 0.0)),
+        sequence=sequence,
+    )
+
+
+def _order_update(order_id: str, record: dict[str, Any], recv_time: float) -> OrderUpdate:
+    descr = record.get("descr") or {}
+    stamp = record.get("lastupdated") or record.get("opentm")
+    price = descr.get("price")
+    return OrderUpdate(
+        VENUE,
+        str(descr.get("pair", "")),
+        float(stamp) if stamp is not None else recv_time,
+        recv_time,
+        order_id=order_id,
+        status=str(record.get("status", "")),
+        client_order_id=str(record["userref"]) if record.get("userref") is not None else None,
+        side=_SIDES.get(descr.get("type", "")),
+        price=float(price) if price is not None else None,
+        size=_float_or_none(record.get("vol")),
+        filled=_float_or_none(record.get("vol_exec")),
+        raw=record,
+    )
