@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -91,7 +91,7 @@ def test_book_levels_keep_exact_number_text() -> None:
         and delta.asks == ((30001.0, 0.0, "30001.00", "0"),)
         and delta.checksum == 5
     )
-    assert delta.time == datetime(2023, 10, 6, 17, 35, 55, 440295, tzinfo=timezone.utc).timestamp()
+    assert delta.time == datetime(2023, 10, 6, 17, 35, 55, 440295, tzinfo=UTC).timestamp()
 
 
 def test_trade_ticker_ohlc() -> None:
