@@ -1,0 +1,13 @@
+"""Binance DEX (Binance Chain, shut down in December 2024): codec and the ``BinanceDex`` client.
+
+Example:
+    >>> from rxfeeds.venues.binance_dex import BinanceDexCodec
+    >>> BinanceDexCodec().venue
+    'binance-dex'
+"""
+
+from __future__ import annotations
+
+from .codec import BinanceDexCodec, BlockHeight, DexAccount, DexTransfer
+
+__all__ = ["BinanceDexCodec", "BlockHeight", "DexAccount", "DexTransfer"]
