@@ -16,6 +16,7 @@ from rxfeeds.venues.binance_dex.codec import (
     BinanceDexCodec,
     BlockHeight,
     DexAccount,
+    DexOrderUpdate,
     DexTransfer,
     bech32_encode,
     is_address,
@@ -102,7 +103,9 @@ def test_account_streams_are_routed_to_the_subscribed_address() -> None:
     msg = decode_one(codec, "orders", [order])
     assert msg.key == ("orders", ADDRESS)
     (update,) = msg.events
-    assert isinstance(update, OrderUpdate)
+    assert (
+        isinstance(update, OrderUpdate) and isinstance(update, DexOrderUpdate) and update.channel == "orders"
+    )
     assert (update.symbol, update.order_id, update.status, update.side) == (
         "ETH_BTC",
         "A1-5",
@@ -318,3 +321,24 @@ def test_bad_frames_raise_frame_error(frame: bytes) -> None:
     with pytest.raises(FrameError) as info:
         BinanceDexCodec().decode(frame, 0.0)
     assert info.value.raw == frame
+
+
+def test_of_channel_separates_the_three_account_streams() -> None:
+    import reactivex as rx
+
+    from rxfeeds import ops
+
+    codec = BinanceDexCodec()
+    codec.subscribe_frames(("orders", ADDRESS))
+    order = {"s": "ETH_BTC", "i": "1", "X": "Ack", "S": 1, "p": "1", "q": "1", "z": "0", "T": 1}
+    account = {"E": 1, "B": [{"a": "BNB", "f": "1", "l": "0", "r": "0"}]}
+    transfer = {"E": 2, "H": "h", "f": ADDRESS, "t": []}
+    events = [
+        *decode_one(codec, "orders", [order]).events,
+        *decode_one(codec, "accounts", [account]).events,
+        *decode_one(codec, "transfers", transfer).events,
+    ]
+    for channel, kind in [("orders", DexOrderUpdate), ("accounts", DexAccount), ("transfers", DexTransfer)]:
+        got: list[object] = []
+        rx.from_iterable(events).pipe(ops.of_channel(channel)).subscribe(got.append)
+        assert len(got) == 1 and isinstance(got[0], kind), channel

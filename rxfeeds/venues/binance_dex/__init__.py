@@ -8,6 +8,6 @@ Example:
 
 from __future__ import annotations
 
-from .codec import BinanceDexCodec, BlockHeight, DexAccount, DexTransfer
+from .codec import BinanceDexCodec, BlockHeight, DexAccount, DexOrderUpdate, DexTransfer
 
-__all__ = ["BinanceDexCodec", "BlockHeight", "DexAccount", "DexTransfer"]
+__all__ = ["BinanceDexCodec", "BlockHeight", "DexAccount", "DexOrderUpdate", "DexTransfer"]

@@ -9,7 +9,7 @@ Routing keys ``(channel, symbol)``:
 stream              key                            event
 ==================  =============================  =========================================
 accounts            ``("accounts", address)``      :class:`DexAccount` (``kind="accounts"``)
-orders              ``("orders", address)``        :class:`~rxfeeds.events.OrderUpdate`
+orders              ``("orders", address)``        :class:`DexOrderUpdate` (``channel="orders"``)
 transfers           ``("transfers", address)``     :class:`DexTransfer` (``kind="transfers"``)
 trades              ``("trades", SYMBOL)``         :class:`~rxfeeds.events.Trade`
 marketDiff          ``("marketDiff", SYMBOL)``     :class:`~rxfeeds.events.BookDelta` (no sequence)
@@ -80,6 +80,7 @@ __all__ = [
     "BinanceDexCodec",
     "BlockHeight",
     "DexAccount",
+    "DexOrderUpdate",
     "DexTransfer",
     "is_address",
     "bech32_encode",
@@ -133,6 +134,21 @@ class BlockHeight(VenueEvent):
     """
 
     height: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DexOrderUpdate(OrderUpdate):
+    """An order update from the ``orders`` stream: an :class:`~rxfeeds.events.OrderUpdate` whose
+    ``channel`` field lets ``ops.of_channel("orders")`` select it from ``account()``.
+
+    ``raw`` keeps the venue's ``executionReport`` (fees ``n``, last fill ``l``/``L``, ...).
+
+    Example:
+        >>> DexOrderUpdate("binance-dex", "ETH_BTC", 1.0, 1.0, order_id="1", status="Ack").channel
+        'orders'
+    """
+
+    channel: str = "orders"
 
 
 @dataclass(frozen=True, slots=True)
@@ -462,8 +478,8 @@ class BinanceDexCodec(BaseCodec):
             vwap=_float(t.get("w")),
         )
 
-    def _order(self, o: dict[str, Any], recv_time: float) -> OrderUpdate:
-        return OrderUpdate(
+    def _order(self, o: dict[str, Any], recv_time: float) -> DexOrderUpdate:
+        return DexOrderUpdate(
             self.venue,
             o["s"],
             event_seconds(o.get("T"), recv_time),
