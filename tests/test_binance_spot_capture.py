@@ -78,7 +78,7 @@ def test_every_diff_decodes_with_first_and_last_update_id(frames: list[tuple[flo
             continue
         diffs += 1
         data = raw["data"]
-        assert message.key == ("depth@100ms", raw["stream"].split("@")[0])
+        assert message.key == ("depth@100ms", raw["stream"].split("@")[0].upper())
         (delta,) = message.events
         assert isinstance(delta, BookDelta)
         assert (delta.first_sequence, delta.sequence) == (data["U"], data["u"])
@@ -186,7 +186,7 @@ def test_book_ticker_decodes_exact_values(frames: list[tuple[float, str]]) -> No
         data = raw["data"]
         (quote,) = message.events
         assert isinstance(quote, Quote)
-        assert message.key == ("bookTicker", data["s"].lower())
+        assert message.key == ("bookTicker", data["s"])
         assert (quote.symbol, quote.bid, quote.bid_size, quote.ask, quote.ask_size) == (
             data["s"],
             float(data["b"]),
@@ -207,7 +207,7 @@ def test_agg_trade_decodes_exact_values(frames: list[tuple[float, str]]) -> None
     raw, message = pair
     (trade,) = message.events
     assert isinstance(trade, Trade)
-    assert message.key == ("aggTrade", "nknusdt")
+    assert message.key == ("aggTrade", "NKNUSDT")
     # {"a":15683430,"p":"0.35280000","q":"58.00000000","T":1633998523963,"m":false}
     assert raw["data"]["a"] == 15683430
     assert (trade.symbol, trade.trade_id, trade.price, trade.size) == ("NKNUSDT", 15683430, 0.3528, 58.0)
@@ -221,7 +221,7 @@ def test_kline_decodes_exact_values(frames: list[tuple[float, str]]) -> None:
     (kline,) = message.events
     assert isinstance(kline, Kline)
     k = raw["data"]["k"]
-    assert message.key == ("kline_1m", "nknusdt")
+    assert message.key == ("kline_1m", "NKNUSDT")
     assert (kline.interval, kline.open_time, kline.close_time) == ("1m", 1633998480.0, 1633998540.0)
     assert k["t"] == 1633998480000 and k["T"] == 1633998539999
     assert (kline.open, kline.high, kline.low, kline.close) == (0.3527, 0.3528, 0.3522, 0.3528)

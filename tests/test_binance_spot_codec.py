@@ -14,7 +14,7 @@ from rxfeeds.venues.binance_spot.codec import BinanceSpotCodec, decode_depth_sna
 
 def test_subscribe_reply_acks_every_stream_of_the_request() -> None:
     codec = BinanceSpotCodec()
-    keys = [("depth@100ms", "btcusdt"), ("trade", "ethbtc")]
+    keys = [("depth@100ms", "BTCUSDT"), ("trade", "ETHBTC")]
     frame = json.loads(codec.subscribe_many_frame(keys))
     assert frame["method"] == "SUBSCRIBE"
     assert frame["params"] == ["btcusdt@depth@100ms", "ethbtc@trade"]
@@ -33,20 +33,20 @@ def test_subscribe_reply_acks_every_stream_of_the_request() -> None:
 )
 def test_error_reply_rejects_only_that_request(error_reply: dict[str, object]) -> None:
     codec = BinanceSpotCodec()
-    ok = json.loads(codec.subscribe_frames(("trade", "btcusdt"))[0])
-    bad = json.loads(codec.subscribe_frames(("trade", "nosuchcoin"))[0])
+    ok = json.loads(codec.subscribe_frames(("trade", "BTCUSDT"))[0])
+    bad = json.loads(codec.subscribe_frames(("trade", "NOSUCHCOIN"))[0])
     error_reply = {**error_reply, "id": bad["id"]}
     (rejected,) = codec.decode(json.dumps(error_reply), 0.0)
     assert isinstance(rejected, Rejected)
-    assert rejected.key == ("trade", "nosuchcoin")
+    assert rejected.key == ("trade", "NOSUCHCOIN")
     assert isinstance(rejected.error, SubscriptionError)
     assert "unknown symbol" in str(rejected.error)
-    assert codec.decode(json.dumps({"result": None, "id": ok["id"]}), 0.0) == [Ack(("trade", "btcusdt"))]
+    assert codec.decode(json.dumps({"result": None, "id": ok["id"]}), 0.0) == [Ack(("trade", "BTCUSDT"))]
 
 
 def test_unsubscribe_reply_is_silent_and_request_reply_is_correlated() -> None:
     codec = BinanceSpotCodec()
-    unsub = json.loads(codec.unsubscribe_frames(("trade", "btcusdt"))[0])
+    unsub = json.loads(codec.unsubscribe_frames(("trade", "BTCUSDT"))[0])
     assert unsub["method"] == "UNSUBSCRIBE" and unsub["params"] == ["btcusdt@trade"]
     assert codec.decode(json.dumps({"result": None, "id": unsub["id"]}), 0.0) == []
     frame, request_id = codec.request_frame("LIST_SUBSCRIPTIONS")
@@ -60,9 +60,9 @@ def test_unsubscribe_reply_is_silent_and_request_reply_is_correlated() -> None:
 
 def test_ids_keep_increasing_across_reset() -> None:
     codec = BinanceSpotCodec()
-    first = json.loads(codec.subscribe_frames(("trade", "btcusdt"))[0])["id"]
+    first = json.loads(codec.subscribe_frames(("trade", "BTCUSDT"))[0])["id"]
     codec.reset()
-    second = json.loads(codec.subscribe_frames(("trade", "btcusdt"))[0])["id"]
+    second = json.loads(codec.subscribe_frames(("trade", "BTCUSDT"))[0])["id"]
     assert second > first
     # the old request's late reply is no longer an Ack
     assert codec.decode(json.dumps({"result": None, "id": first}), 0.0) == [Reply(first, result=None)]
@@ -73,12 +73,12 @@ def test_raw_stream_form_is_routed_by_payload() -> None:
     (diff,) = codec.decode(
         b'{"e":"depthUpdate","E":5000,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[["10","0"]]}', 1.0
     )
-    assert isinstance(diff, Data) and diff.key == ("depth", "btcusdt")
+    assert isinstance(diff, Data) and diff.key == ("depth", "BTCUSDT")
     assert isinstance(diff.events[0], BookDelta) and diff.events[0].asks[0][1] == 0.0
     (trade,) = codec.decode(
         b'{"e":"trade","E":1,"s":"BTCUSDT","t":12,"p":"10.0","q":"1.5","T":2000,"m":true}', 1.0
     )
-    assert isinstance(trade, Data) and trade.key == ("trade", "btcusdt")
+    assert isinstance(trade, Data) and trade.key == ("trade", "BTCUSDT")
     event = trade.events[0]
     assert isinstance(event, Trade) and event.side == "sell" and event.trade_id == 12 and event.time == 2.0
     (quote,) = codec.decode(b'{"u":3,"s":"BTCUSDT","b":"1.0","B":"2.0","a":"1.5","A":"3.0"}', 7.0)

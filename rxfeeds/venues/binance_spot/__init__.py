@@ -11,4 +11,3 @@ from __future__ import annotations
 from .codec import BinanceSpotCodec, decode_depth_snapshot
 
 __all__ = ["BinanceSpotCodec", "decode_depth_snapshot"]
-

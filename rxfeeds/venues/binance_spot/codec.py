@@ -1,10 +1,10 @@
 """Binance spot websocket codec (sans-I/O): combined streams, SUBSCRIBE/UNSUBSCRIBE, REST depth.
 
-Routing keys are ``(channel, symbol)`` taken from the stream name ``<symbol>@<channel>``:
-``("depth@100ms", "btcusdt")``, ``("depth", "btcusdt")`` (the 1000 ms diff stream),
+Routing keys are ``(channel, SYMBOL)`` taken from the stream name ``<symbol>@<channel>``:
+``("depth@100ms", "BTCUSDT")``, ``("depth", "BTCUSDT")`` (the 1000 ms diff stream),
 ``("trade", …)``, ``("aggTrade", …)``, ``("kline_1m", …)``, ``("bookTicker", …)``.  Key symbols are
-the lower-case stream spelling; events carry the upper-case symbol the venue puts in payloads
-and uses on REST (``"BTCUSDT"``).
+upper case, the spelling the venue uses in payloads and on REST, so keys, events, stream resets
+and ``resync(symbol)`` all name a book the same way; stream names are lower case on the wire.
 
 Decoded events:
 
@@ -27,10 +27,10 @@ several streams (:meth:`BinanceSpotCodec.subscribe_many_frame`).
 
 Example:
     >>> c = BinanceSpotCodec()
-    >>> c.subscribe_frames(("depth@100ms", "btcusdt"))
+    >>> c.subscribe_frames(("depth@100ms", "BTCUSDT"))
     ['{"method":"SUBSCRIBE","params":["btcusdt@depth@100ms"],"id":1}']
     >>> c.decode(b'{"result":null,"id":1}', 0.0)
-    [Ack(key=('depth@100ms', 'btcusdt'))]
+    [Ack(key=('depth@100ms', 'BTCUSDT'))]
     >>> frame = (b'{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1000,"s":"BTCUSDT",'
     ...          b'"U":5,"u":7,"b":[["10.5","2"]],"a":[]}}')
     >>> d = c.decode(frame, 1.5)[0].events[0]
@@ -65,14 +65,14 @@ _UNSUBSCRIBE: Final = "UNSUBSCRIBE"
 
 
 def stream_name(key: Key) -> str:
-    """The Binance stream name of a routing key.
+    """The Binance stream name of a routing key (symbols are lower case in stream names).
 
     Example:
-        >>> stream_name(("kline_1m", "ethbtc"))
+        >>> stream_name(("kline_1m", "ETHBTC"))
         'ethbtc@kline_1m'
     """
     channel, symbol = key
-    return f"{symbol}@{channel}"
+    return f"{symbol.lower()}@{channel}"
 
 
 def parse_stream_name(name: str) -> Key:
@@ -80,12 +80,12 @@ def parse_stream_name(name: str) -> Key:
 
     Example:
         >>> parse_stream_name("nknusdt@depth@100ms")
-        ('depth@100ms', 'nknusdt')
+        ('depth@100ms', 'NKNUSDT')
     """
     symbol, sep, channel = name.partition("@")
     if not sep or not symbol or not channel:
         raise ValueError(f"not a stream name: {name!r}")
-    return (channel, symbol)
+    return (channel, symbol.upper())
 
 
 def decode_levels(raw: Sequence[Sequence[str]]) -> tuple[Level, ...]:
@@ -186,7 +186,7 @@ class BinanceSpotCodec(BaseCodec):
         """One SUBSCRIBE frame for several streams (each key is acked or rejected by its reply).
 
         Example:
-            >>> BinanceSpotCodec().subscribe_many_frame([("trade", "a1"), ("trade", "b2")])
+            >>> BinanceSpotCodec().subscribe_many_frame([("trade", "A1"), ("trade", "B2")])
             '{"method":"SUBSCRIBE","params":["a1@trade","b2@trade"],"id":1}'
         """
         return self._method_frame(_SUBSCRIBE, tuple(keys))
@@ -271,9 +271,9 @@ class BinanceSpotCodec(BaseCodec):
         kind = msg.get("e")
         if kind is None:
             if "u" in msg and "b" in msg and "a" in msg and "s" in msg:
-                return ("bookTicker", str(msg["s"]).lower())
+                return ("bookTicker", str(msg["s"]).upper())
             raise UnknownMessage("unknown message", frame, VENUE)
-        symbol = str(msg.get("s", "")).lower()
+        symbol = str(msg.get("s", "")).upper()
         if kind == "depthUpdate":
             return ("depth", symbol)
         if kind in ("trade", "aggTrade"):
