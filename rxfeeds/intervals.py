@@ -141,10 +141,10 @@ class Interval:
         if kind == _KIND_FIXED:
             seconds = self.seconds
             assert seconds is not None
-            return (t // seconds) * seconds
+            return float((t // seconds) * seconds)
         if kind == _KIND_WEEK:
             length = self.count * _WEEK
-            return ((t - _MONDAY0) // length) * length + _MONDAY0
+            return float(((t - _MONDAY0) // length) * length + _MONDAY0)
         index = _month_index(t)
         return _month_start(index - index % self.count)
 
