@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import events, errors
+from . import errors, events
 from .errors import RxfeedsError
 
 __version__ = "0.1.0"

@@ -33,8 +33,9 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Hashable, NamedTuple, Protocol, Sequence, TypeAlias, runtime_checkable
+from typing import Any, NamedTuple, Protocol, TypeAlias, runtime_checkable
 
 from .errors import RequestError, SubscriptionError
 from .events import Event

@@ -18,7 +18,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 from reactivex import Observable
 
@@ -46,7 +47,7 @@ class Feed(Observable[_T], Generic[_T]):
         self._resync(symbol)
         return True
 
-    def pipe(self, *operators: Callable[[Any], Any]) -> Any:  # type: ignore[override]
+    def pipe(self, *operators: Callable[[Any], Any]) -> Any:
         """Like :meth:`Observable.pipe`, but operators still see the resync hook.
 
         Each intermediate result that is a plain Observable is re-wrapped as a Feed sharing this

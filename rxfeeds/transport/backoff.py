@@ -1,0 +1,97 @@
+"""Capped exponential back-off with jitter: one policy object for sockets and operators.
+
+The same :class:`Backoff` configures the socket subject's reconnects and the
+``ops.retry_backoff`` operator, so users describe their retry policy once.
+
+Delay for attempt ``n`` (1-based)::
+
+    base(n) = min(max_delay, initial * factor ** (n - 1))
+    jitter="full":  uniform(0, base(n))          (AWS "full jitter")
+    jitter="equal": base(n)/2 + uniform(0, base(n)/2)
+    jitter="none":  base(n)
+
+The attempt counter resets once a connection (or subscription) has run cleanly for
+``reset_after`` seconds; after ``max_attempts`` failed attempts in a row the caller gives up.
+
+Example:
+    >>> import random
+    >>> b = Backoff(initial=1.0, max_delay=8.0, jitter="none")
+    >>> [b.delay(n) for n in range(1, 6)]
+    [1.0, 2.0, 4.0, 8.0, 8.0]
+    >>> 0.0 <= Backoff(initial=1.0, max_delay=8.0).delay(3, random.Random(1)) <= 4.0
+    True
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Literal
+
+from ..errors import InvalidArgument
+
+__all__ = ["Backoff", "Jitter"]
+
+Jitter = Literal["full", "equal", "none"]
+_JITTERS = ("full", "equal", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Retry policy (see the module docstring).
+
+    Args:
+        initial: delay before the first retry, seconds (> 0).
+        max_delay: cap on any delay, seconds (>= initial).
+        factor: growth per attempt (>= 1).
+        jitter: ``"full"``, ``"equal"`` or ``"none"``.
+        max_attempts: give up after this many consecutive failures; ``None`` retries forever.
+        reset_after: seconds of clean running after which the attempt counter resets.
+    """
+
+    initial: float = 0.5
+    max_delay: float = 30.0
+    factor: float = 2.0
+    jitter: Jitter = "full"
+    max_attempts: int | None = None
+    reset_after: float = 30.0
+
+    def __post_init__(self) -> None:
+        if not self.initial > 0:
+            raise InvalidArgument("initial", self.initial, "must be a positive number of seconds")
+        if not self.max_delay >= self.initial:
+            raise InvalidArgument("max_delay", self.max_delay, "must be >= initial")
+        if not self.factor >= 1:
+            raise InvalidArgument("factor", self.factor, "must be >= 1")
+        if self.jitter not in _JITTERS:
+            raise InvalidArgument("jitter", self.jitter, f"must be one of {', '.join(_JITTERS)}")
+        if self.max_attempts is not None and self.max_attempts < 1:
+            raise InvalidArgument("max_attempts", self.max_attempts, "must be >= 1 or None")
+        if not self.reset_after >= 0:
+            raise InvalidArgument("reset_after", self.reset_after, "must be >= 0")
+
+    def base_delay(self, attempt: int) -> float:
+        """The un-jittered delay for ``attempt`` (1-based)."""
+        if attempt < 1:
+            raise InvalidArgument("attempt", attempt, "attempts count from 1")
+        # Cap the exponent so huge attempt numbers cannot overflow.
+        exponent = min(attempt - 1, 1024)
+        try:
+            grown = self.initial * self.factor**exponent
+        except OverflowError:
+            grown = self.max_delay
+        return min(self.max_delay, grown)
+
+    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
+        """The jittered delay before retry number ``attempt`` (1-based)."""
+        base = self.base_delay(attempt)
+        if self.jitter == "none":
+            return base
+        r = (rng or random).random()
+        if self.jitter == "full":
+            return base * r
+        return base / 2 + base / 2 * r
+
+    def gives_up(self, attempt: int) -> bool:
+        """Whether ``attempt`` consecutive failures exhaust the policy."""
+        return self.max_attempts is not None and attempt > self.max_attempts

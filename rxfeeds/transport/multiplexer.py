@@ -1,0 +1,546 @@
+"""The driver-agnostic half of the socket subject: routing, ref-counting, requests.
+
+A :class:`Multiplexer` owns the routing table (one entry per subscription key), decodes frames
+with the venue codec and delivers events to the observers of each key.  It knows nothing about
+sockets: a driver (the websocket :class:`~rxfeeds.transport.SocketSubject`, or a replay driver
+reading a capture file) calls :meth:`Multiplexer.feed` with each received frame and implements
+four hooks (``_open_if_needed``, ``_close_if_idle``, ``_is_open``, ``_write``).
+
+Threading: ``feed`` runs on the driver's thread (the socket thread) and is the only hot path.
+It takes no lock for routing (a dict lookup on a table that is replaced, never mutated in
+place, for observers); one re-entrant *delivery lock* serialises every delivery into user
+observers, so events injected from another thread (:meth:`inject`) never interleave with
+socket events.  Lock order: delivery lock, then the table lock; never the reverse.
+
+Example (a driver-less multiplexer fed by hand)::
+
+    mux = Multiplexer(codec, venue="kraken", url="test://")
+    mux.multiplex(("trade", "XBT/USD")).subscribe(print)
+    mux.feed(b'[1,[["1.0","2.0","3.0","b","l",""]],"trade","XBT/USD"]', recv_time=3.0)
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
+
+import reactivex
+from reactivex import Observable, abc
+from reactivex.disposable import Disposable
+from reactivex.scheduler import TimeoutScheduler
+from reactivex.subject import BehaviorSubject, Subject
+
+from ..codec import Ack, Codec, Data, Key, Notice, Rejected, Reply
+from ..errors import FrameError, InvalidArgument, RequestTimeout, RxfeedsError
+from ..events import ConnectionState, ConnectionStatus, Event, StreamReset
+from .stats import RouteStats, StatsSnapshot, TransportStats
+
+__all__ = ["Multiplexer", "FrameSpec", "FrameTap"]
+
+log = logging.getLogger("rxfeeds.transport")
+
+#: Frames for a subscription: a fixed list, or a zero-argument callable evaluated at each send
+#: (so frames can carry fresh request ids or tokens after a reconnect).
+FrameSpec = Sequence[str] | Callable[[], Sequence[str]] | None
+
+
+class FrameTap:
+    """Observer of raw traffic (the capture recorder implements it); methods may be no-ops.
+
+    Called on the thread that sends or receives; must be fast and must not raise.
+    """
+
+    def connected(self, url: str, t: float) -> None:
+        """A connection to ``url`` opened at ``t``."""
+
+    def frame_in(self, url: str, data: bytes | str, t: float) -> None:
+        """A text frame received at ``t``."""
+
+    def frame_out(self, url: str, data: str, t: float) -> None:
+        """A frame sent at ``t``."""
+
+
+class _Route:
+    __slots__ = ("key", "observers", "stats", "subscribe", "unsubscribe", "acked")
+
+    def __init__(self, key: Key, stats: RouteStats, subscribe: FrameSpec, unsubscribe: FrameSpec) -> None:
+        self.key = key
+        self.observers: tuple[abc.ObserverBase[Any], ...] = ()
+        self.stats = stats
+        self.subscribe = subscribe
+        self.unsubscribe = unsubscribe
+        self.acked = False
+
+
+class _RateLimitedLog:
+    """Logs each kind of problem at most once per ``period`` seconds, counting the rest."""
+
+    def __init__(self, period: float = 60.0) -> None:
+        self.period = period
+        self._last: dict[Hashable, float] = {}
+        self._suppressed: dict[Hashable, int] = {}
+
+    def warning(self, kind: Hashable, msg: str, *args: Any) -> None:
+        now = time.monotonic()
+        last = self._last.get(kind)
+        if last is not None and now - last < self.period:
+            self._suppressed[kind] = self._suppressed.get(kind, 0) + 1
+            return
+        self._last[kind] = now
+        suppressed = self._suppressed.pop(kind, 0)
+        if suppressed:
+            msg += f" ({suppressed} similar suppressed)"
+        log.warning(msg, *args)
+
+
+def _frames(spec: FrameSpec) -> Sequence[str]:
+    if spec is None:
+        return ()
+    if callable(spec):
+        return spec()
+    return spec
+
+
+class Multiplexer:
+    """Routing table + request correlation shared by live and replay transports.
+
+    Subclasses implement the driver hooks; see the module docstring.
+    """
+
+    def __init__(
+        self,
+        codec: Codec,
+        *,
+        venue: str | None = None,
+        url: str = "",
+        request_scheduler: abc.SchedulerBase | None = None,
+    ) -> None:
+        self.codec = codec
+        self.venue = venue or codec.venue
+        self.url = url
+        self._decode = codec.decode
+        self._routes: dict[Key, _Route] = {}
+        self._pending: dict[Hashable, abc.ObserverBase[Any]] = {}
+        self._holds = 0
+        self._request_queue: list[tuple[Hashable, str]] = []
+        self._lock = threading.RLock()
+        self._deliver_lock = threading.RLock()
+        self._stats = TransportStats(self.venue, url)
+        self._taps: tuple[FrameTap, ...] = ()
+        self._log = _RateLimitedLog()
+        self._request_scheduler = request_scheduler or TimeoutScheduler.singleton()
+        self._status = BehaviorSubject(ConnectionStatus(self.venue, url, ConnectionState.IDLE, time.time()))
+        self._errors: Subject[Exception] = Subject()
+        self._notices: Subject[Any] = Subject()
+
+    # ------------------------------------------------------------------ public streams
+
+    @property
+    def state(self) -> Observable[ConnectionStatus]:
+        """Connection states; a new subscriber first gets the current one."""
+        return self._status
+
+    @property
+    def errors(self) -> Observable[Exception]:
+        """Frame errors and observer failures (never terminates)."""
+        return self._errors
+
+    @property
+    def notices(self) -> Observable[Any]:
+        """Connection-wide venue news (system status...)."""
+        return self._notices
+
+    @property
+    def current_state(self) -> ConnectionState:
+        """The latest connection state."""
+        return self._status.value.state
+
+    def stats(self) -> StatsSnapshot:
+        """An immutable copy of this transport's counters."""
+        return self._stats.snapshot(time.time())
+
+    def add_tap(self, tap: FrameTap) -> Callable[[], None]:
+        """Observe raw traffic (recording); returns a function that removes the tap."""
+        with self._lock:
+            self._taps = (*self._taps, tap)
+
+        def remove() -> None:
+            with self._lock:
+                self._taps = tuple(t for t in self._taps if t is not tap)
+
+        return remove
+
+    # ------------------------------------------------------------------ subscriptions
+
+    def multiplex(self, key: Key, subscribe: FrameSpec = None, unsubscribe: FrameSpec = None) -> Observable[Event]:
+        """A cold Observable of the events for ``key``, ref-counted over all its observers.
+
+        The first observer sends the subscribe frames (default ``codec.subscribe_frames(key)``),
+        the last one to dispose sends the unsubscribe frames (default
+        ``codec.unsubscribe_frames(key)``).  Callbacks run on the socket thread.
+
+        Example::
+
+            trades = mux.multiplex(("trade", "XBT/USD"))
+            d1 = trades.subscribe(print)     # sends the subscribe frame
+            d2 = trades.subscribe(print)     # shares it: nothing sent
+            d1.dispose(); d2.dispose()       # the last one sends unsubscribe
+        """
+        if not isinstance(key, tuple) or len(key) != 2 or not all(isinstance(k, str) for k in key):
+            raise InvalidArgument("key", key, "must be a (channel, symbol) tuple of strings")
+        sub: FrameSpec = subscribe if subscribe is not None else (lambda: self.codec.subscribe_frames(key))
+        unsub: FrameSpec = unsubscribe if unsubscribe is not None else (lambda: self.codec.unsubscribe_frames(key))
+
+        def on_subscribe(observer: abc.ObserverBase[Event], scheduler: abc.SchedulerBase | None = None) -> Disposable:
+            self._add(key, observer, sub, unsub)
+            return Disposable(lambda: self._remove(key, observer))
+
+        return reactivex.create(on_subscribe)
+
+    def _add(self, key: Key, observer: abc.ObserverBase[Any], sub: FrameSpec, unsub: FrameSpec) -> None:
+        with self._lock:
+            route = self._routes.get(key)
+            first = route is None
+            if route is None:
+                route = _Route(key, self._stats.route(key), sub, unsub)
+                routes = dict(self._routes)
+                routes[key] = route
+                self._routes = routes
+            route.observers = (*route.observers, observer)
+            route.stats.observers = len(route.observers)
+            if first:
+                if self._is_open():
+                    self._write_all(_frames(route.subscribe))
+                else:
+                    self._open_if_needed()
+
+    def _remove(self, key: Key, observer: abc.ObserverBase[Any], send_unsubscribe: bool = True) -> None:
+        with self._lock:
+            route = self._routes.get(key)
+            if route is None or observer not in route.observers:
+                return
+            route.observers = tuple(o for o in route.observers if o is not observer)
+            route.stats.observers = len(route.observers)
+            if route.observers:
+                return
+            routes = dict(self._routes)
+            del routes[key]
+            self._routes = routes
+            if send_unsubscribe and self._is_open():
+                self._write_all(_frames(route.unsubscribe))
+            self._close_if_idle()
+
+    def _idle(self) -> bool:
+        return not self._routes and not self._pending and self._holds == 0
+
+    def hold(self) -> Disposable:
+        """Keep the connection open while the returned disposable is alive (trading sessions)."""
+        with self._lock:
+            self._holds += 1
+            self._open_if_needed()
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            with self._lock:
+                if released:
+                    return
+                released = True
+                self._holds -= 1
+                self._close_if_idle()
+
+        return Disposable(release)
+
+    def resubscribe(self, key: Key, reason: str = "resync") -> bool:
+        """Restart the subscription ``key``: a :class:`StreamReset`, then unsubscribe + subscribe.
+
+        Returns False when nobody is subscribed to ``key``.
+        """
+        route = self._routes.get(key)
+        if route is None:
+            return False
+        route.stats.resyncs += 1
+        self._deliver_reset(route, reason)
+        with self._lock:
+            if self._routes.get(key) is route and self._is_open():
+                self._write_all(_frames(route.unsubscribe))
+                self._write_all(_frames(route.subscribe))
+        return True
+
+    def inject(self, key: Key, event: Event) -> bool:
+        """Deliver a locally made event (a REST snapshot...) into the stream of ``key``.
+
+        Safe from any thread: it is serialised with socket deliveries.  Returns False when
+        nobody is subscribed to ``key``.
+        """
+        route = self._routes.get(key)
+        if route is None:
+            return False
+        with self._deliver_lock:
+            self._deliver(route, (event,))
+        return True
+
+    # ------------------------------------------------------------------ requests
+
+    def send(self, frame: str) -> None:
+        """Send a frame now; raises ConnectionError when the connection is not open."""
+        with self._lock:
+            if not self._is_open():
+                raise ConnectionError(f"{self.venue}: connection to {self.url} is not open")
+            self._write(frame)
+
+    def request(self, frame: str | Callable[[], str], request_id: Hashable, timeout: float = 10.0) -> Observable[Any]:
+        """A cold single-value Observable: send ``frame``, emit the reply's result.
+
+        The reply is matched by ``request_id`` (the codec turns the venue's answer into
+        :class:`~rxfeeds.codec.Reply`).  Errors: the venue's error (``RequestError`` family) or
+        :class:`~rxfeeds.errors.RequestTimeout` after ``timeout`` seconds.  The request is sent
+        once, on subscribe (or when the connection opens); it is never re-sent after a
+        reconnect, so order entry cannot be duplicated.
+        """
+        if timeout <= 0:
+            raise InvalidArgument("timeout", timeout, "must be a positive number of seconds")
+
+        def on_subscribe(observer: abc.ObserverBase[Any], scheduler: abc.SchedulerBase | None = None) -> Disposable:
+            with self._lock:
+                if request_id in self._pending:
+                    observer.on_error(InvalidArgument("request_id", request_id, "a request with this id is pending"))
+                    return Disposable()
+                self._pending[request_id] = observer
+                self._outbox_request(request_id, frame)
+
+            def expire(_: Any = None, __: Any = None) -> None:
+                with self._lock:
+                    obs = self._pending.pop(request_id, None)
+                if obs is not None:
+                    with self._deliver_lock:
+                        _safe(
+                            obs.on_error,
+                            RequestTimeout(self.venue, f"no reply to request {request_id!r} within {timeout} s"),
+                        )
+                    with self._lock:
+                        self._close_if_idle()
+
+            timer = self._request_scheduler.schedule_relative(timeout, expire)
+
+            def dispose() -> None:
+                timer.dispose()
+                with self._lock:
+                    if self._pending.get(request_id) is observer:
+                        del self._pending[request_id]
+                        self._close_if_idle()
+
+            return Disposable(dispose)
+
+        return reactivex.create(on_subscribe)
+
+    def _outbox_request(self, request_id: Hashable, frame: str | Callable[[], str]) -> None:
+        # Called under the table lock.
+        text = frame() if callable(frame) else frame
+        if self._is_open():
+            self._write(text)
+        else:
+            self._request_queue.append((request_id, text))
+            self._open_if_needed()
+
+    # ------------------------------------------------------------------ receive path
+
+    def feed(self, data: bytes | str, recv_time: float) -> None:
+        """Decode one received text frame and deliver what it carries (socket thread)."""
+        stats = self._stats
+        stats.frames_in += 1
+        stats.last_recv = recv_time
+        if self._taps:
+            for tap in self._taps:
+                tap.frame_in(self.url, data, recv_time)
+        try:
+            messages = self._decode(data, recv_time)
+        except FrameError as exc:
+            self._frame_error(exc)
+            return
+        except Exception as exc:  # a codec bug must not kill the socket thread
+            self._frame_error(FrameError(f"{type(exc).__name__}: {exc}", data, self.venue))
+            return
+        with self._deliver_lock:
+            for msg in messages:
+                if type(msg) is Data:
+                    route = self._routes.get(msg.key)
+                    if route is not None:
+                        self._deliver(route, msg.events)
+                else:
+                    self._control(msg)
+
+    def _deliver(self, route: _Route, events: Sequence[Event]) -> None:
+        # Caller holds the delivery lock.
+        rs = route.stats
+        rs.messages += 1
+        rs.last_recv = self._stats.last_recv
+        for event in events:
+            for observer in route.observers:
+                try:
+                    observer.on_next(event)
+                except Exception as exc:
+                    self._observer_failed(route.key, observer, exc)
+
+    def _observer_failed(self, key: Key, observer: abc.ObserverBase[Any], exc: Exception) -> None:
+        # A user callback (or operator) raised: that observer gets on_error and is detached;
+        # the socket thread and every other observer carry on.
+        self._stats.callback_errors += 1
+        self._log.warning(("callback", key), "%s: observer of %r raised %r; detached", self.venue, key, exc)
+        self._remove(key, observer)
+        _safe(observer.on_error, exc)
+        self._errors.on_next(exc)
+
+    def _control(self, msg: Any) -> None:
+        kind = type(msg)
+        if kind is Reply:
+            with self._lock:
+                observer = self._pending.pop(msg.request_id, None)
+            if observer is None:
+                return
+            if msg.error is not None:
+                _safe(observer.on_error, msg.error)
+            else:
+                _safe(observer.on_next, msg.result)
+                _safe(observer.on_completed)
+            with self._lock:
+                self._close_if_idle()
+        elif kind is Rejected:
+            self._reject(msg.key, msg.error)
+        elif kind is Ack:
+            route = self._routes.get(msg.key)
+            if route is not None:
+                route.acked = True
+        elif kind is Notice:
+            self._notices.on_next(msg.event)
+        # Heartbeat and Pong only prove liveness, which every frame already does.
+
+    def _reject(self, key: Key, error: Exception) -> None:
+        with self._lock:
+            route = self._routes.get(key)
+            if route is None:
+                return
+            routes = dict(self._routes)
+            del routes[key]
+            self._routes = routes
+            route.stats.observers = 0
+            self._close_if_idle()
+        for observer in route.observers:
+            _safe(observer.on_error, error)
+
+    def _frame_error(self, exc: FrameError) -> None:
+        self._stats.frame_errors += 1
+        self._log.warning(("frame", type(exc).__name__, exc.reason[:60]), "%s", exc)
+        self._errors.on_next(exc)
+
+    def _deliver_reset(self, route: _Route, reason: str) -> None:
+        now = time.time()
+        marker = StreamReset(self.venue, route.key[1], now, now, channel=route.key[0], reason=reason)
+        route.stats.resets += 1
+        with self._deliver_lock:
+            for observer in route.observers:
+                try:
+                    observer.on_next(marker)
+                except Exception as exc:
+                    self._observer_failed(route.key, observer, exc)
+
+    # ------------------------------------------------------------------ driver side
+
+    def _on_connected(self, reconnect: bool) -> None:
+        """Driver calls this when a connection opened: session frames, markers, resubscribe."""
+        now = time.time()
+        for tap in self._taps:
+            tap.connected(self.url, now)
+        self.codec.reset()
+        with self._deliver_lock:
+            if reconnect:
+                for route in list(self._routes.values()):
+                    self._deliver_reset(route, "reconnect")
+            with self._lock:
+                self._write_all(self.codec.on_open_frames())
+                for route in list(self._routes.values()):
+                    route.acked = False
+                    self._write_all(_frames(route.subscribe))
+                queued, self._request_queue = self._request_queue, []
+                for _, text in queued:
+                    self._write(text)
+
+    def _fail_all(self, error: Exception) -> None:
+        """Terminate every observer with ``error`` (the connection gave up)."""
+        with self._deliver_lock:
+            with self._lock:
+                routes, self._routes = self._routes, {}
+                pending, self._pending = self._pending, {}
+                self._request_queue = []
+            for route in routes.values():
+                route.stats.observers = 0
+                for observer in route.observers:
+                    _safe(observer.on_error, error)
+            for observer in pending.values():
+                _safe(observer.on_error, error)
+
+    def _complete_all(self) -> None:
+        with self._deliver_lock:
+            with self._lock:
+                routes, self._routes = self._routes, {}
+                pending, self._pending = self._pending, {}
+                self._request_queue = []
+            for route in routes.values():
+                route.stats.observers = 0
+                for observer in route.observers:
+                    _safe(observer.on_completed)
+            closed = ConnectionError(f"{self.venue}: transport closed before the reply arrived")
+            for observer in pending.values():
+                _safe(observer.on_error, closed)
+
+    def _publish_state(
+        self, state: ConnectionState, attempt: int = 0, delay: float | None = None, reason: str = ""
+    ) -> None:
+        self._stats.state = state
+        status = ConnectionStatus(self.venue, self.url, state, time.time(), attempt, delay, reason)
+        try:
+            self._status.on_next(status)
+        except Exception as exc:  # a state observer's bug must not stop the connection
+            self._log.warning("state-observer", "%s: state observer raised %r", self.venue, exc)
+
+    def _write_all(self, frames: Sequence[str]) -> None:
+        for frame in frames:
+            self._write(frame)
+
+    def _tap_out(self, frame: str) -> None:
+        self._stats.frames_out += 1
+        if self._taps:
+            now = time.time()
+            for tap in self._taps:
+                tap.frame_out(self.url, frame, now)
+
+    # Driver hooks -------------------------------------------------------------
+
+    def _is_open(self) -> bool:
+        raise NotImplementedError
+
+    def _open_if_needed(self) -> None:
+        raise NotImplementedError
+
+    def _close_if_idle(self) -> None:
+        raise NotImplementedError
+
+    def _write(self, frame: str) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Complete every subscriber and stop the driver."""
+        self._complete_all()
+
+
+def _safe(fn: Callable[..., Any], *args: Any) -> None:
+    """Call an observer method; swallow (and log) what it raises: nothing escapes to the driver."""
+    try:
+        fn(*args)
+    except Exception as exc:
+        # reactivex's default on_error re-raises: an observer without on_error lands here.
+        level = logging.DEBUG if isinstance(exc, RxfeedsError) else logging.WARNING
+        log.log(level, "observer callback raised %r", exc)

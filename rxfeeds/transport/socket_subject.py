@@ -1,0 +1,489 @@
+"""The socket subject: one websocket per venue endpoint, shared by every subscription.
+
+:class:`SocketSubject` is a :class:`~rxfeeds.transport.multiplexer.Multiplexer` driven by a
+``websocket-client`` ``WebSocketApp`` running in a daemon thread (the *socket thread*).
+
+* Lazy: the socket opens when the first subscriber (or request) arrives and closes when the
+  last one leaves.
+* Reconnects with :class:`~rxfeeds.transport.backoff.Backoff` (capped exponential, jittered,
+  reset after a stable connection), optionally rotating over several URLs; after
+  ``max_attempts`` failures the state becomes ``FAILED`` and every subscriber gets
+  :class:`~rxfeeds.errors.ConnectionFailed`.
+* After a reconnect: ``codec.reset()``, the codec's session frames, a
+  :class:`~rxfeeds.events.StreamReset` into every active stream, and every subscription re-sent.
+* Liveness: websocket pings (``ping_interval``), an optional venue application ping
+  (``app_ping_interval`` with ``codec.ping_frame()``), and a stale-data timer
+  (``stale_timeout``): no frame for that long forces a reconnect.
+
+Marble sketch of one key while the connection drops::
+
+    socket   --a--b--X                (drop)   --S--c--d-->
+    key      --a--b-----------R-----------------S--c--d-->     R = StreamReset("reconnect")
+
+Fast receive path: text frames are parsed straight out of a read-ahead buffer (one ``recv``
+of up to 256 KiB serves many frames); anything unusual (control frames, fragments) is handed
+to websocket-client's own reader, which draws from the same buffer.  All frames of one
+``recv`` share one receive timestamp.
+
+Callbacks run on the socket thread.  Use ``observe_on`` to move work elsewhere.
+
+Example::
+
+    from rxfeeds.transport import SocketSubject
+    from rxfeeds.venues.kraken.codec import KrakenCodec
+
+    sock = SocketSubject("wss://ws.kraken.com", KrakenCodec())
+    d = sock.multiplex(("trade", "XBT/USD")).subscribe(print)
+    ...
+    d.dispose()   # last subscriber: unsubscribe frame, then the socket closes
+"""
+
+from __future__ import annotations
+
+import random
+import selectors
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlparse
+
+import websocket
+from websocket._socket import recv as _ws_recv
+
+from ..codec import Codec
+from ..errors import ConnectionFailed, FrameError, InvalidArgument
+from ..events import ConnectionState
+from .backoff import Backoff
+from .multiplexer import Multiplexer
+
+__all__ = ["SocketSubject"]
+
+_READ_SIZE = 262144
+
+
+class _Connection:
+    """One run of the reconnect loop: its own thread, stop flag and wake-up event."""
+
+    __slots__ = ("app", "thread", "stopping", "wake", "opened_at", "reason", "open")
+
+    def __init__(self) -> None:
+        self.app: websocket.WebSocketApp | None = None
+        self.thread: threading.Thread | None = None
+        self.stopping = False
+        self.wake = threading.Event()
+        self.opened_at: float | None = None
+        self.reason = ""
+        self.open = False
+
+    def stop(self) -> None:
+        self.stopping = True
+        self.open = False
+        self.wake.set()
+        app = self.app
+        if app is not None:
+            app.keep_running = False
+            sock = app.sock
+            if sock is not None and sock.sock is not None:
+                try:
+                    sock.sock.shutdown(2)
+                except OSError:
+                    pass
+
+
+class _FastDispatcher:
+    """websocket-client dispatcher that reads frames out of a read-ahead buffer.
+
+    It implements the small interface ``WebSocketApp.run_forever(dispatcher=...)`` expects
+    (``read``, ``timeout``, ``signal``, ``abort``, ``buffwrite``).
+    """
+
+    def __init__(self, subject: SocketSubject, conn: _Connection) -> None:
+        self.subject = subject
+        self.conn = conn
+        self._buf = b""
+        self._pos = 0
+        self._raw: Any = None
+
+    # -- interface used by WebSocketApp
+    def signal(self, sig: int, handler: Any) -> None:
+        """Signals belong to the main thread; nothing to do here."""
+
+    def abort(self) -> None:
+        self.conn.stop()
+
+    def timeout(self, seconds: float, callback: Any, *args: Any) -> None:
+        """The ping-timeout check is replaced by the stale-data timer in ``read``."""
+
+    def buffwrite(self, sock: Any, data: Any, send: Any, disconnect_handler: Any) -> None:
+        send(sock, data)
+
+    def close_socket(self) -> None:
+        """Close the raw socket: websocket-client skips it after answering a server close."""
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            try:
+                raw.close()
+            except OSError:
+                pass
+        self._buf = b""
+        self._pos = 0
+
+    # -- the receive loop
+    def _buffered_recv(self, bufsize: int) -> bytes:
+        avail = len(self._buf) - self._pos
+        if avail > 0:
+            take = avail if avail < bufsize else bufsize
+            out = self._buf[self._pos : self._pos + take]
+            self._pos += take
+            return out
+        data: bytes = _ws_recv(self._raw, bufsize)
+        return data
+
+    def read(self, sock: Any, read_callback: Any, check_callback: Any = None) -> None:
+        subject = self.subject
+        conn = self.conn
+        app = conn.app
+        if app is None or app.sock is None or app.sock.sock is None:
+            return
+        ws = app.sock
+        raw: Any = ws.sock
+        self._raw = raw
+        ws.frame_buffer.recv = self._buffered_recv
+        feed = subject._feed_frame
+        binary = subject._binary_frame
+        pending = getattr(raw, "pending", None)
+        sel = selectors.DefaultSelector()
+        sel.register(raw, selectors.EVENT_READ)
+        stale = subject._stale_timeout
+        app_ping = subject._app_ping_interval
+        ping_frame = subject.codec.ping_frame
+        now = time.monotonic()
+        last_data = now
+        next_ping = now + app_ping if app_ping else float("inf")
+        t_recv = time.time()
+        try:
+            while app.keep_running and not conn.stopping:
+                buf = self._buf
+                pos = self._pos
+                n = len(buf)
+                fallback = False
+                while n - pos >= 2:
+                    b0 = buf[pos]
+                    b1 = buf[pos + 1]
+                    if b1 & 0x80 or b0 & 0x70:
+                        fallback = True  # masked or extension bits: let the library judge
+                        break
+                    length = b1
+                    head = 2
+                    if length == 126:
+                        if n - pos < 4:
+                            break
+                        length = (buf[pos + 2] << 8) | buf[pos + 3]
+                        head = 4
+                    elif length == 127:
+                        if n - pos < 10:
+                            break
+                        length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
+                        head = 10
+                    opcode = b0 & 0x0F
+                    if not (b0 & 0x80) or opcode > 2 or opcode == 0:
+                        fallback = True  # control frame or fragment
+                        break
+                    end = pos + head + length
+                    if end > n:
+                        break
+                    payload = buf[pos + head : end]
+                    pos = end
+                    self._pos = pos
+                    if opcode == 1:
+                        feed(payload, t_recv)
+                    else:
+                        binary(payload, t_recv)
+                    if conn.stopping:
+                        return
+                if fallback:
+                    # websocket-client reads the next frame (answers pings, joins fragments)
+                    # from our buffer first, then from the socket.
+                    if not read_callback():
+                        return
+                    last_data = time.monotonic()
+                    continue
+                # Need more bytes.
+                now = time.monotonic()
+                if now >= next_ping:
+                    frame = ping_frame()
+                    if frame is not None:
+                        subject._write_quiet(frame)
+                    next_ping = now + (app_ping or 0.0)
+                if stale is not None and now - last_data > stale:
+                    conn.reason = f"stale: no data for {stale:g} s"
+                    return
+                wait = 0.5
+                if stale is not None:
+                    wait = min(wait, max(0.0, last_data + stale - now))
+                if app_ping:
+                    wait = min(wait, max(0.0, next_ping - now))
+                if not (pending and pending()) and not sel.select(wait):
+                    continue
+                data = raw.recv(_READ_SIZE)
+                if not data:
+                    conn.reason = "connection closed by peer"
+                    read_callback()  # let websocket-client tear down and report the close
+                    return
+                t_recv = time.time()
+                last_data = time.monotonic()
+                if self._pos < len(self._buf):
+                    self._buf = self._buf[self._pos :] + data
+                else:
+                    self._buf = data
+                self._pos = 0
+        finally:
+            sel.close()
+
+
+class SocketSubject(Multiplexer):
+    """A shared websocket to one venue endpoint (see the module docstring).
+
+    Args:
+        url: ``ws://`` or ``wss://`` URL, or a list of them to fail over across.
+        codec: the venue's :class:`~rxfeeds.codec.Codec`.
+        venue: name for logs and events (default ``codec.venue``).
+        backoff: reconnect policy.
+        ping_interval: websocket ping period in seconds (None disables).
+        ping_timeout: a pong must arrive within this many seconds.
+        app_ping_interval: period of the venue's application ping (``codec.ping_frame()``).
+        stale_timeout: reconnect when no frame arrived for this long (default: ping_interval +
+            ping_timeout when pings are on).
+        header: extra HTTP headers for the handshake (``"Name: value"`` strings).
+        sslopt: websocket-client TLS options; certificates are verified unless you pass
+            ``{"cert_reqs": ssl.CERT_NONE}`` yourself.
+        min_send_interval: minimum seconds between two sent frames (venue rate limits).
+        seed: seed for the jitter random generator (tests).
+    """
+
+    def __init__(
+        self,
+        url: str | Sequence[str],
+        codec: Codec,
+        *,
+        venue: str | None = None,
+        backoff: Backoff | None = None,
+        ping_interval: float | None = 20.0,
+        ping_timeout: float = 10.0,
+        app_ping_interval: float | None = None,
+        stale_timeout: float | None = None,
+        header: Sequence[str] | None = None,
+        sslopt: dict[str, Any] | None = None,
+        min_send_interval: float = 0.0,
+        seed: int | None = None,
+    ) -> None:
+        urls = [url] if isinstance(url, str) else list(url)
+        if not urls:
+            raise InvalidArgument("url", url, "give at least one ws:// or wss:// URL")
+        for u in urls:
+            parsed = urlparse(u)
+            if parsed.scheme not in ("ws", "wss") or not parsed.hostname:
+                raise InvalidArgument("url", u, "must be a ws:// or wss:// URL with a host")
+        if ping_interval is not None and ping_interval <= 0:
+            raise InvalidArgument("ping_interval", ping_interval, "must be positive or None")
+        if ping_timeout <= 0 or (ping_interval is not None and ping_timeout >= ping_interval):
+            raise InvalidArgument("ping_timeout", ping_timeout, "must be positive and below ping_interval")
+        if app_ping_interval is not None and app_ping_interval <= 0:
+            raise InvalidArgument("app_ping_interval", app_ping_interval, "must be positive or None")
+        if stale_timeout is not None and stale_timeout <= 0:
+            raise InvalidArgument("stale_timeout", stale_timeout, "must be positive or None")
+        if min_send_interval < 0:
+            raise InvalidArgument("min_send_interval", min_send_interval, "must be >= 0")
+        super().__init__(codec, venue=venue, url=urls[0])
+        self.urls: tuple[str, ...] = tuple(urls)
+        self.backoff = backoff or Backoff()
+        self._ping_interval = ping_interval
+        self._ping_timeout = ping_timeout
+        self._app_ping_interval = app_ping_interval
+        if stale_timeout is None and ping_interval is not None:
+            stale_timeout = ping_interval + ping_timeout
+        self._stale_timeout = stale_timeout
+        self._header = list(header) if header else None
+        self._sslopt = dict(sslopt) if sslopt else None
+        self._min_send_interval = min_send_interval
+        self._next_send = 0.0
+        self._send_lock = threading.Lock()
+        self._rng = random.Random(seed)
+        self._conn: _Connection | None = None
+        self._url_index = 0
+
+    def __repr__(self) -> str:
+        return f"SocketSubject(venue={self.venue!r}, url={self.url!r}, state={self.current_state.value!r})"
+
+    # ------------------------------------------------------------------ driver hooks
+
+    def _is_open(self) -> bool:
+        conn = self._conn
+        return conn is not None and conn.open
+
+    def _open_if_needed(self) -> None:
+        conn = self._conn
+        if conn is not None and not conn.stopping:
+            return
+        conn = _Connection()
+        self._conn = conn
+        thread = threading.Thread(target=self._run, args=(conn,), name=f"rxfeeds-{self.venue}", daemon=True)
+        conn.thread = thread
+        thread.start()
+
+    def _close_if_idle(self) -> None:
+        if self._idle():
+            self._stop_connection()
+
+    def _stop_connection(self) -> None:
+        conn = self._conn
+        if conn is None:
+            return
+        self._conn = None
+        conn.stop()
+
+    def _write(self, frame: str) -> None:
+        app = self._conn.app if self._conn is not None else None
+        if app is None or app.sock is None:
+            raise ConnectionError(f"{self.venue}: not connected")
+        if self._min_send_interval:
+            with self._send_lock:
+                wait = self._next_send - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+                self._next_send = time.monotonic() + self._min_send_interval
+                app.send(frame)
+        else:
+            app.send(frame)
+        self._tap_out(frame)
+
+    def _write_quiet(self, frame: str) -> None:
+        try:
+            self._write(frame)
+        except Exception as exc:
+            self._log.warning("ping", "%s: application ping failed: %r", self.venue, exc)
+
+    # ------------------------------------------------------------------ socket thread
+
+    def _feed_frame(self, data: bytes, recv_time: float) -> None:
+        self.feed(data, recv_time)
+
+    def _binary_frame(self, data: bytes, recv_time: float) -> None:
+        if getattr(self.codec, "accepts_binary", False):
+            self.feed(data, recv_time)
+        else:
+            self._frame_error(FrameError("unexpected binary frame", data, self.venue))
+
+    def _run(self, conn: _Connection) -> None:
+        attempt = 0
+        reconnect = False
+        while not conn.stopping:
+            url = self.urls[self._url_index]
+            self.url = url
+            self._stats.url = url
+            self._publish_state(ConnectionState.CONNECTING, attempt)
+            conn.opened_at = None
+            conn.reason = ""
+            was_reconnect = reconnect
+
+            def on_open(app: Any, _conn: _Connection = conn, _reconnect: bool = was_reconnect) -> None:
+                if _conn.stopping:
+                    return
+                _conn.opened_at = time.monotonic()
+                self._stats.connects += 1
+                if _reconnect:
+                    self._stats.reconnects += 1
+                _conn.open = True
+                self._publish_state(ConnectionState.OPEN)
+                self._on_connected(_reconnect)
+
+            def on_close(app: Any, code: Any, msg: Any, _conn: _Connection = conn) -> None:
+                if code is not None and not _conn.reason:
+                    _conn.reason = f"closed by server (code {code}{': ' + str(msg) if msg else ''})"
+
+            def on_error(app: Any, error: Exception, _conn: _Connection = conn) -> None:
+                if not _conn.reason:
+                    _conn.reason = f"{type(error).__name__}: {error}"
+
+            def on_data(app: Any, data: bytes, opcode: int, fin: Any) -> None:
+                # Only frames the fast path handed back to websocket-client arrive here
+                # (fragmented messages, reassembled).
+                if opcode == websocket.ABNF.OPCODE_TEXT:
+                    self.feed(data, time.time())
+                elif opcode == websocket.ABNF.OPCODE_BINARY:
+                    self._binary_frame(data, time.time())
+
+            app = websocket.WebSocketApp(
+                url, header=self._header, on_open=on_open, on_close=on_close, on_error=on_error, on_data=on_data
+            )
+            conn.app = app
+            dispatcher = _FastDispatcher(self, conn)
+            try:
+                app.run_forever(
+                    sslopt=self._sslopt,
+                    ping_interval=self._ping_interval or 0,
+                    ping_timeout=self._ping_timeout if self._ping_interval else None,
+                    skip_utf8_validation=True,  # orjson validates UTF-8 while parsing
+                    dispatcher=dispatcher,
+                )
+            except Exception as exc:  # run_forever re-raises only on programming errors
+                conn.reason = conn.reason or f"{type(exc).__name__}: {exc}"
+            finally:
+                conn.open = False
+                self._close_app(app)
+                dispatcher.close_socket()
+            if conn.stopping:
+                break
+            opened = conn.opened_at
+            if opened is not None and time.monotonic() - opened >= self.backoff.reset_after:
+                attempt = 0
+            attempt += 1
+            reconnect = reconnect or opened is not None
+            if self.backoff.gives_up(attempt):
+                reason = conn.reason or "connection failed"
+                self._publish_state(ConnectionState.FAILED, attempt - 1, None, reason)
+                if self._conn is conn:
+                    self._conn = None
+                self._fail_all(ConnectionFailed(f"{self.venue}: gave up after {attempt - 1} attempts: {reason}"))
+                return
+            delay = self.backoff.delay(attempt, self._rng)
+            if len(self.urls) > 1:
+                self._url_index = (self._url_index + 1) % len(self.urls)
+            self._publish_state(ConnectionState.RECONNECTING, attempt, delay, conn.reason or "connection lost")
+            conn.wake.wait(delay)
+        if self._conn is None:  # a newer connection, if any, reports its own states
+            self._publish_state(ConnectionState.CLOSED, 0, None, "closed")
+
+    @staticmethod
+    def _close_app(app: Any) -> None:
+        app.keep_running = False
+        sock = app.sock
+        if sock is not None:
+            try:
+                sock.close()
+            except Exception:
+                pass
+
+    # ------------------------------------------------------------------ public
+
+    def close(self) -> None:
+        """Complete every subscriber, close the socket and stop the socket thread."""
+        conn = self._conn
+        self._complete_all()
+        with self._lock:
+            self._stop_connection()
+        if conn is not None and conn.thread is not None and conn.thread is not threading.current_thread():
+            conn.thread.join(timeout=5.0)
+
+    def reconnect(self, reason: str = "requested") -> None:
+        """Drop the current socket now; the reconnect loop opens a new one."""
+        conn = self._conn
+        if conn is not None and conn.app is not None:
+            conn.reason = reason
+            sock = conn.app.sock
+            if sock is not None and sock.sock is not None:
+                try:
+                    sock.sock.shutdown(2)
+                except OSError:
+                    pass
