@@ -52,9 +52,7 @@ def test_subscribe_frame_and_ack_error_by_req_id() -> None:
     }
     [rejected] = decode(codec, err)
     assert isinstance(rejected, Rejected) and rejected.key == ("ohlc-15", "ETH/USD")
-    assert isinstance(rejected.error, SubscriptionError) and "Currency pair not supported" in str(
-        rejected.error
-    )
+    assert isinstance(rejected.error, SubscriptionError) and "Currency pair not supported" in str(rejected.error)
 
 
 def test_private_subscribe_carries_token() -> None:
@@ -86,11 +84,7 @@ def test_book_levels_keep_exact_number_text() -> None:
     )
     [upd] = codec.decode(update, 2.0)
     [delta] = upd.events
-    assert (
-        isinstance(delta, BookDelta)
-        and delta.asks == ((30001.0, 0.0, "30001.00", "0"),)
-        and delta.checksum == 5
-    )
+    assert isinstance(delta, BookDelta) and delta.asks == ((30001.0, 0.0, "30001.00", "0"),) and delta.checksum == 5
     assert delta.time == datetime(2023, 10, 6, 17, 35, 55, 440295, tzinfo=UTC).timestamp()
 
 
@@ -175,15 +169,14 @@ def test_trade_ticker_ohlc() -> None:
     [kline] = candle.events
     assert isinstance(kline, Kline) and candle.key == ("ohlc-5", "ETH/USD")
     assert kline.interval == "5m" and kline.closed is False
-    assert (
-        kline.open_time == parse_rfc3339("2023-10-04T16:25:00Z") and kline.close_time - kline.open_time == 300
-    )
+    assert kline.open_time == parse_rfc3339("2023-10-04T16:25:00Z") and kline.close_time - kline.open_time == 300
 
 
 def test_control_messages() -> None:
     codec = KrakenV2Codec()
     assert isinstance(decode(codec, '{"channel":"heartbeat"}')[0], Heartbeat)
-    assert decode(codec, '{"method":"pong","req_id":5,"time_in":"x","time_out":"y"}') == [Pong(5)]
+    pong = decode(codec, '{"method":"pong","req_id":5,"time_in":"x","time_out":"y"}')
+    assert pong[0] == Pong(5) and isinstance(pong[1], Reply) and pong[1].request_id == 5
     [status] = decode(
         codec,
         '{"channel":"status","type":"update","data":[{"api_version":"v2",'
@@ -191,13 +184,9 @@ def test_control_messages() -> None:
     )
     assert isinstance(status, Notice) and isinstance(status.event, KrakenStatus)
     assert status.event.connection_id == 18266300427528990701 and status.event.status == "online"
-    [ok] = decode(
-        codec, {"method": "add_order", "req_id": 9, "success": True, "result": {"order_id": "OA-1"}}
-    )
+    [ok] = decode(codec, {"method": "add_order", "req_id": 9, "success": True, "result": {"order_id": "OA-1"}})
     assert ok == Reply(9, result={"order_id": "OA-1"})
-    [bad] = decode(
-        codec, {"method": "cancel_order", "req_id": 10, "success": False, "error": "EOrder:Unknown order"}
-    )
+    [bad] = decode(codec, {"method": "cancel_order", "req_id": 10, "success": False, "error": "EOrder:Unknown order"})
     assert isinstance(bad.error, RequestError) and "EOrder:Unknown order" in str(bad.error)
 
 

@@ -191,9 +191,7 @@ def subscription_of(channel: str) -> dict[str, Any]:
     return {"name": channel}
 
 
-def subscribe_frame(
-    key: Key, event: str = "subscribe", token: str | None = None, reqid: int | None = None
-) -> str:
+def subscribe_frame(key: Key, event: str = "subscribe", token: str | None = None, reqid: int | None = None) -> str:
     """The (un)subscribe frame for one key; private channels need ``token``.
 
     Example:
@@ -261,8 +259,8 @@ class KrakenCodec(BaseCodec):
     :meth:`subscribe_frames`; clients usually pass their own frames instead.
 
     Example:
-        >>> KrakenCodec().decode('{"event":"pong","reqid":3}', 0.0)
-        [Pong(request_id=3)]
+        >>> KrakenCodec().decode('{"event":"heartbeat"}', 0.0)
+        [Heartbeat()]
     """
 
     venue = VENUE
@@ -294,6 +292,10 @@ class KrakenCodec(BaseCodec):
     def ping_frame(self) -> str | None:
         return f'{{"event":"ping","reqid":{next(self._ping_ids)}}}'
 
+    def next_reqid(self) -> int:
+        """A fresh ``reqid`` (shared with pings, so replies never collide)."""
+        return next(self._ping_ids)
+
     # --- frames in ------------------------------------------------------------------------
     def decode(self, frame: str | bytes, recv_time: float) -> Sequence[Message]:
         try:
@@ -321,9 +323,7 @@ class KrakenCodec(BaseCodec):
             handler = self._handler_for(channel, frame)
         return handler(message, last, recv_time)
 
-    def _handler_for(
-        self, channel: Any, frame: str | bytes
-    ) -> Callable[[list[Any], str, float], list[Message]]:
+    def _handler_for(self, channel: Any, frame: str | bytes) -> Callable[[list[Any], str, float], list[Message]]:
         handler: Callable[[list[Any], str, float], list[Message]] | None = None
         if type(channel) is str:
             name, _, option = channel.partition("-")
@@ -350,9 +350,7 @@ class KrakenCodec(BaseCodec):
         self._handlers[channel] = handler
         return handler
 
-    def _book(
-        self, message: list[Any], channel: str, depth: int, pair: str, recv_time: float
-    ) -> list[Message]:
+    def _book(self, message: list[Any], channel: str, depth: int, pair: str, recv_time: float) -> list[Message]:
         parts = message[1:-2]
         first = parts[0]
         snap_asks = first.get("as")
@@ -388,9 +386,7 @@ class KrakenCodec(BaseCodec):
                 checksum = int(text)
         if not asks and not bids and checksum is None:
             raise ValueError("book frame with neither levels nor checksum")
-        delta = BookDelta(
-            VENUE, pair, float(newest) if newest else recv_time, recv_time, bids, asks, checksum=checksum
-        )
+        delta = BookDelta(VENUE, pair, float(newest) if newest else recv_time, recv_time, bids, asks, checksum=checksum)
         return [Data((channel, pair), (delta,))]
 
     def _trade(self, message: list[Any], pair: str, recv_time: float) -> list[Message]:
@@ -448,9 +444,7 @@ class KrakenCodec(BaseCodec):
         )
         return [Data(("spread", pair), (quote,))]
 
-    def _ohlc(
-        self, message: list[Any], channel: str, interval: int, pair: str, recv_time: float
-    ) -> list[Message]:
+    def _ohlc(self, message: list[Any], channel: str, interval: int, pair: str, recv_time: float) -> list[Message]:
         c = message[1]
         end = float(c[1])
         name = OHLC_INTERVALS.get(interval) or f"{interval}m"
@@ -524,7 +518,9 @@ class KrakenCodec(BaseCodec):
                 return []
             raise UnknownMessage(f"unknown subscription status {status!r}", frame, VENUE)
         if event == "pong":
-            return [Pong(message.get("reqid"))]
+            reqid = message.get("reqid")
+            # also a Reply, so a client's ping() request completes
+            return [Pong(reqid)] if reqid is None else [Pong(reqid), Reply(reqid, result=message)]
         if event == "systemStatus":
             connection_id = message.get("connectionID")
             if isinstance(connection_id, float):
@@ -549,11 +545,7 @@ class KrakenCodec(BaseCodec):
             if reqid is None:
                 text = str(message.get("errorMessage") or event)
                 return [
-                    Notice(
-                        KrakenError(
-                            VENUE, "", recv_time, recv_time, kind=str(event), data=message, message=text
-                        )
-                    )
+                    Notice(KrakenError(VENUE, "", recv_time, recv_time, kind=str(event), data=message, message=text))
                 ]
             if failed:
                 text = str(message.get("errorMessage") or "request failed")
@@ -561,9 +553,7 @@ class KrakenCodec(BaseCodec):
             return [Reply(reqid, result=message)]
         if event is None and "Error" in message:
             text = str(message["Error"])
-            return [
-                Notice(KrakenError(VENUE, "", recv_time, recv_time, kind="error", data=message, message=text))
-            ]
+            return [Notice(KrakenError(VENUE, "", recv_time, recv_time, kind="error", data=message, message=text))]
         raise UnknownMessage(f"unknown event {event!r}", frame, VENUE)
 
 

@@ -147,8 +147,8 @@ class KrakenV2Codec(BaseCodec):
     ``token`` (string or zero-argument callable) goes into private subscribe frames.
 
     Example:
-        >>> KrakenV2Codec().decode(b'{"method":"pong","req_id":9}', 0.0)
-        [Pong(request_id=9)]
+        >>> KrakenV2Codec().decode(b'{"channel":"heartbeat"}', 0.0)
+        [Heartbeat()]
     """
 
     venue = VENUE_V2
@@ -189,14 +189,20 @@ class KrakenV2Codec(BaseCodec):
     def subscribe_frame(self, key: Key, token: str | None = None) -> str:
         """The subscribe frame for ``key`` (remembering its ``req_id`` and book depth)."""
         req_id = next(self._req_ids)
-        self._pending[req_id] = key
+        self._remember(req_id, key)
         return method_frame("subscribe", self._params(key, True, token), req_id)
 
     def unsubscribe_frame(self, key: Key, token: str | None = None) -> str:
         """The unsubscribe frame for ``key``."""
         req_id = next(self._req_ids)
-        self._pending[req_id] = key
+        self._remember(req_id, key)
         return method_frame("unsubscribe", self._params(key, False, token), req_id)
+
+    def _remember(self, req_id: int, key: Key) -> None:
+        pending = self._pending
+        pending[req_id] = key
+        if len(pending) > 4096:  # replies long gone: drop the oldest
+            del pending[next(iter(pending))]
 
     def subscribe_frames(self, key: Key) -> Sequence[str]:
         return [self.subscribe_frame(key)]
@@ -204,7 +210,7 @@ class KrakenV2Codec(BaseCodec):
     def unsubscribe_frames(self, key: Key) -> Sequence[str]:
         return [self.unsubscribe_frame(key)]
 
-    def next_req_id(self) -> int:
+    def next_reqid(self) -> int:
         """A fresh request id (shared counter with subscriptions, so replies never collide)."""
         return next(self._req_ids)
 
@@ -241,11 +247,7 @@ class KrakenV2Codec(BaseCodec):
             if "error" in message or "Error" in message:
                 text = str(message.get("error") or message.get("Error"))
                 return [
-                    Notice(
-                        KrakenError(
-                            VENUE_V2, "", recv_time, recv_time, kind="error", data=message, message=text
-                        )
-                    )
+                    Notice(KrakenError(VENUE_V2, "", recv_time, recv_time, kind="error", data=message, message=text))
                 ]
         except FrameError:
             raise
@@ -253,9 +255,7 @@ class KrakenV2Codec(BaseCodec):
             raise FrameError(f"malformed frame ({type(exc).__name__}: {exc})", frame, VENUE_V2) from None
         raise UnknownMessage("neither a channel message nor a method reply", frame, VENUE_V2)
 
-    def _decode_channel(
-        self, channel: str, message: dict[str, Any], frame: str | bytes, t: float
-    ) -> list[Message]:
+    def _decode_channel(self, channel: str, message: dict[str, Any], frame: str | bytes, t: float) -> list[Message]:
         if channel == "book":
             return self._book(message, t)
         if channel == "heartbeat":
@@ -416,28 +416,30 @@ class KrakenV2Codec(BaseCodec):
                     )
                 )
             else:
-                events.append(
-                    VenueEvent(VENUE_V2, str(d.get("asset", "")), exchange_time, recv_time, "balance", d)
-                )
+                events.append(VenueEvent(VENUE_V2, str(d.get("asset", "")), exchange_time, recv_time, "balance", d))
         return [Data((channel, ""), events)]
 
-    def _decode_method(
-        self, method: str, message: dict[str, Any], frame: str | bytes, t: float
-    ) -> list[Message]:
+    def _decode_method(self, method: str, message: dict[str, Any], frame: str | bytes, t: float) -> list[Message]:
         req_id = message.get("req_id")
         success = message.get("success")
         if method == "pong":
-            return [Pong(req_id)]
+            # also a Reply, so a client's ping() request completes
+            return [Pong(req_id)] if req_id is None else [Pong(req_id), Reply(req_id, result=message)]
         if method in ("subscribe", "unsubscribe"):
-            key = self._pending.pop(req_id, None) if req_id is not None else None
-            if key is None:
-                result = message.get("result") or {}
-                channel = str(result.get("channel", ""))
-                if channel == "book":
-                    channel = f"book-{result.get('depth', 10)}"
-                elif channel == "ohlc":
-                    channel = f"ohlc-{result.get('interval', 1)}"
-                key = (channel, str(result.get("symbol") or message.get("symbol") or ""))
+            # Replies name the symbol but not always the channel: the req_id says which frame
+            # (and so which channel) they answer; one frame may cover several symbols.
+            sent = self._pending.get(req_id) if req_id is not None else None
+            result = message.get("result") or {}
+            channel = str(result.get("channel", ""))
+            if channel == "book":
+                channel = f"book-{result.get('depth', 10)}"
+            elif channel == "ohlc":
+                channel = f"ohlc-{result.get('interval', 1)}"
+            symbol = result.get("symbol") or message.get("symbol")
+            if sent is not None:
+                channel = sent[0]
+                symbol = symbol or sent[1]
+            key = (channel, str(symbol or ""))
             if success:
                 if method == "subscribe":
                     self._sequences.pop(key[0], None)
@@ -445,11 +447,7 @@ class KrakenV2Codec(BaseCodec):
                 return []
             text = str(message.get("error") or "subscription refused")
             if method == "unsubscribe":
-                return [
-                    Notice(
-                        KrakenError(VENUE_V2, key[1], t, t, kind="unsubscribe", data=message, message=text)
-                    )
-                ]
+                return [Notice(KrakenError(VENUE_V2, key[1], t, t, kind="unsubscribe", data=message, message=text))]
             return [Rejected(key, SubscriptionError(VENUE_V2, key, text))]
         if method in ORDER_METHODS_V2:
             if req_id is None:
@@ -457,7 +455,5 @@ class KrakenV2Codec(BaseCodec):
                 return [Notice(KrakenError(VENUE_V2, "", t, t, kind=method, data=message, message=text))]
             if success:
                 return [Reply(req_id, result=message.get("result"))]
-            return [
-                Reply(req_id, error=RequestError(VENUE_V2, str(message.get("error") or "request failed")))
-            ]
+            return [Reply(req_id, error=RequestError(VENUE_V2, str(message.get("error") or "request failed")))]
         raise UnknownMessage(f"unknown method {method!r}", frame, VENUE_V2)
