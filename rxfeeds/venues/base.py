@@ -78,13 +78,14 @@ class VenueClient:
     ) -> Transport:
         """The transport called ``name``, created on first use with ``codec_factory()``."""
         with self._transports_lock:
-            transport = self._transports.get(name)
-            if transport is not None:
-                return transport
+            existing = self._transports.get(name)
+            if existing is not None:
+                return existing
             merged = {**self._socket_options, **options}
             if self._backoff is not None:
                 merged.setdefault("backoff", self._backoff)
-            transport = self._transport_factory(url, codec_factory(), venue=self.venue, **merged)
+            transport: Transport = self._transport_factory(url, codec_factory(), venue=self.venue, **merged)
+            assert transport is not None
             self._transports[name] = transport
         # Forward each connection's streams into the client-wide ones.
         transport.state.subscribe(self._state.on_next)
