@@ -1,0 +1,241 @@
+"""One side of a price-level book, kept sorted best-first in immutable chunks.
+
+Why chunks
+----------
+The order-book operator emits a new book value after (almost) every message, and a value a
+subscriber holds must never change.  Copying a 1,000-level dict per frame is far too slow, and
+capturing only the top N eagerly loses the full book.  :class:`BookSide` therefore stores its
+levels as a list of *leaves*: immutable tuples of at most :data:`LEAF_MAX` entries, sorted
+best-first (asks ascending, bids descending).  A change rebuilds only the one leaf it touches
+(tens of pointers); publishing the side (:meth:`BookSide.freeze`) copies only the list of leaf
+references (a few dozen pointers for 1,000 levels) and is cached until the next change.  Old
+published values keep their leaves, so they stay valid for ever: a persistent structure with
+path copying, two levels deep.
+
+Each entry is ``(price, size, price_text, size_text, segment)``; ``segment`` is the entry's
+precomputed Kraken checksum fragment (``""`` when checksums are off), so a checksum is one
+``"".join`` over the top 10 entries of each side.
+
+Example:
+    >>> side = BookSide(descending=True)
+    >>> for p in (99.0, 101.0, 100.0):
+    ...     side.set(p, 1.0, "", "", "")
+    >>> [e[0] for e in side.top(2)]
+    [101.0, 100.0]
+    >>> frozen = side.freeze()
+    >>> side.remove(101.0)
+    True
+    >>> [e[0] for leaf in frozen for e in leaf]  # the published value did not change
+    [101.0, 100.0, 99.0]
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+from typing import TypeAlias
+
+__all__ = ["TOP", "LEAF_MAX", "Entry", "Leaves", "BookSide", "iter_entries", "top_entries"]
+
+#: One level: ``(price, size, price_text, size_text, checksum_segment)``.
+Entry: TypeAlias = tuple[float, float, str, str, str]
+#: A published side: immutable tuple of immutable leaves, best level first.
+Leaves: TypeAlias = tuple[tuple[Entry, ...], ...]
+
+#: Leaves are split when they grow beyond this many entries.
+LEAF_MAX = 64
+_LEAF_HALF = LEAF_MAX // 2
+_LEAF_MERGE = LEAF_MAX // 4
+#: Levels whose changes set :attr:`BookSide.top_dirty` (the Kraken checksum depth).
+TOP = 10
+
+
+def iter_entries(leaves: Leaves) -> Iterator[Entry]:
+    """All entries of published leaves, best first."""
+    for leaf in leaves:
+        yield from leaf
+
+
+def top_entries(leaves: Leaves, n: int) -> tuple[Entry, ...]:
+    """The best ``n`` entries of published leaves (fewer when the side is thinner)."""
+    if not leaves:
+        return ()
+    first = leaves[0]
+    if len(first) >= n:
+        return first[:n]
+    out: list[Entry] = []
+    for leaf in leaves:
+        out.extend(leaf[: n - len(out)])
+        if len(out) >= n:
+            break
+    return tuple(out)
+
+
+class BookSide:
+    """A mutable book side whose published states are immutable (see the module docstring).
+
+    Sort keys are the price for asks and ``-price`` for bids, so both sides are stored
+    ascending by key, which is best-first.
+
+    Args:
+        descending: ``True`` for bids (best = highest price), ``False`` for asks.
+    """
+
+    __slots__ = ("_frozen", "_keys", "_last", "_leaves", "count", "descending", "top_dirty")
+
+    def __init__(self, descending: bool) -> None:
+        self.descending = descending
+        self._leaves: list[tuple[Entry, ...]] = []
+        self._keys: list[tuple[float, ...]] = []  # sort keys of each leaf, parallel to _leaves
+        self._last: list[float] = []  # last (worst) key of each leaf, for bisecting leaves
+        self._frozen: Leaves | None = ()
+        #: Number of levels on this side.
+        self.count = 0
+        #: Set when a change may have touched the best :data:`TOP` levels; the owner clears it.
+        self.top_dirty = True
+
+    def clear(self) -> None:
+        """Remove every level."""
+        self._leaves = []
+        self._keys = []
+        self._last = []
+        self._frozen = ()
+        self.count = 0
+        self.top_dirty = True
+
+    def load(self, entries: Iterable[Entry]) -> None:
+        """Replace the side with ``entries`` (any order; later duplicates of a price win)."""
+        by_price = {e[0]: e for e in entries}
+        ordered = sorted(by_price.values(), key=lambda e: e[0], reverse=self.descending)
+        self._leaves = [tuple(ordered[i : i + _LEAF_HALF]) for i in range(0, len(ordered), _LEAF_HALF)]
+        sign = -1.0 if self.descending else 1.0
+        self._keys = [tuple(sign * e[0] for e in leaf) for leaf in self._leaves]
+        self._last = [k[-1] for k in self._keys]
+        self._frozen = None
+        self.count = len(ordered)
+        self.top_dirty = True
+
+    def set(self, price: float, size: float, price_text: str, size_text: str, segment: str) -> None:
+        """Insert or replace the level at ``price``."""
+        key = -price if self.descending else price
+        entry = (price, size, price_text, size_text, segment)
+        leaves = self._leaves
+        self._frozen = None
+        if not leaves:
+            leaves.append((entry,))
+            self._keys.append((key,))
+            self._last.append(key)
+            self.count = 1
+            self.top_dirty = True
+            return
+        last = self._last
+        i = bisect_left(last, key)
+        if i == len(leaves):
+            i -= 1
+        keys = self._keys[i]
+        leaf = leaves[i]
+        j = bisect_left(keys, key)
+        if (i == 0 and j < TOP) or len(leaves[0]) < TOP:
+            self.top_dirty = True
+        if j < len(keys) and keys[j] == key:
+            leaves[i] = (*leaf[:j], entry, *leaf[j + 1 :])
+            return
+        leaf = (*leaf[:j], entry, *leaf[j:])
+        keys = (*keys[:j], key, *keys[j:])
+        self.count += 1
+        if len(leaf) > LEAF_MAX:
+            leaves[i : i + 1] = [leaf[:_LEAF_HALF], leaf[_LEAF_HALF:]]
+            self._keys[i : i + 1] = [keys[:_LEAF_HALF], keys[_LEAF_HALF:]]
+            last[i : i + 1] = [keys[_LEAF_HALF - 1], keys[-1]]
+        else:
+            leaves[i] = leaf
+            self._keys[i] = keys
+            last[i] = keys[-1]
+
+    def remove(self, price: float) -> bool:
+        """Remove the level at ``price``; False when there was none (that is fine)."""
+        key = -price if self.descending else price
+        last = self._last
+        i = bisect_left(last, key)
+        if i == len(last):
+            return False
+        keys = self._keys[i]
+        j = bisect_left(keys, key)
+        if j == len(keys) or keys[j] != key:
+            return False
+        if (i == 0 and j < TOP) or len(self._leaves[0]) <= TOP:
+            self.top_dirty = True
+        self._frozen = None
+        self.count -= 1
+        leaf = self._leaves[i]
+        if len(leaf) == 1:
+            del self._leaves[i], self._keys[i], last[i]
+            return True
+        leaf = leaf[:j] + leaf[j + 1 :]
+        keys = keys[:j] + keys[j + 1 :]
+        if len(leaf) < _LEAF_MERGE and i + 1 < len(last) and len(leaf) + len(self._leaves[i + 1]) <= LEAF_MAX:
+            self._leaves[i : i + 2] = [leaf + self._leaves[i + 1]]
+            self._keys[i : i + 2] = [keys + self._keys[i + 1]]
+            del last[i]
+        else:
+            self._leaves[i] = leaf
+            self._keys[i] = keys
+            last[i] = keys[-1]
+        return True
+
+    def truncate(self, depth: int) -> bool:
+        """Keep only the best ``depth`` levels; True when something was dropped."""
+        excess = self.count - depth
+        if excess <= 0:
+            return False
+        self._frozen = None
+        self.count = depth
+        if depth <= TOP:
+            self.top_dirty = True
+        leaves, keys, last = self._leaves, self._keys, self._last
+        while excess > 0:
+            n = len(leaves[-1])
+            if n <= excess:
+                leaves.pop()
+                keys.pop()
+                last.pop()
+                excess -= n
+            else:
+                leaves[-1] = leaves[-1][: n - excess]
+                keys[-1] = keys[-1][: n - excess]
+                last[-1] = keys[-1][-1]
+                excess = 0
+        return True
+
+    def best(self) -> Entry | None:
+        """The best entry, or None when the side is empty."""
+        return self._leaves[0][0] if self._leaves else None
+
+    def top(self, n: int) -> tuple[Entry, ...]:
+        """The best ``n`` entries."""
+        leaves = self._leaves
+        if leaves and len(leaves[0]) >= n:
+            return leaves[0][:n]
+        return top_entries(tuple(leaves), n)
+
+    def freeze(self) -> Leaves:
+        """The current state as an immutable value (cached until the next change)."""
+        frozen = self._frozen
+        if frozen is None:
+            frozen = self._frozen = tuple(self._leaves)
+        return frozen
+
+    def get(self, price: float) -> Entry | None:
+        """The entry at ``price``, or None."""
+        key = -price if self.descending else price
+        i = bisect_left(self._last, key)
+        if i == len(self._last):
+            return None
+        keys = self._keys[i]
+        j = bisect_left(keys, key)
+        if j < len(keys) and keys[j] == key:
+            return self._leaves[i][j]
+        return None
+
+    def __len__(self) -> int:
+        return self.count

@@ -1,0 +1,439 @@
+"""Per-symbol book state machine: the sync strategies of every venue family in one place.
+
+:class:`SymbolBook` keeps one ``(venue, symbol)`` book and applies that venue's book events.
+The strategy is chosen from the data itself, message by message, so the operator stays
+venue-agnostic:
+
+``checksum`` (Kraken v1 and v2)
+    A message carrying ``checksum`` is verified after it was applied and both sides were
+    truncated to the venue's depth: CRC32 over the top 10 asks then bids, built from the level
+    wire texts (:mod:`rxfeeds.books.checksum`).  v1 snapshots carry no checksum (the book is
+    trusted and the next update checks it), v2 snapshots do.  The CRC is recomputed only when
+    the top 10 of a side changed (identity comparison of the top entries); otherwise the
+    previous value is reused.
+``sequence`` (HitBTC ``sequence``, Binance spot ``U``/``u``/``lastUpdateId``)
+    Deltas that arrive before a snapshot are buffered (bounded, oldest dropped).  A snapshot
+    sets ``last = sequence``; buffered and later deltas with ``sequence <= last`` are dropped as
+    stale; the first applied delta must bridge, ``first_sequence <= last + 1 <= sequence``
+    (HitBTC has ``first_sequence == sequence``, so it must be exactly ``last + 1``); after that
+    strictly ``first_sequence == last + 1``.  Anything else is a gap.  A later snapshot
+    replaces the book (HitBTC's unsolicited re-snapshot carries the last update's sequence);
+    a snapshot older than the synced book (``sequence < last``) is ignored.
+``orders`` (Midchains, order-level books)
+    :class:`~rxfeeds.events.BookOrder` events are aggregated by order id into price levels
+    (sum of the sizes of the orders at a price).  A run of ``snapshot=True`` orders that follows
+    anything else starts a new image and clears the book first.
+``plain`` (everything else)
+    Snapshot, then deltas; deltas before the first snapshot are dropped.
+
+All strategies: sizes are absolute, size 0 removes, removing an unknown level is fine; a
+snapshot's zero-size levels are ignored; after every message each side is truncated to the
+venue depth (``BookSnapshot.depth`` when the codec knows it, else ``max_depth``, and for
+checksum books the view ``depth``), and a crossed book (best bid >= best ask) is an integrity
+failure.
+
+Integrity news is appended to :attr:`SymbolBook.notes` (``IntegrityEvent`` values) for the
+operator to emit; ``needs_resync`` tells it to ask the venue for a fresh snapshot.  A
+:class:`~rxfeeds.events.StreamReset` marks the book unsynced and empties the buffer but asks for
+no resync (the transport already resubscribed).
+
+Example:
+    >>> from rxfeeds.events import BookDelta, BookSnapshot
+    >>> sb = SymbolBook("hitbtc", "ETHBTC")
+    >>> book = sb.on_snapshot(BookSnapshot("hitbtc", "ETHBTC", 1.0, 1.0,
+    ...     bids=((99.0, 1.0, "99", "1"),), asks=((101.0, 1.0, "101", "1"),), sequence=5))
+    >>> book.synced, [n.kind for n in sb.notes]
+    (True, ['synced'])
+    >>> sb.notes.clear()
+    >>> book = sb.on_delta(BookDelta("hitbtc", "ETHBTC", 2.0, 2.0, bids=(), asks=(), sequence=7,
+    ...                              first_sequence=7))
+    >>> book.synced, [n.kind for n in sb.notes], sb.needs_resync
+    (False, ['gap'], True)
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import deque
+from typing import Literal
+
+from ..events import BookDelta, BookOrder, BookSnapshot, IntegrityEvent, IntegrityKind, StreamReset
+from .book import OrderBook
+from .checksum import CHECKSUM_DEPTH
+from .side import BookSide
+
+__all__ = ["Strategy", "SymbolBook"]
+
+Strategy = Literal["plain", "checksum", "sequence", "orders"]
+
+
+def _segment(price_text: str, size_text: str) -> str:
+    return price_text.replace(".", "").lstrip("0") + size_text.replace(".", "").lstrip("0")
+
+
+def _top_text(side: BookSide) -> bytes:
+    """The checksum bytes of a side's top levels, filling in fragments not computed yet."""
+    top = side.top(CHECKSUM_DEPTH)
+    parts = [e[4] for e in top]
+    if "" in parts:
+        for e in top:
+            if not e[4]:
+                side.set(e[0], e[1], e[2], e[3], _segment(e[2], e[3]))
+        top = side.top(CHECKSUM_DEPTH)
+        parts = [e[4] for e in top]
+    side.top_dirty = False
+    return "".join(parts).encode("ascii")
+
+
+class SymbolBook:
+    """The book of one ``(venue, symbol)`` and its sync state (see the module docstring).
+
+    Args:
+        venue: venue name (for emitted values).
+        symbol: instrument (for emitted values).
+        depth: levels per side shown by emitted values (None: all kept).
+        max_depth: levels per side kept when the venue does not say (None: all).
+        max_buffer: deltas buffered while waiting for a snapshot.
+    """
+
+    def __init__(
+        self,
+        venue: str,
+        symbol: str,
+        depth: int | None = None,
+        max_depth: int | None = None,
+        max_buffer: int = 10_000,
+    ) -> None:
+        self.venue = venue
+        self.symbol = symbol
+        self.depth = depth
+        self.max_depth = max_depth
+        self.bids = BookSide(descending=True)
+        self.asks = BookSide(descending=False)
+        #: strategy seen in the data so far
+        self.strategy: Strategy = "plain"
+        #: the book is complete and continuous
+        self.synced = False
+        #: integrity events waiting to be emitted by the operator
+        self.notes: list[IntegrityEvent] = []
+        #: an integrity failure asks for a fresh snapshot of this symbol
+        self.needs_resync = False
+        #: consecutive resync attempts without a clean message since (kept by the operator)
+        self.resync_attempts = 0
+        #: last problem seen, for error messages
+        self.last_problem = ""
+        self.last_sequence: int | None = None
+        self.last_checksum: int | None = None
+        self.last_book: OrderBook | None = None
+        self.buffer: deque[BookDelta] = deque(maxlen=max_buffer)
+        # counters (for reports and tests)
+        self.checksum_ok = 0
+        self.checksum_failed = 0
+        self.gaps = 0
+        self.stale = 0
+        self.dropped = 0
+        self._venue_depth: int | None = None
+        self._keep: int | None = max_depth  # levels kept per side
+        self._bridged = False
+        self._segments = False
+        self._crc = -1
+        self._ask_crc = 0
+        self._bid_bytes = b""
+        self._orders: dict[str, tuple[bool, float, float]] = {}
+        self._order_levels: dict[tuple[bool, float], dict[str, float]] = {}
+        self._in_order_image = False
+
+    # --- events -------------------------------------------------------------------------------
+
+    def on_snapshot(self, ev: BookSnapshot) -> OrderBook | None:
+        """Replace the book with ``ev``; replays buffered deltas in sequence mode."""
+        if ev.depth is not None:
+            self._venue_depth = ev.depth
+        if ev.sequence is not None:
+            self.strategy = "sequence"
+            if self.synced and self.last_sequence is not None and ev.sequence < self.last_sequence:
+                self.stale += 1
+                return None
+        if ev.checksum is not None:
+            self.strategy = "checksum"
+            self._segments = True
+        # checksum fragments of snapshot levels are filled in lazily, when a level reaches the top
+        self.bids.load([(p, s, pt, st, "") for p, s, pt, st in ev.bids if s != 0])
+        self.asks.load([(p, s, pt, st, "") for p, s, pt, st in ev.asks if s != 0])
+        self._update_keep()
+        self._truncate()
+        self.last_sequence = ev.sequence
+        self._bridged = False
+        was_synced = self.synced
+        self.synced = True
+        if ev.checksum is not None and not self._verify(ev.checksum, ev):
+            return self._unsynced()
+        if self._crossed(ev):
+            return self._unsynced()
+        if self.buffer:
+            buffered = list(self.buffer)
+            self.buffer.clear()
+            time, recv_time = ev.time, ev.recv_time
+            for i, delta in enumerate(buffered):
+                if not self._apply_delta(delta):
+                    if not self.synced:
+                        self.buffer.extend(buffered[i + 1 :])
+                        return self._unsynced()
+                    continue
+                time, recv_time = delta.time, delta.recv_time
+            if self._crossed(ev):
+                return self._unsynced()
+            if not was_synced:
+                self._note("synced", self._sync_detail(), ev)
+            return self._publish(time, recv_time)
+        if not was_synced:
+            self._note("synced", self._sync_detail(), ev)
+        return self._publish(ev.time, ev.recv_time)
+
+    def on_delta(self, ev: BookDelta) -> OrderBook | None:
+        """Apply one delta; returns the new value, the last good one marked unsynced, or None.
+
+        This is the hot path: it inlines what :meth:`_apply_delta` does for buffered deltas.
+        """
+        if not self.synced:
+            if ev.sequence is not None:
+                self.strategy = "sequence"
+                self.buffer.append(ev)
+            else:
+                self.dropped += 1
+            return None
+        seq = ev.sequence
+        if seq is not None and not self._continues(ev, seq):
+            return self._unsynced() if not self.synced else None
+        checksum = ev.checksum
+        if checksum is not None and not self._segments:
+            self._start_segments()
+        bids, asks = self.bids, self.asks
+        seg = self._segments
+        for p, s, pt, st in ev.bids:
+            if s == 0:
+                bids.remove(p)
+            else:
+                bids.set(p, s, pt, st, pt.replace(".", "").lstrip("0") + st.replace(".", "").lstrip("0") if seg else "")
+        for p, s, pt, st in ev.asks:
+            if s == 0:
+                asks.remove(p)
+            else:
+                asks.set(p, s, pt, st, pt.replace(".", "").lstrip("0") + st.replace(".", "").lstrip("0") if seg else "")
+        keep = self._keep
+        if keep is not None:
+            if bids.count > keep:
+                bids.truncate(keep)
+            if asks.count > keep:
+                asks.truncate(keep)
+        if checksum is not None:
+            if asks.top_dirty or bids.top_dirty:
+                self._refresh_crc()
+            if self._crc != checksum:
+                self._checksum_failed(checksum, ev)
+                return self._unsynced()
+            self.checksum_ok += 1
+            self.last_checksum = checksum
+        bid_leaves, ask_leaves = bids._leaves, asks._leaves
+        if bid_leaves and ask_leaves and bid_leaves[0][0][0] >= ask_leaves[0][0][0] and self._crossed(ev):
+            return self._unsynced()
+        if self.resync_attempts:
+            self.resync_attempts = 0
+        bid_frozen = bids._frozen
+        if bid_frozen is None:
+            bid_frozen = bids._frozen = tuple(bid_leaves)
+        ask_frozen = asks._frozen
+        if ask_frozen is None:
+            ask_frozen = asks._frozen = tuple(ask_leaves)
+        book = self.last_book = OrderBook(
+            self.venue,
+            self.symbol,
+            ev.time,
+            ev.recv_time,
+            bid_frozen,
+            ask_frozen,
+            True,
+            self.last_sequence,
+            self.last_checksum,
+            self.depth,
+        )
+        return book
+
+    def on_order(self, ev: BookOrder) -> OrderBook | None:
+        """Apply one order of an order-level book."""
+        self.strategy = "orders"
+        if ev.snapshot and not self._in_order_image:
+            self._orders.clear()
+            self._order_levels.clear()
+            self.bids.clear()
+            self.asks.clear()
+        self._in_order_image = ev.snapshot
+        is_bid = ev.side == "buy"
+        old = self._orders.pop(ev.order_id, None)
+        if old is not None:
+            self._order_level_change(old[0], old[1], ev.order_id, None)
+        if not ev.removed and ev.size > 0:
+            self._orders[ev.order_id] = (is_bid, ev.price, ev.size)
+            self._order_level_change(is_bid, ev.price, ev.order_id, ev.size)
+        self._truncate()
+        was_synced = self.synced
+        self.synced = True
+        if not was_synced:
+            self._note("synced", "order-level book", ev)
+        if self._crossed(ev):
+            return self._unsynced()
+        return self._publish(ev.time, ev.recv_time)
+
+    def on_reset(self, ev: StreamReset) -> OrderBook | None:
+        """The stream restarted: forget continuity, wait for the next snapshot (no resync)."""
+        self.buffer.clear()
+        self._bridged = False
+        self._in_order_image = False
+        self._note("reset", ev.reason, ev)
+        if not self.synced:
+            return None
+        self.synced = False
+        return self.last_book.with_synced(False) if self.last_book is not None else None
+
+    # --- internals ------------------------------------------------------------------------------
+
+    def _continues(self, ev: BookDelta, seq: int) -> bool:
+        """Sequence rules for ``ev``: True to apply it; False when stale or a gap (then failed)."""
+        last = self.last_sequence
+        if last is not None:
+            if seq <= last:
+                self.stale += 1
+                return False
+            first = ev.first_sequence if ev.first_sequence is not None else seq
+            # first applied delta after a snapshot may bridge it; then strictly contiguous
+            if first != last + 1 and (self._bridged or first > last + 1):
+                self.gaps += 1
+                self._fail("gap", f"expected {last + 1}, got {first}..{seq}", ev)
+                self.buffer.append(ev)
+                return False
+        self.last_sequence = seq
+        self._bridged = True
+        return True
+
+    def _apply_delta(self, ev: BookDelta) -> bool:
+        """Apply a buffered ``ev``; False when it was stale or broke integrity."""
+        if ev.sequence is not None and not self._continues(ev, ev.sequence):
+            return False
+        checksum = ev.checksum
+        if checksum is not None and not self._segments:
+            self._start_segments()
+        seg = self._segments
+        for side, levels in ((self.bids, ev.bids), (self.asks, ev.asks)):
+            for p, s, pt, st in levels:
+                if s == 0:
+                    side.remove(p)
+                else:
+                    side.set(p, s, pt, st, _segment(pt, st) if seg else "")
+        self._truncate()
+        return checksum is None or self._verify(checksum, ev)
+
+    def _update_keep(self) -> None:
+        depth = self._venue_depth
+        if depth is None:
+            depth = self.max_depth
+            if depth is None and self.strategy == "checksum":
+                depth = self.depth
+        self._keep = depth
+
+    def _truncate(self) -> None:
+        keep = self._keep
+        if keep is not None:
+            if self.bids.count > keep:
+                self.bids.truncate(keep)
+            if self.asks.count > keep:
+                self.asks.truncate(keep)
+
+    def _start_segments(self) -> None:
+        """First checksum seen (Kraken v1 snapshots have none): fragments from now on."""
+        self.strategy = "checksum"
+        self._segments = True
+        self._update_keep()
+        self.bids.top_dirty = self.asks.top_dirty = True
+
+    def _verify(self, checksum: int, ev: BookSnapshot | BookDelta) -> bool:
+        if self.asks.top_dirty or self.bids.top_dirty:
+            self._refresh_crc()
+        if self._crc == checksum:
+            self.checksum_ok += 1
+            self.last_checksum = checksum
+            return True
+        self._checksum_failed(checksum, ev)
+        return False
+
+    def _checksum_failed(self, checksum: int, ev: BookSnapshot | BookDelta) -> None:
+        self.checksum_failed += 1
+        self._fail("checksum", f"venue {checksum}, local {self._crc}", ev)
+
+    def _refresh_crc(self) -> None:
+        """CRC32 over the top asks then bids; a side is re-joined only when its top changed."""
+        asks, bids = self.asks, self.bids
+        if asks.top_dirty:
+            self._ask_crc = zlib.crc32(_top_text(asks))
+        if bids.top_dirty:
+            self._bid_bytes = _top_text(bids)
+        self._crc = zlib.crc32(self._bid_bytes, self._ask_crc)
+
+    def _crossed(self, ev: BookSnapshot | BookDelta | BookOrder) -> bool:
+        bid, ask = self.bids.best(), self.asks.best()
+        if bid is None or ask is None or bid[0] < ask[0]:
+            return False
+        self._fail("crossed", f"best bid {bid[2] or bid[0]} >= best ask {ask[2] or ask[0]}", ev)
+        return True
+
+    def _fail(self, kind: IntegrityKind, detail: str, ev: BookSnapshot | BookDelta | BookOrder) -> None:
+        self.synced = False
+        self._bridged = False
+        self.needs_resync = True
+        self.last_problem = f"{kind}: {detail}"
+        self._note(kind, detail, ev)
+
+    def _unsynced(self) -> OrderBook | None:
+        book = self.last_book
+        if book is None or not book.synced:
+            return None
+        book = book.with_synced(False)
+        self.last_book = book
+        return book
+
+    def _note(self, kind: IntegrityKind, detail: str, ev: BookSnapshot | BookDelta | BookOrder | StreamReset) -> None:
+        self.notes.append(IntegrityEvent(self.venue, self.symbol, ev.time, ev.recv_time, kind=kind, detail=detail))
+
+    def _sync_detail(self) -> str:
+        if self.last_sequence is not None:
+            return f"snapshot at sequence {self.last_sequence}"
+        return "snapshot"
+
+    def _publish(self, time: float, recv_time: float) -> OrderBook:
+        book = OrderBook(
+            self.venue,
+            self.symbol,
+            time,
+            recv_time,
+            self.bids.freeze(),
+            self.asks.freeze(),
+            self.synced,
+            self.last_sequence,
+            self.last_checksum,
+            self.depth,
+        )
+        self.last_book = book
+        return book
+
+    def _order_level_change(self, is_bid: bool, price: float, order_id: str, size: float | None) -> None:
+        orders = self._order_levels.setdefault((is_bid, price), {})
+        if size is None:
+            orders.pop(order_id, None)
+        else:
+            orders[order_id] = size
+        side = self.bids if is_bid else self.asks
+        total = sum(orders.values())
+        if not orders or total <= 0:
+            self._order_levels.pop((is_bid, price), None)
+            side.remove(price)
+        else:
+            side.set(price, total, "", "", "")
