@@ -456,4 +456,9 @@ class KrakenV2Codec(BaseCodec):
             if success:
                 return [Reply(req_id, result=message.get("result"))]
             return [Reply(req_id, error=RequestError(VENUE_V2, str(message.get("error") or "request failed")))]
+        if success is False:  # the venue refusing something we sent
+            text = str(message.get("error") or "request failed")
+            if req_id is not None:
+                return [Reply(req_id, error=RequestError(VENUE_V2, text))]
+            return [Notice(KrakenError(VENUE_V2, "", t, t, kind=str(method), data=message, message=text))]
         raise UnknownMessage(f"unknown method {method!r}", frame, VENUE_V2)
