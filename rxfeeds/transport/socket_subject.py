@@ -104,6 +104,9 @@ class _FastDispatcher:
         self._buf = b""
         self._pos = 0
         self._raw: Any = None
+        #: opcode of the fragmented message being handed to websocket-client (it reports the
+        #: reassembled message with the continuation opcode)
+        self.fragment_opcode = 1
 
     # -- interface used by WebSocketApp
     def signal(self, sig: int, handler: Any) -> None:
@@ -189,6 +192,8 @@ class _FastDispatcher:
                     opcode = b0 & 0x0F
                     if not (b0 & 0x80) or opcode > 2 or opcode == 0:
                         fallback = True  # control frame or fragment
+                        if opcode in (1, 2):
+                            self.fragment_opcode = opcode
                         break
                     end = pos + head + length
                     if end > n:
@@ -409,6 +414,8 @@ class SocketSubject(Multiplexer):
             def on_data(app: Any, data: bytes, opcode: int, fin: Any) -> None:
                 # Only frames the fast path handed back to websocket-client arrive here
                 # (fragmented messages, reassembled).
+                if opcode == websocket.ABNF.OPCODE_CONT:
+                    opcode = dispatcher.fragment_opcode
                 if opcode == websocket.ABNF.OPCODE_TEXT:
                     self.feed(data, time.time())
                 elif opcode == websocket.ABNF.OPCODE_BINARY:
