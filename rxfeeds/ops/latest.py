@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from reactivex import abc
 
-from .buffer_bounded import BoundedDelivery, DeliveryStats
+from ._bounded import BoundedDelivery, DeliveryStats
 
 __all__ = ["latest", "DeliveryStats"]
 

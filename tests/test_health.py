@@ -1,0 +1,139 @@
+"""rxfeeds.health: reports from transport counters, rates from successive snapshots, virtual time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from reactivex.subject import Subject
+from reactivex.testing import TestScheduler
+
+from rxfeeds.errors import InvalidArgument
+from rxfeeds.events import ConnectionState
+from rxfeeds.health import Health, HealthTracker, health_stream
+from rxfeeds.ops.buffer_bounded import buffer_bounded
+from rxfeeds.transport.stats import TransportStats
+
+TRADE = ("trade", "XBT/USD")
+BOOK = ("book-10", "XBT/USD")
+
+
+class FakeTraffic:
+    """Drives real TransportStats counters the way a transport would, on virtual time."""
+
+    def __init__(self, sched: TestScheduler) -> None:
+        self.sched = sched
+        self.public = TransportStats("kraken", "wss://ws.kraken.com")
+        self.private = TransportStats("kraken", "wss://ws-auth.kraken.com")
+        self.public.state = ConnectionState.OPEN
+        self.public.connects = 1
+
+    def receive(self, key: tuple[str, str], frames: int) -> None:
+        now = float(self.sched.clock)
+        self.public.frames_in += frames
+        self.public.last_recv = now
+        route = self.public.route(key)
+        route.messages += frames
+        route.last_recv = now
+
+    def snapshots(self) -> list[Any]:
+        now = float(self.sched.clock)
+        return [self.public.snapshot(now), self.private.snapshot(now)]
+
+
+def test_reports_every_interval_with_rates_from_deltas_and_ages() -> None:
+    sched = TestScheduler()
+    traffic = FakeTraffic(sched)
+    # 30 trade frames in the first second, 10 book frames at 201.5, then silence on the book
+    sched.schedule_absolute(200.5, lambda *_: traffic.receive(TRADE, 30))
+    sched.schedule_absolute(201.5, lambda *_: traffic.receive(BOOK, 10))
+    sched.schedule_absolute(202.5, lambda *_: traffic.receive(TRADE, 6))
+    result = sched.start(lambda: health_stream(traffic.snapshots, interval=1.0), disposed=203.5)
+
+    reports: list[Health] = [m.value.value for m in result.messages]
+    assert [m.time for m in result.messages] == [200.0, 201.0, 202.0, 203.0]
+    first, second, third, fourth = reports
+    public = first.connections[0]
+    assert public.frame_rate is None and public.subscriptions == ()  # nothing to compare with yet
+    assert (public.state, public.connects, public.age) == (ConnectionState.OPEN, 1, None)
+
+    public = second.connections[0]
+    assert public.frame_rate == pytest.approx(30.0)
+    assert public.age == pytest.approx(0.5)
+    (trade,) = public.subscriptions
+    assert trade.key == TRADE and trade.rate == pytest.approx(30.0) and trade.messages == 30
+    assert trade.age == pytest.approx(0.5)
+
+    rates = {s.key: s.rate for s in third.connections[0].subscriptions}
+    assert rates == {TRADE: pytest.approx(0.0), BOOK: pytest.approx(10.0)}
+    ages = {s.key: s.age for s in fourth.connections[0].subscriptions}
+    assert ages == {TRADE: pytest.approx(0.5), BOOK: pytest.approx(1.5)}
+    assert fourth.connections[0].frame_rate == pytest.approx(6.0)
+    # the idle second connection is reported too
+    idle = fourth.connections[1]
+    assert (idle.url, idle.state, idle.frames_in, idle.frame_rate) == (
+        "wss://ws-auth.kraken.com",
+        ConnectionState.IDLE,
+        0,
+        pytest.approx(0.0),
+    )
+    assert fourth.time == 203.0
+
+
+def test_ok_reconnects_errors_and_resyncs_follow_the_counters() -> None:
+    stats = TransportStats("hitbtc", "wss://api.hitbtc.com/api/2/ws")
+    stats.state = ConnectionState.RECONNECTING
+    stats.reconnects = 2
+    stats.frame_errors = 3
+    stats.callback_errors = 1
+    route = stats.route(("orderbook", "ETHBTC"))
+    route.resyncs, route.resets, route.observers = 4, 2, 1
+    health = HealthTracker().report([stats.snapshot(10.0)])
+    assert not health.ok and health.reconnects == 2 and health.errors == 4
+    (sub,) = health.subscriptions
+    assert (sub.resyncs, sub.resets, sub.observers) == (4, 2, 1)
+    text = str(health)
+    assert text.startswith("DEGRADED (hitbtc reconnecting)")
+    assert "orderbook ETHBTC" in text and "resyncs 4" in text and "reconnects 2" in text
+    stats.state = ConnectionState.OPEN
+    assert HealthTracker().report([stats.snapshot(11.0)]).ok
+
+
+def test_a_restarted_transport_gives_no_negative_rate() -> None:
+    tracker = HealthTracker()
+    stats = TransportStats("kraken", "wss://ws.kraken.com")
+    stats.frames_in = 1000
+    tracker.report([stats.snapshot(1.0)])
+    fresh = TransportStats("kraken", "wss://ws.kraken.com")
+    fresh.frames_in = 10
+    health = tracker.report([fresh.snapshot(2.0)])
+    assert health.connections[0].frame_rate is None
+
+
+def test_drops_of_bounded_operators_are_reported() -> None:
+    delivery = TestScheduler()
+    op = buffer_bounded(2, "drop_newest", scheduler=delivery)
+    source: Subject[int] = Subject()
+    source.pipe(op).subscribe(lambda _: None)
+    for i in range(5):
+        source.on_next(i)
+    health = HealthTracker(buffers={"books": op}).report([])
+    assert health.drops == {"books": 3}
+    assert "3 dropped" in health.line()
+
+
+def test_rich_rendering_shows_every_subscription() -> None:
+    rich_console = pytest.importorskip("rich.console")
+    stats = TransportStats("kraken", "wss://ws.kraken.com")
+    stats.route(TRADE).messages = 5
+    console = rich_console.Console(width=160, record=True)
+    console.print(HealthTracker().report([stats.snapshot(1.0)]))
+    text = console.export_text()
+    assert "trade XBT/USD" in text and "kraken wss://ws.kraken.com" in text
+
+
+@pytest.mark.parametrize("interval", [0, -1.0, "1", None])
+def test_bad_interval_raises_invalid_argument(interval: Any) -> None:
+    with pytest.raises(InvalidArgument) as info:
+        health_stream(list, interval=interval)
+    assert info.value.name == "interval"

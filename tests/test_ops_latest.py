@@ -1,0 +1,111 @@
+"""ops.latest: conflation for slow subscribers, ordering, and a producer that is never blocked.
+
+Deterministic tests deliver on a separate ``TestScheduler`` that is only advanced when the test
+says so: everything pushed before an advance arrives while the "subscriber" is busy.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import reactivex as rx
+from reactivex.subject import Subject
+from reactivex.testing import TestScheduler
+
+from rxfeeds.ops.latest import latest
+from tests.helpers import wait_until
+
+
+def test_a_busy_subscriber_gets_only_the_newest_value() -> None:
+    #  source:   -a-b-c-d-----e--|      (subscriber busy while b, c, d arrive)
+    #  latest(): -a-------d---e--|
+    source: Subject[str] = Subject()
+    delivery = TestScheduler()
+    op = latest(delivery)
+    got: list[str] = []
+    events: list[str] = []
+    source.pipe(op).subscribe(got.append, on_completed=lambda: events.append("C"))
+
+    source.on_next("a")
+    delivery.advance_by(1)
+    assert got == ["a"]
+    for v in "bcd":
+        source.on_next(v)
+    assert got == ["a"]  # nothing delivered on the producer's thread
+    assert op.stats().pending == 1
+    delivery.advance_by(1)
+    assert got == ["a", "d"]
+    source.on_next("e")
+    source.on_completed()
+    delivery.advance_by(1)
+    assert got == ["a", "d", "e"] and events == ["C"]
+    stats = op.stats()
+    assert (stats.received, stats.delivered, stats.dropped, stats.max_pending) == (5, 3, 2, 1)
+
+
+def test_error_comes_after_the_newest_pending_value() -> None:
+    source: Subject[int] = Subject()
+    delivery = TestScheduler()
+    seen: list[Any] = []
+    source.pipe(latest(delivery)).subscribe(seen.append, seen.append)
+    boom = RuntimeError("boom")
+    source.on_next(1)
+    source.on_next(2)
+    source.on_error(boom)
+    source.on_next(3)  # after the error: ignored
+    delivery.advance_by(1)
+    assert seen == [2, boom]
+
+
+def test_a_fast_subscriber_loses_nothing() -> None:
+    # with a subscriber that keeps up, every value is delivered, in order
+    done = threading.Event()
+    got: list[int] = []
+    op = latest()
+    rx.from_iterable(range(200)).pipe(op).subscribe(got.append, on_completed=done.set)
+    wait_until(done.is_set, timeout=10)
+    assert got[-1] == 199
+    assert got == sorted(got)
+    assert op.stats().delivered + op.stats().dropped == 200
+
+
+def test_producer_is_never_blocked_and_at_most_one_value_is_held() -> None:
+    op = latest()
+    source: Subject[int] = Subject()
+    gate = threading.Event()
+    got: list[int] = []
+    delivery_threads: set[int] = set()
+    completed = threading.Event()
+
+    def slow(value: int) -> None:
+        delivery_threads.add(threading.get_ident())
+        gate.wait(30)  # blocked until the producer is done
+        got.append(value)
+
+    source.pipe(op).subscribe(slow, on_completed=completed.set)
+    total = 100_000
+    max_seen = 0
+
+    def produce() -> None:
+        nonlocal max_seen
+        for i in range(total):
+            source.on_next(i)
+            if i % 1000 == 0:
+                max_seen = max(max_seen, op.stats().pending)
+        source.on_completed()
+
+    producer = threading.Thread(target=produce, daemon=True)
+    producer.start()
+    producer.join(timeout=20)
+    assert not producer.is_alive(), "producer blocked behind a slow subscriber"
+    assert not completed.is_set()
+    assert max_seen <= 1 and op.stats().max_pending <= 1
+    gate.set()
+    wait_until(completed.is_set, timeout=20)
+    # the first value (taken before the producer ran ahead) and then the newest one
+    assert got[-1] == total - 1
+    assert len(got) <= 2
+    assert producer.ident not in delivery_threads
+    stats = op.stats()
+    assert stats.received == total and stats.delivered + stats.dropped == total
