@@ -411,11 +411,13 @@ class SocketSubject(Multiplexer):
                 if not _conn.reason:
                     _conn.reason = f"{type(error).__name__}: {error}"
 
-            def on_data(app: Any, data: bytes, opcode: int, fin: Any) -> None:
+            dispatcher = _FastDispatcher(self, conn)
+
+            def on_data(app: Any, data: bytes, opcode: int, fin: Any, _d: _FastDispatcher = dispatcher) -> None:
                 # Only frames the fast path handed back to websocket-client arrive here
                 # (fragmented messages, reassembled).
                 if opcode == websocket.ABNF.OPCODE_CONT:
-                    opcode = dispatcher.fragment_opcode
+                    opcode = _d.fragment_opcode
                 if opcode == websocket.ABNF.OPCODE_TEXT:
                     self.feed(data, time.time())
                 elif opcode == websocket.ABNF.OPCODE_BINARY:
@@ -425,7 +427,6 @@ class SocketSubject(Multiplexer):
                 url, header=self._header, on_open=on_open, on_close=on_close, on_error=on_error, on_data=on_data
             )
             conn.app = app
-            dispatcher = _FastDispatcher(self, conn)
             try:
                 app.run_forever(
                     sslopt=self._sslopt,
