@@ -320,9 +320,7 @@ class BitSharesCodec(BaseCodec):
         """
         return _dumps({"method": "call", "params": [api, method, params], "jsonrpc": "2.0", "id": request_id})
 
-    def _internal_call(
-        self, purpose: str, key: Key | None, api: int | str, method: str, params: list[Any]
-    ) -> str:
+    def _internal_call(self, purpose: str, key: Key | None, api: int | str, method: str, params: list[Any]) -> str:
         rid = self.next_id()
         self._internal[rid] = (purpose, key)
         return self.call_frame(rid, api, method, params)
@@ -334,20 +332,14 @@ class BitSharesCodec(BaseCodec):
     def on_open_frames(self) -> list[str]:
         frames = []
         if self._user or self._password:
-            frames.append(
-                self._internal_call("login", None, LOGIN_API, "login", [self._user, self._password])
-            )
+            frames.append(self._internal_call("login", None, LOGIN_API, "login", [self._user, self._password]))
         frames.append(self._internal_call("database", None, LOGIN_API, "database", []))
         frames.append(self.session_frames()[0])
         return frames
 
     def session_frames(self) -> list[str]:
         """The object-callback setup (also sent by ``reset_subscriptions``)."""
-        return [
-            self._internal_call(
-                "callback", None, DATABASE_API, "set_subscribe_callback", [OBJECT_CALLBACK, False]
-            )
-        ]
+        return [self._internal_call("callback", None, DATABASE_API, "set_subscribe_callback", [OBJECT_CALLBACK, False])]
 
     def cancel_all_frame(self) -> str:
         """``cancel_all_subscriptions`` (the start of ``reset_subscriptions``)."""
@@ -382,11 +374,7 @@ class BitSharesCodec(BaseCodec):
             return [self._internal_call("accounts", key, DATABASE_API, "get_full_accounts", [names, True])]
         if channel == "blocks":
             self._blocks = True
-            return [
-                self._internal_call(
-                    "blocks", key, DATABASE_API, "set_block_applied_callback", [BLOCK_CALLBACK]
-                )
-            ]
+            return [self._internal_call("blocks", key, DATABASE_API, "set_block_applied_callback", [BLOCK_CALLBACK])]
         if channel == "transactions":
             self._transactions = True
             return [
@@ -406,12 +394,8 @@ class BitSharesCodec(BaseCodec):
                 self._market_by_callback[market.callback] = market
             return [
                 self._internal_call("assets", key, DATABASE_API, "lookup_asset_symbols", [[base, quote]]),
-                self._internal_call(
-                    "market", key, DATABASE_API, "subscribe_to_market", [market.callback, base, quote]
-                ),
-                self._internal_call(
-                    "snapshot", key, DATABASE_API, "get_limit_orders", [base, quote, SNAPSHOT_LIMIT]
-                ),
+                self._internal_call("market", key, DATABASE_API, "subscribe_to_market", [market.callback, base, quote]),
+                self._internal_call("snapshot", key, DATABASE_API, "get_limit_orders", [base, quote, SNAPSHOT_LIMIT]),
             ]
         raise InvalidArgument("key", key, "unknown BitShares channel")
 
@@ -420,11 +404,7 @@ class BitSharesCodec(BaseCodec):
         self._unregister(key)
         if channel == "market":
             base, _, quote = symbol.partition(":")
-            return [
-                self._internal_call(
-                    "unsubscribe", key, DATABASE_API, "unsubscribe_from_market", [base, quote]
-                )
-            ]
+            return [self._internal_call("unsubscribe", key, DATABASE_API, "unsubscribe_from_market", [base, quote])]
         # Objects, accounts, block and pending-tx callbacks have no per-item cancel short of
         # cancel_all_subscriptions; the codec stops routing them instead.
         return []
@@ -510,9 +490,7 @@ class BitSharesCodec(BaseCodec):
         if key is None or purpose == "unsubscribe":
             return [Notice(error)] if error is not None else []
         if error is not None:
-            return self._reject(
-                key, f"{error.message}" + (f" [{error.code}]" if error.code is not None else "")
-            )
+            return self._reject(key, f"{error.message}" + (f" [{error.code}]" if error.code is not None else ""))
         if purpose == "objects":
             return self._initial_objects(key, result, recv_time)
         if purpose == "accounts":
@@ -635,8 +613,7 @@ class BitSharesCodec(BaseCodec):
             if not self._transactions:
                 return []
             txs: list[Event] = [
-                PendingTransaction(VENUE, "", recv_time, recv_time, kind="transaction", data=tx)
-                for tx in args
+                PendingTransaction(VENUE, "", recv_time, recv_time, kind="transaction", data=tx) for tx in args
             ]
             return [Data(("transactions", ""), txs)]
         market = self._market_by_callback.get(callback)
@@ -645,9 +622,7 @@ class BitSharesCodec(BaseCodec):
         out: list[Message] = []
         for updates in args:
             out.extend(
-                self._market_items(
-                    market, updates if isinstance(updates, list) else [updates], recv_time, False
-                )
+                self._market_items(market, updates if isinstance(updates, list) else [updates], recv_time, False)
             )
         return out
 
@@ -694,9 +669,7 @@ class BitSharesCodec(BaseCodec):
                         )
         return [Data(key, events) for key, events in per_key.items()]
 
-    def _market_items(
-        self, market: _Market, items: list[Any], recv_time: float, snapshot: bool
-    ) -> list[Message]:
+    def _market_items(self, market: _Market, items: list[Any], recv_time: float, snapshot: bool) -> list[Message]:
         base, quote = market.base, market.quote
         if base is None or quote is None:
             market.early.append((items, recv_time, snapshot))
@@ -782,9 +755,7 @@ class BitSharesCodec(BaseCodec):
             return CallOrderUpdate(
                 VENUE, symbol, recv_time, recv_time, kind="call_order", order_id=object_id, removed=True
             )
-        return ObjectUpdate(
-            VENUE, symbol, recv_time, recv_time, kind="object", object_id=object_id, removed=True
-        )
+        return ObjectUpdate(VENUE, symbol, recv_time, recv_time, kind="object", object_id=object_id, removed=True)
 
 
 def _asset_amount(amount: dict[str, Any], base: _Asset, quote: _Asset) -> float:
@@ -792,9 +763,7 @@ def _asset_amount(amount: dict[str, Any], base: _Asset, quote: _Asset) -> float:
     return _amount(amount["amount"]) / scale
 
 
-def _call_order(
-    symbol: str, base: _Asset, quote: _Asset, order: dict[str, Any], recv_time: float
-) -> CallOrderUpdate:
+def _call_order(symbol: str, base: _Asset, quote: _Asset, order: dict[str, Any], recv_time: float) -> CallOrderUpdate:
     collateral_asset = order.get("call_price", {}).get("base", {}).get("asset_id", base.asset_id)
     collateral_scale = base.scale if collateral_asset == base.asset_id else quote.scale
     debt_scale = quote.scale if collateral_asset == base.asset_id else base.scale
@@ -851,6 +820,4 @@ def rpc_error(error: Any) -> BitSharesRPCError:
     if len(message) > _MESSAGE_SHOWN:
         message = message[:_MESSAGE_SHOWN] + "..."
     code = error.get("code")
-    return BitSharesRPCError(
-        VENUE, message, code if isinstance(code, (int, str)) else None, error.get("data")
-    )
+    return BitSharesRPCError(VENUE, message, code if isinstance(code, (int, str)) else None, error.get("data"))

@@ -173,14 +173,18 @@ class MidchainsCodec(BaseCodec):
 
     # ------------------------------------------------------------------ requests
 
-    def request_frame(self, message: dict[str, Any]) -> tuple[int, str]:
+    def next_id(self) -> int:
+        """A fresh local request id (Midchains itself has none)."""
+        return next(self._ids)
+
+    def request_frame(self, message: dict[str, Any], request_id: int | None = None) -> tuple[int, str]:
         """Register a request and return ``(request_id, frame)``; send the frame right away.
 
         Example:
             >>> MidchainsCodec().request_frame({"type": "challenge"})
             (1, '{"type":"challenge"}')
         """
-        rid = next(self._ids)
+        rid = request_id if request_id is not None else self.next_id()
         with self._lock:
             self._pending.setdefault(_correlation(message, request=True), deque()).append(rid)
         return rid, orjson.dumps(message).decode()
@@ -269,9 +273,7 @@ class MidchainsCodec(BaseCodec):
             out.append(Data(key, self._orders(security, msg["books"], recv_time, image)))
         return out
 
-    def _orders(
-        self, security: str, books: list[dict[str, Any]], recv_time: float, snapshot: bool
-    ) -> list[Event]:
+    def _orders(self, security: str, books: list[dict[str, Any]], recv_time: float, snapshot: bool) -> list[Event]:
         events: list[Event] = []
         for entry in books:
             side = _SIDES.get(entry.get("side", ""))
