@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["Kraken", "KrakenV2", "KrakenCodec", "KrakenV2Codec", "get_websockets_token"]
+__all__ = ["Kraken", "KrakenV2", "KrakenCodec", "KrakenV2Codec", "KrakenToken", "get_websockets_token"]
 
 _LAZY = {
     "Kraken": "client",
@@ -22,6 +22,7 @@ _LAZY = {
     "KrakenCodec": "codec",
     "KrakenV2Codec": "codec_v2",
     "get_websockets_token": "auth",
+    "KrakenToken": "auth",
 }
 
 

@@ -1,0 +1,554 @@
+"""``Kraken``: the Kraken WebSocket API v1 as Observables.
+
+Public channels (``book``, ``trades``, ``ticker``, ``ohlc``, ``spread``) take one pair or many
+and return one Observable merging every pair's stream; each pair is its own ref-counted
+subscription ``(channelName, pair)`` on the shared socket: the first observer sends
+``subscribe``, the last one to leave sends ``unsubscribe``.  A refused pair (unknown pair, bad
+depth) ends the Observable it belongs to with :class:`~rxfeeds.errors.SubscriptionError`
+carrying Kraken's message; other Observables keep flowing.  Subscribe per pair when one bad pair
+must not end the others.
+
+Private channels and order entry run on the authenticated endpoint (``auth_url``) and need a
+websocket token: a string, or a zero-argument callable such as
+:class:`~rxfeeds.venues.kraken.auth.KrakenToken`, asked again at every (re)subscription.
+
+Named connections (kraky's ``connection_name``): every method takes ``connection=``; each name
+is its own socket (public methods default to ``"public"``, private ones to ``"private"``).
+The first use of a name decides its URL.
+
+Reconnects: the socket re-sends every active subscription; each stream first gets a
+:class:`~rxfeeds.events.StreamReset`, then a fresh snapshot (books), so ``ops.order_book``
+replaces the old book.  ``book()`` returns a :class:`~rxfeeds.feed.Feed` whose ``resync(pair)``
+unsubscribes and resubscribes that pair only (on a checksum mismatch).
+
+Private ``sequence`` numbers are checked by the codec: a gap puts an
+:class:`~rxfeeds.events.IntegrityEvent` (``kind="gap"``) into the stream, then the client
+resubscribes the channel (``StreamReset`` + a fresh snapshot of trades / open orders).
+
+Example::
+
+    from rxfeeds import Kraken, ops
+    kraken = Kraken()
+    kraken.book("XBT/USD", depth=10).pipe(ops.order_book()).subscribe(print)
+    kraken.trades(["XBT/USD", "ETH/USD"]).subscribe(lambda t: print(t.symbol, t.price))
+    txid = kraken.add_order(token, "XBT/USD", "buy", "limit", "0.01", price="20000").run()["txid"]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Final
+
+import orjson
+import reactivex
+from reactivex import Observable
+from reactivex import operators as ops
+
+from ...codec import Key
+from ...errors import InvalidArgument
+from ...events import Event, IntegrityEvent
+from ...feed import Feed
+from ...intervals import parse_interval
+from ...transport import Transport
+from ..base import VenueClient
+from .codec import BOOK_DEPTHS, OHLC_INTERVALS, KrakenCodec, book_channel, ohlc_channel, request_frame
+
+__all__ = ["Kraken", "Token", "URLS"]
+
+#: env -> (public url, private url)
+URLS: Final = {
+    "production": ("wss://ws.kraken.com", "wss://ws-auth.kraken.com"),
+    "beta": ("wss://beta-ws.kraken.com", "wss://beta-ws-auth.kraken.com"),
+}
+
+#: A websocket token, or a zero-argument callable returning one (asked at each use).
+Token = str | Callable[[], str]
+
+_PAIR: Final = re.compile(r"^[A-Z0-9]{1,12}/[A-Z0-9]{1,12}$")
+_ORDER_TYPES: Final = (
+    "market",
+    "limit",
+    "stop-loss",
+    "take-profit",
+    "stop-loss-limit",
+    "take-profit-limit",
+    "settle-position",
+    "iceberg",
+    "trailing-stop",
+    "trailing-stop-limit",
+)
+
+
+# ---------------------------------------------------------------------- argument checks
+
+
+def check_pairs(pairs: str | Sequence[str], name: str = "pairs") -> list[str]:
+    """One pair or a non-empty list of distinct ``BASE/QUOTE`` pairs.
+
+    Example:
+        >>> check_pairs("XBT/USD"), check_pairs(["ETH/EUR", "ADA/XBT"])
+        (['XBT/USD'], ['ETH/EUR', 'ADA/XBT'])
+    """
+    items = [pairs] if isinstance(pairs, str) else list(pairs) if isinstance(pairs, (list, tuple)) else None
+    if not items:
+        raise InvalidArgument(name, pairs, "give a pair like 'XBT/USD' or a non-empty list of pairs")
+    for pair in items:
+        if not isinstance(pair, str) or not _PAIR.match(pair):
+            raise InvalidArgument(name, pair, "must be an upper-case 'BASE/QUOTE' pair such as 'XBT/USD'")
+    if len(set(items)) != len(items):
+        raise InvalidArgument(name, pairs, "pairs must be distinct")
+    return items
+
+
+def check_depth(depth: Any, allowed: Sequence[int] = BOOK_DEPTHS) -> int:
+    """A supported book depth.
+
+    Example:
+        >>> check_depth(25)
+        25
+    """
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth not in allowed:
+        raise InvalidArgument("depth", depth, f"must be one of {', '.join(map(str, allowed))}")
+    return depth
+
+
+def check_interval(interval: Any) -> int:
+    """An OHLC interval in minutes, from ``5``, ``"5m"``, ``"1h"``, ``"1d"``, ``"1w"``, ``"15d"``...
+
+    Example:
+        >>> check_interval(60), check_interval("4h"), check_interval("1w")
+        (60, 240, 10080)
+    """
+    allowed = ", ".join(f"{m} ({n})" for m, n in OHLC_INTERVALS.items())
+    if isinstance(interval, bool):
+        raise InvalidArgument("interval", interval, f"must be one of {allowed}")
+    try:
+        seconds = parse_interval(interval).seconds
+    except (InvalidArgument, TypeError, ValueError, AttributeError):
+        raise InvalidArgument("interval", interval, f"must be one of {allowed}") from None
+    minutes = (seconds or 0) / 60
+    if minutes not in OHLC_INTERVALS:
+        raise InvalidArgument("interval", interval, f"must be one of {allowed}")
+    return int(minutes)
+
+
+def decimal_text(name: str, value: Any, *, allow_zero: bool = False) -> str:
+    """A positive number (or decimal string) as the string Kraken v1 wants.
+
+    Example:
+        >>> decimal_text("volume", 0.5), decimal_text("price", "20000")
+        ('0.5', '20000')
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise InvalidArgument(name, value, "must be a number or a decimal string")
+    text = repr(value) if isinstance(value, float) else str(value)
+    try:
+        number = float(text)
+    except ValueError:
+        raise InvalidArgument(name, value, "must be a number or a decimal string") from None
+    if "e" in text.lower() or number != number or number in (float("inf"), float("-inf")):
+        raise InvalidArgument(name, value, "must be a plain decimal number")
+    if number < 0 or (number == 0 and not allow_zero):
+        raise InvalidArgument(name, value, "must be positive")
+    return text
+
+
+def check_timeout(timeout: Any) -> int:
+    """A dead-man's-switch timeout: whole seconds 0..86400 (0 disables).
+
+    Example:
+        >>> check_timeout(60)
+        60
+    """
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or not 0 <= timeout <= 86400:
+        raise InvalidArgument("timeout", timeout, "must be whole seconds between 0 and 86400 (0 disables)")
+    return timeout
+
+
+def resolve_token(token: Token) -> str:
+    """The token string (calling a provider); never echoed in errors."""
+    value = token() if callable(token) else token
+    if not isinstance(value, str) or not value:
+        raise InvalidArgument("token", "<hidden>", "must be a non-empty websocket token (or a callable giving one)")
+    return value
+
+
+def check_token(token: Any) -> Token:
+    """Accept a non-empty string or a callable; checked before anything is sent."""
+    if callable(token) or (isinstance(token, str) and token):
+        return token  # type: ignore[no-any-return]
+    raise InvalidArgument("token", "<hidden>", "must be a non-empty websocket token (or a callable giving one)")
+
+
+def merge_streams(streams: Sequence[Observable[Any]]) -> Observable[Any]:
+    """One Observable over several per-key streams (no merge wrapper for a single one)."""
+    return streams[0] if len(streams) == 1 else reactivex.merge(*streams)
+
+
+def as_feed(source: Observable[Any], resync: Callable[[str], None]) -> Feed[Any]:
+    """Wrap ``source`` as a :class:`Feed` with a per-symbol resync hook."""
+
+    def subscribe(observer: Any, scheduler: Any = None) -> Any:
+        return source.subscribe(observer, scheduler=scheduler)
+
+    return Feed(subscribe, resync)
+
+
+def resubscribe_on_gap(transport: Transport, key: Key) -> Callable[[Observable[Any]], Observable[Any]]:
+    """Operator: on an ``IntegrityEvent(kind="gap")`` restart ``key`` once (however many observers)."""
+    handled: list[Any] = [None]
+
+    def check(event: Any) -> None:
+        if type(event) is IntegrityEvent and event.kind == "gap" and handled[0] is not event:
+            handled[0] = event
+            transport.resubscribe(key, reason="gap")
+
+    return ops.do_action(on_next=check)
+
+
+# ---------------------------------------------------------------------- the client
+
+
+class Kraken(VenueClient):
+    """Kraken WebSocket API v1 client (see the module docstring).
+
+    Args:
+        url: public endpoint (default ``wss://ws.kraken.com``, or the beta one with ``env="beta"``).
+        auth_url: private endpoint (default ``wss://ws-auth.kraken.com``).
+        env: ``"production"`` or ``"beta"`` (``beta-ws[-auth].kraken.com``).
+        request_timeout: seconds to wait for an order-entry reply.
+        **options: :class:`~rxfeeds.venues.base.VenueClient` options (``backoff``,
+            ``transport_factory``, socket options such as ``ping_interval``, ``stale_timeout``).
+
+    Example::
+
+        with Kraken(url=sim.url, auth_url=sim.url) as kraken:
+            kraken.spread("XBT/USD").subscribe(print)
+    """
+
+    venue: ClassVar[str] = "kraken"
+    urls: ClassVar[dict[str, tuple[str, str]]] = URLS
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        auth_url: str | None = None,
+        env: str = "production",
+        request_timeout: float = 10.0,
+        **options: Any,
+    ) -> None:
+        if env not in self.urls:
+            raise InvalidArgument("env", env, f"must be one of {', '.join(self.urls)}")
+        if isinstance(request_timeout, bool) or not isinstance(request_timeout, (int, float)) or request_timeout <= 0:
+            raise InvalidArgument("request_timeout", request_timeout, "must be a positive number of seconds")
+        super().__init__(**options)
+        self.env = env
+        self.url = url or self.urls[env][0]
+        self.auth_url = auth_url or self.urls[env][1]
+        self.request_timeout = float(request_timeout)
+
+    def __repr__(self) -> str:
+        names = sorted(self.connections)
+        return f"{type(self).__name__}(url={self.url!r}, auth_url={self.auth_url!r}, connections={names})"
+
+    # -- connections -----------------------------------------------------------------------
+
+    def _codec(self) -> KrakenCodec:
+        return KrakenCodec()
+
+    def _public(self, connection: str) -> Transport:
+        return self._transport(_check_name(connection), self.url, self._codec)
+
+    def _private(self, connection: str) -> Transport:
+        return self._transport(_check_name(connection), self.auth_url, self._codec)
+
+    def _channels(self, channel: str, pairs: list[str], connection: str) -> tuple[Transport, Observable[Any]]:
+        transport = self._public(connection)
+        return transport, merge_streams([transport.multiplex((channel, pair)) for pair in pairs])
+
+    # -- public channels -------------------------------------------------------------------
+
+    def book(self, pairs: str | Sequence[str], depth: int = 10, *, connection: str = "public") -> Feed[Event]:
+        """Order book: per pair a ``BookSnapshot`` then ``BookDelta`` s with the CRC32 ``checksum``.
+
+        Levels keep Kraken's wire strings, so ``ops.order_book`` verifies every checksum and
+        calls ``feed.resync(pair)`` on a mismatch.
+
+        Example::
+
+            kraken.book(["XBT/USD", "ETH/USD"], depth=25).pipe(ops.order_book()).subscribe(print)
+        """
+        items = check_pairs(pairs)
+        channel = book_channel(check_depth(depth))
+        transport, source = self._channels(channel, items, connection)
+
+        def resync(pair: str) -> None:
+            transport.resubscribe((channel, pair))
+
+        return as_feed(source, resync)
+
+    def trades(self, pairs: str | Sequence[str], *, connection: str = "public") -> Observable[Event]:
+        """Public trades, one :class:`~rxfeeds.events.Trade` each (side ``buy``/``sell``).
+
+        Example::
+
+            kraken.trades("XBT/USD").subscribe(lambda t: print(t.price, t.size, t.side))
+        """
+        return self._channels("trade", check_pairs(pairs), connection)[1]
+
+    def ticker(self, pairs: str | Sequence[str], *, connection: str = "public") -> Observable[Event]:
+        """Ticker (:class:`~rxfeeds.events.Ticker`, 24-hour figures): one on subscribe, then on change.
+
+        Example::
+
+            kraken.ticker("XBT/USD").subscribe(lambda t: print(t.bid, t.ask, t.last))
+        """
+        return self._channels("ticker", check_pairs(pairs), connection)[1]
+
+    def spread(self, pairs: str | Sequence[str], *, connection: str = "public") -> Observable[Event]:
+        """Best bid/ask (:class:`~rxfeeds.events.Quote`) on every change.
+
+        Example::
+
+            kraken.spread("XBT/USD").subscribe(lambda q: print(q.bid, q.ask))
+        """
+        return self._channels("spread", check_pairs(pairs), connection)[1]
+
+    def ohlc(
+        self, pairs: str | Sequence[str], interval: int | str = 1, *, connection: str = "public"
+    ) -> Observable[Event]:
+        """Kraken's running candle (:class:`~rxfeeds.events.Kline`, ``closed=False``) on every change.
+
+        ``interval`` in minutes (1, 5, 15, 30, 60, 240, 1440, 10080, 21600) or spelled
+        ``"5m"``, ``"1h"``, ``"1d"``, ``"1w"``, ``"15d"``.  On subscribe Kraken sends the last
+        valid candle even if old.
+
+        Example::
+
+            kraken.ohlc("XBT/USD", "5m").subscribe(lambda k: print(k.open_time, k.close))
+        """
+        channel = ohlc_channel(check_interval(interval))
+        return self._channels(channel, check_pairs(pairs), connection)[1]
+
+    def ping(self, *, connection: str = "public", timeout: float | None = None) -> Observable[Any]:
+        """Application ping; emits the ``pong`` message (a dict) then completes.
+
+        Example::
+
+            kraken.ping().run()
+        """
+        transport = self._public(connection)
+        return self._request(transport, "ping", None, {}, timeout)
+
+    # -- private channels ------------------------------------------------------------------
+
+    def _private_channel(self, name: str, token: Token, options: dict[str, Any], connection: str) -> Observable[Event]:
+        token = check_token(token)
+        transport = self._private(connection)
+        key = (name, "")
+
+        def frames(event: str) -> Callable[[], list[str]]:
+            def build() -> list[str]:
+                subscription = {"name": name, "token": resolve_token(token), **options}
+                if event == "unsubscribe":
+                    subscription = {"name": name, "token": subscription["token"]}
+                return [orjson.dumps({"event": event, "subscription": subscription}).decode()]
+
+            return build
+
+        stream = transport.multiplex(key, subscribe=frames("subscribe"), unsubscribe=frames("unsubscribe"))
+        return stream.pipe(resubscribe_on_gap(transport, key))
+
+    def own_trades(self, token: Token, *, snapshot: bool = True, connection: str = "private") -> Observable[Event]:
+        """Your fills (:class:`~rxfeeds.venues.kraken.codec.OwnTrade`): the latest 50, then each new one.
+
+        Example::
+
+            kraken.own_trades(token).subscribe(lambda f: print(f.trade_id, f.price, f.size))
+        """
+        if not isinstance(snapshot, bool):
+            raise InvalidArgument("snapshot", snapshot, "must be True or False")
+        return self._private_channel("ownTrades", token, {} if snapshot else {"snapshot": False}, connection)
+
+    def open_orders(self, token: Token, *, ratecounter: bool = False, connection: str = "private") -> Observable[Event]:
+        """Your open orders (:class:`~rxfeeds.events.OrderUpdate`): full records, then changed fields.
+
+        Example::
+
+            kraken.open_orders(token).subscribe(lambda o: print(o.order_id, o.status))
+        """
+        if not isinstance(ratecounter, bool):
+            raise InvalidArgument("ratecounter", ratecounter, "must be True or False")
+        return self._private_channel("openOrders", token, {"ratecounter": True} if ratecounter else {}, connection)
+
+    # -- order entry -----------------------------------------------------------------------
+
+    def _request(
+        self,
+        transport: Transport,
+        event: str,
+        token: Token | None,
+        fields: dict[str, Any],
+        timeout: float | None,
+    ) -> Observable[Any]:
+        """Cold single-value request: every subscription sends one frame with a fresh ``reqid``."""
+        wait = self.request_timeout if timeout is None else timeout
+        if isinstance(wait, bool) or not isinstance(wait, (int, float)) or wait <= 0:
+            raise InvalidArgument("timeout", timeout, "must be a positive number of seconds")
+
+        def build(_: Any = None) -> Observable[Any]:
+            reqid = transport.codec.next_reqid()  # type: ignore[attr-defined]
+            secret = resolve_token(token) if token is not None else None
+            return transport.request(request_frame(event, reqid, secret, fields), reqid, wait)
+
+        return reactivex.defer(build)
+
+    def add_order(
+        self,
+        token: Token,
+        pair: str,
+        type: str,
+        ordertype: str,
+        volume: str | float | int,
+        *,
+        price: str | float | int | None = None,
+        price2: str | float | int | None = None,
+        leverage: str | int | None = None,
+        oflags: str | Sequence[str] | None = None,
+        starttm: str | int | None = None,
+        expiretm: str | int | None = None,
+        deadline: str | None = None,
+        userref: int | None = None,
+        timeinforce: str | None = None,
+        validate: bool = False,
+        close_ordertype: str | None = None,
+        close_price: str | float | int | None = None,
+        close_price2: str | float | int | None = None,
+        connection: str = "private",
+        timeout: float | None = None,
+    ) -> Observable[dict[str, Any]]:
+        """Place an order; emits Kraken's ``addOrderStatus`` (``txid``, ``descr``) or errors with its message.
+
+        Example::
+
+            ack = kraken.add_order(token, "XBT/USD", "buy", "limit", "0.01", price="20000").run()
+            ack["txid"]
+        """
+        check_pairs(pair, "pair")
+        if type not in ("buy", "sell"):
+            raise InvalidArgument("type", type, "must be 'buy' or 'sell'")
+        if ordertype not in _ORDER_TYPES:
+            raise InvalidArgument("ordertype", ordertype, f"must be one of {', '.join(_ORDER_TYPES)}")
+        if ordertype != "market" and price is None and ordertype != "settle-position":
+            raise InvalidArgument("price", price, f"is required for {ordertype} orders")
+        if timeinforce not in (None, "GTC", "IOC", "GTD"):
+            raise InvalidArgument("timeinforce", timeinforce, "must be GTC, IOC or GTD")
+        if userref is not None and (isinstance(userref, bool) or not isinstance(userref, int)):
+            raise InvalidArgument("userref", userref, "must be an integer")
+        fields: dict[str, Any] = {
+            "pair": pair,
+            "type": type,
+            "ordertype": ordertype,
+            "volume": decimal_text("volume", volume),
+            "price": decimal_text("price", price) if price is not None else None,
+            "price2": decimal_text("price2", price2) if price2 is not None else None,
+            "leverage": str(leverage) if leverage is not None else None,
+            "oflags": ",".join(oflags) if isinstance(oflags, (list, tuple)) else oflags,
+            "starttm": str(starttm) if starttm is not None else None,
+            "expiretm": str(expiretm) if expiretm is not None else None,
+            "deadline": deadline,
+            "userref": userref,
+            "timeinforce": timeinforce,
+            "validate": "true" if validate else "false",
+            "close[ordertype]": close_ordertype,
+            "close[price]": decimal_text("close_price", close_price) if close_price is not None else None,
+            "close[price2]": decimal_text("close_price2", close_price2) if close_price2 is not None else None,
+        }
+        return self._request(self._private(connection), "addOrder", check_token(token), fields, timeout)
+
+    def edit_order(
+        self,
+        token: Token,
+        orderid: str,
+        pair: str,
+        *,
+        volume: str | float | int | None = None,
+        price: str | float | int | None = None,
+        price2: str | float | int | None = None,
+        oflags: str | Sequence[str] | None = None,
+        newuserref: int | None = None,
+        validate: bool = False,
+        connection: str = "private",
+        timeout: float | None = None,
+    ) -> Observable[dict[str, Any]]:
+        """Edit an open order; emits ``editOrderStatus`` (new ``txid``, ``originaltxid``).
+
+        Example::
+
+            kraken.edit_order(token, txid, "XBT/USD", price="20100").run()["txid"]
+        """
+        if not isinstance(orderid, str) or not orderid:
+            raise InvalidArgument("orderid", orderid, "must be an order id")
+        check_pairs(pair, "pair")
+        if volume is None and price is None and price2 is None and oflags is None and newuserref is None:
+            raise InvalidArgument("volume", volume, "give at least one field to change")
+        fields: dict[str, Any] = {
+            "orderid": orderid,
+            "pair": pair,
+            "volume": decimal_text("volume", volume) if volume is not None else None,
+            "price": decimal_text("price", price) if price is not None else None,
+            "price2": decimal_text("price2", price2) if price2 is not None else None,
+            "oflags": ",".join(oflags) if isinstance(oflags, (list, tuple)) else oflags,
+            "newuserref": str(newuserref) if newuserref is not None else None,
+            "validate": "true" if validate else "false",
+        }
+        return self._request(self._private(connection), "editOrder", check_token(token), fields, timeout)
+
+    def cancel_order(
+        self, token: Token, txid: str | Sequence[str], *, connection: str = "private", timeout: float | None = None
+    ) -> Observable[dict[str, Any]]:
+        """Cancel one or more orders (by txid or userref); emits ``cancelOrderStatus``.
+
+        Example::
+
+            kraken.cancel_order(token, [txid1, txid2]).run()
+        """
+        ids = [txid] if isinstance(txid, str) else list(txid) if isinstance(txid, (list, tuple)) else []
+        if not ids or not all(isinstance(i, str) and i for i in ids):
+            raise InvalidArgument("txid", txid, "give an order id or a non-empty list of them")
+        return self._request(self._private(connection), "cancelOrder", check_token(token), {"txid": ids}, timeout)
+
+    def cancel_all(
+        self, token: Token, *, connection: str = "private", timeout: float | None = None
+    ) -> Observable[dict[str, Any]]:
+        """Cancel every open order; emits ``cancelAllStatus`` with ``count``.
+
+        Example::
+
+            kraken.cancel_all(token).run()["count"]
+        """
+        return self._request(self._private(connection), "cancelAll", check_token(token), {}, timeout)
+
+    def cancel_all_orders_after(
+        self, token: Token, timeout: int, *, connection: str = "private", request_timeout: float | None = None
+    ) -> Observable[dict[str, Any]]:
+        """Dead man's switch: cancel everything ``timeout`` s from now unless refreshed (0 disables).
+
+        Emits ``cancelAllOrdersAfterStatus`` (``currentTime``, ``triggerTime``).
+
+        Example::
+
+            kraken.cancel_all_orders_after(token, 60).run()["triggerTime"]
+        """
+        fields = {"timeout": check_timeout(timeout)}
+        return self._request(
+            self._private(connection), "cancelAllOrdersAfter", check_token(token), fields, request_timeout
+        )
+
+
+def _check_name(connection: Any) -> str:
+    if not isinstance(connection, str) or not connection:
+        raise InvalidArgument("connection", connection, "must be a non-empty connection name")
+    return connection
