@@ -259,10 +259,10 @@ class Kraken(VenueClient):
         return KrakenCodec()
 
     def _public(self, connection: str) -> Transport:
-        return self._transport(_check_name(connection), self.url, self._codec)
+        return self._transport(check_connection(connection), self.url, self._codec)
 
     def _private(self, connection: str) -> Transport:
-        return self._transport(_check_name(connection), self.auth_url, self._codec)
+        return self._transport(check_connection(connection), self.auth_url, self._codec)
 
     def _channels(self, channel: str, pairs: list[str], connection: str) -> tuple[Transport, Observable[Any]]:
         transport = self._public(connection)
@@ -548,7 +548,7 @@ class Kraken(VenueClient):
         )
 
 
-def _check_name(connection: Any) -> str:
+def check_connection(connection: Any) -> str:
     if not isinstance(connection, str) or not connection:
         raise InvalidArgument("connection", connection, "must be a non-empty connection name")
     return connection
