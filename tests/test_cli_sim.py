@@ -1,0 +1,119 @@
+"""``rxfeeds sim`` and ``rxfeeds demo`` end to end: real processes, real sockets."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import websocket
+from click.testing import CliRunner
+
+from rxfeeds.cli import cli
+from rxfeeds.sim import SIMULATORS
+from rxfeeds.sim.server import SimConnection, SimServer
+
+pytestmark = pytest.mark.timeout(90)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class EchoSim(SimServer):
+    """Echo server used through ``rxfeeds sim tests.test_cli_sim:EchoSim``."""
+
+    venue = "echo"
+
+    def on_message(self, conn: SimConnection, message: str | bytes) -> None:
+        conn.send(message)
+
+
+def rxfeeds_process(*args: str) -> subprocess.Popen[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    return subprocess.Popen(
+        [sys.executable, "-c", "from rxfeeds.cli import main; main()", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_unknown_venue_exits_2_naming_the_choices() -> None:
+    result = CliRunner().invoke(cli, ["sim", "no-such-venue"])
+    assert result.exit_code == 2
+    assert "unknown venue 'no-such-venue'" in result.output
+    assert "kraken" in result.output
+
+
+def test_a_simulator_not_written_yet_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(SIMULATORS, "future-venue", "rxfeeds.sim.future_venue:FutureSim")
+    result = CliRunner().invoke(cli, ["sim", "future-venue"])
+    assert result.exit_code == 1
+    assert "future-venue simulator is not available yet" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_serves_until_interrupted_and_stops_cleanly() -> None:
+    proc = rxfeeds_process("sim", "tests.test_cli_sim:EchoSim", "--seed", "3")
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("echo simulator: ws://127.0.0.1:"), first
+        url = first.split(": ", 1)[1].strip()
+        assert proc.stdout.readline().startswith("REST: http://127.0.0.1:")
+        ws = websocket.create_connection(url, timeout=10)
+        ws.send("hello")
+        assert ws.recv() == "hello"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        ws.close()
+        assert proc.returncode == 0, err
+        assert "stopped" in out
+        assert "Traceback" not in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_sigterm_also_stops_cleanly() -> None:
+    proc = rxfeeds_process("sim", "tests.test_cli_sim:EchoSim")
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith("echo simulator: ws://127.0.0.1:")
+        proc.terminate()
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert "stopped" in out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_duration_and_a_busy_port() -> None:
+    result = CliRunner().invoke(cli, ["sim", "tests.test_cli_sim:EchoSim", "--duration", "0.2"])
+    assert result.exit_code == 0, result.output
+    assert "ws://127.0.0.1:" in result.output and "stopped" in result.output
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(cli, ["sim", "tests.test_cli_sim:EchoSim", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
+
+
+@pytest.mark.parametrize("venue", sorted(SIMULATORS))
+def test_every_written_venue_serves(venue: str) -> None:
+    module = SIMULATORS[venue].partition(":")[0]
+    if not (ROOT / (module.replace(".", "/") + ".py")).exists():
+        pytest.skip(f"{module} is not written yet")
+    result = CliRunner().invoke(cli, ["sim", venue, "--duration", "0.3", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    assert "simulator: ws://127.0.0.1:" in result.output
