@@ -113,7 +113,7 @@ def feed(actions: list[tuple[bool, int, int, str]], depth: int | None, mode: str
         for value in out[start:]:
             if isinstance(value, OrderBook) and value.synced:
                 assert not gap_pending, "synced book emitted from data spanning a gap"
-                truth = history[value.sequence] if sequenced else venue.view()
+                truth = history[value.sequence or 0] if sequenced else venue.view()
                 bids, asks = value.copy()
                 if sequenced or not dropped:
                     assert (sorted(bids.items(), reverse=True), sorted(asks.items())) == truth
