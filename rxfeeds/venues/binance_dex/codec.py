@@ -83,6 +83,7 @@ __all__ = [
     "DexOrderUpdate",
     "DexTransfer",
     "is_address",
+    "is_symbol",
     "bech32_encode",
     "stream_name",
     "event_seconds",
@@ -254,6 +255,20 @@ def is_address(address: object, prefix: str | None = None) -> bool:
 
 # --- helpers ---------------------------------------------------------------------------------
 
+_SYMBOL_SHAPE: Final = re.compile(r"^[A-Z0-9.]{2,14}(-[0-9A-Z]{3,4})?_[A-Z0-9.]{2,14}(-[0-9A-Z]{3,4})?$")
+
+
+def is_symbol(symbol: object) -> bool:
+    """Whether ``symbol`` is a well-formed DEX market symbol ``BASE_QUOTE`` (any case).
+
+    Tokens are letters/digits with an optional ``-XXX`` suffix (``BNB_BTCB-1DE``, ``ANKR-E97_BNB``).
+
+    Example:
+        >>> is_symbol("bnb_btcb-1de"), is_symbol("BNBBTC"), is_symbol("BNB/BTC")
+        (True, False, False)
+    """
+    return isinstance(symbol, str) and _SYMBOL_SHAPE.match(symbol.upper()) is not None
+
 
 def stream_name(key: Key) -> str:
     """The URL stream name of a market key (``<symbol>@<topic>``, ``$all@allTickers``).
@@ -398,9 +413,7 @@ class BinanceDexCodec(BaseCodec):
             return [Data(("trades", s), events) for s, events in by_symbol.items()]
         if topic == "marketDiff":
             symbol = data["s"]
-            delta = BookDelta(
-                venue, symbol, recv_time, recv_time, bids=_levels(data["b"]), asks=_levels(data["a"])
-            )
+            delta = BookDelta(venue, symbol, recv_time, recv_time, bids=_levels(data["b"]), asks=_levels(data["a"]))
             return [Data((topic, symbol.upper()), [delta])]
         if topic.startswith("marketDepth"):
             symbol = data["symbol"]
@@ -424,9 +437,7 @@ class BinanceDexCodec(BaseCodec):
             return [Data((topic, ALL_SYMBOLS), [self._ticker(t, recv_time) for t in data])]
         if topic == "blockheight":
             height = int(data["h"])
-            event = BlockHeight(
-                venue, "", recv_time, recv_time, kind="block_height", data=data, height=height
-            )
+            event = BlockHeight(venue, "", recv_time, recv_time, kind="block_height", data=data, height=height)
             return [Data((topic, ALL_SYMBOLS), [event])]
         if topic == "orders":
             return [Data((topic, self._address), [self._order(o, recv_time) for o in data])]
