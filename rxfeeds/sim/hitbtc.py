@@ -384,14 +384,13 @@ class HitBTCSim(SimServer):
 
     # -- subscriptions ---------------------------------------------------------------------
 
-    def subscribe_market(
-        self, conn: SimConnection, rid: Any, channel: str, symbol: Any, params: dict[str, Any]
-    ) -> None:
-        """Validate, answer ``result: true``, record the subscription and send its snapshot."""
+    def market_subscription(
+        self, channel: str, symbol: Any, params: dict[str, Any]
+    ) -> tuple[tuple[str, str], dict[str, Any]]:
+        """Validate a market-data subscription: ``(key, info)`` or :class:`RpcError`."""
         symbol = self._require_symbol(symbol)
         if self.faults.should_reject(symbol):
             raise symbol_not_found(symbol)
-        m = self.market(symbol)
         limit = params.get("limit", 100)
         if not isinstance(limit, int) or isinstance(limit, bool) or not 0 < limit <= 1000:
             raise RpcError(10001, "Validation error", "limit must be an integer 1..1000")
@@ -400,13 +399,17 @@ class HitBTCSim(SimServer):
             if period not in CANDLE_PERIODS:
                 raise RpcError(10001, "Validation error", f"period must be one of {', '.join(CANDLE_PERIODS)}")
             channel = "candles-" + str(period)
-        key = (channel, symbol)
-        self.ack_subscription(conn, rid, channel, symbol)
         info: dict[str, Any] = {"limit": limit}
-        conn.subscriptions[key] = info
+        if channel == "orderbook" and self.resnapshot_after is not None:
+            info["resnapshot_at"] = self.clock() + self.resnapshot_after
+        return (channel, symbol), info
+
+    def send_initial(self, conn: SimConnection, key: tuple[str, str]) -> None:
+        """What a new subscription gets first: the book snapshot, recent trades/candles, a ticker."""
+        channel, symbol = key
+        m = self.market(symbol)
+        limit = conn.subscriptions[key]["limit"]
         if channel == "orderbook":
-            if self.resnapshot_after is not None:
-                info["resnapshot_at"] = self.clock() + self.resnapshot_after
             self.send_book_snapshot(conn, symbol)
         elif channel == "trades":
             conn.send(self.trades_frame(symbol, m, m.trades()[-limit:], True))
@@ -416,9 +419,14 @@ class HitBTCSim(SimServer):
         elif channel == "ticker":
             conn.send(self.ticker_frame(symbol, m, self.clock()))
 
-    def ack_subscription(self, conn: SimConnection, rid: Any, channel: str, symbol: str) -> None:
-        """The success answer to a subscribe (v2: ``result: true``)."""
+    def subscribe_market(
+        self, conn: SimConnection, rid: Any, channel: str, symbol: Any, params: dict[str, Any]
+    ) -> None:
+        """Validate, answer ``result: true``, record the subscription and send its snapshot."""
+        key, info = self.market_subscription(channel, symbol, params)
+        conn.subscriptions[key] = info
         self.reply(conn, rid, True)
+        self.send_initial(conn, key)
 
     def unsubscribe_market(
         self, conn: SimConnection, rid: Any, channel: str, symbol: Any, params: dict[str, Any]

@@ -110,6 +110,14 @@ class HitBTC(VenueClient):
     venue: ClassVar[str] = "hitbtc"
     default_url: ClassVar[str] = PUBLIC_URL
     default_trading_url: ClassVar[str] = TRADING_URL
+    #: trading method names of this API version
+    trading_methods: ClassVar[Mapping[str, str]] = {
+        "new_order": "newOrder",
+        "cancel_order": "cancelOrder",
+        "replace_order": "cancelReplaceOrder",
+        "active_orders": "getOrders",
+        "trading_balance": "getTradingBalance",
+    }
 
     def __init__(
         self,
@@ -348,7 +356,7 @@ class HitBTC(VenueClient):
             hitbtc.new_order("ETHBTC", "sell", "0.5", "0.07").run().order_id
         """
         params = self._order_params(symbol, side, quantity, price, type, time_in_force, client_order_id, extra)
-        return self._order_request(*params)
+        return self._order_request("new_order", params)
 
     def _order_params(
         self,
@@ -360,7 +368,7 @@ class HitBTC(VenueClient):
         time_in_force: str,
         client_order_id: str | None,
         extra: Mapping[str, Any],
-    ) -> tuple[str, dict[str, Any]]:
+    ) -> dict[str, Any]:
         _check_symbol(symbol)
         if side not in _SIDES:
             raise InvalidArgument("side", side, "must be 'buy' or 'sell'")
@@ -383,11 +391,20 @@ class HitBTC(VenueClient):
         if price is not None:
             params["price"] = _decimal_text("price", price)
         params.update(extra)
-        return "newOrder", params
+        return params
 
-    def _order_request(self, method: str, params: Mapping[str, Any]) -> Observable[OrderUpdate]:
-        venue = self.venue
-        return self._request(self._trading, method, params).pipe(ops.map(lambda r: order_update(r, time.time(), venue)))
+    def _wire(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Trading parameters in this API version's spelling (v2: as built)."""
+        return dict(params)
+
+    def _order_update(self, report: Any, recv_time: float) -> OrderUpdate:
+        return order_update(report, recv_time, self.venue)
+
+    def _order_request(self, action: str, params: Mapping[str, Any]) -> Observable[OrderUpdate]:
+        method = self.trading_methods[action]
+        return self._request(self._trading, method, self._wire(params)).pipe(
+            ops.map(lambda r: self._order_update(r, time.time()))
+        )
 
     def cancel_order(self, client_order_id: str) -> Observable[OrderUpdate]:
         """Cancel by client order id; emits the final report (``status="canceled"``).
@@ -400,7 +417,7 @@ class HitBTC(VenueClient):
         """
         if not isinstance(client_order_id, str) or not client_order_id:
             raise InvalidArgument("client_order_id", client_order_id, "must be a non-empty string")
-        return self._order_request("cancelOrder", {"clientOrderId": client_order_id})
+        return self._order_request("cancel_order", {"clientOrderId": client_order_id})
 
     def replace_order(
         self,
@@ -424,7 +441,7 @@ class HitBTC(VenueClient):
             "quantity": _decimal_text("quantity", quantity),
             "price": _decimal_text("price", price),
         }
-        return self._order_request("cancelReplaceOrder", params)
+        return self._order_request("replace_order", params)
 
     def active_orders(self) -> Observable[list[OrderUpdate]]:
         """Your active orders (``getOrders``).
@@ -433,13 +450,12 @@ class HitBTC(VenueClient):
 
             [o.client_order_id for o in hitbtc.active_orders().run()]
         """
-        venue = self.venue
 
         def to_updates(rows: Any) -> list[OrderUpdate]:
             now = time.time()
-            return [order_update(r, now, venue) for r in rows]
+            return [self._order_update(r, now) for r in rows]
 
-        return self._request(self._trading, "getOrders", {}).pipe(ops.map(to_updates))
+        return self._request(self._trading, self.trading_methods["active_orders"], {}).pipe(ops.map(to_updates))
 
     def trading_balance(self) -> Observable[list[dict[str, Any]]]:
         """Trading balances (``getTradingBalance``): ``[{"currency", "available", "reserved"}]``.
@@ -448,7 +464,7 @@ class HitBTC(VenueClient):
 
             hitbtc.trading_balance().run()
         """
-        return self._request(self._trading, "getTradingBalance", {})
+        return self._request(self._trading, self.trading_methods["trading_balance"], {})
 
 
 def _history_trades(venue: str, symbol: str, result: Any) -> list[Trade]:
