@@ -42,7 +42,7 @@ def test_v3_orderbook_matches_truth_and_resnapshot(sim: HitBTCV3Sim) -> None:
         wait_until(lambda: rebuild(list(sink.items))[2] == sim.call(lambda: sim.sequences["ETHBTC"]))
         bids, asks, last = rebuild(list(sink.items))
         assert len(sink.of(BookDelta)) >= 25
-        assert (bids, asks) == truth_books(sim, "ETHBTC")  # type: ignore[arg-type]
+        assert (bids, asks) == truth_books(sim, "ETHBTC")
         n = len(sink.items)
         sim.resnapshot("ETHBTC")
         wait_until(lambda: len(sink.items) > n)
