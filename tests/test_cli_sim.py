@@ -117,3 +117,43 @@ def test_every_written_venue_serves(venue: str) -> None:
     result = CliRunner().invoke(cli, ["sim", venue, "--duration", "0.3", "--seed", "1"])
     assert result.exit_code == 0, result.output
     assert "simulator: ws://127.0.0.1:" in result.output
+
+
+# -- rxfeeds demo ------------------------------------------------------------------------------
+
+
+def test_demo_without_a_tty_shows_a_live_book_and_checks_it_against_the_simulator() -> None:
+    proc = rxfeeds_process("demo", "--duration", "3")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out + err
+    lines = out.splitlines()
+    assert lines[0].startswith("rxfeeds demo: kraken simulator at ws://127.0.0.1:")
+    books = [line for line in lines if " XBT/USD book bid " in line]
+    assert books, out
+    for line in books:  # a sane top of book on every line
+        bid = float(line.split(" bid ")[1].split(" x ")[0])
+        ask = float(line.split(" ask ")[1].split(" x ")[0])
+        assert 0 < bid < ask
+    first = next(line for line in lines if line.startswith("first book after "))
+    assert float(first.split()[3]) < 10.0
+    assert "integrity events: none" in first
+    verdict = next(line for line in lines if line.startswith("book vs simulator truth"))
+    assert "(top 10): match" in verdict
+    checked = verdict.rsplit(": ", 1)[1].split()[0]
+    matching, total = map(int, checked.split("/"))
+    assert total >= 1 and matching == total
+    assert "Traceback" not in err
+
+
+def test_demo_live_view_renders_through_rich() -> None:
+    result = CliRunner().invoke(cli, ["demo", "--duration", "1.5", "--live", "--venue", "kraken-v2"])
+    assert result.exit_code == 0, result.output
+    assert "BTC/USD top 10" in result.output
+    assert "1-second klines" in result.output
+    assert "book vs simulator truth (top 10): match" in result.output
+
+
+def test_demo_rejects_an_unknown_venue() -> None:
+    result = CliRunner().invoke(cli, ["demo", "--venue", "nope"])
+    assert result.exit_code == 2
+    assert "kraken" in result.output
