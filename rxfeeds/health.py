@@ -45,6 +45,7 @@ from reactivex import operators as rx_ops
 from .codec import Key
 from .errors import InvalidArgument
 from .events import ConnectionState
+from .ops._timing import timer_scheduler
 from .transport.stats import RouteSnapshot, StatsSnapshot
 
 __all__ = [
@@ -322,9 +323,11 @@ def health_stream(
     if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not interval > 0:
         raise InvalidArgument("interval", interval, "must be a positive number of seconds")
 
-    def factory(scheduler_: abc.SchedulerBase | None) -> Observable[Health]:
+    def subscribe(observer: abc.ObserverBase[Health], scheduler_: abc.SchedulerBase | None = None) -> Any:
+        # not rx.defer: it hands factories the ImmediateScheduler, on which a periodic timer blocks
+        timers = timer_scheduler(scheduler, scheduler_)
         tracker = HealthTracker(buffers)
-        ticks: Observable[int] = rx.timer(0.0, float(interval), scheduler=scheduler or scheduler_)
-        return ticks.pipe(rx_ops.map(lambda _: tracker.report(snapshots())))
+        ticks: Observable[int] = rx.timer(0.0, float(interval), scheduler=timers)
+        return ticks.pipe(rx_ops.map(lambda _: tracker.report(snapshots()))).subscribe(observer, scheduler=scheduler_)
 
-    return rx.defer(factory)
+    return Observable(subscribe)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 from reactivex.subject import Subject
 from reactivex.testing import TestScheduler
@@ -12,7 +13,11 @@ from rxfeeds.errors import InvalidArgument
 from rxfeeds.events import ConnectionState
 from rxfeeds.health import Health, HealthTracker, health_stream
 from rxfeeds.ops.buffer_bounded import buffer_bounded
+from rxfeeds.sim.server import SimConnection, SimServer
+from rxfeeds.transport import SocketSubject
 from rxfeeds.transport.stats import TransportStats
+from rxfeeds.venues.binance_spot.codec import BinanceSpotCodec
+from tests.helpers import wait_until
 
 TRADE = ("trade", "XBT/USD")
 BOOK = ("book-10", "XBT/USD")
@@ -137,3 +142,51 @@ def test_bad_interval_raises_invalid_argument(interval: Any) -> None:
     with pytest.raises(InvalidArgument) as info:
         health_stream(list, interval=interval)
     assert info.value.name == "interval"
+
+
+class TradeSim(SimServer):
+    """Binance-spot-like: acks a SUBSCRIBE, then sends ``trades`` trade frames."""
+
+    venue = "binance-spot"
+
+    def __init__(self, trades: int) -> None:
+        super().__init__(tick_interval=None)
+        self.trades = trades
+        self.sent = 0
+
+    def on_message(self, conn: SimConnection, message: str | bytes) -> None:
+        request = orjson.loads(message)
+        if request.get("method") != "SUBSCRIBE":
+            return
+        conn.send(orjson.dumps({"result": None, "id": request["id"]}))
+        for i in range(self.trades):
+            data = {"e": "trade", "E": 1, "s": "BTCUSDT", "t": i, "p": "1.5", "q": "2", "T": 1, "m": True}
+            conn.send(orjson.dumps({"stream": "btcusdt@trade", "data": data}))
+            self.sent += 1
+
+
+def test_health_of_a_real_socket_counts_what_the_simulator_sent() -> None:
+    with TradeSim(trades=300) as sim:
+        sock = SocketSubject(sim.url, BinanceSpotCodec(), venue="binance-spot")
+        try:
+            got: list[Any] = []
+            sock.multiplex(("trade", "BTCUSDT")).subscribe(got.append)
+            wait_until(lambda: len(got) == 300, timeout=10)
+            reports: list[Health] = []
+            # no scheduler anywhere: the default timer must not block (rx.defer would hand out
+            # the immediate scheduler)
+            subscription = health_stream(lambda: [sock.stats()], interval=0.05).subscribe(reports.append)
+            try:
+                wait_until(lambda: len(reports) >= 3, timeout=10)
+            finally:
+                subscription.dispose()
+            last = reports[-1]
+            (conn,) = last.connections
+            (sub,) = conn.subscriptions
+            assert conn.state is ConnectionState.OPEN and last.ok
+            assert sub.key == ("trade", "BTCUSDT") and sub.messages == sim.sent == 300
+            assert conn.frames_in == sim.sent + 1  # the trades and the subscription ack
+            assert sub.rate == 0.0  # nothing new between the last two reports
+            assert conn.age is not None and conn.age >= 0
+        finally:
+            sock.close()

@@ -10,14 +10,19 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import orjson
 import pytest
 import reactivex as rx
 from reactivex import Observable, abc
 from reactivex.testing import ReactiveTest, TestScheduler
 
-from rxfeeds.errors import InvalidArgument
+from rxfeeds.errors import InvalidArgument, SubscriptionError
 from rxfeeds.ops.retry_backoff import retry_backoff
+from rxfeeds.sim.server import SimConnection, SimServer
+from rxfeeds.transport import SocketSubject
 from rxfeeds.transport.backoff import Backoff
+from rxfeeds.venues.binance_spot.codec import BinanceSpotCodec
+from tests.helpers import wait_until
 
 on_next = ReactiveTest.on_next
 on_completed = ReactiveTest.on_completed
@@ -220,3 +225,48 @@ def test_bad_arguments_raise_invalid_argument_naming_them(kwargs: dict[str, Any]
     assert info.value.name == name
     assert isinstance(info.value, ValueError)
     assert name in str(info.value)
+
+
+class RefusingTradeSim(SimServer):
+    """Binance-spot-like: refuses the first ``refuse`` SUBSCRIBEs, then acks and sends trades."""
+
+    venue = "binance-spot"
+
+    def __init__(self, refuse: int, trades: int) -> None:
+        super().__init__(tick_interval=None)
+        self.refuse = refuse
+        self.trades = trades
+        self.subscribes = 0
+
+    def on_message(self, conn: SimConnection, message: str | bytes) -> None:
+        request = orjson.loads(message)
+        if request.get("method") != "SUBSCRIBE":
+            return
+        self.subscribes += 1
+        if self.subscribes <= self.refuse:
+            conn.send(orjson.dumps({"error": {"code": 2, "msg": "Invalid request"}, "id": request["id"]}))
+            return
+        conn.send(orjson.dumps({"result": None, "id": request["id"]}))
+        for i in range(self.trades):
+            data = {"e": "trade", "E": 1, "s": "BTCUSDT", "t": i, "p": "1.5", "q": "2", "T": 1, "m": False}
+            conn.send(orjson.dumps({"stream": "btcusdt@trade", "data": data}))
+
+
+def test_resubscribes_a_refused_subscription_on_a_real_socket() -> None:
+    with RefusingTradeSim(refuse=2, trades=5) as sim:
+        sock = SocketSubject(sim.url, BinanceSpotCodec(), venue="binance-spot")
+        try:
+            got: list[Any] = []
+            errors: list[Exception] = []
+            retries: list[tuple[int, float, Exception]] = []
+            op = retry_backoff(
+                initial=0.02, jitter="none", max_attempts=3, on_retry=lambda n, d, e: retries.append((n, d, e))
+            )
+            sock.multiplex(("trade", "BTCUSDT")).pipe(op).subscribe(got.append, errors.append)
+            wait_until(lambda: len(got) == 5, timeout=10)
+            assert sim.subscribes == 3  # two refusals, then accepted
+            assert [(n, d) for n, d, _ in retries] == [(1, 0.02), (2, 0.04)]
+            assert all(isinstance(e, SubscriptionError) for _, _, e in retries)
+            assert [t.trade_id for t in got] == [0, 1, 2, 3, 4] and not errors
+        finally:
+            sock.close()

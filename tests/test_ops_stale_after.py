@@ -6,11 +6,13 @@ from typing import Any
 
 import pytest
 from reactivex import abc
+from reactivex.subject import Subject
 from reactivex.testing import ReactiveTest, TestScheduler
 
 from rxfeeds.errors import InvalidArgument
 from rxfeeds.events import Trade
 from rxfeeds.ops.stale_after import Recovered, Stale, StaleError, stale_after
+from tests.helpers import wait_until
 
 on_next = ReactiveTest.on_next
 on_error = ReactiveTest.on_error
@@ -175,3 +177,19 @@ def test_bad_seconds_raise_invalid_argument(seconds: Any) -> None:
     with pytest.raises(InvalidArgument) as info:
         stale_after(seconds)
     assert info.value.name == "seconds" and isinstance(info.value, ValueError)
+
+
+def test_default_scheduler_runs_in_real_time_without_blocking_the_producer() -> None:
+    source: Subject[Trade] = Subject()
+    got: list[Any] = []
+    subscription = source.pipe(stale_after(0.05)).subscribe(got.append)
+    try:
+        source.on_next(trade("X"))
+        wait_until(lambda: any(isinstance(e, Stale) for e in got), timeout=10)
+        stale = next(e for e in got if isinstance(e, Stale))
+        assert stale.symbol == "X" and stale.silent_for >= 0.05 - 1e-3
+        source.on_next(trade("X", 2))
+        assert isinstance(got[-2], Recovered) and got[-1] == trade("X", 2)
+        assert got[-2].silent_for >= stale.silent_for
+    finally:
+        subscription.dispose()

@@ -57,10 +57,10 @@ from typing import Any, TypeAlias, TypeVar
 
 from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, Disposable, SerialDisposable
-from reactivex.scheduler import TimeoutScheduler
 
 from ..errors import InvalidArgument
 from ..transport.backoff import Backoff, Jitter
+from ._timing import timer_scheduler
 
 __all__ = ["retry_backoff", "RetryOn"]
 
@@ -152,7 +152,7 @@ def retry_backoff(
 
     def operator(source: Observable[_T]) -> Observable[_T]:
         def subscribe(observer: abc.ObserverBase[_T], scheduler_: abc.SchedulerBase | None = None) -> Any:
-            clock: abc.SchedulerBase = scheduler or scheduler_ or TimeoutScheduler.singleton()
+            clock = timer_scheduler(scheduler, scheduler_)
             lock = threading.RLock()
             current = SerialDisposable()
             timer = SerialDisposable()

@@ -51,10 +51,11 @@ from typing import Any, TypeVar
 
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable, SerialDisposable, SingleAssignmentDisposable
-from reactivex.scheduler import TimeoutScheduler, VirtualTimeScheduler
+from reactivex.scheduler import VirtualTimeScheduler
 
 from ..errors import InvalidArgument, RxfeedsError
 from ..events import Event
+from ._timing import timer_scheduler
 
 __all__ = ["stale_after", "Stale", "Recovered", "StaleError"]
 
@@ -138,7 +139,7 @@ def stale_after(
         def subscribe(
             observer: abc.ObserverBase[_T | Stale | Recovered], scheduler_: abc.SchedulerBase | None = None
         ) -> abc.DisposableBase:
-            timers = scheduler or scheduler_ or TimeoutScheduler.singleton()
+            timers = timer_scheduler(scheduler, scheduler_)
             watch = _Watch(observer, timers, limit, per_symbol, error)
             watch.upstream.disposable = source.subscribe(
                 watch.on_next, watch.on_error, watch.on_completed, scheduler=scheduler_
@@ -187,9 +188,7 @@ class _Watch:
         # with `lock` held; deadlines only move forward, so a pending timer is the earliest
         if self.due is None:
             self.due = deadline
-            self.timer.disposable = self.timers.schedule_relative(
-                max(0.0, deadline - self.now()), self._check
-            )
+            self.timer.disposable = self.timers.schedule_relative(max(0.0, deadline - self.now()), self._check)
 
     def _check(self, *_: Any) -> None:
         with self.lock:
