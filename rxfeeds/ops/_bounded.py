@@ -14,6 +14,7 @@ from typing import Any, Literal, TypeVar
 
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable, SingleAssignmentDisposable
+from reactivex.internal.exceptions import DisposedException
 from reactivex.scheduler import EventLoopScheduler
 
 from ..errors import RxfeedsError
@@ -173,7 +174,7 @@ class _Run:
         if overflowed:
             self.upstream.dispose()
         if start:
-            self.delivery.schedule(self._drain)
+            self._schedule_drain()
 
     def _stop(self, terminal: Exception | bool) -> None:
         with self.lock:
@@ -183,13 +184,21 @@ class _Run:
             self.terminal = terminal
             start = self._claim_drain()
         if start:
-            self.delivery.schedule(self._drain)
+            self._schedule_drain()
 
     def on_error(self, error: Exception) -> None:
         self._stop(error)
 
     def on_completed(self) -> None:
         self._stop(True)
+
+    def _schedule_drain(self) -> None:
+        try:
+            self.delivery.schedule(self._drain)
+        except DisposedException:
+            # the subscription ended (and its own loop with it) while this value arrived
+            with self.lock:
+                self.draining = False
 
     def _drain(self, _: abc.SchedulerBase, __: Any = None) -> None:
         observer, queue, lock = self.observer, self.queue, self.lock

@@ -10,6 +10,10 @@ Marble sketch (a subscriber that is busy while ``b c d`` arrive)::
     source:    -a-b-c-d-------e--|
     latest():  -a--------d----e--|     b and c were overtaken
 
+Use it on values that each stand for the whole state (books from ``order_book``, tickers,
+health reports), never on deltas or trades you must not lose: skipped deltas corrupt a book
+and skipped ``StreamReset`` markers hide a gap.  For those, use ``buffer_bounded``.
+
 ``on_completed`` and errors are delivered after the newest pending value.  At most one value
 is held per subscription, however slow the subscriber is.
 
