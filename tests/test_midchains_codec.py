@@ -87,9 +87,7 @@ def test_doc_trade_example_taker_side_is_opposite_maker() -> None:
 def test_subscription_refusal_and_ack() -> None:
     codec = MidchainsCodec()
     codec.subscribe_frames(("book", "NOPE"))
-    (msg,) = decoded(
-        codec, b'{"type":"subscribe","msg":"book","security":"NOPE","result":"unknown security"}'
-    )
+    (msg,) = decoded(codec, b'{"type":"subscribe","msg":"book","security":"NOPE","result":"unknown security"}')
     assert isinstance(msg, Rejected) and msg.key == ("book", "NOPE") and "unknown security" in str(msg.error)
     (ack,) = decoded(codec, b'{"type":"subscribe","msg":"trade","security":"BTCUSD","result":"OK"}')
     assert ack == Ack(("trade", "BTCUSD"))
@@ -97,24 +95,16 @@ def test_subscription_refusal_and_ack() -> None:
 
 def test_replies_are_correlated_by_type_security_and_refno_in_order() -> None:
     codec = MidchainsCodec()
-    a, _ = codec.request_frame(
-        {"type": "addorder", "security": "BTCUSD", "side": "B", "qty": "1", "price": "10"}
-    )
-    b, _ = codec.request_frame(
-        {"type": "addorder", "security": "LTCUSD", "side": "S", "qty": "1", "price": "10"}
-    )
-    c, _ = codec.request_frame(
-        {"type": "addorder", "security": "BTCUSD", "side": "S", "qty": "2", "price": "11"}
-    )
+    a, _ = codec.request_frame({"type": "addorder", "security": "BTCUSD", "side": "B", "qty": "1", "price": "10"})
+    b, _ = codec.request_frame({"type": "addorder", "security": "LTCUSD", "side": "S", "qty": "1", "price": "10"})
+    c, _ = codec.request_frame({"type": "addorder", "security": "BTCUSD", "side": "S", "qty": "2", "price": "11"})
     x, _ = codec.request_frame({"type": "cancelorder", "security": "BTCUSD", "refno": "R1"})
     y, _ = codec.request_frame({"type": "cancelorder", "security": "BTCUSD", "refno": "R2"})
     # The LTC reply comes first, then BTC in order; cancels out of order by refno.
     (rb,) = decoded(codec, b'{"type":"addorder","security":"LTCUSD","result":"OK","refno":"L1"}')
     (ra,) = decoded(codec, b'{"type":"addorder","security":"BTCUSD","result":"OK","refno":"B1"}')
     (rc,) = decoded(codec, b'{"type":"addorder","security":"BTCUSD","result":"price too far","refno":""}')
-    (ry,) = decoded(
-        codec, b'{"type":"cancelorder","security":"BTCUSD","refno":"R2","result":"order not found"}'
-    )
+    (ry,) = decoded(codec, b'{"type":"cancelorder","security":"BTCUSD","refno":"R2","result":"order not found"}')
     (rx,) = decoded(codec, b'{"type":"cancelorder","security":"BTCUSD","refno":"R1","result":"OK"}')
     assert (rb.request_id, rb.result["refno"]) == (b, "L1")
     assert (ra.request_id, ra.result["refno"]) == (a, "B1")
@@ -127,12 +117,15 @@ def test_replies_are_correlated_by_type_security_and_refno_in_order() -> None:
     assert isinstance(codec.decode(b'{"type":"position","security":"BTCUSD"}', 1.0)[0], Notice)
 
 
-def test_reset_drops_pending_requests() -> None:
+def test_forgotten_requests_do_not_absorb_replies() -> None:
     codec = MidchainsCodec()
-    codec.request_frame({"type": "challenge"})
-    codec.reset()
+    stale, _ = codec.request_frame({"type": "challenge"})
+    fresh, _ = codec.request_frame({"type": "challenge"})
+    codec.forget(stale)
     (m,) = decoded(codec, b'{"type":"challenge","result":"OK","key":"abc"}')
-    assert isinstance(m, Notice)
+    assert isinstance(m, Reply) and m.request_id == fresh
+    (n,) = decoded(codec, b'{"type":"challenge","result":"OK","key":"abc"}')
+    assert isinstance(n, Notice)
 
 
 def test_login_refusal_is_an_auth_error() -> None:
@@ -145,9 +138,7 @@ def test_login_refusal_is_an_auth_error() -> None:
 
 def test_password_encryption_round_trips_with_the_private_key() -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    der = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     cipher = encrypt_password(base64.b64encode(der).decode(), "s3cret!")
     assert key.decrypt(base64.b64decode(cipher), padding.PKCS1v15()) == b"s3cret!"
     with pytest.raises(AuthError) as info:

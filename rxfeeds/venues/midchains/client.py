@@ -33,6 +33,7 @@ Example::
 
 from __future__ import annotations
 
+import threading
 from typing import Any, ClassVar, cast
 
 import reactivex
@@ -81,6 +82,8 @@ class Midchains(VenueClient):
             raise InvalidArgument("url", url, "must be a ws:// or wss:// URL")
         super().__init__(transport_factory=transport_factory, backoff=backoff, **socket_options)
         self.url = url
+        self._session: Any = None  # the connection hold of a logged-in session
+        self._session_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Midchains(url={self.url!r}, connections={sorted(self.connections)})"
@@ -144,11 +147,24 @@ class Midchains(VenueClient):
             def is_open(status: ConnectionStatus) -> bool:
                 return status.state is ConnectionState.OPEN
 
-            def expired(exc: Exception, _source: Any) -> Observable[Any]:
+            def is_not_open(status: Any) -> bool:
+                return not is_open(status)
+
+            def dropped(status: ConnectionStatus) -> Observable[Any]:
+                reason = status.reason or status.state.value
+                return reactivex.throw(ConnectionError(f"midchains: connection lost before the reply ({reason})"))
+
+            def send(_: Any) -> Observable[Any]:
+                # The connection dropping before the reply fails the request at once (the
+                # venue has no ids, so its answer could never be matched on a new connection).
+                lost: Observable[Any] = ws.state.pipe(
+                    ops.skip(1), ops.filter(is_not_open), ops.take(1), ops.flat_map(dropped)
+                )
+                return reactivex.merge(ws.request(frame, rid, timeout), lost).pipe(ops.take(1))
+
+            def failed(exc: Exception, _source: Any) -> Observable[Any]:
                 codec.forget(rid)
-                if isinstance(exc, RequestTimeout):
-                    return reactivex.throw(exc)
-                if str(exc) == "Timeout":  # reactivex's timeout operator
+                if str(exc) == "Timeout":  # reactivex's timeout operator: never connected
                     kind = message.get("type")
                     return reactivex.throw(RequestTimeout(self.venue, f"no {kind} reply within {timeout} s"))
                 return reactivex.throw(exc)
@@ -156,9 +172,9 @@ class Midchains(VenueClient):
             return ws.state.pipe(
                 ops.filter(is_open),
                 ops.take(1),
-                ops.flat_map(lambda _: ws.request(frame, rid, timeout)),
+                ops.flat_map(send),
                 ops.timeout(timeout * 2),
-                ops.catch(expired),
+                ops.catch(failed),
                 ops.finally_action(hold.dispose),
             )
 
@@ -171,6 +187,7 @@ class Midchains(VenueClient):
 
             key = mc.challenge().run()
         """
+
         def key_of(reply: dict[str, Any]) -> str:
             return str(reply["key"])
 
@@ -195,7 +212,14 @@ class Midchains(VenueClient):
             secret = encrypt_password(key, password)
             return self._request({"type": "login", "userid": userid, "pass": secret}, timeout)
 
-        return self.challenge(timeout).pipe(ops.flat_map(send_login), ops.map(lambda _: True))
+        def logged_in(_: Any) -> bool:
+            # The session lives as long as the connection: keep it open until logout/close.
+            with self._session_lock:
+                if self._session is None:
+                    self._session = self._ws().hold()
+            return True
+
+        return self.challenge(timeout).pipe(ops.flat_map(send_login), ops.map(logged_in))
 
     def logout(self, timeout: float = 10.0) -> Observable[bool]:
         """Log out (the venue closes the connection afterwards; the client reconnects if needed).
@@ -204,7 +228,23 @@ class Midchains(VenueClient):
 
             mc.logout().run()
         """
-        return self._request({"type": "logout"}, timeout).pipe(ops.map(lambda _: True))
+
+        def logged_out(_: Any) -> bool:
+            self._release_session()
+            return True
+
+        return self._request({"type": "logout"}, timeout).pipe(ops.map(logged_out))
+
+    def _release_session(self) -> None:
+        with self._session_lock:
+            session, self._session = self._session, None
+        if session is not None:
+            session.dispose()
+
+    def close(self) -> None:
+        """Release the login session, complete every subscriber and close the connection."""
+        self._release_session()
+        super().close()
 
     def add_order(
         self,

@@ -15,8 +15,12 @@ logout, ``addorder`` / ``cancelorder`` / ``queryorder`` and their ``result`` tex
 
 Request correlation: Midchains has **no request ids**.  Replies are matched to requests by
 reply ``type`` plus ``security`` (and ``refno`` for cancel/query), first in first out.  The
-codec hands out its own ids to the socket subject and keeps the FIFO queues; a reconnect
-(:meth:`MidchainsCodec.reset`) drops them, and those requests time out.
+codec hands out its own ids to the socket subject and keeps the FIFO queues.  A request is
+registered when its frame is built (just before it is written) and leaves the queue with its
+reply or through :meth:`MidchainsCodec.forget`; the client forgets requests whose connection
+dropped before the reply, so a stale entry cannot absorb a later request's reply.  ``reset``
+keeps the queues: the socket subject calls it right after the connection opened, possibly
+after a request was already written on the new connection.
 
 Example:
     >>> c = MidchainsCodec()
@@ -168,8 +172,7 @@ class MidchainsCodec(BaseCodec):
         return []
 
     def reset(self) -> None:
-        with self._lock:
-            self._pending.clear()
+        """Nothing per connection to forget: pending requests are dropped by :meth:`forget`."""
 
     # ------------------------------------------------------------------ requests
 
