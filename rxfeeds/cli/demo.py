@@ -95,20 +95,20 @@ def _render(state: _State, venue: str, symbol: str, url: str, depth: int, starte
             a = asks[i] if i < len(asks) else None
             levels.add_row(
                 f"{b[1]:.8f}" if b else "",
-                f"{b[0]:,.1f}" if b else "",
-                f"{a[0]:,.1f}" if a else "",
+                str(b[0]) if b else "",
+                str(a[0]) if a else "",
                 f"{a[1]:.8f}" if a else "",
             )
     candles = Table(title="1-second klines (ops.klines)")
-    for name in ("time (UTC)", "open", "high", "low", "close", "volume", "trades", ""):
+    for name in ("UTC", "open", "high", "low", "close", "volume", "n", ""):
         candles.add_column(name, justify="right")
     for k in bars:
         candles.add_row(
             _utc(k.open_time),
-            f"{k.open:,.1f}",
-            f"{k.high:,.1f}",
-            f"{k.low:,.1f}",
-            f"{k.close:,.1f}",
+            str(k.open),
+            str(k.high),
+            str(k.low),
+            str(k.close),
             f"{k.volume:.4f}",
             str(k.trades),
             "" if k.closed else "open",
