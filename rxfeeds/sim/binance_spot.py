@@ -55,14 +55,13 @@ import orjson
 from ..codec import Key
 from ..errors import InvalidArgument
 from ..intervals import Interval, parse_interval
+from ..venues.binance_spot.codec import KLINE_INTERVALS
 from .market import MarketStep, SimTrade, SyntheticMarket, format_units
 from .server import HttpRequest, HttpResponse, SimConnection, SimServer, json_response
 
 __all__ = ["BinanceSpotSim", "SPOT_INTERVALS", "KlineBar", "market_options_for"]
 
-SPOT_INTERVALS: Final = (
-    "1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M",
-)  # fmt: skip
+SPOT_INTERVALS: Final = KLINE_INTERVALS
 _SYMBOL: Final = re.compile(r"^[a-z0-9]{2,20}$")
 #: diff stream channel -> seconds between diffs
 _DEPTH_SPEEDS: Final = {"depth@100ms": 0.1, "depth": 1.0, "depth@1000ms": 1.0}
@@ -314,9 +313,7 @@ class BinanceSpotSim(SimServer):
         conn.send(orjson.dumps({"result": result, "id": request_id}))
 
     def on_oversize(self, conn: SimConnection, message: str | bytes) -> None:
-        conn.send(
-            orjson.dumps({"error": {"code": 2, "msg": "Invalid request: message too large"}, "id": None})
-        )
+        conn.send(orjson.dumps({"error": {"code": 2, "msg": "Invalid request: message too large"}, "id": None}))
 
     def _over_rate(self, conn: SimConnection) -> bool:
         limit = self.max_messages_per_second
@@ -429,9 +426,7 @@ class BinanceSpotSim(SimServer):
             (bids if side == "bid" else asks).append(level)
         return bids, asks
 
-    def _depth(
-        self, symbol: str, market: SyntheticMarket, step: MarketStep, st: _SymbolState, now_ms: int
-    ) -> None:
+    def _depth(self, symbol: str, market: SyntheticMarket, step: MarketStep, st: _SymbolState, now_ms: int) -> None:
         if step.changes:
             skipped = self.faults.take_skip_sequence(symbol)
             first = st.update_id + 1 + (1 if skipped else 0)
@@ -492,25 +487,19 @@ class BinanceSpotSim(SimServer):
              "A": market.size_text(ask[1], _DECIMALS)},
         )  # fmt: skip
 
-    def _klines(
-        self, symbol: str, market: SyntheticMarket, step: MarketStep, st: _SymbolState, now_ms: int
-    ) -> None:
+    def _klines(self, symbol: str, market: SyntheticMarket, step: MarketStep, st: _SymbolState, now_ms: int) -> None:
         for channel, bar in list(st.bars.items()):
             key = (channel, symbol)
             if key not in self._watchers:
                 del st.bars[channel]  # nobody listens: stop building
                 continue
             if step.time >= bar.close_time:
-                self._push(
-                    key, {"e": "kline", "E": now_ms, "s": symbol, "k": bar.payload(market, symbol, True)}
-                )
+                self._push(key, {"e": "kline", "E": now_ms, "s": symbol, "k": bar.payload(market, symbol, True)})
                 bar = st.bars[channel] = KlineBar.start(bar.interval, step.time, bar.close)
             for t in step.trades:
                 bar.add(t)
             if step.trades:
-                self._push(
-                    key, {"e": "kline", "E": now_ms, "s": symbol, "k": bar.payload(market, symbol, False)}
-                )
+                self._push(key, {"e": "kline", "E": now_ms, "s": symbol, "k": bar.payload(market, symbol, False)})
 
     # -- REST ----------------------------------------------------------------------------------
 
@@ -553,12 +542,10 @@ class BinanceSpotSim(SimServer):
             {
                 "lastUpdateId": st.update_id,
                 "bids": [
-                    [market.price_text(p, _DECIMALS), market.size_text(q, _DECIMALS)]
-                    for p, q in market.bids(limit)
+                    [market.price_text(p, _DECIMALS), market.size_text(q, _DECIMALS)] for p, q in market.bids(limit)
                 ],
                 "asks": [
-                    [market.price_text(p, _DECIMALS), market.size_text(q, _DECIMALS)]
-                    for p, q in market.asks(limit)
+                    [market.price_text(p, _DECIMALS), market.size_text(q, _DECIMALS)] for p, q in market.asks(limit)
                 ],
             }
         )

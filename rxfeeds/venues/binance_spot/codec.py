@@ -40,6 +40,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
@@ -51,6 +52,7 @@ from ...events import BookDelta, BookSnapshot, Event, Kline, Level, Quote, Trade
 
 __all__ = [
     "VENUE",
+    "KLINE_INTERVALS",
     "BinanceSpotCodec",
     "decode_depth_snapshot",
     "stream_name",
@@ -59,6 +61,10 @@ __all__ = [
 ]
 
 VENUE: Final = "binance-spot"
+#: kline intervals of the spot streams (``<symbol>@kline_<interval>``)
+KLINE_INTERVALS: Final = (
+    "1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M",
+)  # fmt: skip
 
 _SUBSCRIBE: Final = "SUBSCRIBE"
 _UNSUBSCRIBE: Final = "UNSUBSCRIBE"
@@ -159,16 +165,14 @@ class BinanceSpotCodec(BaseCodec):
 
     def __init__(self, venue: str = VENUE) -> None:
         self.venue = venue
-        self._next_id = 1
+        self._ids = itertools.count(1)  # next() is atomic: clients build requests off the socket thread
         # request id -> (method, keys) for SUBSCRIBE/UNSUBSCRIBE frames awaiting their reply
         self._pending: dict[int, tuple[str, tuple[Key, ...]]] = {}
 
     # -- frames -------------------------------------------------------------------------------
 
     def _take_id(self) -> int:
-        request_id = self._next_id
-        self._next_id += 1
-        return request_id
+        return next(self._ids)
 
     def _method_frame(self, method: str, keys: tuple[Key, ...]) -> str:
         request_id = self._take_id()
@@ -251,10 +255,7 @@ class BinanceSpotCodec(BaseCodec):
             code = error.get("code")
             text = str(error.get("msg", "error"))
             if pending is not None and pending[0] == _SUBSCRIBE:
-                return [
-                    Rejected(key, SubscriptionError(self.venue, key, f"[{code}] {text}"))
-                    for key in pending[1]
-                ]
+                return [Rejected(key, SubscriptionError(self.venue, key, f"[{code}] {text}")) for key in pending[1]]
             if pending is not None:
                 return [Notice(RequestError(self.venue, f"{pending[0]} failed: {text}", code))]
             if request_id is None:
