@@ -83,7 +83,7 @@ class BinanceSpot(VenueClient):
         >>> try:
         ...     spot.klines("BTCUSDT", "7m")
         ... except ValueError as e:
-        ...     print(e.name, "|", str(e)[:47])
+        ...     print(e.name, "|", str(e)[:46])
         interval | interval='7m': Binance spot klines take one of
     """
 
