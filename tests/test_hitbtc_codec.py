@@ -198,16 +198,20 @@ def test_unknown_method_is_unknown_message() -> None:
         HitBTCCodec().decode(b'{"jsonrpc":"2.0","method":"somethingNew","params":{}}', 0.0)
 
 
-def test_iso_time_matches_datetime() -> None:
-    import datetime as dt
+def test_iso_time_is_utc_epoch_seconds() -> None:
+    import calendar
 
-    for text in (
-        "2021-07-15T03:06:43.095Z",
-        "2020-02-29T23:59:59.999Z",
-        "2021-07-15T03:06:43Z",
-        "1999-12-31T00:00:00.5Z",
-    ):
-        assert iso_time(text) == pytest.approx(dt.datetime.fromisoformat(text).timestamp(), abs=1e-6)
+    cases = {
+        "2021-07-15T03:06:43.095Z": calendar.timegm((2021, 7, 15, 3, 6, 43)) + 0.095,
+        "2020-02-29T23:59:59.999Z": calendar.timegm((2020, 2, 29, 23, 59, 59)) + 0.999,
+        "2021-07-15T03:06:43Z": calendar.timegm((2021, 7, 15, 3, 6, 43)),
+        "2021-07-15T03:06:43.095": calendar.timegm((2021, 7, 15, 3, 6, 43)) + 0.095,  # no offset: UTC
+        "2021-07-15T05:06:43.095+02:00": calendar.timegm((2021, 7, 15, 3, 6, 43)) + 0.095,
+    }
+    for text, expected in cases.items():
+        assert iso_time(text) == pytest.approx(expected, abs=1e-6), text
+    with pytest.raises(ValueError):
+        iso_time("yesterday")
 
 
 # -- v3 ---------------------------------------------------------------------------------------
