@@ -32,6 +32,18 @@ _OPERATORS = {
 __all__ = sorted(_OPERATORS)
 
 
+def _bind_all() -> None:
+    # Importing a submodule sets ``rxfeeds.ops.<module>`` to the module object, which would
+    # shadow the operator of the same name; binding every operator now, after its module is
+    # loaded, keeps ``ops.klines`` the function however the modules were imported.
+    for name, module in _OPERATORS.items():
+        try:
+            globals()[name] = getattr(importlib.import_module(f"rxfeeds.ops.{module}"), name)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"rxfeeds.ops.{module}":
+                raise
+
+
 def __getattr__(name: str) -> Any:
     module = _OPERATORS.get(name)
     if module is None:
@@ -39,3 +51,6 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(f"rxfeeds.ops.{module}"), name)
     globals()[name] = value
     return value
+
+
+_bind_all()

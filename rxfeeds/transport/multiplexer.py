@@ -62,6 +62,9 @@ class FrameTap:
     def frame_out(self, url: str, data: str, t: float) -> None:
         """A frame sent at ``t``."""
 
+    def http(self, url: str, body: bytes | str, t: float) -> None:
+        """An HTTP response (REST snapshot) the client fetched at ``t``."""
+
 
 class _Route:
     __slots__ = ("key", "observers", "stats", "subscribe", "unsubscribe", "acked")
@@ -130,6 +133,7 @@ class Multiplexer:
         self._deliver_lock = threading.RLock()
         self._stats = TransportStats(self.venue, url)
         self._taps: tuple[FrameTap, ...] = ()
+        self._wildcard: tuple[abc.ObserverBase[Any], ...] = ()
         self._log = _RateLimitedLog()
         self._request_scheduler = request_scheduler or TimeoutScheduler.singleton()
         self._status = BehaviorSubject(ConnectionStatus(self.venue, url, ConnectionState.IDLE, time.time()))
@@ -167,11 +171,12 @@ class Multiplexer:
         with self._lock:
             self._taps = (*self._taps, tap)
 
-        def remove() -> None:
-            with self._lock:
-                self._taps = tuple(t for t in self._taps if t is not tap)
+        return lambda: self.remove_tap(tap)
 
-        return remove
+    def remove_tap(self, tap: FrameTap) -> None:
+        """Stop sending traffic to ``tap``."""
+        with self._lock:
+            self._taps = tuple(t for t in self._taps if t is not tap)
 
     # ------------------------------------------------------------------ subscriptions
 
@@ -364,12 +369,18 @@ class Multiplexer:
         except Exception as exc:  # a codec bug must not kill the socket thread
             self._frame_error(FrameError(f"{type(exc).__name__}: {exc}", data, self.venue))
             return
+        self.dispatch(messages)
+
+    def dispatch(self, messages: Sequence[Any]) -> None:
+        """Deliver already decoded messages (``feed`` without the decoding)."""
         with self._deliver_lock:
             for msg in messages:
                 if type(msg) is Data:
                     route = self._routes.get(msg.key)
                     if route is not None:
                         self._deliver(route, msg.events)
+                    if self._wildcard:
+                        self._deliver_wildcard(msg.events)
                 else:
                     self._control(msg)
 
@@ -384,6 +395,35 @@ class Multiplexer:
                     observer.on_next(event)
                 except Exception as exc:
                     self._observer_failed(route.key, observer, exc)
+
+    def all_events(self) -> Observable[Event]:
+        """Every decoded event, whatever its key, subscribed or not (replay tools, debugging).
+
+        Observing this stream sends nothing to the venue.
+        """
+
+        def on_subscribe(observer: abc.ObserverBase[Event], scheduler: abc.SchedulerBase | None = None) -> Disposable:
+            with self._lock:
+                self._wildcard = (*self._wildcard, observer)
+
+            def dispose() -> None:
+                with self._lock:
+                    self._wildcard = tuple(o for o in self._wildcard if o is not observer)
+
+            return Disposable(dispose)
+
+        return reactivex.create(on_subscribe)
+
+    def _deliver_wildcard(self, events: Sequence[Event]) -> None:
+        for event in events:
+            for observer in self._wildcard:
+                try:
+                    observer.on_next(event)
+                except Exception as exc:
+                    self._stats.callback_errors += 1
+                    with self._lock:
+                        self._wildcard = tuple(o for o in self._wildcard if o is not observer)
+                    _safe(observer.on_error, exc)
 
     def _observer_failed(self, key: Key, observer: abc.ObserverBase[Any], exc: Exception) -> None:
         # A user callback (or operator) raised: that observer gets on_error and is detached;

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import InvalidArgument
 
-__all__ = ["VENUES", "client_class"]
+__all__ = ["VENUES", "CODECS", "client_class", "codec_class", "load"]
 
 #: command-line venue name -> "module:Class"
 VENUES: dict[str, str] = {
@@ -30,6 +30,32 @@ VENUES: dict[str, str] = {
     "bitshares": "rxfeeds.venues.bitshares.client:BitShares",
     "midchains": "rxfeeds.venues.midchains.client:Midchains",
 }
+
+
+#: command-line venue name -> "module:Class" of its sans-I/O codec (replay tools decode with it)
+CODECS: dict[str, str] = {
+    "kraken": "rxfeeds.venues.kraken.codec:KrakenCodec",
+    "kraken-v2": "rxfeeds.venues.kraken.codec_v2:KrakenV2Codec",
+    "hitbtc": "rxfeeds.venues.hitbtc.codec:HitBTCCodec",
+    "hitbtc-v3": "rxfeeds.venues.hitbtc.codec_v3:HitBTCV3Codec",
+    "binance-dex": "rxfeeds.venues.binance_dex.codec:BinanceDexCodec",
+    "binance-spot": "rxfeeds.venues.binance_spot.codec:BinanceSpotCodec",
+    "bitshares": "rxfeeds.venues.bitshares.codec:BitSharesCodec",
+    "midchains": "rxfeeds.venues.midchains.codec:MidchainsCodec",
+}
+
+
+def codec_class(venue: str) -> Any:
+    """The codec class for a command-line venue name.
+
+    Raises:
+        InvalidArgument: for an unknown venue name.
+    """
+    try:
+        spec = CODECS[venue]
+    except KeyError:
+        raise InvalidArgument("venue", venue, f"unknown venue; choose one of {', '.join(CODECS)}") from None
+    return load(spec)
 
 
 def load(spec: str) -> Any:

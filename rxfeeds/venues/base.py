@@ -25,6 +25,9 @@ Example::
 from __future__ import annotations
 
 import threading
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -32,10 +35,31 @@ from reactivex import Observable, abc
 from reactivex.subject import Subject
 
 from ..codec import Codec
+from ..errors import RequestError
 from ..events import ConnectionStatus
-from ..transport import Backoff, SocketSubject, Transport, TransportFactory
+from ..transport import Backoff, FrameTap, SocketSubject, Transport, TransportFactory
 
-__all__ = ["VenueClient"]
+__all__ = ["VenueClient", "HttpGet", "urllib_get"]
+
+#: ``(url, timeout) -> body``: how clients fetch REST resources (replay substitutes recorded ones).
+HttpGet = Callable[[str, float], bytes]
+
+
+def urllib_get(url: str, timeout: float) -> bytes:
+    """GET ``url`` with the standard library (TLS certificates verified); the body as bytes.
+
+    HTTP errors still return the body when there is one (venues put their error text there).
+    """
+    request = urllib.request.Request(url, headers={"User-Agent": "rxfeeds", "Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body: bytes = response.read()
+            return body
+    except urllib.error.HTTPError as exc:
+        body = exc.read()
+        if body:
+            return body
+        raise RequestError("http", f"GET {url.split('?')[0]} failed: HTTP {exc.code}", exc.code) from None
 
 
 class VenueClient:
@@ -56,6 +80,7 @@ class VenueClient:
         *,
         transport_factory: TransportFactory | None = None,
         backoff: Backoff | None = None,
+        http_get: HttpGet | None = None,
         **socket_options: Any,
     ) -> None:
         self._transport_factory: Any = transport_factory or SocketSubject
@@ -66,6 +91,8 @@ class VenueClient:
         self._state: Subject[ConnectionStatus] = Subject()
         self._errors: Subject[Exception] = Subject()
         self._notices: Subject[Any] = Subject()
+        self._taps: tuple[FrameTap, ...] = ()
+        self._http = http_get or urllib_get
 
     # ------------------------------------------------------------------ connections
 
@@ -87,6 +114,8 @@ class VenueClient:
             transport: Transport = self._transport_factory(url, codec_factory(), venue=self.venue, **merged)
             assert transport is not None
             self._transports[name] = transport
+            for tap in self._taps:
+                transport.add_tap(tap)
         # Forward each connection's streams into the client-wide ones.
         transport.state.subscribe(self._state.on_next)
         transport.errors.subscribe(self._errors.on_next)
@@ -98,6 +127,42 @@ class VenueClient:
         """The connections opened so far, by name."""
         with self._transports_lock:
             return dict(self._transports)
+
+    def add_tap(self, tap: FrameTap) -> Callable[[], None]:
+        """Observe the raw traffic of every connection, present and future (recording).
+
+        Returns a function that removes the tap.  See :class:`rxfeeds.capture.Recorder`.
+        """
+        with self._transports_lock:
+            self._taps = (*self._taps, tap)
+            removers = [t.add_tap(tap) for t in self._transports.values()]
+
+        def remove() -> None:
+            with self._transports_lock:
+                self._taps = tuple(t for t in self._taps if t is not tap)
+                transports = list(self._transports.values())
+            for r in removers:
+                if callable(r):
+                    r()
+            for t in transports:  # connections opened after the tap was added
+                remover = getattr(t, "remove_tap", None)
+                if remover is not None:
+                    remover(tap)
+
+        return remove
+
+    def http_get(self, url: str, timeout: float = 10.0) -> bytes:
+        """GET a REST resource of this venue (snapshots); recorded by attached taps.
+
+        Example::
+
+            body = client.http_get("https://api.binance.com/api/v3/depth?symbol=BTCUSDT&limit=1000")
+        """
+        body = self._http(url, timeout)
+        now = time.time()
+        for tap in self._taps:
+            tap.http(url, body, now)
+        return body
 
     # ------------------------------------------------------------------ status
 
