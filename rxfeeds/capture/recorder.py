@@ -42,7 +42,9 @@ class Recorder(FrameTap):
         self.path = Path(path)
         self._lock = threading.Lock()
         self._file: Any = (
-            gzip.open(self.path, "wb", compresslevel=5) if self.path.suffix == ".gz" else open(self.path, "wb")
+            gzip.open(self.path, "wb", compresslevel=5)  # noqa: SIM115 - lives as long as the recorder
+            if self.path.suffix == ".gz"
+            else open(self.path, "wb")  # noqa: SIM115
         )
         self._dirty = False
         self._closed = False
