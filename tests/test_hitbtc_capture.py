@@ -200,3 +200,42 @@ def test_ticker_exact_values(decoded: list[Any]) -> None:
     assert (first.volume, first.quote_volume) == (6103.92, 7293.18185)
     assert first.time == pytest.approx(utc(2021, 7, 15, 3, 6, 44) + 0.273, abs=1e-6)
     assert first.recv_time == 1626318404.895253
+
+
+def test_replay_through_the_client_and_order_book(capture_file: Any) -> None:
+    """The same capture through ``rxfeeds.replay`` -> ``HitBTC.orderbook`` -> ``ops.order_book``."""
+    import rxfeeds
+    from rxfeeds import ops
+    from rxfeeds.events import IntegrityEvent
+
+    path = capture_file(CAPTURE)
+    # independent final books straight from the raw JSON
+    raw_books: dict[str, dict[str, dict[Decimal, Decimal]]] = {}
+    for _, frame in received_frames(path):
+        msg = json.loads(frame)
+        method, p = msg.get("method"), msg.get("params")
+        if method == "snapshotOrderbook":
+            raw_books[p["symbol"]] = {
+                side: {Decimal(x["price"]): Decimal(x["size"]) for x in p[side] if Decimal(x["size"])}
+                for side in ("bid", "ask")
+            }
+        elif method == "updateOrderbook":
+            for side in ("bid", "ask"):
+                for x in p[side]:
+                    if Decimal(x["size"]):
+                        raw_books[p["symbol"]][side][Decimal(x["price"])] = Decimal(x["size"])
+                    else:
+                        raw_books[p["symbol"]][side].pop(Decimal(x["price"]), None)
+    session = rxfeeds.replay(path, venue="hitbtc")
+    outputs: dict[str, list[Any]] = {s: [] for s in raw_books}
+    for symbol, out in outputs.items():
+        session.orderbook(symbol).pipe(ops.order_book()).subscribe(out.append)
+    session.run()
+    for symbol, out in outputs.items():
+        kinds = [e.kind for e in out if isinstance(e, IntegrityEvent)]
+        assert "gap" not in kinds and kinds[0] == "synced", (symbol, kinds)
+        last = [b for b in out if not isinstance(b, IntegrityEvent)][-1]
+        assert last.synced
+        expected = raw_books[symbol]
+        assert dict(last.bids) == {float(p): float(s) for p, s in expected["bid"].items()}
+        assert dict(last.asks) == {float(p): float(s) for p, s in expected["ask"].items()}

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -134,25 +133,25 @@ class HitBTCV3(HitBTC):
     # -- public REST -----------------------------------------------------------------------
 
     def _get(self, path: str, query: Mapping[str, Any] | None = None) -> Observable[Any]:
-        """GET ``rest_url + path`` on a worker thread; venue errors become typed exceptions."""
+        """GET ``rest_url + path`` on a worker thread (through ``http_get``, so recordings and
+        replays see it); venue errors become typed exceptions."""
         url = self.rest_url + path + ("?" + urllib.parse.urlencode(query) if query else "")
         venue, timeout = self.venue, self.request_timeout
 
+        get = self.http_get
+
         def fetch() -> Any:
             try:
-                with urllib.request.urlopen(url, timeout=timeout) as response:
-                    return orjson.loads(response.read())
-            except urllib.error.HTTPError as exc:
-                body = exc.read()
-                try:
-                    error = orjson.loads(body)["error"]
-                except (orjson.JSONDecodeError, KeyError, TypeError):
-                    raise RequestError(venue, f"HTTP {exc.code} from {path}", exc.code) from None
-                raise error_from(error, venue) from None
-            except (urllib.error.URLError, OSError) as exc:
-                raise RequestError(venue, f"REST request {path} failed: {exc}") from None
+                body = orjson.loads(get(url, timeout))
+            except RequestError:
+                raise
             except orjson.JSONDecodeError:
                 raise RequestError(venue, f"REST reply of {path} is not JSON") from None
+            except (urllib.error.URLError, OSError) as exc:
+                raise RequestError(venue, f"REST request {path} failed: {exc}") from None
+            if isinstance(body, dict) and isinstance(body.get("error"), dict):
+                raise error_from(body["error"], venue)
+            return body
 
         return reactivex.defer(lambda _: reactivex.from_callable(fetch, scheduler=_REST_POOL))
 
