@@ -136,10 +136,16 @@ def phase(
         rss_before = rss_bytes()
         f0, t0 = frames_in(sock), time.monotonic()
         rss_max = rss_before
+        samples = [rss_before]
         end = t0 + seconds
+        next_sample = t0 + 10.0
         while time.monotonic() < end:
             time.sleep(min(1.0, max(0.0, end - time.monotonic())))
-            rss_max = max(rss_max, rss_bytes())
+            rss = rss_bytes()
+            rss_max = max(rss_max, rss)
+            if time.monotonic() >= next_sample:
+                samples.append(rss)
+                next_sample += 10.0
             if sample is not None:
                 sample()
         f1, t1 = frames_in(sock), time.monotonic()
@@ -154,6 +160,7 @@ def phase(
         "rss_after_mb": round(rss_after / 2**20, 2),
         "rss_max_mb": round(rss_max / 2**20, 2),
         "rss_growth_mb": round((rss_after - rss_before) / 2**20, 2),
+        "rss_every_10s_mb": [round(r / 2**20, 2) for r in samples],
     }
 
 
