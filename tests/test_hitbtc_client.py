@@ -376,3 +376,24 @@ def test_garbage_gets_json_rpc_errors_and_server_survives(sim: HitBTCSim) -> Non
         assert json.loads(ws.recv())["result"]["id"] == "ETHBTC"
     finally:
         ws.close()
+
+
+def test_single_original_endpoint_carries_everything_on_one_socket(sim: HitBTCSim) -> None:
+    single = sim.url  # ws://127.0.0.1:PORT/api/2/ws
+    with HitBTC(single, trading_url=single, key=KEY, secret=SECRET, ping_interval=None) as client:
+        trades, reports = Sink(), Sink()
+        d1 = client.trades("ETHBTC").subscribe(trades)
+        d2 = client.reports().subscribe(reports)
+        wait_until(
+            lambda: (
+                sim.call(lambda: [sorted(c.subscriptions) for c in sim.connections])
+                == [[("reports", ""), ("trades", "ETHBTC")]]
+            )
+        )
+        assert client.symbol("ETHBTC").run()["id"] == "ETHBTC"
+        assert client.new_order("ETHBTC", "buy", "1", "0.04").run().status == "new"
+        sim.step(20)
+        wait_until(lambda: trades.items and reports.items)
+        assert sim.connection_count == 1 and set(client.connections) == {"trading"}
+        d1.dispose()
+        d2.dispose()

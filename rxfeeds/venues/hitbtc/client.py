@@ -165,6 +165,8 @@ class HitBTC(VenueClient):
         return HitBTCCodec(credentials, trades_limit=self.trades_limit, candles_limit=self.candles_limit)
 
     def _public(self) -> Transport:
+        if self._credentials is not None and self.url == self.trading_url:
+            return self._trading()  # the original single endpoint: one logged-in socket for all
         return self._transport("public", self.url, lambda: self._make_codec(None))
 
     def _trading(self) -> Transport:
