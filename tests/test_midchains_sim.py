@@ -79,12 +79,10 @@ def test_book_image_aggregates_to_truth_and_updates_are_order_level(sim: Midchai
         image = orjson.loads(ws.recv())
         orders = {o["id"]: o for o in image["books"]}
         sim.step(5)
+        ws.send('{"type":"frobnicate"}')  # its reply is a barrier: every book frame came before it
         while True:
-            sim.call(lambda: None)
-            ws.settimeout(0.5)
-            try:
-                update = orjson.loads(ws.recv())
-            except websocket.WebSocketTimeoutException:
+            update = orjson.loads(ws.recv())
+            if update["type"] == "frobnicate":
                 break
             for o in update["books"]:
                 if o["act"] == "R":
