@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from reactivex import abc
+from reactivex.scheduler import HistoricalScheduler
 from reactivex.subject import Subject
 from reactivex.testing import ReactiveTest, TestScheduler
 
@@ -193,3 +195,20 @@ def test_default_scheduler_runs_in_real_time_without_blocking_the_producer() -> 
         assert got[-2].silent_for >= stale.silent_for
     finally:
         subscription.dispose()
+
+
+def test_replay_time_on_a_historical_scheduler() -> None:
+    # replays run on a HistoricalScheduler whose clock is a datetime: inserted events carry
+    # that (epoch) time, so a replayed outage shows when it happened, not when it was replayed
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    sched = HistoricalScheduler(start)
+    source: Subject[Trade] = Subject()
+    got: list[Any] = []
+    source.pipe(stale_after(5.0, scheduler=sched)).subscribe(got.append)
+    source.on_next(trade("X"))
+    sched.advance_by(4.0)
+    assert got == [trade("X")]
+    sched.advance_by(2.0)
+    (stale,) = got[1:]
+    assert isinstance(stale, Stale) and stale.silent_for == pytest.approx(5.0)
+    assert stale.time == pytest.approx(start.timestamp() + 5.0)
