@@ -265,6 +265,8 @@ def test_bad_arguments_raise_before_sending(sim: HitBTCSim) -> None:
         client.candles("ETHBTC", "M2")
     with pytest.raises(InvalidArgument, match="symbol"):
         client.trades("")
+    with pytest.raises(InvalidArgument, match="depth"):
+        client.book("ETHBTC", depth=0)
     with pytest.raises(AuthError):
         client.reports()
     authed = client_for(sim, key=KEY, secret=SECRET)

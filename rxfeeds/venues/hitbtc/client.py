@@ -216,6 +216,18 @@ class HitBTC(VenueClient):
 
         return Feed(subscribe, resync)
 
+    def book(self, symbol: str, depth: int | None = None) -> Feed[BookSnapshot | BookDelta | Event]:
+        """The common book method of every client: :meth:`orderbook` (HitBTC sends the full book;
+        ``depth`` is only checked, trim with ``ops.order_book(depth=...)``).
+
+        Example::
+
+            hitbtc.book("ETHBTC", depth=10).pipe(ops.order_book(depth=10)).subscribe(print)
+        """
+        if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth <= 0):
+            raise InvalidArgument("depth", depth, "must be a positive int or None (HitBTC sends the full book)")
+        return self.orderbook(symbol)
+
     def trades(self, symbol: str) -> Observable[Trade | Event]:
         """Public trades: the venue's recent trades (oldest first), then each new one.
 
