@@ -79,8 +79,7 @@ def replay_summary(
         pending = {"checksummed": False, "verified": False}
 
         def mark(e: Event) -> None:
-            is_book = isinstance(e, (BookDelta, BookSnapshot))
-            pending["checksummed"] = is_book and e.checksum is not None  # type: ignore[union-attr]
+            pending["checksummed"] = isinstance(e, (BookDelta, BookSnapshot)) and e.checksum is not None
             pending["verified"] = False
             if pending["checksummed"]:
                 stats["checksummed_updates"] += 1
