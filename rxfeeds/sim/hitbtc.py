@@ -145,6 +145,7 @@ class HitBTCSim(SimServer):
         resnapshot_after: seconds after an orderbook subscription when its one unsolicited
             re-snapshot is sent (``None``: never).
         ticker_interval: shortest gap between two tickers of one symbol.
+        ticker_quiet_resend: a ticker is re-sent after this long without one, changed or not.
         **options: :class:`~rxfeeds.sim.server.SimServer` options (``seed``, ``port``,
             ``tick_interval``, ``symbols``...).
     """
@@ -162,6 +163,7 @@ class HitBTCSim(SimServer):
         listed_symbols: Iterable[str] = DEFAULT_LISTED,
         resnapshot_after: float | None = 1.0,
         ticker_interval: float = 0.5,
+        ticker_quiet_resend: float = 15.0,
         **options: Any,
     ) -> None:
         super().__init__(**options)
@@ -170,6 +172,7 @@ class HitBTCSim(SimServer):
         self.listed_symbols = list(listed_symbols)
         self.resnapshot_after = resnapshot_after
         self.ticker_interval = ticker_interval
+        self.ticker_quiet_resend = ticker_quiet_resend
         #: symbol -> last orderbook sequence number sent (loop thread)
         self.sequences: dict[str, int] = {}
         #: account (API key) -> clientOrderId -> active order (v2 field names)
@@ -487,9 +490,10 @@ class HitBTCSim(SimServer):
                         c.send(frame_c)
         now = step.time
         touch = (market.best_bid(), market.best_ask())
-        if (step.trades or touch != self._last_touch.get(symbol)) and now - self._last_ticker.get(
-            symbol, 0.0
-        ) >= self.ticker_interval:
+        since = now - self._last_ticker.get(symbol, 0.0)
+        changed = bool(step.trades) or touch != self._last_touch.get(symbol)
+        # on change (throttled), and re-sent on quiet symbols like the real venue (~15 s)
+        if (changed and since >= self.ticker_interval) or since >= self.ticker_quiet_resend:
             ticker_subs = [c for c in conns if ("ticker", symbol) in c.subscriptions]
             if ticker_subs:
                 self._last_ticker[symbol] = now
