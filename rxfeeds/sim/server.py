@@ -133,6 +133,7 @@ T = TypeVar("T")
 HttpResponse: TypeAlias = tuple[int, Mapping[str, str], bytes | str]
 
 HOST = "127.0.0.1"
+_MAX_HOOK_ERRORS = 1000
 _BAD_REQUEST = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 
 
@@ -731,7 +732,8 @@ class SimServer:
 
     def _record_error(self, exc: BaseException) -> None:
         text = "".join(traceback.format_exception(exc))
-        self.hook_errors.append(text)
+        if len(self.hook_errors) < _MAX_HOOK_ERRORS:  # a bug firing every tick must not eat memory
+            self.hook_errors.append(text)
         log.error("%s hook failed:\n%s", type(self).__name__, text)
 
     async def _hook(self, fn: Callable[..., Any], *args: Any) -> Any:
