@@ -270,3 +270,21 @@ def test_resubscribes_a_refused_subscription_on_a_real_socket() -> None:
             assert [t.trade_id for t in got] == [0, 1, 2, 3, 4] and not errors
         finally:
             sock.close()
+
+
+def test_the_marble_sketch_of_the_docstring() -> None:
+    #  source, per subscription:  -a#
+    #  subscriptions:             ^   ^     ^
+    #  result:                    -a---a-----a#
+    sched = TestScheduler()
+    boom = ConnectionError("down")
+    source = sched.create_cold_observable(on_next(1, "a"), ReactiveTest.on_error(2, boom))
+    op = retry_backoff(initial=2.0, factor=2.0, jitter="none", max_attempts=2, reset_after=100)
+    result = sched.start(lambda: source.pipe(op))
+    assert [s.subscribe for s in source.subscriptions] == [200, 204, 210]
+    assert result.messages == [
+        on_next(201, "a"),
+        on_next(205, "a"),
+        on_next(211, "a"),
+        ReactiveTest.on_error(212, boom),
+    ]

@@ -212,3 +212,24 @@ def test_replay_time_on_a_historical_scheduler() -> None:
     (stale,) = got[1:]
     assert isinstance(stale, Stale) and stale.silent_for == pytest.approx(5.0)
     assert stale.time == pytest.approx(start.timestamp() + 5.0)
+
+
+def test_the_marble_sketch_of_the_docstring() -> None:
+    #  source:          -xyx--------x-|
+    #  stale_after(3):  -xyx-Ss-----Rx-|
+    sched = TestScheduler()
+    x, y = trade("X"), trade("Y")
+    source = sched.create_hot_observable(
+        on_next(201, x), on_next(202, y), on_next(203, x), on_next(212, x), on_completed(214)
+    )
+    result = sched.start(lambda: source.pipe(stale_after(3.0)))
+    assert summary(result) == [
+        (201, x),
+        (202, y),
+        (203, x),
+        (205, ("Stale", "Y", 3.0)),
+        (206, ("Stale", "X", 3.0)),
+        (212, ("Recovered", "X", 9.0)),
+        (212, x),
+        (214, "C"),
+    ]

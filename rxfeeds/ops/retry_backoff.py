@@ -17,8 +17,8 @@ Marble sketch (each subscription of the cold source emits ``a`` after 1 s and fa
 ``initial=2, factor=2, jitter="none", max_attempts=2``; one character = 1 s)::
 
     source, per subscription:  -a#
-    result:                    -a----a--------a#
-                                 |2 s|  4 s   |   retries after 2 s and 4 s, then the last error
+    subscriptions:             ^   ^     ^        at 0 s, then 2 s and 4 s after each error
+    result:                    -a---a-----a#      the third error in a row is delivered
 
 Time comes from ``scheduler`` (default: the subscription's scheduler, else
 :class:`~reactivex.scheduler.TimeoutScheduler`), so it runs in virtual time on a

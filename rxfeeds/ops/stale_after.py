@@ -5,17 +5,18 @@ Every element passes through unchanged.  When no element has arrived for ``secon
 event is inserted just before it.  With ``per_symbol=True`` (default) each symbol is watched
 on its own (the ``symbol`` attribute of the elements; elements without one count for the
 whole stream, symbol ``""``).  Until the first element arrives the whole stream is watched
-under symbol ``""``, so a subscription that never delivers is reported too.  With
+under symbol ``""``, so a subscription that never delivers is reported too.  Every element
+counts as activity, ``StreamReset`` markers included.  With
 ``error=True`` the first staleness ends the subscription with :class:`StaleError` instead
 (pair it with ``retry_backoff`` to resubscribe a silent stream).
 
 Marble sketch (``seconds=3``; ``x``/``y`` = events of symbols X and Y; one character = 1 s)::
 
-    source:          -x-y-x------x-|
-    stale_after(3):  -x-y-xS-s---Rx-|
-                           |  |   +-- R = Recovered(X, silent_for=7) right before x
-                           |  +------ s = Stale(X, silent_for=3)
-                           +--------- S = Stale(Y, silent_for=3); Y stays stale
+    source:          -xyx--------x-|
+    stale_after(3):  -xyx-Ss-----Rx-|
+                          ||     +-- R = Recovered(X, silent_for=9), at the same time as x
+                          |+-------- s = Stale(X, silent_for=3)
+                          +--------- S = Stale(Y, silent_for=3); Y stays stale
 
 Cost is flat: an element only updates a per-symbol timestamp; one timer, rescheduled to the
 earliest deadline, checks the symbols.  Time comes from ``scheduler`` (default: the
