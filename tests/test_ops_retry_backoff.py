@@ -18,6 +18,7 @@ from reactivex.testing import ReactiveTest, TestScheduler
 
 from rxfeeds.errors import InvalidArgument, SubscriptionError
 from rxfeeds.ops.retry_backoff import retry_backoff
+from rxfeeds.ops.stale_after import StaleError, stale_after
 from rxfeeds.sim.server import SimConnection, SimServer
 from rxfeeds.transport import SocketSubject
 from rxfeeds.transport.backoff import Backoff
@@ -288,3 +289,17 @@ def test_the_marble_sketch_of_the_docstring() -> None:
         on_next(211, "a"),
         ReactiveTest.on_error(212, boom),
     ]
+
+
+def test_a_silent_stream_is_resubscribed_with_stale_after_error() -> None:
+    # each subscription delivers one value then goes silent; stale_after turns the silence
+    # into StaleError and retry_backoff resubscribes
+    sched = TestScheduler()
+    source = sched.create_cold_observable(on_next(1, "a"))
+    op = retry_backoff(initial=1.0, jitter="none", max_attempts=2, reset_after=100)
+    result = sched.start(lambda: source.pipe(stale_after(3.0, error=True), op))
+    # subscribe 200, a 201, stale 204, retry 205, a 206, stale 209, retry 211, a 212, stale 215
+    assert [s.subscribe for s in source.subscriptions] == [200, 205, 211]
+    assert [s.unsubscribe for s in source.subscriptions] == [204, 209, 215]
+    assert [(m.time, m.value.kind) for m in result.messages] == [(201, "N"), (206, "N"), (212, "N"), (215, "E")]
+    assert isinstance(result.messages[-1].value.exception, StaleError)

@@ -6,9 +6,9 @@ event is inserted just before it.  With ``per_symbol=True`` (default) each symbo
 on its own (the ``symbol`` attribute of the elements; elements without one count for the
 whole stream, symbol ``""``).  Until the first element arrives the whole stream is watched
 under symbol ``""``, so a subscription that never delivers is reported too.  Every element
-counts as activity, ``StreamReset`` markers included.  With
-``error=True`` the first staleness ends the subscription with :class:`StaleError` instead
-(pair it with ``retry_backoff`` to resubscribe a silent stream).
+counts as activity, ``StreamReset`` markers included.  With ``error=True`` the first
+staleness ends the subscription with :class:`StaleError` instead (put ``retry_backoff`` after
+it to resubscribe a silent stream).
 
 Marble sketch (``seconds=3``; ``x``/``y`` = events of symbols X and Y; one character = 1 s)::
 
