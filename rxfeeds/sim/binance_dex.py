@@ -298,10 +298,7 @@ class BinanceDexSim(SimServer):
             return
         st = self._state(symbol)
         if topic.startswith("kline_") and topic not in st.bars:
-            market = self.market(symbol)
-            trades = market.trades()
-            last = trades[-1].price if trades else (market.best_bid() or (1, 0))[0]
-            st.bars[topic] = KlineBar.start(parse_interval(topic[6:]), self.clock(), last)
+            st.bars[topic] = KlineBar.current(parse_interval(topic[6:]), self.clock(), self.market(symbol))
 
     def _drop(self, conn: SimConnection, key: Key) -> None:
         conn.subscriptions.pop(key, None)

@@ -125,6 +125,21 @@ class KlineBar:
         open_time, close_time = interval.bucket(t)
         return cls(interval, open_time, close_time, price, price, price, price)
 
+    @classmethod
+    def current(cls, interval: Interval, t: float, market: SyntheticMarket) -> KlineBar:
+        """The bar holding ``t`` with every trade the market already printed in it."""
+        history = market.trades()
+        last = history[-1].price if history else (market.best_bid() or (1, 0))[0]
+        bar = cls.start(interval, t, last)
+        earlier = []
+        for trade in reversed(history):
+            if trade.time < bar.open_time:
+                break
+            earlier.append(trade)
+        for trade in reversed(earlier):
+            bar.add(trade)
+        return bar
+
     def add(self, trade: SimTrade) -> None:
         """Account one trade."""
         if self.count == 0:
@@ -225,6 +240,10 @@ class BinanceSpotSim(SimServer):
     def truth(self, key: Any, depth: int | None = None) -> Any:
         """The book a synced client has for ``key`` (a symbol, any case)."""
         return super().truth(key.upper() if isinstance(key, str) else key, depth)
+
+    def update_id(self, symbol: str) -> int:
+        """The last update id (``u``) of ``symbol``'s book (any case; thread-safe)."""
+        return self.call(lambda: self._state(symbol.upper()).update_id)
 
     def is_listed(self, symbol: str) -> bool:
         """Whether ``symbol`` (any case) exists on this simulated venue."""
@@ -373,11 +392,7 @@ class BinanceSpotSim(SimServer):
         st = self._state(key[1])
         channel = key[0]
         if channel.startswith("kline_") and channel not in st.bars:
-            market = self.market(key[1])
-            interval = parse_interval(channel[6:])
-            trades = market.trades()
-            last = trades[-1].price if trades else (market.best_bid() or (1, 0))[0]
-            st.bars[channel] = KlineBar.start(interval, self.clock(), last)
+            st.bars[channel] = KlineBar.current(parse_interval(channel[6:]), self.clock(), self.market(key[1]))
 
     def _drop(self, conn: SimConnection, name: str) -> None:
         key = conn.subscriptions.pop(name, None)

@@ -8,6 +8,8 @@ Example:
 
 from __future__ import annotations
 
+from .client import BinanceSpot
 from .codec import BinanceSpotCodec, decode_depth_snapshot
+from .rest import DepthClient
 
-__all__ = ["BinanceSpotCodec", "decode_depth_snapshot"]
+__all__ = ["BinanceSpot", "BinanceSpotCodec", "DepthClient", "decode_depth_snapshot"]
