@@ -12,7 +12,7 @@ import pytest
 from rxfeeds import ops
 from rxfeeds.books.book import OrderBook
 from rxfeeds.errors import AuthError, InvalidArgument, SubscriptionError
-from rxfeeds.events import BookOrder, ConnectionState, StreamReset
+from rxfeeds.events import BookOrder, ConnectionState, StreamReset, Trade
 from rxfeeds.sim.bitshares import CHAIN_ID, BitSharesSim
 from rxfeeds.transport import Backoff
 from rxfeeds.venues.bitshares.client import BitShares
@@ -174,6 +174,22 @@ def test_market_book_fills_and_call_orders_match_the_node(sim: BitSharesSim, cli
     assert [c.order_id if not c.removed else ("removed", c.order_id) for c in calls] == [
         s["id"] if isinstance(s, dict) else ("removed", s) for s in sent_calls
     ]
+
+
+def test_trades_are_the_taker_fills_and_book_is_the_market(sim: BitSharesSim, client: BitShares) -> None:
+    trades = Collector().watch(client.trades("BTS:USD"))
+    book = Collector().watch(client.book("BTS:USD", depth=5))
+    wait_until(lambda: len(trades.of(Trade)) >= 5 and book.of(BookOrder))
+    sim.freeze()
+    sent = sim.call(lambda: list(sim.sent_fills["BTS:USD"]))
+    wait_until(lambda: len(trades.of(Trade)) == len(sent))
+    got = [(t.trade_id, t.side, t.price, t.size) for t in trades.of(Trade)]
+    want = [(r["taker_order"], r["taker_side"], r["price"], r["size"]) for r in sent]
+    assert [g[:2] for g in got] == [w[:2] for w in want]
+    assert all(g[2] == pytest.approx(w[2]) and g[3] == pytest.approx(w[3]) for g, w in zip(got, want, strict=True))
+    assert len(client.connections["node"].stats().routes) == 1  # one market subscription shared
+    with pytest.raises(InvalidArgument, match="symbol"):
+        client.trades("BTSUSD")
 
 
 def test_call_results_and_rpc_errors(sim: BitSharesSim, client: BitShares) -> None:

@@ -242,6 +242,8 @@ def test_concurrent_requests_are_matched_without_ids(sim: MidchainsSim, client: 
 def test_bad_arguments_raise_before_sending(sim: MidchainsSim, client: Midchains) -> None:
     with pytest.raises(InvalidArgument, match="security"):
         client.book("btc usd")
+    with pytest.raises(InvalidArgument, match="depth"):
+        client.book("BTCUSD", depth=0)
     with pytest.raises(InvalidArgument, match="price"):
         client.add_order("BTCUSD", "B", qty="1")
     with pytest.raises(InvalidArgument, match="amount"):

@@ -47,7 +47,7 @@ from reactivex import operators as ops
 
 from ...codec import Key
 from ...errors import AuthError, InvalidArgument
-from ...events import BookOrder, Event
+from ...events import BookOrder, Event, StreamReset, Trade
 from ...feed import Feed
 from ...transport import Backoff, Transport
 from ..base import VenueClient
@@ -222,6 +222,54 @@ class BitShares(VenueClient):
 
         return Feed(subscribe, resync)
 
+    def book(self, symbol: str, depth: int | None = None) -> Feed[BookOrder | OrderFill | CallOrderUpdate | Event]:
+        """The common book method of every client: :meth:`market` for ``"BASE:QUOTE"``.
+
+        ``depth`` is only checked (the node sends an order-level book); trim with
+        ``ops.order_book(depth=...)``.
+
+        Example::
+
+            bts.book("BTS:USD", depth=10).pipe(ops.order_book(depth=10)).subscribe(print)
+        """
+        if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth <= 0):
+            raise InvalidArgument("depth", depth, "must be a positive int or None")
+        base, quote = _split_market(symbol)
+        return self.market(base, quote)
+
+    def trades(self, symbol: str) -> Observable[Trade | Event]:
+        """Matches in ``"BASE:QUOTE"`` as :class:`~rxfeeds.events.Trade` (the common trades method).
+
+        Built from the market's fills: each match fills a maker and a taker order, and the
+        taker's fill becomes one Trade (price in base per quote, size in quote, taker side).
+        Shares the :meth:`market` subscription.
+
+        Example::
+
+            bts.trades("BTS:USD").pipe(ops.klines("1m")).subscribe(print)
+        """
+        base, quote = _split_market(symbol)
+
+        def as_trade(event: Any) -> Any:
+            if isinstance(event, OrderFill):
+                return Trade(
+                    self.venue,
+                    event.symbol,
+                    event.time,
+                    event.recv_time,
+                    price=event.price,
+                    size=event.size,
+                    side=event.side,
+                    trade_id=event.order_id,
+                )
+            return event
+
+        def wanted(event: Any) -> bool:
+            return (isinstance(event, OrderFill) and event.is_maker is False) or isinstance(event, StreamReset)
+
+        trades: Observable[Trade | Event] = self.market(base, quote).pipe(ops.filter(wanted), ops.map(as_trade))
+        return trades
+
     # ------------------------------------------------------------------ requests
 
     def call(self, api: int | str, method: str, params: Sequence[Any] = (), timeout: float = 10.0) -> Observable[Any]:
@@ -286,3 +334,10 @@ class BitShares(VenueClient):
             return  # not connected: the next connection sets everything up anyway
         for key in list(self._keys):
             node.resubscribe(key, "reset")
+
+
+def _split_market(symbol: Any) -> tuple[str, str]:
+    if not isinstance(symbol, str) or symbol.count(":") != 1:
+        raise InvalidArgument("symbol", symbol, "markets are written 'BASE:QUOTE', e.g. 'BTS:USD'")
+    base, quote = symbol.split(":")
+    return base, quote

@@ -93,8 +93,11 @@ class Midchains(VenueClient):
 
     # ------------------------------------------------------------------ market data
 
-    def book(self, security: str) -> Feed[BookOrder | Event]:
+    def book(self, security: str, depth: int | None = None) -> Feed[BookOrder | Event]:
         """The order-level book of ``security`` (``"*"``: every security).
+
+        ``depth`` is only checked (the venue sends every order); trim with
+        ``ops.order_book(depth=...)``.
 
         The returned Feed's ``resync`` resubscribes (the venue answers with a fresh image).  An
         unknown security ends this Observable with :class:`~rxfeeds.errors.SubscriptionError`.
@@ -103,6 +106,8 @@ class Midchains(VenueClient):
 
             mc.book("LTCUSD").pipe(ops.order_book(depth=5)).subscribe(print)
         """
+        if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth <= 0):
+            raise InvalidArgument("depth", depth, "must be a positive int or None")
         key = ("book", check_security(security, allow_all=True))
         ws = self._ws()
         source = ws.multiplex(key)
