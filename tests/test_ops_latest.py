@@ -9,11 +9,15 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import orjson
 import reactivex as rx
 from reactivex.subject import Subject
 from reactivex.testing import TestScheduler
 
 from rxfeeds.ops.latest import latest
+from rxfeeds.sim.server import SimConnection, SimServer
+from rxfeeds.transport import SocketSubject
+from rxfeeds.venues.binance_spot.codec import BinanceSpotCodec
 from tests.helpers import wait_until
 
 
@@ -109,3 +113,50 @@ def test_producer_is_never_blocked_and_at_most_one_value_is_held() -> None:
     assert producer.ident not in delivery_threads
     stats = op.stats()
     assert stats.received == total and stats.delivered + stats.dropped == total
+
+
+class TradeBurstSim(SimServer):
+    """Binance-spot-like: acks a SUBSCRIBE, then sends ``trades`` trade frames at once."""
+
+    venue = "binance-spot"
+
+    def __init__(self, trades: int) -> None:
+        super().__init__(tick_interval=None)
+        self.trades = trades
+
+    def on_message(self, conn: SimConnection, message: str | bytes) -> None:
+        request = orjson.loads(message)
+        if request.get("method") != "SUBSCRIBE":
+            return
+        conn.send(orjson.dumps({"result": None, "id": request["id"]}))
+        for i in range(self.trades):
+            data = {"e": "trade", "E": 1, "s": "BTCUSDT", "t": i, "p": "1.5", "q": "2", "T": 1, "m": True}
+            conn.send(orjson.dumps({"stream": "btcusdt@trade", "data": data}))
+
+
+def test_socket_thread_keeps_reading_while_the_subscriber_is_stuck() -> None:
+    total = 3000
+    with TradeBurstSim(total) as sim:
+        sock = SocketSubject(sim.url, BinanceSpotCodec(), venue="binance-spot")
+        gate = threading.Event()
+        got: list[Any] = []
+
+        def stuck(trade: Any) -> None:
+            gate.wait(30)
+            got.append(trade)
+
+        op = latest()
+        subscription = sock.multiplex(("trade", "BTCUSDT")).pipe(op).subscribe(stuck)
+        try:
+            # every frame is read and decoded on the socket thread while the subscriber is stuck
+            wait_until(lambda: op.stats().received == total, timeout=20)
+            assert sock.stats().frames_in >= total + 1  # the ack and every trade
+            assert not gate.is_set() and got == []
+            assert op.stats().max_pending <= 1
+            gate.set()
+            wait_until(lambda: bool(got) and got[-1].trade_id == total - 1, timeout=20)
+            assert len(got) <= 2  # the value it was stuck on, then the newest
+        finally:
+            gate.set()
+            subscription.dispose()
+            sock.close()
