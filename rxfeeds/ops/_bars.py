@@ -225,15 +225,19 @@ class _Run:
     def catch_up(self, s: _Series, now: float) -> None:
         """Apply the clock to one series now (the timer may lag behind the clock)."""
         assert self.grace is not None
+        self.advance_to(s, now - self.grace, now)
+
+    def advance_to(self, s: _Series, t: float, recv_time: float) -> None:
+        """Exchange time has reached ``t`` for this series: every bucket ending at or before it is closed."""
         bar = s.bar
-        if bar is not None and bar.end + self.grace <= now:
+        if bar is not None and bar.end <= t:
             self.close_bar(s)
         if s.bar is None:
-            closed_until = self.interval.bucket_start(now - self.grace)
+            closed_until = self.interval.bucket_start(t)
             if self.fill and s.last_close is not None:
-                self.fill_until(s, closed_until, now)
+                self.fill_until(s, closed_until, recv_time)
             elif closed_until > s.start:
-                # buckets that passed without trades are closed too (empty="skip")
+                # buckets that passed without input are closed too (empty="skip")
                 s.start = s.end = closed_until
 
     def deadline(self, s: _Series) -> float | None:
