@@ -196,17 +196,25 @@ def test_market_orders_prices_fills_and_removals() -> None:
     key = ("market", "BTS:USD")
     ids = open_market(codec, key)
     assert ids["callback"] == 4  # the first market takes python-bitshares' on_market slot
-    # A notice racing ahead of the asset lookup is held back, then decoded.
+    # A notice racing ahead of the asset lookup is held back, then decoded; its limit orders
+    # are dropped because the market's first image (get_limit_orders) covers them.
     bid = limit_order("1.7.1", (2_000_000, "1.3.0"), (10_000, "1.3.121"), 1_000_000)
-    assert codec.decode(notice(4, [bid]), 1.0) == []
+    early_call = {
+        "id": "1.8.3",
+        "borrower": "1.2.6",
+        "collateral": "100000",
+        "debt": "10000",
+        "call_price": {"base": {"amount": 1, "asset_id": "1.3.0"}, "quote": {"amount": 1, "asset_id": "1.3.121"}},
+    }
+    assert codec.decode(notice(4, [bid, "1.7.0", early_call]), 1.0) == []
     early = events(codec.decode(reply(ids["lookup_asset_symbols"], ASSETS), 1.0))
+    assert [(type(e).__name__, e.order_id) for e in early] == [("CallOrderUpdate", "1.8.3")]
+    image = events(codec.decode(reply(ids["get_limit_orders"], [bid]), 1.0))
     # 20 BTS for 1 USD -> 20 BTS/USD; 10 BTS for sale -> 0.5 USD.
-    assert [(e.order_id, e.side, e.price, e.size) for e in early] == [("1.7.1", "buy", 20.0, 0.5)]
+    assert [(e.order_id, e.side, e.price, e.size, e.snapshot) for e in image] == [("1.7.1", "buy", 20.0, 0.5, True)]
     ask = limit_order("1.7.2", (30_000, "1.3.121"), (6_600_000, "1.3.0"), 30_000)
-    snap = events(codec.decode(reply(ids["get_limit_orders"], [ask]), 1.0), key)
-    assert [(e.order_id, e.side, e.price, e.size, e.snapshot) for e in snap] == [
-        ("1.7.2", "sell", 22.0, 3.0, True)
-    ]
+    new = events(codec.decode(notice(4, [ask]), 1.5), key)
+    assert [(e.order_id, e.side, e.price, e.size, e.snapshot) for e in new] == [("1.7.2", "sell", 22.0, 3.0, False)]
     fill = [
         [
             4,
@@ -234,20 +242,19 @@ def test_market_orders_prices_fills_and_removals() -> None:
     f, c, removed, c_removed = got
     assert isinstance(f, OrderFill) and (f.side, f.size, f.price, f.is_maker) == ("sell", 1.0, 22.0, True)
     assert isinstance(c, CallOrderUpdate) and (c.collateral, c.debt) == (5000.0, 10.0)
-    assert (
-        isinstance(removed, BookOrder) and removed.removed and (removed.side, removed.price) == ("sell", 22.0)
-    )
+    assert isinstance(removed, BookOrder) and removed.removed and (removed.side, removed.price) == ("sell", 22.0)
     assert isinstance(c_removed, CallOrderUpdate) and c_removed.removed
 
 
 def test_two_markets_get_their_own_callbacks() -> None:
     codec = BitSharesCodec()
     a, b = ("market", "BTS:USD"), ("market", "BTS:CNY")
-    ida, idb = open_market(codec, a), None
+    ida = open_market(codec, a)
     frames = [call(f) for f in codec.subscribe_frames(b)]
     idb = next(params[0] for _, _, method, params in frames if method == "subscribe_to_market")
     assert ida["callback"] != idb
     codec.decode(reply(ida["lookup_asset_symbols"], ASSETS), 1.0)
+    codec.decode(reply(ida["get_limit_orders"], []), 1.0)
     msgs = codec.decode(notice(ida["callback"], ["1.7.77"]), 1.0)
     assert [m.key for m in msgs if isinstance(m, Data)] == [a]
     assert codec.decode(notice(idb, ["1.7.78"]), 1.0) == []  # assets of b not known yet: held back

@@ -197,9 +197,10 @@ class BitShares(VenueClient):
 
         Emits the current limit orders (up to 300 per side, ``snapshot=True``), then every new
         or changed order, removed orders (``BookOrder(removed=True)``), fills (one
-        :class:`OrderFill` per filled order) and call orders.  ``ops.order_book`` aggregates the
-        orders to levels; the returned Feed's ``resync`` resubscribes.  An unknown asset ends
-        this Observable with :class:`~rxfeeds.errors.SubscriptionError`.
+        :class:`OrderFill` per filled order) and call orders.  Order notices that arrive before
+        the image are dropped: the node answers in order, so the image already contains them.
+        ``ops.order_book`` aggregates the orders to levels; the returned Feed's ``resync``
+        resubscribes.  An unknown asset ends this Observable with :class:`~rxfeeds.errors.SubscriptionError`.
 
         Example::
 

@@ -247,7 +247,7 @@ class _Asset:
 class _Market:
     """Per-market state: asset info (from ``lookup_asset_symbols``), order sides, early notices."""
 
-    __slots__ = ("base", "callback", "early", "key", "orders", "quote")
+    __slots__ = ("base", "callback", "early", "imaged", "key", "orders", "quote")
 
     def __init__(self, key: Key, callback: int) -> None:
         self.key = key
@@ -256,6 +256,8 @@ class _Market:
         self.quote: _Asset | None = None
         self.orders: dict[str, tuple[Side, float]] = {}
         self.early: list[tuple[list[Any], float, bool]] = []
+        # Order notices before the first image are covered by it (the node answers in order).
+        self.imaged = False
 
 
 # ---------------------------------------------------------------------------------------- codec
@@ -676,12 +678,17 @@ class BitSharesCodec(BaseCodec):
             return []
         symbol = market.key[1]
         events: list[Event] = []
+        orders_wanted = snapshot or market.imaged
+        if snapshot:
+            market.imaged = True
         for item in items:
             if isinstance(item, str):
-                events.append(self._removed(market, item, recv_time))
+                if orders_wanted or not item.startswith("1.7."):
+                    events.append(self._removed(market, item, recv_time))
             elif isinstance(item, dict):
                 if "for_sale" in item and "sell_price" in item:
-                    events.append(self._limit_order(market, base, quote, item, recv_time, snapshot))
+                    if orders_wanted:
+                        events.append(self._limit_order(market, base, quote, item, recv_time, snapshot))
                 elif "collateral" in item and "call_price" in item:
                     events.append(_call_order(symbol, base, quote, item, recv_time))
                 elif "id" in item:
