@@ -161,7 +161,9 @@ def test_trades_candles_ticker_against_the_simulated_market(sim: HitBTCSim) -> N
             client.candles("ETHBTC", "M1").subscribe(candles),
             client.ticker("ETHBTC").subscribe(ticker),
         ]
-        wait_until(lambda: trades.items and candles.items and ticker.items)
+        # a snapshot frame's events are delivered one by one: wait for all of them
+        minute_count = len({int(t.time // 60) for t in market_trades})
+        wait_until(lambda: len(trades.items) >= 100 and len(candles.items) >= minute_count and ticker.items)
         m = sim.call(lambda: sim.market("ETHBTC"))
         # trades snapshot: the last 100 trades, oldest first, exact values
         snap = trades.of(Trade)[:100]

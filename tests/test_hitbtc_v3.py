@@ -66,7 +66,9 @@ def test_v3_trades_candles_ticker(sim: HitBTCV3Sim) -> None:
             client.candles("ETHBTC", "M1").subscribe(candles),
             client.ticker("ETHBTC").subscribe(ticker),
         ]
-        wait_until(lambda: trades.items and candles.items and ticker.items)
+        # a snapshot frame's events are delivered one by one: wait for all of them
+        minute_count = len({int(t.time // 60) for t in market_trades})
+        wait_until(lambda: len(trades.items) >= 100 and len(candles.items) >= minute_count and ticker.items)
         snap = trades.of(Trade)
         expected = market_trades[-100:]
         assert [(t.trade_id, t.price, t.size, t.side) for t in snap] == [
@@ -173,3 +175,33 @@ def test_v3_bad_key_is_1002_on_private_only(sim: HitBTCV3Sim) -> None:
         assert not trades.errors
         d1.dispose()
         d2.dispose()
+
+
+def test_v3_raw_multi_symbol_subscribe_and_garbage(sim: HitBTCV3Sim) -> None:
+    import json
+
+    import websocket
+
+    ws = websocket.create_connection(sim.public_url, timeout=5)
+    try:
+        ws.send('{"method":"subscribe","ch":"orderbook/full","params":{"symbols":["ETHBTC","NOPE","LTCBTC"]},"id":3}')
+        assert json.loads(ws.recv()) == {
+            "result": {"ch": "orderbook/full", "subscriptions": ["ETHBTC", "LTCBTC"]},
+            "id": 3,
+        }
+        snaps = [json.loads(ws.recv()) for _ in range(2)]
+        assert [list(m["snapshot"]) for m in snaps] == [["ETHBTC"], ["LTCBTC"]]
+        for m in snaps:
+            [(symbol, body)] = m["snapshot"].items()
+            assert body["s"] == sim.call(lambda s=symbol: sim.sequences[s])
+            truth = sim.truth(symbol)
+            assert [[p, s] for _, _, p, s in truth.bids] == body["b"]
+            assert [[p, s] for _, _, p, s in truth.asks] == body["a"]
+        ws.send('{"method":"subscribe","ch":"orderbook/D7","params":{"symbols":["ETHBTC"]},"id":4}')
+        assert json.loads(ws.recv())["error"]["code"] == 10001
+        ws.send("[]")
+        assert json.loads(ws.recv())["error"]["code"] == -32600
+        ws.send('{"method":"unsubscribe","ch":"orderbook/full","params":{"symbols":["ETHBTC"]},"id":5}')
+        assert json.loads(ws.recv())["result"]["subscriptions"] == ["LTCBTC"]
+    finally:
+        ws.close()
