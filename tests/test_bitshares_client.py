@@ -11,7 +11,7 @@ import pytest
 
 from rxfeeds import ops
 from rxfeeds.books.book import OrderBook
-from rxfeeds.errors import AuthError, InvalidArgument, SubscriptionError
+from rxfeeds.errors import AuthError, ConnectionFailed, InvalidArgument, SubscriptionError
 from rxfeeds.events import BookOrder, ConnectionState, StreamReset, Trade
 from rxfeeds.sim.bitshares import CHAIN_ID, BitSharesSim
 from rxfeeds.transport import Backoff
@@ -282,6 +282,20 @@ def test_fails_over_when_the_first_url_refuses(sim: BitSharesSim) -> None:
         assert all(b.block_id in sent for b in blocks.of(BlockApplied))
         assert any(s.state is ConnectionState.RECONNECTING for s in states)
         assert bts.connections["node"].url == sim.url
+    finally:
+        bts.close()
+
+
+def test_num_retries_bounds_the_reconnect_attempts() -> None:
+    bts = BitShares([refused_url(), refused_url()], num_retries=2, backoff=FAST)
+    try:
+        states: list[Any] = []
+        bts.state.subscribe(states.append)
+        sink = Collector().watch(bts.blocks())
+        wait_until(lambda: sink.error is not None)
+        assert isinstance(sink.error, ConnectionFailed)
+        assert sum(1 for s in states if s.state is ConnectionState.CONNECTING) == 3  # first try + 2 retries
+        assert states[-1].state is ConnectionState.FAILED
     finally:
         bts.close()
 
