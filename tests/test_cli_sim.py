@@ -157,3 +157,10 @@ def test_demo_rejects_an_unknown_venue() -> None:
     result = CliRunner().invoke(cli, ["demo", "--venue", "nope"])
     assert result.exit_code == 2
     assert "kraken" in result.output
+
+
+def test_demo_on_hitbtc_full_books_match_the_simulator() -> None:
+    result = CliRunner().invoke(cli, ["demo", "--duration", "2", "--plain", "--venue", "hitbtc"])
+    assert result.exit_code == 0, result.output
+    assert " ETHBTC book bid " in result.output
+    assert "book vs simulator truth (top 10): match" in result.output
