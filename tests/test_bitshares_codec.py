@@ -310,3 +310,13 @@ def test_bad_frames_raise_frame_error(frame: bytes) -> None:
     with pytest.raises(FrameError) as info:
         codec.decode(frame, 1.0)
     assert info.value.raw == frame
+
+
+def test_redact_masks_only_the_password() -> None:
+    codec = BitSharesCodec("alice", "s3cret")
+    login = codec.on_open_frames()[0]
+    assert "s3cret" in login  # the node needs it in clear
+    masked = codec.redact(login)
+    assert "s3cret" not in masked and call(masked)[3] == ["alice", "***"]
+    other = codec.call_frame(9, 0, "get_objects", [["2.1.0"]])
+    assert codec.redact(other) == other

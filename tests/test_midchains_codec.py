@@ -163,3 +163,9 @@ def test_bad_frames_raise_frame_error(frame: bytes) -> None:
     with pytest.raises(FrameError) as info:
         codec.decode(frame, 1.0)
     assert info.value.raw == frame
+
+
+def test_redact_masks_the_encrypted_password() -> None:
+    frame = orjson.dumps({"type": "login", "userid": "u", "pass": "Y2lwaGVy"}).decode()
+    assert orjson.loads(MidchainsCodec.redact(frame)) == {"type": "login", "userid": "u", "pass": "***"}
+    assert MidchainsCodec.redact('{"type":"challenge"}') == '{"type":"challenge"}'

@@ -331,6 +331,26 @@ class BitSharesCodec(BaseCodec):
         """A ``login`` call with this codec's credentials (for an explicit login check)."""
         return self.call_frame(request_id, LOGIN_API, "login", [self._user, self._password])
 
+    def redact(self, frame: str) -> str:
+        """``frame`` with the login password masked (for recorders and logs).
+
+        Example:
+            >>> c = BitSharesCodec("bob", "pw")
+            >>> c.redact(c.login_frame(1))
+            '{"method":"call","params":[1,"login",["bob","***"]],"jsonrpc":"2.0","id":1}'
+        """
+        if '"login"' not in frame or not self._password:
+            return frame
+        try:
+            msg = orjson.loads(frame)
+            params = msg["params"]
+            if params[1] == "login" and len(params[2]) == 2:
+                params[2][1] = "***"
+                return _dumps(msg)
+        except (orjson.JSONDecodeError, KeyError, TypeError, IndexError):
+            pass
+        return frame
+
     def on_open_frames(self) -> list[str]:
         frames = []
         if self._user or self._password:

@@ -176,6 +176,25 @@ class MidchainsCodec(BaseCodec):
 
     # ------------------------------------------------------------------ requests
 
+    @staticmethod
+    def redact(frame: str) -> str:
+        """``frame`` with a login's encrypted password masked (for recorders and logs).
+
+        Example:
+            >>> MidchainsCodec.redact('{"type":"login","userid":"u","pass":"c2VjcmV0"}')
+            '{"type":"login","userid":"u","pass":"***"}'
+        """
+        if '"pass"' not in frame:
+            return frame
+        try:
+            msg = orjson.loads(frame)
+        except orjson.JSONDecodeError:
+            return frame
+        if isinstance(msg, dict) and "pass" in msg:
+            msg["pass"] = "***"
+            return orjson.dumps(msg).decode()
+        return frame
+
     def next_id(self) -> int:
         """A fresh local request id (Midchains itself has none)."""
         return next(self._ids)
