@@ -143,7 +143,11 @@ class BinanceDexSim(SimServer):
 
     def truth(self, key: Any, depth: int | None = None) -> Any:
         """The book implied by ``marketDiff`` for ``key`` (a symbol, any case)."""
-        return super().truth(key.upper() if isinstance(key, str) else key, depth)
+        if isinstance(key, str):
+            key = key.upper()
+            if self.running:
+                self.call(self._state, key)  # a market nobody stepped yet still has a book
+        return super().truth(key, depth)
 
     def is_listed(self, symbol: str) -> bool:
         """Whether ``symbol`` (any case) exists on this simulated venue."""

@@ -239,7 +239,11 @@ class BinanceSpotSim(SimServer):
 
     def truth(self, key: Any, depth: int | None = None) -> Any:
         """The book a synced client has for ``key`` (a symbol, any case)."""
-        return super().truth(key.upper() if isinstance(key, str) else key, depth)
+        if isinstance(key, str):
+            key = key.upper()
+            if self.running:
+                self.call(self._state, key)  # a market nobody stepped yet still has a book
+        return super().truth(key, depth)
 
     def update_id(self, symbol: str) -> int:
         """The last update id (``u``) of ``symbol``'s book (any case; thread-safe)."""

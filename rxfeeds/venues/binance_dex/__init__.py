@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+from .client import BinanceDex
 from .codec import BinanceDexCodec, BlockHeight, DexAccount, DexOrderUpdate, DexTransfer
 
-__all__ = ["BinanceDexCodec", "BlockHeight", "DexAccount", "DexOrderUpdate", "DexTransfer"]
+__all__ = ["BinanceDex", "BinanceDexCodec", "BlockHeight", "DexAccount", "DexOrderUpdate", "DexTransfer"]
