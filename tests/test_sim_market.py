@@ -6,7 +6,7 @@ import math
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rxfeeds.errors import InvalidArgument
@@ -155,3 +155,34 @@ def test_full_depth_book_with_a_thousand_levels() -> None:
     run(m, 50)
     assert len(m.bids()) >= 900 and len(m.asks()) >= 900
     assert m.bids(10) == m.bids()[:10] and m.asks(10) == m.asks()[:10]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    tick=st.sampled_from(["1", "0.5", "0.1", "0.01", "0.000001", "25"]),
+    levels=st.integers(1, 40),
+    weights=st.tuples(st.floats(0, 1), st.floats(0, 1), st.floats(0.01, 1)),
+    volatility=st.floats(0, 20),
+)
+def test_book_is_never_crossed_for_any_configuration(
+    seed: int, tick: str, levels: int, weights: tuple[float, float, float], volatility: float
+) -> None:
+    m = SyntheticMarket(
+        "X",
+        seed,
+        mid="3",  # near zero: the walk must not push bids to or below 0
+        tick_size=tick,
+        levels=levels,
+        volatility=volatility,
+        arrival_weight=weights[0],
+        cancel_weight=weights[1],
+        trade_weight=weights[2],
+    )
+    for i in range(60):
+        step = m.step(T0 + i)
+        bid, ask = m.best_bid(), m.best_ask()
+        assert bid is not None and ask is not None
+        assert 1 <= bid[0] < ask[0]
+        assert all(t.size > 0 for t in step.trades)
+        assert len(m.bids()) <= m.max_levels and len(m.asks()) <= m.max_levels

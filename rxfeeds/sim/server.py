@@ -98,7 +98,7 @@ import traceback
 import zlib
 from collections.abc import Callable, Coroutine, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, TypeAlias, TypeVar
+from typing import Any, ClassVar, Literal, Self, TypeAlias, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
@@ -580,7 +580,7 @@ class SimServer:
         """Base URL of the HTTP listener (GET and POST with bodies), without a trailing slash."""
         return f"http://{self.host}:{self._http_port}"
 
-    def start(self) -> SimServer:
+    def start(self) -> Self:
         """Start serving; returns once listening (raises if the port cannot be bound)."""
         if self._thread is not None:
             raise RuntimeError(f"{type(self).__name__} already started")
@@ -614,7 +614,7 @@ class SimServer:
             thread.join(15)
             self._thread = None
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> Self:
         if self._thread is None:
             self.start()
         return self
