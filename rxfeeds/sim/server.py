@@ -514,7 +514,10 @@ class SimServer:
 
     @property
     def connections(self) -> list[SimConnection]:
-        """Open connections (a copy)."""
+        """Open connections (a copy; safe from any thread)."""
+        if self._off_loop():
+            conns: list[SimConnection] = self.call(lambda: list(self._connections.values()))
+            return conns
         return list(self._connections.values())
 
     @property
