@@ -41,6 +41,11 @@ the automatic ticks), ``call(fn, *args)`` (run anything on the loop and get its 
 ``connection_count``, ``wait_for_connections(n)``.  ``tick_interval=None`` disables automatic
 ticks entirely (deterministic tests drive the market with ``step()``).
 
+``stop()`` sends every client a close frame (1001 going away), drops the ones that do not
+finish the close within ``min(close_timeout, 1)`` s, stops the loop and joins its thread.
+(websocket-client answers a server close but keeps its socket open until ``ws.shutdown()``;
+tests that wait for the server to see a disconnect should call it.)
+
 HTTP
 ----
 REST endpoints go through ``handle_http``.  They are served on two ports: the websocket port
