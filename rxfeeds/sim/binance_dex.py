@@ -111,6 +111,8 @@ class BinanceDexSim(SimServer):
         start_height: int = 300_000_000,
         **options: Any,
     ) -> None:
+        symbols = options.pop("symbols", ())
+        options["symbols"] = [s.upper() for s in ([symbols] if isinstance(symbols, str) else symbols)]
         super().__init__(**options)
         if isinstance(listed, str):
             listed = [listed]

@@ -221,6 +221,8 @@ class BinanceSpotSim(SimServer):
         max_messages_per_second: int | None = 5,
         **options: Any,
     ) -> None:
+        symbols = options.pop("symbols", ())
+        options["symbols"] = [s.upper() for s in ([symbols] if isinstance(symbols, str) else symbols)]
         super().__init__(**options)
         if isinstance(listed, str):
             listed = [listed]
