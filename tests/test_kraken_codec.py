@@ -340,7 +340,10 @@ def test_private_channels_and_sequence_gap() -> None:
     )
     assert len(one(codec, trade % 2).events) == 1
     gapped = one(codec, trade % 4).events
-    assert isinstance(gapped[0], IntegrityEvent) and gapped[0].kind == "gap" and "expected 3, got 4" in gapped[0].detail
+    assert isinstance(gapped[0], OwnTrade)
+    assert (
+        isinstance(gapped[-1], IntegrityEvent) and gapped[-1].kind == "gap" and "expected 3, got 4" in gapped[-1].detail
+    )
     # A fresh subscription restarts the sequence.
     one(
         codec,

@@ -224,7 +224,7 @@ def test_executions_balances_and_sequence_gap() -> None:
         1.5,
     )
     [gapped] = decode(codec, executions(3))
-    assert isinstance(gapped.events[0], IntegrityEvent) and gapped.events[0].kind == "gap"
+    assert isinstance(gapped.events[-1], IntegrityEvent) and gapped.events[-1].kind == "gap"
     [balances] = decode(
         codec,
         {

@@ -21,9 +21,10 @@ Reconnects: the socket re-sends every active subscription; each stream first get
 replaces the old book.  ``book()`` returns a :class:`~rxfeeds.feed.Feed` whose ``resync(pair)``
 unsubscribes and resubscribes that pair only (on a checksum mismatch).
 
-Private ``sequence`` numbers are checked by the codec: a gap puts an
-:class:`~rxfeeds.events.IntegrityEvent` (``kind="gap"``) into the stream, then the client
-resubscribes the channel (``StreamReset`` + a fresh snapshot of trades / open orders).
+Private ``sequence`` numbers are checked by the codec: a gap appends an
+:class:`~rxfeeds.events.IntegrityEvent` (``kind="gap"``) after the message that revealed it,
+then the client resubscribes the channel (``StreamReset`` + a fresh snapshot of trades / open
+orders).
 
 Example::
 
@@ -43,7 +44,6 @@ from typing import Any, ClassVar, Final
 import orjson
 import reactivex
 from reactivex import Observable
-from reactivex import operators as ops
 
 from ...codec import Key
 from ...errors import InvalidArgument
@@ -196,15 +196,28 @@ def as_feed(source: Observable[Any], resync: Callable[[str], None]) -> Feed[Any]
 
 
 def resubscribe_on_gap(transport: Transport, key: Key) -> Callable[[Observable[Any]], Observable[Any]]:
-    """Operator: on an ``IntegrityEvent(kind="gap")`` restart ``key`` once (however many observers)."""
+    """Operator: pass an ``IntegrityEvent(kind="gap")`` on, then restart ``key`` (once per gap).
+
+    Marble sketch (g = gap event, R = StreamReset, s = fresh snapshot)::
+
+        source: --a--b--g--R--s--c--
+        output: --a--b--g--R--s--c--   (after g: transport.resubscribe(key))
+    """
     handled: list[Any] = [None]
 
-    def check(event: Any) -> None:
-        if type(event) is IntegrityEvent and event.kind == "gap" and handled[0] is not event:
-            handled[0] = event
-            transport.resubscribe(key, reason="gap")
+    def operator(source: Observable[Any]) -> Observable[Any]:
+        def subscribe(observer: Any, scheduler: Any = None) -> Any:
+            def on_next(event: Any) -> None:
+                observer.on_next(event)
+                if type(event) is IntegrityEvent and event.kind == "gap" and handled[0] is not event:
+                    handled[0] = event
+                    transport.resubscribe(key, reason="gap")
 
-    return ops.do_action(on_next=check)
+            return source.subscribe(on_next, observer.on_error, observer.on_completed, scheduler=scheduler)
+
+        return Observable(subscribe)
+
+    return operator
 
 
 # ---------------------------------------------------------------------- the client

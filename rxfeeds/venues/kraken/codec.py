@@ -16,8 +16,8 @@ What each frame becomes:
   (24-hour figures); spread -> :class:`~rxfeeds.events.Quote`; ohlc -> a running
   :class:`~rxfeeds.events.Kline` (``closed=False``).
 * ownTrades -> :class:`OwnTrade`; openOrders -> :class:`~rxfeeds.events.OrderUpdate`.  Their
-  per-channel ``sequence`` is checked: a gap puts an :class:`~rxfeeds.events.IntegrityEvent`
-  (``kind="gap"``) in front of the data (the client resubscribes on it).
+  per-channel ``sequence`` is checked: a gap appends an :class:`~rxfeeds.events.IntegrityEvent`
+  (``kind="gap"``) after the message that revealed it (the client then resubscribes).
 * ``systemStatus`` -> ``Notice(KrakenStatus)``; ``subscriptionStatus`` -> ``Ack`` / ``Rejected``;
   ``heartbeat`` -> ``Heartbeat``; ``pong`` -> ``Pong(reqid)``; ``addOrderStatus`` and the other
   order-entry statuses -> ``Reply(reqid, result=<status dict>)`` or ``Reply(reqid,
@@ -474,20 +474,13 @@ class KrakenCodec(BaseCodec):
             raise UnknownMessage(f"unknown private channel {channel!r}", frame, VENUE)
         sequence = info.get("sequence")
         events: list[Event] = []
+        gap: IntegrityEvent | None = None
         if sequence is not None:
             sequence = int(sequence)
             previous = self._sequences.get(channel)
             if previous is not None and sequence != previous + 1:
-                events.append(
-                    IntegrityEvent(
-                        VENUE,
-                        "",
-                        recv_time,
-                        recv_time,
-                        kind="gap",
-                        detail=f"expected {previous + 1}, got {sequence}",
-                    )
-                )
+                detail = f"expected {previous + 1}, got {sequence}"
+                gap = IntegrityEvent(VENUE, "", recv_time, recv_time, kind="gap", detail=detail)
             self._sequences[channel] = sequence
         records = message[0]
         if channel == "ownTrades":
@@ -498,6 +491,9 @@ class KrakenCodec(BaseCodec):
             for entry in records:
                 for order_id, record in entry.items():
                     events.append(_order_update(order_id, record, recv_time))
+        if gap is not None:
+            # after the message that revealed it, so a resubscription starts a clean stream
+            events.append(gap)
         return [Data((channel, ""), events)]
 
     def _decode_event(self, message: dict[str, Any], frame: str | bytes, recv_time: float) -> list[Message]:

@@ -15,8 +15,8 @@ Differences from v1 that matter here:
   :func:`~rxfeeds.books.checksum.kraken_v2_text` (exact, never an exponent) into the level texts,
   so the CRC32 ``checksum`` (present on snapshots and updates) can be verified.  Other frames use
   orjson.
-* ``executions`` and ``balances`` carry a per-channel ``sequence``; a gap puts an
-  :class:`~rxfeeds.events.IntegrityEvent` in front of the data.
+* ``executions`` and ``balances`` carry a per-channel ``sequence``; a gap appends an
+  :class:`~rxfeeds.events.IntegrityEvent` after the message that revealed it.
 
 Example:
     >>> codec = KrakenV2Codec()
@@ -386,13 +386,14 @@ class KrakenV2Codec(BaseCodec):
 
     def _private(self, channel: str, message: dict[str, Any], recv_time: float) -> list[Message]:
         events: list[Event] = []
+        gap: IntegrityEvent | None = None
         sequence = message.get("sequence")
         if sequence is not None:
             sequence = int(sequence)
             previous = self._sequences.get(channel)
             if previous is not None and sequence != previous + 1:
                 detail = f"expected {previous + 1}, got {sequence}"
-                events.append(IntegrityEvent(VENUE_V2, "", recv_time, recv_time, kind="gap", detail=detail))
+                gap = IntegrityEvent(VENUE_V2, "", recv_time, recv_time, kind="gap", detail=detail)
             self._sequences[channel] = sequence
         for d in message["data"]:
             stamp = d.get("timestamp")
@@ -417,6 +418,8 @@ class KrakenV2Codec(BaseCodec):
                 )
             else:
                 events.append(VenueEvent(VENUE_V2, str(d.get("asset", "")), exchange_time, recv_time, "balance", d))
+        if gap is not None:
+            events.append(gap)  # after the message that revealed it
         return [Data((channel, ""), events)]
 
     def _decode_method(self, method: str, message: dict[str, Any], frame: str | bytes, t: float) -> list[Message]:
