@@ -56,12 +56,16 @@ def test_session_frames_match_python_bitshares_shape() -> None:
     assert [call(f)[2] for f in BitSharesCodec().on_open_frames()] == ["database", "set_subscribe_callback"]
 
 
-def test_ids_keep_counting_across_reconnects() -> None:
+def test_session_ids_restart_per_connection_user_ids_never_repeat() -> None:
     codec = BitSharesCodec()
     first = [call(f)[0] for f in codec.on_open_frames()]
+    user = codec.next_id()
     codec.reset()
     second = [call(f)[0] for f in codec.on_open_frames()]
-    assert min(second) > max(first)
+    assert first == second == [2, 3]  # a recorded session replays with the same ids
+    assert [call(f)[0] for f in BitSharesCodec("u", "p").on_open_frames()] == [1, 2, 3]
+    assert codec.next_id() > user > max(first)
+    assert call(codec.ping_frame())[0] > user
 
 
 def test_wrong_password_is_a_notice_with_auth_error() -> None:

@@ -20,8 +20,12 @@ Routing keys (``(channel, symbol)``):
 
 Every (re)connection opens with :meth:`BitSharesCodec.on_open_frames` (login when credentials are
 set, ``database``, ``set_subscribe_callback``); the socket subject then re-sends each active key's
-subscribe frames, so subscriptions survive reconnects.  Request ids count up per codec instance
-and are never reused, so a late reply can never be mistaken for a newer request's.
+subscribe frames, so subscriptions survive reconnects.
+
+Request ids: the codec's own session and subscription calls are numbered from 1 on every
+connection (a reply cannot outlive its socket), so a recorded session replays with the same
+ids when the same streams are subscribed in the same order; user calls and keep-alives take
+ids from :data:`USER_IDS` up, never reused within a codec.
 
 Example:
     >>> c = BitSharesCodec()
@@ -47,6 +51,7 @@ from ...events import BookOrder, Event, Side, VenueEvent
 
 __all__ = [
     "VENUE",
+    "USER_IDS",
     "TX_CALLBACK",
     "OBJECT_CALLBACK",
     "BLOCK_CALLBACK",
@@ -70,10 +75,13 @@ OBJECT_CALLBACK = 1
 BLOCK_CALLBACK = 2
 FIRST_MARKET_CALLBACK = 4
 LOGIN_API = 1
+#: first id of user calls and keep-alives (session and subscription calls count from 1 per connection)
+USER_IDS = 1_000_000
 DATABASE_API = 0
 #: ``get_limit_orders`` node limit (``api_limit_get_limit_orders``): the market's first image.
 SNAPSHOT_LIMIT = 300
 _MESSAGE_SHOWN = 300
+_EARLY_LIMIT = 1000
 
 
 # ---------------------------------------------------------------------------------------- events
@@ -283,7 +291,8 @@ class BitSharesCodec(BaseCodec):
     def __init__(self, user: str = "", password: str = "") -> None:
         self._user = user
         self._password = password
-        self._ids = itertools.count(1)
+        self._ids = itertools.count(USER_IDS)
+        self._internal_ids = itertools.count(1)
         self._lock = threading.Lock()
         # Request id -> (purpose, key or None): replies the codec consumes itself.
         self._internal: dict[int, tuple[str, Key | None]] = {}
@@ -310,7 +319,7 @@ class BitSharesCodec(BaseCodec):
     # ------------------------------------------------------------------ frames
 
     def next_id(self) -> int:
-        """A fresh request id (ids are never reused within one codec)."""
+        """A fresh id for a user call (never reused within one codec)."""
         return next(self._ids)
 
     def call_frame(self, request_id: int, api: int | str, method: str, params: list[Any]) -> str:
@@ -323,7 +332,7 @@ class BitSharesCodec(BaseCodec):
         return _dumps({"method": "call", "params": [api, method, params], "jsonrpc": "2.0", "id": request_id})
 
     def _internal_call(self, purpose: str, key: Key | None, api: int | str, method: str, params: list[Any]) -> str:
-        rid = self.next_id()
+        rid = next(self._internal_ids)
         self._internal[rid] = (purpose, key)
         return self.call_frame(rid, api, method, params)
 
@@ -355,6 +364,8 @@ class BitSharesCodec(BaseCodec):
         frames = []
         if self._user or self._password:
             frames.append(self._internal_call("login", None, LOGIN_API, "login", [self._user, self._password]))
+        else:
+            next(self._internal_ids)  # id 1 stays the login's: ids do not depend on credentials
         frames.append(self._internal_call("database", None, LOGIN_API, "database", []))
         frames.append(self.session_frames()[0])
         return frames
@@ -368,11 +379,14 @@ class BitSharesCodec(BaseCodec):
         return self._internal_call("callback", None, DATABASE_API, "cancel_all_subscriptions", [])
 
     def ping_frame(self) -> str:
-        return self._internal_call("ping", None, DATABASE_API, "get_objects", [["2.8.0"]])
+        rid = self.next_id()
+        self._internal[rid] = ("ping", None)
+        return self.call_frame(rid, DATABASE_API, "get_objects", [["2.8.0"]])
 
     def reset(self) -> None:
         with self._lock:
             self._internal.clear()
+            self._internal_ids = itertools.count(1)
             self.logged_in = None
             for market in self._markets.values():
                 market.early.clear()
@@ -534,6 +548,8 @@ class BitSharesCodec(BaseCodec):
         if key not in self._object_keys:
             return []
         concrete = [i for i in self._object_keys[key] if not i.endswith(".x")]
+        if not isinstance(result, list) or not all(isinstance(o, dict) or o is None for o in result):
+            return self._reject(key, f"unexpected get_objects reply: {str(result)[:80]}")
         missing = [oid for oid, obj in zip(concrete, result, strict=False) if obj is None]
         if missing or len(result) != len(concrete):
             return self._reject(key, f"unknown object id(s): {', '.join(missing)}")
@@ -557,6 +573,8 @@ class BitSharesCodec(BaseCodec):
         if names is None:
             return []
         found: dict[str, dict[str, Any]] = {}
+        if not isinstance(result, list):
+            return self._reject(key, f"unexpected get_full_accounts reply: {str(result)[:80]}")
         for entry in result:
             name, full = entry[0], entry[1]
             found[name] = full
@@ -694,7 +712,8 @@ class BitSharesCodec(BaseCodec):
     def _market_items(self, market: _Market, items: list[Any], recv_time: float, snapshot: bool) -> list[Message]:
         base, quote = market.base, market.quote
         if base is None or quote is None:
-            market.early.append((items, recv_time, snapshot))
+            if len(market.early) < _EARLY_LIMIT:  # a node that never answers must not grow memory
+                market.early.append((items, recv_time, snapshot))
             return []
         symbol = market.key[1]
         events: list[Event] = []
