@@ -226,6 +226,8 @@ class BinanceDex(VenueClient):
         """Top-``levels`` books (``marketDepth``, ``marketDepth100|500|1000``) as :class:`~rxfeeds.events.BookSnapshot`.
 
         Each snapshot is authoritative for its depth (``sequence`` = the venue's ``lastUpdateId``).
+        The live venue sent ``marketDepth1000`` only over permessage-deflate, which
+        websocket-client does not negotiate; the simulator sends it uncompressed.
 
         Example::
 

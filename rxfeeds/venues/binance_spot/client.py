@@ -1,10 +1,12 @@
 """``BinanceSpot``: Binance spot market streams as Observables, books synced from REST snapshots.
 
 All streams share one websocket to the combined endpoint (``wss://stream.binance.com:9443/stream``)
-and are multiplexed with ``SUBSCRIBE`` / ``UNSUBSCRIBE`` frames, one per stream.  Binance drops
-a connection that sends more than 5 messages a second, so frames are spaced by
-``min_send_interval`` (0.25 s by default: at most 4 a second, also while re-subscribing after
-a reconnect).
+and are multiplexed with ``SUBSCRIBE`` / ``UNSUBSCRIBE`` frames, one per stream (so each stream
+is acknowledged or refused on its own).  Binance drops a connection that sends more than 5
+messages a second, so frames are spaced by ``min_send_interval`` (0.25 s by default: at most 4 a
+second, also while re-subscribing after a reconnect); subscribing n streams at once therefore
+takes about n/4 seconds.  ``BinanceSpotCodec.subscribe_many_frame`` batches several streams into
+one frame for callers that manage their own frames.
 
 Book sync (``book()``), the documented procedure: subscribe the diff stream, wait for its first
 diff (so the stream is live before the snapshot is taken), fetch ``GET /api/v3/depth`` in a
@@ -267,9 +269,12 @@ class BinanceSpot(VenueClient):
 
 
 class _BookSession:
-    """Snapshot bookkeeping of one subscription to a ``book()`` Feed."""
+    """Snapshot bookkeeping of one subscription to a ``book()`` Feed.
 
-    # per key: "wait" (snapshot wanted after the next diff), "fetching", "synced", "failed"
+    State per key: ``wait`` (fetch after the next diff), ``fetching``, ``synced``, ``failed``
+    (a resync or a stream reset starts over).
+    """
+
     def __init__(self, client: BinanceSpot, transport: Transport, keys: list[Key], limit: int) -> None:
         self.client = client
         self.transport = transport
