@@ -228,3 +228,18 @@ def test_kline_decodes_exact_values(frames: list[tuple[float, str]]) -> None:
     assert (kline.volume, kline.quote_volume, kline.trades) == (25877.0, 9116.046, 30)
     assert kline.buy_volume == 58.0 and kline.closed is False and k["x"] is False
     assert kline.vwap == pytest.approx(9116.046 / 25877.0)
+
+
+def test_recorded_rest_replies_decode_for_replay(capture_file: Callable[[str], Path]) -> None:
+    codec = BinanceSpotCodec()
+    seen = {}
+    for line in capture_file(SNAPSHOT_FILE).read_text().splitlines():
+        url, _, rest = line.partition(" -> ")
+        ts, _, body = rest.partition(": ")
+        messages = codec.decode_http(url, body, float(ts))
+        assert {m.key[0] for m in messages if isinstance(m, Data)} == {"depth@100ms", "depth", "depth@1000ms"}
+        snap = messages[0].events[0]  # type: ignore[union-attr]
+        assert isinstance(snap, BookSnapshot) and snap.depth == 1000 and snap.recv_time == float(ts)
+        seen[snap.symbol] = snap.sequence
+    assert seen == {"NKNUSDT": 499869752, "BLZETH": 281916627}  # the lastUpdateIds written in the file
+    assert codec.decode_http("https://api.binance.com/api/v3/exchangeInfo", "{}", 0.0) == []

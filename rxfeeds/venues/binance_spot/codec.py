@@ -43,6 +43,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
+from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
@@ -66,6 +67,7 @@ KLINE_INTERVALS: Final = (
     "1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M",
 )  # fmt: skip
 
+_DEPTH_CHANNELS: Final = ("depth@100ms", "depth", "depth@1000ms")
 _SUBSCRIBE: Final = "SUBSCRIBE"
 _UNSUBSCRIBE: Final = "UNSUBSCRIBE"
 
@@ -216,6 +218,32 @@ class BinanceSpotCodec(BaseCodec):
     def reset(self) -> None:
         """Forget replies awaited on the previous connection."""
         self._pending.clear()
+
+    def decode_http(self, url: str, body: str | bytes, recv_time: float) -> Sequence[Message]:
+        """A recorded ``/api/v3/depth`` reply as snapshot events for the symbol's diff streams (replay).
+
+        Other URLs give nothing.
+
+        Example:
+            >>> (m, *_) = BinanceSpotCodec().decode_http(
+            ...     "https://api.binance.com/api/v3/depth?symbol=BTCUSDT&limit=5",
+            ...     '{"lastUpdateId":7,"bids":[],"asks":[]}', 1.0)
+            >>> m.key, m.events[0].sequence, m.events[0].depth
+            (('depth@100ms', 'BTCUSDT'), 7, 5)
+        """
+        parts = urlsplit(url)
+        if not parts.path.endswith("/api/v3/depth"):
+            return []
+        query = dict(parse_qsl(parts.query))
+        symbol = query.get("symbol", "").upper()
+        if not symbol:
+            return []
+        limit = query.get("limit", "")
+        snapshot = decode_depth_snapshot(
+            body, symbol, recv_time, depth=int(limit) if limit.isdigit() else None, venue=self.venue
+        )
+        # the snapshot serves whichever diff speed the client subscribed
+        return [Data((channel, symbol), [snapshot]) for channel in _DEPTH_CHANNELS]
 
     # -- decoding -----------------------------------------------------------------------------
 
