@@ -11,7 +11,7 @@ import pytest
 
 from rxfeeds import ops
 from rxfeeds.books.book import OrderBook
-from rxfeeds.errors import AuthError, ConnectionFailed, InvalidArgument, SubscriptionError
+from rxfeeds.errors import AuthError, ConnectionFailed, FrameError, InvalidArgument, SubscriptionError
 from rxfeeds.events import BookOrder, ConnectionState, StreamReset, Trade
 from rxfeeds.sim.bitshares import CHAIN_ID, BitSharesSim
 from rxfeeds.transport import Backoff
@@ -379,3 +379,18 @@ def test_bad_arguments_raise_before_anything_is_sent() -> None:
     with pytest.raises(InvalidArgument, match="params"):
         bts.call(0, "get_objects", "2.1.0")
     assert bts.connections == {}
+
+
+def test_malformed_frames_are_frame_errors_and_streams_go_on(sim: BitSharesSim, client: BitShares) -> None:
+    errors: list[Exception] = []
+    client.errors.subscribe(errors.append)
+    blocks = Collector().watch(client.blocks())
+    wait_until(lambda: len(blocks.items) >= 2)
+    sim.faults.send_malformed('{"method":"notice","params":[2,[12345]]')
+    sim.faults.send_malformed('{"method":"notice","params":[2,[12345]]}')
+    sim.faults.send_malformed("[1,2,3]")
+    wait_until(lambda: len(errors) >= 3)
+    assert all(isinstance(e, FrameError) and e.raw is not None for e in errors)
+    n = len(blocks.items)
+    wait_until(lambda: len(blocks.items) > n + 3)
+    assert blocks.error is None

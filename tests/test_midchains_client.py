@@ -10,7 +10,7 @@ import pytest
 import reactivex
 
 from rxfeeds import ops
-from rxfeeds.errors import AuthError, InvalidArgument, SubscriptionError
+from rxfeeds.errors import AuthError, FrameError, InvalidArgument, SubscriptionError
 from rxfeeds.events import BookOrder, StreamReset, Trade
 from rxfeeds.sim.midchains import MidchainsSim
 from rxfeeds.venues.midchains.client import Midchains
@@ -273,3 +273,18 @@ def test_request_in_flight_fails_fast_when_the_connection_drops(sim: MidchainsSi
     wait_until(lambda: failures, timeout=5)
     assert isinstance(failures[0], ConnectionError)
     sim.faults.resume()
+
+
+def test_malformed_frames_are_frame_errors_and_streams_go_on(sim: MidchainsSim, client: Midchains) -> None:
+    errors: list[Exception] = []
+    client.errors.subscribe(errors.append)
+    book = Collector()
+    client.book("BTCUSD").subscribe(book.on_next, book.on_error)
+    wait_until(lambda: len(book.items) >= 2)
+    sim.faults.send_malformed("{broken")
+    sim.faults.send_malformed('{"type":"book","security":"BTCUSD","books":[{"side":"B","price":"x"}]}')
+    wait_until(lambda: len(errors) >= 2)
+    assert all(isinstance(e, FrameError) for e in errors)
+    n = len(book.items)
+    wait_until(lambda: len(book.items) > n + 3)
+    assert book.error is None
