@@ -103,9 +103,7 @@ def test_account_streams_are_routed_to_the_subscribed_address() -> None:
     msg = decode_one(codec, "orders", [order])
     assert msg.key == ("orders", ADDRESS)
     (update,) = msg.events
-    assert (
-        isinstance(update, OrderUpdate) and isinstance(update, DexOrderUpdate) and update.channel == "orders"
-    )
+    assert isinstance(update, OrderUpdate) and isinstance(update, DexOrderUpdate) and update.channel == "orders"
     assert (update.symbol, update.order_id, update.status, update.side) == (
         "ETH_BTC",
         "A1-5",
@@ -197,11 +195,7 @@ def test_market_streams_decode() -> None:
     )
     (delta,) = diff.events
     assert diff.key == ("marketDiff", "BNB_BTC")
-    assert (
-        isinstance(delta, BookDelta)
-        and delta.sequence is None
-        and delta.asks == ((0.0026, 0.0, "0.0026", "0"),)
-    )
+    assert isinstance(delta, BookDelta) and delta.sequence is None and delta.asks == ((0.0026, 0.0, "0.0026", "0"),)
 
     depth = decode_one(
         codec,

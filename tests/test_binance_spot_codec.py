@@ -70,14 +70,10 @@ def test_ids_keep_increasing_across_reset() -> None:
 
 def test_raw_stream_form_is_routed_by_payload() -> None:
     codec = BinanceSpotCodec()
-    (diff,) = codec.decode(
-        b'{"e":"depthUpdate","E":5000,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[["10","0"]]}', 1.0
-    )
+    (diff,) = codec.decode(b'{"e":"depthUpdate","E":5000,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[["10","0"]]}', 1.0)
     assert isinstance(diff, Data) and diff.key == ("depth", "BTCUSDT")
     assert isinstance(diff.events[0], BookDelta) and diff.events[0].asks[0][1] == 0.0
-    (trade,) = codec.decode(
-        b'{"e":"trade","E":1,"s":"BTCUSDT","t":12,"p":"10.0","q":"1.5","T":2000,"m":true}', 1.0
-    )
+    (trade,) = codec.decode(b'{"e":"trade","E":1,"s":"BTCUSDT","t":12,"p":"10.0","q":"1.5","T":2000,"m":true}', 1.0)
     assert isinstance(trade, Data) and trade.key == ("trade", "BTCUSDT")
     event = trade.events[0]
     assert isinstance(event, Trade) and event.side == "sell" and event.trade_id == 12 and event.time == 2.0
