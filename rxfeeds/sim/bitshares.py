@@ -128,7 +128,9 @@ class BitSharesSim(SimServer):
 
     Args:
         credentials: ``{user: password}`` the login API accepts; ``None`` (default) is the
-            node's ``"*"`` wildcard: any login succeeds.
+            node's ``"*"`` wildcard: any login succeeds.  With credentials, a session that has
+            not logged in may still use the database API (as with a ``"*"`` entry limited to
+            it) but ``network_broadcast``/``history`` answer "Access denied".
         **options: :class:`~rxfeeds.sim.server.SimServer` options (``seed``, ``tick_interval``
             = the block interval...).
     """

@@ -9,7 +9,8 @@ with ``"OK"`` or a human-readable reject text.
 Made up where the documentation is silent ([INF], mirrored by the client's codec): a refused
 subscription is answered ``{"type":"subscribe","msg","security","result":"unknown security"}``;
 an unknown request type gets ``{"type":..., "result":"unknown request type"}``; orders entered
-here do not join the public book.
+here do not join the public book.  Not simulated: the 30 s challenge deadline, rate limits, the
+undocumented pushes after login (open orders, positions).
 
 The book is order-level: each price level of the seeded :class:`~rxfeeds.sim.market.SyntheticMarket`
 is made of orders; a level that grows gets a new order for the increase, one that shrinks
@@ -201,17 +202,13 @@ class MidchainsSim(SimServer):
             self.order_books[security] = book
             sent = self.sent_book(security)
             for o in book.orders():
-                sent.set(
-                    o.side, market.price_text(o.price), market.size_text(book.level_units(o.side, o.price))
-                )
+                sent.set(o.side, market.price_text(o.price), market.size_text(book.level_units(o.side, o.price)))
         return book
 
     def _entry(self, security: str, order: SimOrder, now: float) -> dict[str, Any]:
         market = self.markets[security]
         entry: dict[str, Any] = {"side": _SIDE[order.side], "act": "U" if order.units else "R", "src": "CROX"}
-        entry.update(
-            price=market.price_text(order.price), qty=market.size_text(order.units), id=order.order_id
-        )
+        entry.update(price=market.price_text(order.price), qty=market.size_text(order.units), id=order.order_id)
         entry.update(time=str(int(now * 1000)), mpid="ANON", key="NA")
         return entry
 
@@ -433,9 +430,7 @@ class MidchainsSim(SimServer):
                 entries.append(self._entry(symbol, order, step.time))
             sent.set(change.side, market.price_text(change.price), market.size_text(change.size))
         book_subs = [
-            c
-            for c in self.connections
-            if (("book", symbol) in c.subscriptions or ("book", "*") in c.subscriptions)
+            c for c in self.connections if (("book", symbol) in c.subscriptions or ("book", "*") in c.subscriptions)
         ]
         if entries and book_subs:
             frame = self._book_message(symbol, entries)
