@@ -92,9 +92,7 @@ def test_v2_subscribe_ack_and_rejection_are_per_key() -> None:
     assert ack == [Ack(("orderbook", "ETHBTC"))]
     [unsub] = codec.unsubscribe_frames(("trades", "ETHBTC"))
     assert json.loads(unsub)["params"] == {"symbol": "ETHBTC"}
-    assert (
-        codec.decode(json.dumps({"jsonrpc": "2.0", "result": True, "id": json.loads(unsub)["id"]}), 0.0) == []
-    )
+    assert codec.decode(json.dumps({"jsonrpc": "2.0", "result": True, "id": json.loads(unsub)["id"]}), 0.0) == []
 
 
 def test_v2_bad_keys_are_invalid_arguments() -> None:
@@ -227,9 +225,7 @@ def test_v3_subscription_rejected_when_symbol_missing_from_subscriptions() -> No
     assert codec.decode(json.dumps({**reply, "id": g["id"]}), 0.0) == [Ack(("orderbook", "ETHBTC"))]
     [rejected] = codec.decode(json.dumps({**reply, "id": b["id"]}), 0.0)
     assert (
-        isinstance(rejected, Rejected)
-        and rejected.key == ("orderbook", "NOPE")
-        and venue_error(rejected).code == 2001
+        isinstance(rejected, Rejected) and rejected.key == ("orderbook", "NOPE") and venue_error(rejected).code == 2001
     )
     [sub] = codec.subscribe_frames(("ticker", "XBTC"))
     [err] = codec.decode(error_frame(json.loads(sub)["id"], 2001, "Symbol not found"), 0.0)

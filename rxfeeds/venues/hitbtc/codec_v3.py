@@ -285,9 +285,7 @@ class HitBTCV3Codec(BaseCodec):
                 return [Rejected(key, HitBTCSubscriptionError(key, self._typed(error)))]
             result = msg.get("result")
             if isinstance(result, dict) and key[1] and key[1] not in (result.get("subscriptions") or ()):
-                refused = SymbolNotFound(
-                    "Symbol not found", 2001, "not in the channel's subscriptions", self.venue
-                )
+                refused = SymbolNotFound("Symbol not found", 2001, "not in the channel's subscriptions", self.venue)
                 return [Rejected(key, HitBTCSubscriptionError(key, refused))]
             return [Ack(key)]
         if rid in self._unsubscribes:
@@ -301,9 +299,7 @@ class HitBTCV3Codec(BaseCodec):
             return []
         return [Reply(rid, msg.get("result"), self._typed(error) if error is not None else None)]
 
-    def _channel_data(
-        self, ch: Any, msg: dict[str, Any], recv_time: float, frame: str | bytes
-    ) -> list[Message]:
+    def _channel_data(self, ch: Any, msg: dict[str, Any], recv_time: float, frame: str | bytes) -> list[Message]:
         if not isinstance(ch, str):
             raise UnknownMessage("bad ch", frame, self.venue)
         if "snapshot" in msg:
@@ -322,9 +318,7 @@ class HitBTCV3Codec(BaseCodec):
                 sequence = int(book["s"])
                 if snapshot:
                     bids, asks = _levels(book["b"], True), _levels(book["a"], True)
-                    event: Any = BookSnapshot(
-                        venue, symbol, when, recv_time, bids=bids, asks=asks, sequence=sequence
-                    )
+                    event: Any = BookSnapshot(venue, symbol, when, recv_time, bids=bids, asks=asks, sequence=sequence)
                 else:
                     event = BookDelta(
                         venue,

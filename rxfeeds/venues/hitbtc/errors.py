@@ -65,9 +65,7 @@ class HitBTCError(RequestError):
 
     code_number: ClassVar[int] = 0
 
-    def __init__(
-        self, message: str, code: int | None = None, description: str = "", venue: str = VENUE
-    ) -> None:
+    def __init__(self, message: str, code: int | None = None, description: str = "", venue: str = VENUE) -> None:
         self.description = description
         number = code if code is not None else (self.code_number or None)
         super().__init__(venue, _text(message, description), number)
@@ -79,9 +77,7 @@ class HitBTCAuthError(AuthError):
 
     code_number: ClassVar[int] = 0
 
-    def __init__(
-        self, message: str, code: int | None = None, description: str = "", venue: str = VENUE
-    ) -> None:
+    def __init__(self, message: str, code: int | None = None, description: str = "", venue: str = VENUE) -> None:
         self.description = description
         number = code if code is not None else (self.code_number or None)
         super().__init__(venue, _text(message, description), number)
