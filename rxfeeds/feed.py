@@ -56,7 +56,9 @@ class Feed(Observable[_T], Generic[_T]):
         source: Any = self
         for op in operators:
             result = op(source)
-            if isinstance(result, Observable) and not isinstance(result, Feed):
+            # Only plain Observables are re-wrapped: subclasses (ConnectableObservable from
+            # publish(), GroupedObservable...) carry behaviour a Feed would hide.
+            if type(result) is Observable:
                 result = Feed(_subscriber_of(result), self._resync)
             source = result
         return source
