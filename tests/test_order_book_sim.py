@@ -1,0 +1,205 @@
+"""Fault-injection acceptance: real clients against real simulators on 127.0.0.1.
+
+Skipped sequence (HitBTC), corrupted checksum (Kraken), dropped connection and stall: each
+leads to exactly one resync of the affected symbol, the other symbol keeps flowing, and once
+the stream is quiet the operator's book equals the simulator's truth (the book it has sent).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import reactivex as rx
+from reactivex.abc import ObserverBase
+
+from rxfeeds.books.book import OrderBook
+from rxfeeds.events import IntegrityEvent
+from rxfeeds.ops.order_book import order_book
+from rxfeeds.sim.hitbtc import HitBTCSim
+from rxfeeds.sim.kraken import KrakenSim
+from rxfeeds.venues.hitbtc.client import HitBTC
+from rxfeeds.venues.kraken.client import Kraken
+from tests.helpers import wait_until
+
+
+class Books(ObserverBase[Any]):
+    """Collects order_book output on the socket thread for the test thread."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.items: list[Any] = []
+        self.latest: dict[str, OrderBook] = {}
+        self.errors: list[BaseException] = []
+
+    def on_next(self, value: Any) -> None:
+        with self.lock:
+            self.items.append(value)
+            if isinstance(value, OrderBook):
+                self.latest[value.symbol] = value
+
+    def on_error(self, error: BaseException) -> None:
+        self.errors.append(error)
+
+    def on_completed(self) -> None:
+        pass
+
+    def kinds(self, symbol: str) -> list[str]:
+        with self.lock:
+            return [v.kind for v in self.items if isinstance(v, IntegrityEvent) and v.symbol == symbol]
+
+    def count_books(self, symbol: str) -> int:
+        with self.lock:
+            return sum(1 for v in self.items if isinstance(v, OrderBook) and v.symbol == symbol and v.synced)
+
+    def book(self, symbol: str) -> OrderBook | None:
+        with self.lock:
+            return self.latest.get(symbol)
+
+
+def truth_dicts(truth: Any) -> tuple[dict[float, float], dict[float, float]]:
+    return {lv[0]: lv[1] for lv in truth.bids}, {lv[0]: lv[1] for lv in truth.asks}
+
+
+def equals_truth(books: Books, symbol: str, truth: Any) -> bool:
+    book = books.book(symbol)
+    return book is not None and book.synced and book.copy() == truth_dicts(truth)
+
+
+# --- HitBTC: sequence books ----------------------------------------------------------------------
+
+SYMBOLS = ("ETHBTC", "LTCBTC")
+
+
+@pytest.fixture
+def hitbtc() -> Iterator[HitBTCSim]:
+    with HitBTCSim(seed=21, tick_interval=None, resnapshot_after=None) as sim:
+        yield sim
+        assert sim.hook_errors == []
+
+
+def hitbtc_books(sim: HitBTCSim, **client_options: Any) -> tuple[HitBTC, Books, list[str], Any]:
+    client = HitBTC(sim.public_url, trading_url=sim.trading_url, ping_interval=None, **client_options)
+    feeds = {s: client.orderbook(s) for s in SYMBOLS}
+    asked: list[str] = []
+
+    def resync(symbol: str) -> None:
+        asked.append(symbol)
+        feeds[symbol].resync(symbol)
+
+    books = Books()
+    sub = rx.merge(*feeds.values()).pipe(order_book(resync=resync)).subscribe(books)
+    wait_until(lambda: all(books.kinds(s) == ["synced"] for s in SYMBOLS))
+    return client, books, asked, sub
+
+
+def caught_up(sim: HitBTCSim, books: Books, symbol: str) -> bool:
+    book = books.book(symbol)
+    last = sim.call(lambda: sim.sequences.get(symbol))
+    return book is not None and book.synced and book.sequence == last
+
+
+def test_hitbtc_skipped_sequence_resyncs_that_symbol_once(hitbtc: HitBTCSim) -> None:
+    client, books, asked, sub = hitbtc_books(hitbtc)
+    with client:
+        hitbtc.step(3)
+        wait_until(lambda: all(caught_up(hitbtc, books, s) for s in SYMBOLS))
+        other_before = books.count_books("LTCBTC")
+        hitbtc.faults.skip_sequence("ETHBTC")
+        for _ in range(30):  # until ETHBTC has sent an update after the skipped number
+            hitbtc.step(1)
+            if "gap" in books.kinds("ETHBTC"):
+                break
+        wait_until(lambda: books.kinds("ETHBTC")[-1:] == ["synced"] and "gap" in books.kinds("ETHBTC"))
+        hitbtc.step(5)
+        wait_until(lambda: all(caught_up(hitbtc, books, s) for s in SYMBOLS))
+        assert asked == ["ETHBTC"]
+        kinds = books.kinds("ETHBTC")
+        assert kinds.count("gap") == 1 and kinds.count("resync") == 1 and kinds.count("synced") == 2
+        assert books.kinds("LTCBTC") == ["synced"]
+        assert books.count_books("LTCBTC") > other_before  # kept flowing
+        for symbol in SYMBOLS:
+            assert equals_truth(books, symbol, hitbtc.truth(symbol))
+        sub.dispose()
+    assert books.errors == []
+
+
+def test_hitbtc_dropped_connection_resyncs_each_symbol_once(hitbtc: HitBTCSim) -> None:
+    client, books, asked, sub = hitbtc_books(hitbtc)
+    with client:
+        hitbtc.step(2)
+        assert hitbtc.faults.close_all() == 1
+        wait_until(lambda: all(books.kinds(s) == ["synced", "reset", "synced"] for s in SYMBOLS))
+        hitbtc.step(4)
+        wait_until(lambda: all(caught_up(hitbtc, books, s) for s in SYMBOLS))
+        assert asked == []  # the transport resubscribed; the operator asked for nothing more
+        for symbol in SYMBOLS:
+            assert books.kinds(symbol) == ["synced", "reset", "synced"]
+            assert equals_truth(books, symbol, hitbtc.truth(symbol))
+        sub.dispose()
+    assert books.errors == []
+
+
+def test_hitbtc_stall_is_detected_and_books_recover() -> None:
+    with HitBTCSim(seed=22, tick_interval=0.05, resnapshot_after=None) as sim:
+        client, books, asked, sub = hitbtc_books(sim, stale_timeout=1.0)
+        with client:
+            wait_until(lambda: all(books.count_books(s) > 3 for s in SYMBOLS))
+            sim.faults.stall()
+            # the client notices the silence, reconnects (the new socket is stalled too) ...
+            wait_until(lambda: all("reset" in books.kinds(s) for s in SYMBOLS))
+            sim.faults.resume()  # ... and once the venue talks again, books come back
+            wait_until(lambda: all(books.kinds(s)[-2:] == ["reset", "synced"] for s in SYMBOLS))
+            sim.freeze()
+            wait_until(lambda: all(caught_up(sim, books, s) for s in SYMBOLS))
+            assert asked == []
+            for symbol in SYMBOLS:
+                assert books.kinds(symbol).count("gap") == 0
+                assert books.kinds(symbol) == ["synced", "reset", "synced"]
+                assert equals_truth(books, symbol, sim.truth(symbol))
+            sub.dispose()
+        assert books.errors == [] and sim.hook_errors == []
+
+
+# --- Kraken: checksum books -----------------------------------------------------------------------
+
+PAIRS = ("XBT/USD", "ETH/USD")
+
+
+def test_kraken_corrupted_checksum_resyncs_that_pair_once() -> None:
+    with KrakenSim(seed=23, tick_interval=None) as sim:
+        client = Kraken(url=sim.url, auth_url=sim.url, ping_interval=None)
+        with client:
+            feed = client.book(list(PAIRS), depth=10)
+            asked: list[str] = []
+            hook = feed.resync
+
+            def resync(pair: str) -> None:
+                asked.append(pair)
+                hook(pair)
+
+            books = Books()
+            sub = feed.pipe(order_book(resync=resync)).subscribe(books)
+            wait_until(lambda: all(books.kinds(p) == ["synced"] for p in PAIRS))
+            for _ in range(4):
+                sim.step(1)
+            wait_until(lambda: all(equals_truth(books, p, sim.truth((p, 10))) for p in PAIRS))
+            other_before = books.count_books("ETH/USD")
+            sim.faults.corrupt_checksum("XBT/USD")
+            for _ in range(30):  # until XBT/USD has sent an update (carrying the bad checksum)
+                sim.step(1)
+                if "checksum" in books.kinds("XBT/USD"):
+                    break
+            wait_until(lambda: books.kinds("XBT/USD")[-1:] == ["synced"] and "checksum" in books.kinds("XBT/USD"))
+            for _ in range(5):
+                sim.step(1)
+            wait_until(lambda: all(equals_truth(books, p, sim.truth((p, 10))) for p in PAIRS))
+            assert asked == ["XBT/USD"]
+            kinds = books.kinds("XBT/USD")
+            assert kinds.count("checksum") == 1 and kinds.count("resync") == 1 and kinds.count("synced") == 2
+            assert books.kinds("ETH/USD") == ["synced"]
+            assert books.count_books("ETH/USD") > other_before
+            sub.dispose()
+        assert books.errors == [] and sim.hook_errors == []
