@@ -347,3 +347,17 @@ def test_env_and_urls() -> None:
     assert (beta.url, beta.auth_url) == ("wss://beta-ws.kraken.com", "wss://beta-ws-auth.kraken.com")
     with pytest.raises(InvalidArgument):
         Kraken(env="staging")
+
+
+def test_tokens_never_reach_logs_reprs_or_errors(frozen: KrakenSim, caplog: pytest.LogCaptureFixture) -> None:
+    token = frozen.issue_token()
+    caplog.set_level("DEBUG")
+    with Kraken(url=frozen.url, auth_url=frozen.url) as kraken:
+        orders = Sink()
+        orders.subscribe(kraken.open_orders(lambda: token))
+        kraken.add_order(token, "XBT/USD", "buy", "limit", "1", price="5").run()
+        with pytest.raises(RequestError) as info:
+            kraken.cancel_order(token, "O-MISSING").run()
+        wait_until(lambda: orders.of(OrderUpdate))
+        shown = [repr(kraken), str(info.value), caplog.text, *(repr(t) for t in kraken.connections.values())]
+        assert all(token not in text for text in shown)
