@@ -209,3 +209,16 @@ def test_trades_klines_and_book_ticker_follow_the_market(sim: BinanceSpotSim) ->
         assert Decimal(ticker["b"]) < Decimal(ticker["a"])
     finally:
         ws.close()
+
+
+def test_reject_subscription_fault(sim: BinanceSpotSim) -> None:
+    ws = connect(sim.url)
+    try:
+        sim.faults.reject_subscriptions("ETHBTC")
+        refused = request(ws, "SUBSCRIBE", ["ethbtc@trade"], 1)
+        assert refused["id"] == 1 and refused["error"]["code"] == 2 and "ETHBTC" in refused["error"]["msg"]
+        assert sim.faults.counts["reject_subscription"] == 1
+        sim.faults.accept_subscriptions()
+        assert request(ws, "SUBSCRIBE", ["ethbtc@trade"], 2) == {"result": None, "id": 2}
+    finally:
+        ws.close()
