@@ -227,6 +227,10 @@ def test_v3_subscription_rejected_when_symbol_missing_from_subscriptions() -> No
     assert (
         isinstance(rejected, Rejected) and rejected.key == ("orderbook", "NOPE") and venue_error(rejected).code == 2001
     )
+    [odd] = codec.subscribe_frames(("trades", "ETHBTC"))
+    assert codec.decode(json.dumps({"result": {"subscriptions": 5}, "id": json.loads(odd)["id"]}), 0.0) == [
+        Ack(("trades", "ETHBTC"))
+    ]
     [sub] = codec.subscribe_frames(("ticker", "XBTC"))
     [err] = codec.decode(error_frame(json.loads(sub)["id"], 2001, "Symbol not found"), 0.0)
     assert isinstance(venue_error(err).error, E.SymbolNotFound)
@@ -291,3 +295,53 @@ def test_v3_login_hs256_signs_timestamp() -> None:
     assert params["type"] == "HS256" and params["api_key"] == KEY and isinstance(params["timestamp"], int)
     expected = hmac.new(SECRET.encode(), str(params["timestamp"]).encode(), hashlib.sha256).hexdigest()
     assert params["signature"] == expected and SECRET not in frame
+
+
+# -- fuzz: whatever arrives, a codec returns messages or raises FrameError (never anything else) --
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_KEYS = ["symbol", "sequence", "timestamp", "price", "size", "ask", "bid", "data", "period", "id", "quantity",
+         "side", "status", "subscriptions", "ch", "code", "message", "t", "s", "a", "b", "p", "q", "o", "c", "h",
+         "l", "v", "i", "ETHBTC", "updatedAt", "updated_at", "open", "close", "min", "max", "volume"]  # fmt: skip
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=8)
+    | st.sampled_from(["0.05", "0", "2021-07-15T03:06:43.095Z", "ETHBTC", "buy", "M1", "1"])
+)
+_json = st.recursive(
+    _scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(_KEYS) | st.text(max_size=4), inner, max_size=6)
+    ),
+    max_leaves=16,
+)
+_methods = st.sampled_from(
+    ["snapshotOrderbook", "updateOrderbook", "snapshotTrades", "updateTrades", "snapshotCandles", "ticker",
+     "activeOrders", "report", "balance", "updateTransaction", "spot_order", "spot_orders", "spot_balance"]
+)  # fmt: skip
+_channels = st.sampled_from(["orderbook/full", "trades", "candles/M1", "ticker/1s", "candles/X"])
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(method=_methods, ch=_channels, params=_json, kind=st.sampled_from(["snapshot", "update", "data"]))
+def test_fuzzed_frames_never_escape_as_other_errors(method: str, ch: str, params: Any, kind: str) -> None:
+    frames = [
+        json.dumps({"jsonrpc": "2.0", "method": method, "params": params}),
+        json.dumps({"ch": ch, kind: params}),
+        json.dumps({"ch": ch, kind: {"ETHBTC": params}}),
+        json.dumps({"jsonrpc": "2.0", "result": params, "id": 1}),
+        json.dumps({"jsonrpc": "2.0", "error": params, "id": 1}),
+    ]
+    for codec in (HitBTCCodec(), HitBTCV3Codec()):
+        codec.subscribe_frames(("trades", "ETHBTC"))  # id 1 is a pending subscribe
+        for frame in frames:
+            try:
+                result = codec.decode(frame, 1.0)
+            except FrameError:
+                continue
+            assert isinstance(result, list)

@@ -284,7 +284,8 @@ class HitBTCV3Codec(BaseCodec):
             if error is not None:
                 return [Rejected(key, HitBTCSubscriptionError(key, self._typed(error)))]
             result = msg.get("result")
-            if isinstance(result, dict) and key[1] and key[1] not in (result.get("subscriptions") or ()):
+            listed = result.get("subscriptions") if isinstance(result, dict) else None
+            if isinstance(listed, list) and key[1] and key[1] not in listed:
                 refused = SymbolNotFound("Symbol not found", 2001, "not in the channel's subscriptions", self.venue)
                 return [Rejected(key, HitBTCSubscriptionError(key, refused))]
             return [Ack(key)]
