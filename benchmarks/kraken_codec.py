@@ -66,7 +66,7 @@ def v2_frames(count: int = 3000) -> list[bytes]:
             sim.step(50)
             ws.send('{"method":"ping","req_id":2}')
             while True:
-                text = ws.recv()
+                text = str(ws.recv())
                 if '"pong"' in text:
                     break
                 if '"type":"update"' in text:

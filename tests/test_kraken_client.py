@@ -133,6 +133,7 @@ def test_every_public_channel_and_books_match_truth(frozen: KrakenSim) -> None:
         best_bid, best_ask = frozen.call(
             lambda: (frozen.market("XBT/USD").best_bid(), frozen.market("XBT/USD").best_ask())
         )
+        assert best_bid is not None and best_ask is not None
         assert (quote.bid, quote.ask) == (
             frozen.call(lambda: frozen.market("XBT/USD").price(best_bid[0])),
             frozen.call(lambda: frozen.market("XBT/USD").price(best_ask[0])),

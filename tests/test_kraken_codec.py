@@ -153,7 +153,7 @@ def test_trade_capture(capture_file: Any) -> None:
     path = capture_file("kraken-trade.dev.capture")
     expected = file_counts(path)
     messages, _ = decode_all(path)
-    trades = [e for m in messages if isinstance(m, Data) for e in m.events]
+    trades: list[Any] = [e for m in messages if isinstance(m, Data) for e in m.events]
     assert all(isinstance(t, Trade) for t in trades)
     assert len(trades) == expected["trades"] > 0
     assert sum(1 for m in messages if isinstance(m, Heartbeat)) == expected["heartbeat"]
@@ -172,7 +172,7 @@ def test_ticker_capture(capture_file: Any) -> None:
     path = capture_file("kraken-ticker.dev.capture")
     expected = file_counts(path)
     messages, codec = decode_all(path)
-    tickers = [e for m in messages if isinstance(m, Data) for e in m.events]
+    tickers: list[Any] = [e for m in messages if isinstance(m, Data) for e in m.events]
     assert all(isinstance(t, Ticker) for t in tickers)
     assert len(tickers) == expected["tickers"] > 0
     assert codec.connection_id == 14545728493745856413

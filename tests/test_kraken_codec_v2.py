@@ -69,20 +69,20 @@ def test_book_levels_keep_exact_number_text() -> None:
         '"bids":[{"price":30000.10,"qty":1e-7},{"price":29999,"qty":2.50000000}],'
         '"asks":[{"price":30001.00,"qty":0.00100000}],"checksum":3310070434}]}'
     )
-    [data] = codec.decode(frame, 1.0)
+    [data] = decode(codec, frame)
     [snap] = data.events
     assert isinstance(snap, BookSnapshot) and data.key == ("book-10", "XBT/EUR")
     assert snap.bids == ((30000.1, 1e-7, "30000.10", "0.0000001"), (29999.0, 2.5, "29999", "2.50000000"))
     assert snap.asks == ((30001.0, 0.001, "30001.00", "0.00100000"),)
     assert snap.checksum == 3310070434 and snap.depth == 10
     # Same numbers with spaces after the colons: still parsed exactly.
-    [spaced] = codec.decode(frame.replace('"channel":"book"', '"channel": "book"'), 1.0)
+    [spaced] = decode(codec, frame.replace('"channel":"book"', '"channel": "book"'))
     assert spaced.events[0].asks[0][3] == "0.00100000"
     update = (
         '{"channel":"book","type":"update","data":[{"symbol":"XBT/EUR","bids":[],'
         '"asks":[{"price":30001.00,"qty":0}],"checksum":5,"timestamp":"2023-10-06T17:35:55.440295Z"}]}'
     )
-    [upd] = codec.decode(update, 2.0)
+    [upd] = decode(codec, update)
     [delta] = upd.events
     assert isinstance(delta, BookDelta) and delta.asks == ((30001.0, 0.0, "30001.00", "0"),) and delta.checksum == 5
     assert delta.time == datetime(2023, 10, 6, 17, 35, 55, 440295, tzinfo=UTC).timestamp()

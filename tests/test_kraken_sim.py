@@ -42,7 +42,7 @@ class RawClient:
         """Ping and collect every message until the pong."""
         self.ping_id += 1
         self.send({"method": "ping", "req_id": self.ping_id} if v2 else {"event": "ping", "reqid": self.ping_id})
-        out = []
+        out: list[Any] = []
         while True:
             message = self.recv()
             if isinstance(message, dict) and message.get("event" if not v2 else "method") == "pong":
@@ -165,6 +165,7 @@ def test_v1_channels_and_unsubscribe(sim: KrakenSim) -> None:
     ]
     spread = [m for m in data if m[-2] == "spread"][-1][1]
     best_bid, best_ask = sim.call(lambda: (sim.market("XBT/USD").best_bid(), sim.market("XBT/USD").best_ask()))
+    assert best_bid is not None and best_ask is not None
     assert Decimal(spread[0]) < Decimal(spread[1])
     assert spread[0] == sim.call(lambda: sim.price_text(sim.market("XBT/USD"), best_bid[0]))
     assert spread[1] == sim.call(lambda: sim.price_text(sim.market("XBT/USD"), best_ask[0]))

@@ -306,9 +306,7 @@ class KrakenSim(SimServer):
     def _unsubscribe(self, conn: SimConnection, request: dict[str, Any], reqid: Any) -> None:
         self._subscription_request(conn, request, reqid, subscribe=False)
 
-    def _subscription_request(
-        self, conn: SimConnection, request: dict[str, Any], reqid: Any, subscribe: bool
-    ) -> None:
+    def _subscription_request(self, conn: SimConnection, request: dict[str, Any], reqid: Any, subscribe: bool) -> None:
         subscription = request.get("subscription")
         if not isinstance(subscription, dict):
             self._error(conn, "subscriptionStatus", "Subscription object missing", reqid)
@@ -389,9 +387,7 @@ class KrakenSim(SimServer):
             if name == "ownTrades":
                 self.push_own_trades(conn, self.fills[-50:])
             else:
-                self.push_open_orders(
-                    conn, [self._order_record(o) for o in self.orders.values() if o.status == "open"]
-                )
+                self.push_open_orders(conn, [self._order_record(o) for o in self.orders.values() if o.status == "open"])
         else:
             sub = conn.subscriptions.pop(key)
             self._ack(conn, sub, "unsubscribed", echo, reqid)
@@ -409,12 +405,8 @@ class KrakenSim(SimServer):
         return view, fresh
 
     def _refresh_view(self, view: _BookView, market: SyntheticMarket, depth: int) -> None:
-        view.bids = {
-            p: (self.price_text(market, p), self.size_text(market, u)) for p, u in market.bids(depth)
-        }
-        view.asks = {
-            p: (self.price_text(market, p), self.size_text(market, u)) for p, u in market.asks(depth)
-        }
+        view.bids = {p: (self.price_text(market, p), self.size_text(market, u)) for p, u in market.bids(depth)}
+        view.asks = {p: (self.price_text(market, p), self.size_text(market, u)) for p, u in market.asks(depth)}
 
     def _record_truth(self, pair: str, depth: int, view: _BookView) -> None:
         book = self.sent_book((pair, depth))
@@ -437,10 +429,7 @@ class KrakenSim(SimServer):
     def on_step(self, symbol: str, market: SyntheticMarket, step: Any) -> None:
         now = step.time
         subs: list[tuple[SimConnection, SimSub]] = [
-            (conn, sub)
-            for conn in self.connections
-            for sub in conn.subscriptions.values()
-            if sub.pair == symbol
+            (conn, sub) for conn in self.connections for sub in conn.subscriptions.values() if sub.pair == symbol
         ]
         depths = {sub.depth for _, sub in subs if sub.name == "book"}
         updates = {depth: self._book_update(symbol, market, depth) for depth in depths}
@@ -745,9 +734,7 @@ class KrakenSim(SimServer):
         self.send(conn, orjson.dumps([rows, "ownTrades", {"sequence": self._next_seq(conn, "ownTrades")}]))
 
     def push_open_orders(self, conn: SimConnection, records: list[dict[str, Any]]) -> None:
-        self.send(
-            conn, orjson.dumps([records, "openOrders", {"sequence": self._next_seq(conn, "openOrders")}])
-        )
+        self.send(conn, orjson.dumps([records, "openOrders", {"sequence": self._next_seq(conn, "openOrders")}]))
 
     # ------------------------------------------------------------------ v1 order entry
 
@@ -791,9 +778,7 @@ class KrakenSim(SimServer):
             self._error(conn, event, "EGeneral:Invalid arguments:price", reqid)
         else:
             if str(request.get("validate", "false")).lower() == "true":
-                self._status_reply(
-                    conn, event, reqid, descr=f"{side} {volume:.8f} {pair} @ {ordertype} {price or ''}"
-                )
+                self._status_reply(conn, event, reqid, descr=f"{side} {volume:.8f} {pair} @ {ordertype} {price or ''}")
                 return
             userref = request.get("userref")
             ref = int(userref) if isinstance(userref, (int, str)) and str(userref).isdigit() else None
@@ -861,7 +846,5 @@ class KrakenSim(SimServer):
         now = self.clock()
         self.dead_man_trigger = now + timeout if timeout else None
         current = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        trigger = (
-            datetime.fromtimestamp(now + timeout, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if timeout else "0"
-        )
+        trigger = datetime.fromtimestamp(now + timeout, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if timeout else "0"
         return current, trigger

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Self
 
 import orjson
 import reactivex
@@ -261,6 +261,9 @@ class Kraken(VenueClient):
         self.url = url or self.urls[env][0]
         self.auth_url = auth_url or self.urls[env][1]
         self.request_timeout = float(request_timeout)
+
+    def __enter__(self) -> Self:
+        return self
 
     def __repr__(self) -> str:
         names = sorted(self.connections)

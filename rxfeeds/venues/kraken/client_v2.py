@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Self
 
 import reactivex
 from reactivex import Observable
@@ -142,6 +142,9 @@ class KrakenV2(VenueClient):
         self.url = url or self.urls[env][0]
         self.auth_url = auth_url or self.urls[env][1]
         self.request_timeout = float(request_timeout)
+
+    def __enter__(self) -> Self:
+        return self
 
     def __repr__(self) -> str:
         names = sorted(self.connections)
