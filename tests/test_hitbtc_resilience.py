@@ -112,3 +112,22 @@ def test_malformed_frame_reaches_errors_stream_only(sim: HitBTCSim) -> None:
         assert not trades.errors
         assert all(type(e).__name__ in ("FrameError", "UnknownMessage") for e in errors.items)
         d.dispose()
+
+
+def test_request_times_out_when_the_venue_stalls(sim: HitBTCSim) -> None:
+    from rxfeeds.errors import RequestTimeout
+
+    with HitBTC(sim.public_url, ping_interval=None, request_timeout=0.3) as client:
+        assert client.symbol("ETHBTC").run()["id"] == "ETHBTC"  # the socket is open and answering
+        trades = Sink()
+        d = client.trades("ETHBTC").subscribe(trades)  # keeps the connection open across the stall
+        wait_until(lambda: sim.call(lambda: any(("trades", "ETHBTC") in c.subscriptions for c in sim.connections)))
+        sim.faults.stall()
+        try:
+            with pytest.raises(RequestTimeout):
+                client.symbol("ETHBTC").run()
+        finally:
+            sim.faults.resume()
+        assert client.symbol("LTCBTC").run()["id"] == "LTCBTC"
+        assert not trades.errors
+        d.dispose()
