@@ -469,7 +469,13 @@ class SocketSubject(Multiplexer):
         sock = app.sock
         if sock is not None:
             try:
-                sock.close()
+                # A short close handshake: a stalled peer must not delay the reconnect by the
+                # library's default 3 s wait for its close reply.
+                sock.close(timeout=0.2)
+            except Exception:
+                pass
+            try:
+                sock.shutdown()
             except Exception:
                 pass
 

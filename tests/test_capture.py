@@ -1,0 +1,307 @@
+"""Capture readers, the recorder, replay sessions and the replay/record CLI."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+import rxfeeds
+from rxfeeds.capture import Recorder, merge_captures, read_capture
+from rxfeeds.capture.records import CaptureProblem
+from rxfeeds.cli import cli
+from rxfeeds.events import BookDelta, BookSnapshot, StreamReset, Trade
+from rxfeeds.sim.kraken import KrakenSim
+from tests.helpers import wait_until
+
+# ---------------------------------------------------------------- readers
+
+
+def test_text_format_kinds_match_an_independent_line_count(capture_file: Any) -> None:
+    path = capture_file("kraken-book-1000.dev.capture")
+    lines = [ln for ln in path.read_text().splitlines() if ln.strip()]
+    expected = Counter(
+        "open" if " <-> " in ln else "out" if " <- " in ln else "http" if " -> " in ln else "in" for ln in lines
+    )
+    problems: list[CaptureProblem] = []
+    got = Counter(r.kind for r in read_capture(path, problems))
+    assert got == expected and not problems
+    first_in = next(r for r in read_capture(path) if r.kind == "in")
+    assert first_in.url == "wss://ws.kraken.com" and first_in.data.startswith('{"connectionID"')
+
+
+def test_corrupt_and_truncated_lines_are_reported_with_file_and_line(tmp_path: Path) -> None:
+    text = tmp_path / "bad.capture"
+    text.write_text('wss://x <-> 1.0\n2.0: {"a":1}\nthis is garbage\n3.0: {"b":2}\nnot-a-number: {}\n')
+    problems: list[CaptureProblem] = []
+    records = list(read_capture(text, problems))
+    assert [r.t for r in records] == [1.0, 2.0, 3.0]
+    assert [(p.line, p.source) for p in problems] == [(3, str(text)), (5, str(text))]
+    jsonl = tmp_path / "bad.jsonl"
+    jsonl.write_text(
+        '{"rxfeeds_capture":1}\n{"t":1.0,"dir":"in","url":"ws://a","data":"{}"}\n{"t":2.0,"dir":"in","ur\n'
+    )
+    problems = []
+    assert len(list(read_capture(jsonl, problems))) == 1
+    assert problems[0].line == 3 and "bad.jsonl:3" in str(problems[0])
+
+
+def test_merge_orders_records_of_several_files_by_time(capture_file: Any) -> None:
+    ws = capture_file("binance-spot-depth.dev.capture")
+    rest = capture_file("binance-spot-depth-snapshots.dev.capture")
+    merged = list(merge_captures([ws, rest]))
+    assert [r.t for r in merged] == sorted(r.t for r in merged)
+    assert Counter(r.kind for r in merged)["http"] == sum(1 for r in read_capture(rest) if r.kind == "http")
+    assert len(merged) == len(list(read_capture(ws))) + len(list(read_capture(rest)))
+
+
+def test_recorder_round_trip_plain_and_gzip(tmp_path: Path) -> None:
+    for name in ("c.jsonl", "c.jsonl.gz"):
+        path = tmp_path / name
+        with Recorder(path, venue="kraken") as rec:
+            rec.connected("ws://a", 1.0)
+            rec.frame_out("ws://a", '{"event":"subscribe"}', 1.5)
+            rec.frame_in("ws://a", b'{"event":"heartbeat"}', 2.0)
+            rec.http("https://r/depth?symbol=X", b'{"lastUpdateId":1}', 2.5)
+        if name.endswith(".gz"):
+            with gzip.open(path, "rt") as f:
+                assert json.loads(f.readline())["rxfeeds_capture"] == 1
+        got = [(r.kind, r.t, r.url, r.data) for r in read_capture(path)]
+        assert got == [
+            ("open", 1.0, "ws://a", ""),
+            ("out", 1.5, "ws://a", '{"event":"subscribe"}'),
+            ("in", 2.0, "ws://a", '{"event":"heartbeat"}'),
+            ("http", 2.5, "https://r/depth?symbol=X", '{"lastUpdateId":1}'),
+        ]
+
+
+def test_recorder_flushes_within_a_second(tmp_path: Path) -> None:
+    path = tmp_path / "live.jsonl"
+    rec = Recorder(path, flush_interval=0.1)
+    rec.frame_in("ws://a", b"{}", 1.0)
+    wait_until(lambda: path.read_text().count("\n") == 2, timeout=3)  # header + the frame, before close
+    rec.close()
+
+
+# ---------------------------------------------------------------- replay CLI on real captures
+
+
+def _replay_json(*args: str) -> dict[str, Any]:
+    result = CliRunner().invoke(cli, ["replay", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_replay_kraken_book_checks_every_checksum(capture_file: Any) -> None:
+    path = capture_file("kraken-book-1000.dev.capture")
+    # Independent count of book updates carrying a checksum: received arrays with a "c" field.
+    updates = 0
+    for r in read_capture(path):
+        if r.kind == "in" and r.data.startswith("["):
+            parts = json.loads(r.data)
+            if any(isinstance(p, dict) and "c" in p for p in parts):
+                updates += 1
+    summary = _replay_json(str(path), "--venue", "kraken", "--book")
+    assert updates > 2000
+    assert summary["checksum_ok"] == updates
+    assert summary["checksum_failed"] == 0 and summary["gaps"] == 0 and summary["errors"] == 0
+    assert summary["events"]["BookDelta"] == updates
+
+
+def test_replay_hitbtc_has_no_gaps_and_klines_match_hitbtc_candles(capture_file: Any, tmp_path: Path) -> None:
+    path = capture_file("hitbtc-v2-public.dev.capture")
+    out = tmp_path / "bars.jsonl"
+    summary = _replay_json(str(path), "--venue", "hitbtc", "--book", "--klines", "1m", "--klines-out", str(out))
+    assert summary["gaps"] == 0 and summary["errors"] == 0 and summary["book_updates"] > 0
+    # HitBTC's own M1 candles and the oldest snapshot trade per symbol, read independently.
+    candles: dict[tuple[str, float], dict[str, Any]] = {}
+    oldest: dict[str, float] = {}
+    for r in read_capture(path):
+        if r.kind != "in" or '"method"' not in r.data:
+            continue
+        msg = json.loads(r.data)
+        params = msg["params"]
+        if msg["method"] == "snapshotCandles":
+            for c in params["data"]:
+                t = _iso(c["timestamp"])
+                candles[(params["symbol"], t)] = c
+        elif msg["method"] == "snapshotTrades":
+            oldest[params["symbol"]] = min(_iso(t["timestamp"]) for t in params["data"])
+    compared = 0
+    for line in out.read_text().splitlines():
+        bar = json.loads(line)
+        sym, t0 = bar["symbol"], bar["open_time"]
+        if sym not in oldest or t0 < (oldest[sym] // 60) * 60 + 60:
+            continue  # the oldest trade's bucket is not fully covered by the snapshot
+        candle = candles.get((sym, t0))
+        assert candle is not None, f"HitBTC has no candle for {sym} {t0}"
+        assert (bar["open"], bar["close"], bar["high"], bar["low"]) == pytest.approx(
+            (float(candle["open"]), float(candle["close"]), float(candle["max"]), float(candle["min"])), rel=1e-12
+        )
+        assert bar["volume"] == pytest.approx(float(candle["volume"]), rel=1e-9)
+        compared += 1
+    assert compared >= 20
+
+
+def _iso(text: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def test_replay_reports_bad_lines_and_goes_on(tmp_path: Path, capture_file: Any) -> None:
+    src = capture_file("kraken-trade.dev.capture").read_text().splitlines()
+    damaged = tmp_path / "damaged.capture"
+    src.insert(5, "garbage without separator")
+    src.append(src[-1][: len(src[-1]) // 2])  # a truncated last frame
+    damaged.write_text("\n".join(src) + "\n")
+    result = CliRunner().invoke(cli, ["replay", str(damaged), "--venue", "kraken", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert any(p.startswith(f"{damaged}:6:") for p in summary["problems"])
+    assert summary["errors"] >= 2  # the garbage line and the truncated frame
+    assert summary["events"].get("Trade", 0) > 0
+
+
+def test_replay_cli_usage_errors_exit_2(tmp_path: Path) -> None:
+    f = tmp_path / "x.jsonl"
+    f.write_text("")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["replay", str(f), "--venue", "nowhere"]).exit_code == 2
+    assert runner.invoke(cli, ["replay", str(f), "--venue", "kraken", "--klines-out", "o.jsonl"]).exit_code == 2
+    assert runner.invoke(cli, ["replay", str(f), "--venue", "kraken", "--klines", "7x"]).exit_code == 2
+    assert runner.invoke(cli, ["replay", str(tmp_path / "missing"), "--venue", "kraken"]).exit_code == 2
+
+
+# ---------------------------------------------------------------- record live, replay: same events
+
+
+def _key(e: Any) -> Any:
+    return (
+        type(e).__name__,
+        e.symbol,
+        e.time,
+        e.recv_time,
+        getattr(e, "bids", None),
+        getattr(e, "asks", None),
+        getattr(e, "price", None),
+        getattr(e, "checksum", None),
+    )
+
+
+def test_record_from_simulator_then_replay_gives_the_live_events(tmp_path: Path) -> None:
+    path = tmp_path / "kraken.jsonl.gz"
+    live: list[Any] = []
+    with KrakenSim(seed=7, tick_interval=0.02) as sim:
+        client = rxfeeds.Kraken(url=sim.url)
+        recorder = Recorder(path, venue="kraken").attach(client)
+        subs = [
+            client.book("XBT/USD", depth=10).subscribe(live.append),
+            client.trades(["XBT/USD", "ETH/USD"]).subscribe(live.append),
+        ]
+        wait_until(
+            lambda: sum(isinstance(e, Trade) for e in live) >= 5 and sum(isinstance(e, BookDelta) for e in live) >= 20
+        )
+        for d in subs:
+            d.dispose()
+        client.close()
+        recorder.close()
+    session = rxfeeds.replay(path, venue="kraken")
+    replayed: list[Any] = []
+    session.book("XBT/USD", depth=10).subscribe(replayed.append)
+    session.trades(["XBT/USD", "ETH/USD"]).subscribe(replayed.append)
+    session.run()
+    # Same multiset of market events (order across channels may interleave differently).
+    live_events = [e for e in live if not isinstance(e, StreamReset)]
+    assert any(isinstance(e, BookSnapshot) for e in live_events)
+    assert sorted(map(_key, replayed), key=repr) == sorted(map(_key, live_events), key=repr)
+    # And per channel, the order is exactly the live order.
+    assert [_key(e) for e in replayed if isinstance(e, Trade)] == [_key(e) for e in live_events if isinstance(e, Trade)]
+
+
+def test_replay_in_virtual_time_follows_recorded_timestamps(tmp_path: Path, capture_file: Any) -> None:
+    from reactivex.scheduler import HistoricalScheduler
+
+    scheduler = HistoricalScheduler()
+    session = rxfeeds.replay(capture_file("kraken-trade.dev.capture"), venue="kraken", scheduler=scheduler)
+    seen: list[tuple[float, float]] = []
+    session.trades(["WAVES/EUR", "SC/EUR", "ETH/CHF", "OCEAN/XBT", "OMG/USD", "ADA/XBT"]).subscribe(
+        lambda e: seen.append((scheduler.now.timestamp(), e.recv_time))
+    )
+    session.run()
+    assert seen and all(abs(clock - recv) < 1e-6 for clock, recv in seen)
+
+
+def test_replay_at_speed_takes_scaled_real_time(capture_file: Any) -> None:
+    path = capture_file("kraken-ticker.dev.capture")
+    records = list(read_capture(path))
+    span = records[-1].t - records[0].t
+    session = rxfeeds.replay(path, venue="kraken", speed=span / 0.5)  # the whole capture in ~0.5 s
+    started = time.monotonic()
+    session.run()
+    assert 0.4 <= time.monotonic() - started < 5.0
+
+
+def test_replay_bad_arguments(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="paths"):
+        rxfeeds.replay([], venue="kraken")
+    with pytest.raises(ValueError, match="paths"):
+        rxfeeds.replay(tmp_path / "missing.jsonl", venue="kraken")
+    f = tmp_path / "x.jsonl"
+    f.write_text("")
+    with pytest.raises(ValueError, match="speed"):
+        rxfeeds.replay(f, venue="kraken", speed=0)
+    with pytest.raises(ValueError, match="venue"):
+        rxfeeds.replay(f, venue="nowhere")
+
+
+def test_record_cli_writes_a_replayable_capture(tmp_path: Path) -> None:
+    out = tmp_path / "rec.jsonl"
+    with KrakenSim(seed=3, tick_interval=0.02) as sim:
+        result = CliRunner().invoke(
+            cli, ["record", "kraken", "book", "XBT/USD", "-o", str(out), "--duration", "1.5", "--url", sim.url]
+        )
+    assert result.exit_code == 0, result.output
+    kinds = Counter(r.kind for r in read_capture(out))
+    assert kinds["open"] == 1 and kinds["out"] >= 1 and kinds["in"] > 5
+    summary = _replay_json(str(out), "--venue", "kraken", "--book")
+    assert summary["checksum_ok"] == summary["checksummed_updates"] > 0 and summary["checksum_failed"] == 0
+
+
+def test_watch_cli_prints_the_top_of_book_without_a_tty() -> None:
+    with KrakenSim(seed=5, tick_interval=0.02) as sim:
+        result = CliRunner().invoke(cli, ["watch", "kraken", "book", "XBT/USD", "--duration", "2.5", "--url", sim.url])
+        truth = sim.truth("XBT/USD")
+    assert result.exit_code == 0, result.output
+    last = result.stdout.strip().splitlines()[-1]
+    assert "XBT/USD" in last and "updates" in last
+    bid, ask = (float(x) for x in last.split("XBT/USD ")[1].split(" / "))
+    assert bid < ask
+    assert truth is not None
+
+
+def test_unknown_channel_is_a_usage_error() -> None:
+    result = CliRunner().invoke(cli, ["watch", "kraken", "nonsense", "XBT/USD", "--url", "ws://127.0.0.1:9"])
+    assert result.exit_code == 2 and "choose one of" in result.output
+
+
+def test_recordings_never_contain_credentials(tmp_path: Path) -> None:
+    path = tmp_path / "private.jsonl"
+    secret_token = "SECRET-TOKEN-0123456789"
+    with KrakenSim(seed=1) as sim:
+        client = rxfeeds.Kraken(url=sim.url, auth_url=sim.url)
+        recorder = Recorder(path, venue="kraken").attach(client)
+        errors: list[Exception] = []
+        d = client.own_trades(secret_token).subscribe(lambda e: None, on_error=errors.append)
+        wait_until(lambda: any(r.kind == "out" and "ownTrades" in r.data for r in read_capture(path)) or errors)
+        d.dispose()
+        client.close()
+        recorder.close()
+    text = path.read_text()
+    assert "ownTrades" in text and secret_token not in text and '\\"token\\":\\"***\\"' in text
