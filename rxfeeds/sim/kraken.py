@@ -22,6 +22,12 @@ What it speaks (``../shared/docs/protocols.md`` §5):
   (one ``ownTrades`` record), others rest (never filled later);
 * anything else (garbage, unknown events, bad fields) gets Kraken's error reply, never a crash.
 
+Faults (``sim.faults``): ``corrupt_checksum(pair)`` sends the next book update of that pair with a
+wrong ``c``; ``reject_subscriptions(pairs)`` answers their subscriptions with "Currency pair not
+supported"; ``skip_sequence("ownTrades" | "openOrders")`` (v2: ``"executions"`` |
+``"balances"``) skips one private ``sequence`` number; plus the base's close, reset, stall and
+malformed-frame faults.
+
 "Unknown" pairs: every well-formed ``BASE/QUOTE`` (2-10 upper-case letters or digits each) is
 served except those in ``unknown_pairs`` and those rejected with
 ``faults.reject_subscriptions``.
