@@ -255,6 +255,12 @@ class OrderBook:
             f"levels {self.bid_count}/{self.ask_count}{seq})"
         )
 
+    def _repr_html_(self) -> str:
+        """Jupyter view: the top levels as an HTML table (see :func:`rxfeeds.notebook.book_html`)."""
+        from ..notebook import book_html  # lazy: the notebook helpers are optional for scripts
+
+        return book_html(self)
+
 
 def _levels(leaves: Leaves) -> tuple[Level, ...]:
     out: list[Level] = []

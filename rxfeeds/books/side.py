@@ -43,7 +43,7 @@ Entry: TypeAlias = tuple[float, float, str, str, str]
 Leaves: TypeAlias = tuple[tuple[Entry, ...], ...]
 
 #: Leaves are split when they grow beyond this many entries.
-LEAF_MAX = 64
+LEAF_MAX = 32
 _LEAF_HALF = LEAF_MAX // 2
 _LEAF_MERGE = LEAF_MAX // 4
 #: Levels whose changes set :attr:`BookSide.top_dirty` (the Kraken checksum depth).
@@ -138,10 +138,11 @@ class BookSide:
         if (i == 0 and j < TOP) or len(leaves[0]) < TOP:
             self.top_dirty = True
         if j < len(keys) and keys[j] == key:
-            leaves[i] = (*leaf[:j], entry, *leaf[j + 1 :])
+            # concatenation beats star-unpacking for these short tuples (measured)
+            leaves[i] = leaf[:j] + (entry,) + leaf[j + 1 :]  # noqa: RUF005
             return
-        leaf = (*leaf[:j], entry, *leaf[j:])
-        keys = (*keys[:j], key, *keys[j:])
+        leaf = leaf[:j] + (entry,) + leaf[j:]  # noqa: RUF005
+        keys = keys[:j] + (key,) + keys[j:]  # noqa: RUF005
         self.count += 1
         if len(leaf) > LEAF_MAX:
             leaves[i : i + 1] = [leaf[:_LEAF_HALF], leaf[_LEAF_HALF:]]

@@ -71,18 +71,12 @@ def _segment(price_text: str, size_text: str) -> str:
     return price_text.replace(".", "").lstrip("0") + size_text.replace(".", "").lstrip("0")
 
 
-def _top_text(side: BookSide) -> bytes:
-    """The checksum bytes of a side's top levels, filling in fragments not computed yet."""
-    top = side.top(CHECKSUM_DEPTH)
-    parts = [e[4] for e in top]
-    if "" in parts:
-        for e in top:
-            if not e[4]:
-                side.set(e[0], e[1], e[2], e[3], _segment(e[2], e[3]))
-        top = side.top(CHECKSUM_DEPTH)
-        parts = [e[4] for e in top]
-    side.top_dirty = False
-    return "".join(parts).encode("ascii")
+def _fill_segments(side: BookSide) -> list[str]:
+    """Checksum fragments of a side's top levels, computing those not known yet (snapshot levels)."""
+    for e in side.top(CHECKSUM_DEPTH):
+        if not e[4]:
+            side.set(e[0], e[1], e[2], e[3], _segment(e[2], e[3]))
+    return [e[4] for e in side.top(CHECKSUM_DEPTH)]
 
 
 class SymbolBook:
@@ -373,9 +367,25 @@ class SymbolBook:
         """CRC32 over the top asks then bids; a side is re-joined only when its top changed."""
         asks, bids = self.asks, self.bids
         if asks.top_dirty:
-            self._ask_crc = zlib.crc32(_top_text(asks))
+            leaves = asks._leaves
+            top = (
+                leaves[0][:CHECKSUM_DEPTH] if leaves and len(leaves[0]) >= CHECKSUM_DEPTH else asks.top(CHECKSUM_DEPTH)
+            )
+            parts = [e[4] for e in top]
+            if "" in parts:
+                parts = _fill_segments(asks)
+            asks.top_dirty = False
+            self._ask_crc = zlib.crc32("".join(parts).encode("ascii"))
         if bids.top_dirty:
-            self._bid_bytes = _top_text(bids)
+            leaves = bids._leaves
+            top = (
+                leaves[0][:CHECKSUM_DEPTH] if leaves and len(leaves[0]) >= CHECKSUM_DEPTH else bids.top(CHECKSUM_DEPTH)
+            )
+            parts = [e[4] for e in top]
+            if "" in parts:
+                parts = _fill_segments(bids)
+            bids.top_dirty = False
+            self._bid_bytes = "".join(parts).encode("ascii")
         self._crc = zlib.crc32(self._bid_bytes, self._ask_crc)
 
     def _crossed(self, ev: BookSnapshot | BookDelta | BookOrder) -> bool:
