@@ -254,7 +254,9 @@ class _Run:
 
     def _reset(self, ev: StreamReset) -> None:
         if ev.symbol:
-            targets = [self.books.get((ev.venue, ev.symbol)) or self.book(ev.venue, ev.symbol)]
+            # a symbol with no book state yet has nothing to forget
+            found = self.books.get((ev.venue, ev.symbol))
+            targets = [found] if found is not None else []
         else:  # a connection-wide reset concerns every book of that venue
             targets = [sb for sb in self.books.values() if sb.venue == ev.venue]
         for sb in targets:
