@@ -327,7 +327,7 @@ _methods = st.sampled_from(
 _channels = st.sampled_from(["orderbook/full", "trades", "candles/M1", "ticker/1s", "candles/X"])
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(method=_methods, ch=_channels, params=_json, kind=st.sampled_from(["snapshot", "update", "data"]))
 def test_fuzzed_frames_never_escape_as_other_errors(method: str, ch: str, params: Any, kind: str) -> None:
     frames = [
