@@ -149,6 +149,17 @@ def test_replay_hitbtc_has_no_gaps_and_klines_match_hitbtc_candles(capture_file:
     assert compared >= 20
 
 
+def test_replay_binance_diffs_bridge_their_rest_snapshots(capture_file: Any) -> None:
+    ws = capture_file("binance-spot-depth.dev.capture")
+    rest = capture_file("binance-spot-depth-snapshots.dev.capture")
+    symbols = {r.url.split("symbol=")[1].split("&")[0] for r in read_capture(rest) if r.kind == "http"}
+    summary = _replay_json(str(ws), str(rest), "--venue", "binance-spot", "--book")
+    assert summary["gaps"] == 0 and summary["errors"] == 0
+    assert summary["events"]["BookSnapshot"] == len(symbols)
+    assert set(summary["synced_symbols"]) == symbols  # every symbol bridged its snapshot
+    assert summary["synced_books"] > 100
+
+
 def _iso(text: str) -> float:
     from datetime import datetime
 

@@ -169,6 +169,10 @@ class ReplaySession:
         raise RequestError(self.venue, f"the capture has no recorded response for {want.path}?{want.query}")
 
     def _apply(self, record: CaptureRecord) -> None:
+        if record.kind == "http":  # REST replies have their own URL: every connection may use them
+            for t in list(self._transports.values()):
+                t.feed_http(record.url, record.data, record.t)
+            return
         transport = self._transports.get(record.url)
         if transport is None:
             return
@@ -177,8 +181,6 @@ class ReplaySession:
             transport.feed(record.data, record.t)
         elif record.kind == "open":
             transport.open()
-        elif record.kind == "http":
-            transport.feed_http(record.url, record.data, record.t)
 
     # ------------------------------------------------------------------ running
 

@@ -77,6 +77,7 @@ def replay_summary(
 
     if book:
         pending = {"checksummed": False, "verified": False}
+        synced_symbols: set[str] = set()
 
         def mark(e: Event) -> None:
             pending["checksummed"] = isinstance(e, (BookDelta, BookSnapshot)) and e.checksum is not None
@@ -91,6 +92,9 @@ def replay_summary(
                     stats["checksum_failed"] += 1
                 return
             stats["book_updates"] += 1
+            if getattr(v, "synced", False):
+                stats["synced_books"] += 1
+                synced_symbols.add(v.symbol)
             if getattr(v, "synced", False) and pending["checksummed"] and not pending["verified"]:
                 pending["verified"] = True
                 stats["checksum_ok"] += 1
@@ -150,6 +154,8 @@ def replay_summary(
         "frames": frames,
         "events": dict(sorted(counts.items())),
         "book_updates": stats["book_updates"],
+        "synced_books": stats["synced_books"],
+        "synced_symbols": sorted(synced_symbols) if book else [],
         "checksummed_updates": stats["checksummed_updates"],
         "checksum_ok": stats["checksum_ok"],
         "checksum_failed": stats["checksum_failed"],

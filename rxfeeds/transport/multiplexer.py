@@ -219,7 +219,7 @@ class Multiplexer:
             route.stats.observers = len(route.observers)
             if first:
                 if self._is_open():
-                    self._write_all(_frames(route.subscribe))
+                    self._write_soft(_frames(route.subscribe))
                 else:
                     self._open_if_needed()
 
@@ -236,7 +236,7 @@ class Multiplexer:
             del routes[key]
             self._routes = routes
             if send_unsubscribe and self._is_open():
-                self._write_all(_frames(route.unsubscribe))
+                self._write_soft(_frames(route.unsubscribe))
             self._close_if_idle()
 
     def _idle(self) -> bool:
@@ -272,8 +272,8 @@ class Multiplexer:
         self._deliver_reset(route, reason)
         with self._lock:
             if self._routes.get(key) is route and self._is_open():
-                self._write_all(_frames(route.unsubscribe))
-                self._write_all(_frames(route.subscribe))
+                self._write_soft(_frames(route.unsubscribe))
+                self._write_soft(_frames(route.subscribe))
         return True
 
     def inject(self, key: Key, event: Event) -> bool:
@@ -375,13 +375,20 @@ class Multiplexer:
     def dispatch(self, messages: Sequence[Any]) -> None:
         """Deliver already decoded messages (``feed`` without the decoding)."""
         with self._deliver_lock:
+            wildcard_seen: set[int] | None = None
             for msg in messages:
                 if type(msg) is Data:
                     route = self._routes.get(msg.key)
                     if route is not None:
                         self._deliver(route, msg.events)
                     if self._wildcard:
-                        self._deliver_wildcard(msg.events)
+                        # One event may be routed to several keys (a REST snapshot serving
+                        # every diff speed): the wildcard sees it once.
+                        if wildcard_seen is None:
+                            wildcard_seen = set()
+                        fresh = [e for e in msg.events if id(e) not in wildcard_seen]
+                        wildcard_seen.update(id(e) for e in fresh)
+                        self._deliver_wildcard(fresh)
                 else:
                     self._control(msg)
 
@@ -550,6 +557,16 @@ class Multiplexer:
     def _write_all(self, frames: Sequence[str]) -> None:
         for frame in frames:
             self._write(frame)
+
+    def _write_soft(self, frames: Sequence[str]) -> None:
+        """Send, tolerating a connection that is closing under us: the reconnect re-sends
+        every active subscription, so a lost subscribe frame is recovered there."""
+        try:
+            self._write_all(frames)
+        except Exception as exc:
+            self._log.warning(
+                ("send", type(exc).__name__), "%s: send failed (%r); will resend on reconnect", self.venue, exc
+            )
 
     def _tap_out(self, frame: str) -> None:
         self._stats.frames_out += 1

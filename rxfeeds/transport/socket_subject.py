@@ -466,6 +466,12 @@ class SocketSubject(Multiplexer):
     @staticmethod
     def _close_app(app: Any) -> None:
         app.keep_running = False
+        stop_pings = getattr(app, "_stop_ping_thread", None)
+        if stop_pings is not None:  # else the ping thread lingers up to ping_interval
+            try:
+                stop_pings()
+            except Exception:
+                pass
         sock = app.sock
         if sock is not None:
             try:
