@@ -27,8 +27,9 @@ from rxfeeds.events import (
     Ticker,
     Trade,
 )
-from rxfeeds.sim.kraken import KrakenSim
+from rxfeeds.sim.kraken import DEFAULT_API_KEY, DEFAULT_API_SECRET, KrakenSim
 from rxfeeds.transport import Backoff
+from rxfeeds.venues.kraken.auth import KrakenToken
 from rxfeeds.venues.kraken.client import Kraken
 from rxfeeds.venues.kraken.codec import KrakenStatus, OwnTrade
 from tests.helpers import wait_until
@@ -362,3 +363,23 @@ def test_tokens_never_reach_logs_reprs_or_errors(frozen: KrakenSim, caplog: pyte
         wait_until(lambda: orders.of(OrderUpdate))
         shown = [repr(kraken), str(info.value), caplog.text, *(repr(t) for t in kraken.connections.values())]
         assert all(token not in text for text in shown)
+
+
+def test_private_channel_resubscribes_after_reconnect_with_a_fresh_token(live: KrakenSim) -> None:
+    token = KrakenToken(DEFAULT_API_KEY, DEFAULT_API_SECRET, base_url=live.http_url, max_age=0.0)
+    with Kraken(url=live.url, auth_url=live.url, backoff=FAST) as kraken:
+        fills = Sink()
+        fills.subscribe(kraken.own_trades(token))
+        wait_until(
+            lambda: live.call(lambda: [list(c.subscriptions) for c in live.connections]) == [[("ownTrades", "")]]
+        )
+        issued = len(live.tokens)
+        live.faults.reset_all()
+        wait_until(lambda: fills.of(StreamReset))
+        wait_until(
+            lambda: live.call(lambda: [list(c.subscriptions) for c in live.connections]) == [[("ownTrades", "")]]
+        )
+        assert len(live.tokens) > issued  # the provider was asked again for the new subscription
+        ack = kraken.add_order(token, "XBT/USD", "sell", "market", "0.1").run()
+        wait_until(lambda: any(f.order_id == ack["txid"] for f in fills.of(OwnTrade)))
+        assert not fills.errors
