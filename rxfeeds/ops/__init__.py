@@ -18,6 +18,7 @@ from .latest import latest
 from .of_channel import of_channel
 from .of_type import of_type
 from .order_book import OrderBook, order_book
+from .reconcile_klines import reconcile_klines
 from .record import record
 from .resample import resample
 from .retry_backoff import retry_backoff
@@ -31,6 +32,7 @@ __all__ = [
     "of_channel",
     "of_type",
     "order_book",
+    "reconcile_klines",
     "record",
     "resample",
     "retry_backoff",
