@@ -401,3 +401,28 @@ def test_single_original_endpoint_carries_everything_on_one_socket(sim: HitBTCSi
         assert sim.connection_count == 1 and set(client.connections) == {"trading"}
         d1.dispose()
         d2.dispose()
+
+
+def test_blocking_and_asyncio_bridges_from_the_docstring(sim: HitBTCSim) -> None:
+    import asyncio
+    import concurrent.futures
+    import queue
+
+    from reactivex import operators as rx_ops
+
+    sim.market("ETHBTC")
+    sim.step(50)
+    with client_for(sim) as client:
+        first = client.trades("ETHBTC").pipe(rx_ops.take(5), rx_ops.to_list()).run()
+        assert len(first) == 5 and all(isinstance(t, Trade) for t in first)
+        q: queue.Queue[Any] = queue.Queue()
+        sub = client.trades("ETHBTC").subscribe(q.put)
+        assert isinstance(q.get(timeout=5), Trade)  # the old recv(timeout)
+        sub.dispose()
+
+        async def ask() -> Any:
+            fut: concurrent.futures.Future[Any] = concurrent.futures.Future()
+            client.symbol("ETHBTC").subscribe(fut.set_result, fut.set_exception)
+            return await asyncio.wrap_future(fut)
+
+        assert asyncio.run(ask())["id"] == "ETHBTC"

@@ -2,8 +2,9 @@
 
 Two named connections: ``"public"`` (market data and market-data requests, ``url``) and
 ``"trading"`` (login, reports, order entry, ``trading_url``).  The original v2 had one endpoint
-for everything, ``wss://api.hitbtc.com/api/2/ws``; pass it as both ``url`` and ``trading_url``
-to get that behaviour (the demo venue: ``wss://api.demo.hitbtc.com/api/2/ws``).  HitBTC retired
+for everything, ``wss://api.hitbtc.com/api/2/ws`` (:data:`SINGLE_URL`); pass it as both ``url``
+and ``trading_url`` and, with credentials, everything shares one logged-in socket (the demo
+venue: ``wss://api.demo.hitbtc.com/api/2/ws``).  HitBTC retired
 v2 in 2023; it lives on in the simulator (``rxfeeds sim hitbtc``), in recorded captures and in
 Bequant-style deployments.  Use :class:`~rxfeeds.venues.hitbtc.client_v3.HitBTCV3` for the live
 venue.
@@ -32,7 +33,9 @@ To *pull* values instead:
   ``obs.subscribe(fut.set_result, fut.set_exception)``.
 
 Credentials are only used to log in (``HS256`` by default: the secret never leaves the process)
-and never appear in reprs, logs or exceptions.
+and never appear in reprs, logs or exceptions.  Private methods called without credentials
+raise :class:`~rxfeeds.errors.AuthError` at once; a refused login surfaces as
+``AuthorizationFailed`` (1002) on the private Observables of that connection only.
 """
 
 from __future__ import annotations
