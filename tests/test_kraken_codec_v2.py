@@ -184,6 +184,11 @@ def test_control_messages() -> None:
     )
     assert isinstance(status, Notice) and isinstance(status.event, KrakenStatus)
     assert status.event.connection_id == 18266300427528990701 and status.event.status == "online"
+    huge = 2**64 + 99
+    [big] = decode(
+        codec, f'{{"channel":"status","type":"update","data":[{{"connection_id":{huge},"system":"online"}}]}}'
+    )
+    assert big.event.connection_id == huge
     [ok] = decode(codec, {"method": "add_order", "req_id": 9, "success": True, "result": {"order_id": "OA-1"}})
     assert ok == Reply(9, result={"order_id": "OA-1"})
     [bad] = decode(codec, {"method": "cancel_order", "req_id": 10, "success": False, "error": "EOrder:Unknown order"})

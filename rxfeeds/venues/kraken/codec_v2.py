@@ -230,8 +230,9 @@ class KrakenV2Codec(BaseCodec):
                 message = json.loads(raw, parse_float=Decimal)
             else:
                 message = _loads(raw)
-                if type(message) is dict and message.get("channel") == "book":
-                    # unusual spacing hid the marker: book numbers must be exact
+                if type(message) is dict and message.get("channel") in ("book", "status"):
+                    # book: unusual spacing hid the marker, numbers must be exact; status (rare):
+                    # the stdlib keeps a connection_id beyond 64 bits exact, orjson would not
                     message = json.loads(raw, parse_float=Decimal)
         except ValueError as exc:
             raise FrameError(f"invalid JSON ({exc})", frame, VENUE_V2) from None
