@@ -1,6 +1,7 @@
 """Fault-injection acceptance: real clients against real simulators on 127.0.0.1.
 
-Skipped sequence (HitBTC), corrupted checksum (Kraken), dropped connection and stall: each
+Skipped sequence (HitBTC, Binance spot), corrupted checksum (Kraken), dropped connection and
+stall (HitBTC): each
 leads to exactly one resync of the affected symbol, the other symbol keeps flowing, and once
 the stream is quiet the operator's book equals the simulator's truth (the book it has sent).
 """
@@ -18,8 +19,10 @@ from reactivex.abc import ObserverBase
 from rxfeeds.books.book import OrderBook
 from rxfeeds.events import IntegrityEvent
 from rxfeeds.ops.order_book import order_book
+from rxfeeds.sim.binance_spot import BinanceSpotSim
 from rxfeeds.sim.hitbtc import HitBTCSim
 from rxfeeds.sim.kraken import KrakenSim
+from rxfeeds.venues.binance_spot import BinanceSpot
 from rxfeeds.venues.hitbtc.client import HitBTC
 from rxfeeds.venues.kraken.client import Kraken
 from tests.helpers import wait_until
@@ -201,5 +204,44 @@ def test_kraken_corrupted_checksum_resyncs_that_pair_once() -> None:
             assert kinds.count("checksum") == 1 and kinds.count("resync") == 1 and kinds.count("synced") == 2
             assert books.kinds("ETH/USD") == ["synced"]
             assert books.count_books("ETH/USD") > other_before
+            sub.dispose()
+        assert books.errors == [] and sim.hook_errors == []
+
+
+# --- Binance spot: REST-snapshot books ------------------------------------------------------------
+
+
+def test_binance_spot_gap_refetches_that_symbols_snapshot_once() -> None:
+    symbols = ("BTCUSDT", "ETHBTC")
+    with BinanceSpotSim(seed=24, listed=list(symbols), tick_interval=0.05) as sim:
+        client = BinanceSpot(url=sim.url, rest_url=sim.http_url, min_send_interval=0.0)
+        with client:
+            feed = client.book(list(symbols))
+            asked: list[str] = []
+            hook = feed.resync
+
+            def resync(symbol: str) -> None:
+                asked.append(symbol)
+                hook(symbol)
+
+            books = Books()
+            sub = feed.pipe(order_book(resync=resync)).subscribe(books)
+            wait_until(lambda: all(books.count_books(s) > 2 for s in symbols))
+            other_before = books.count_books("ETHBTC")
+            sim.faults.skip_sequence("BTCUSDT")
+            wait_until(lambda: books.kinds("BTCUSDT")[-1:] == ["synced"] and "gap" in books.kinds("BTCUSDT"))
+            wait_until(lambda: books.count_books("ETHBTC") > other_before + 2)  # kept flowing
+            sim.freeze()
+            try:
+                last = {s: sim.update_id(s) for s in symbols}
+                wait_until(lambda: all((b := books.book(s)) and b.sequence == last[s] for s in symbols))
+                for symbol in symbols:
+                    assert equals_truth(books, symbol, sim.truth(symbol))
+            finally:
+                sim.unfreeze()
+            assert asked == ["BTCUSDT"]
+            kinds = books.kinds("BTCUSDT")
+            assert kinds.count("gap") == 1 and kinds.count("resync") == 1 and kinds.count("synced") == 2
+            assert books.kinds("ETHBTC") == ["synced"]
             sub.dispose()
         assert books.errors == [] and sim.hook_errors == []
