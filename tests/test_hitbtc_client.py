@@ -426,3 +426,26 @@ def test_blocking_and_asyncio_bridges_from_the_docstring(sim: HitBTCSim) -> None
             return await asyncio.wrap_future(fut)
 
         assert asyncio.run(ask())["id"] == "ETHBTC"
+
+
+def test_account_endpoint_balance_and_transactions(sim: HitBTCSim) -> None:
+    from rxfeeds.events import VenueEvent
+
+    account_url = sim.public_url.replace("/public", "/account")
+    with client_for(sim, key=KEY, secret=SECRET, account_url=account_url) as client:
+        balance, transactions = Sink(), Sink()
+        d1 = client.balance().subscribe(balance)
+        d2 = client.transactions().subscribe(transactions)
+        wait_until(lambda: balance.items)
+        [event] = balance.items
+        assert isinstance(event, VenueEvent) and event.kind == "balance"
+        assert event.data == sim.call(lambda: sim.balances(KEY))
+        wait_until(
+            lambda: (
+                sim.call(lambda: [sorted(c.subscriptions) for c in sim.connections if c.subscriptions])
+                == [[("balance", ""), ("transactions", "")]]
+            )
+        )
+        assert set(client.connections) == {"account"} and not transactions.errors
+        d1.dispose()
+        d2.dispose()

@@ -205,3 +205,18 @@ def test_v3_raw_multi_symbol_subscribe_and_garbage(sim: HitBTCV3Sim) -> None:
         assert json.loads(ws.recv())["result"]["subscriptions"] == ["LTCBTC"]
     finally:
         ws.close()
+
+
+def test_v3_balance_stream_on_the_trading_endpoint(sim: HitBTCV3Sim) -> None:
+    from rxfeeds.events import VenueEvent
+
+    with client_for(sim, key=KEY, secret=SECRET) as client:
+        balance = Sink()
+        d = client.balance().subscribe(balance)
+        wait_until(lambda: balance.items)
+        [event] = balance.items
+        assert isinstance(event, VenueEvent) and event.data == sim.call(lambda: sim.balances(KEY))
+        assert set(client.connections) == {"trading"}
+        with pytest.raises(NotImplementedError):
+            client.transactions()
+        d.dispose()

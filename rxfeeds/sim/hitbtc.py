@@ -23,6 +23,8 @@ Symbols
     ``reject subscription`` fault names.
 
 Accounts and trading
+    ``subscribeBalance`` (account endpoint) -> ``result: true`` then one ``balance`` notification
+    (static balances); ``subscribeTransactions`` is accepted (no transfers are simulated).
     ``api_keys`` maps API keys to secrets (default ``{"sim-key": "sim-secret"}``).  ``login``
     with BASIC or HS256 (``signature = hex(HMAC-SHA256(secret, nonce))``); a bad key or signature
     gets ``1002``.  Private methods before login get ``1001``.  ``subscribeReports`` ->
@@ -561,6 +563,10 @@ class HitBTCSim(SimServer):
             login=self._login,
             subscribeReports=self._subscribe_reports,
             unsubscribeReports=self._unsubscribe_reports,
+            subscribeBalance=self._subscribe_balance,
+            unsubscribeBalance=functools.partial(self._unsubscribe_private, "balance"),
+            subscribeTransactions=self._subscribe_transactions,
+            unsubscribeTransactions=functools.partial(self._unsubscribe_private, "transactions"),
             newOrder=self._new_order,
             cancelOrder=self._cancel_order,
             cancelReplaceOrder=self._replace_order,
@@ -687,6 +693,22 @@ class HitBTCSim(SimServer):
     def _unsubscribe_reports(self, conn: SimConnection, rid: Any, params: dict[str, Any]) -> None:
         self.account_of(conn)
         conn.subscriptions.pop(("reports", ""), None)
+        self.reply(conn, rid, True)
+
+    def _subscribe_balance(self, conn: SimConnection, rid: Any, params: dict[str, Any]) -> None:
+        account = self.account_of(conn)
+        conn.subscriptions[("balance", "")] = {}
+        self.reply(conn, rid, True)
+        self.notify(conn, "balance", self.balances(account))
+
+    def _subscribe_transactions(self, conn: SimConnection, rid: Any, params: dict[str, Any]) -> None:
+        self.account_of(conn)  # the simulated accounts never move funds: no updateTransaction follows
+        conn.subscriptions[("transactions", "")] = {}
+        self.reply(conn, rid, True)
+
+    def _unsubscribe_private(self, channel: str, conn: SimConnection, rid: Any, params: dict[str, Any]) -> None:
+        self.account_of(conn)
+        conn.subscriptions.pop((channel, ""), None)
         self.reply(conn, rid, True)
 
     def place_order(

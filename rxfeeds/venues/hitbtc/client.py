@@ -52,17 +52,18 @@ from reactivex import operators as ops
 
 from ...codec import Key
 from ...errors import AuthError, InvalidArgument
-from ...events import BookDelta, BookSnapshot, Event, Kline, OrderUpdate, Ticker, Trade
+from ...events import BookDelta, BookSnapshot, Event, Kline, OrderUpdate, Ticker, Trade, VenueEvent
 from ...feed import Feed
 from ...transport import Transport
 from ..base import VenueClient
 from ._common import Credentials, candle_interval, iso_time, side_of
 from .codec import HitBTCCodec, order_update
 
-__all__ = ["HitBTC", "PUBLIC_URL", "TRADING_URL", "SINGLE_URL"]
+__all__ = ["HitBTC", "PUBLIC_URL", "TRADING_URL", "ACCOUNT_URL", "SINGLE_URL"]
 
 PUBLIC_URL = "wss://api.hitbtc.com/api/2/ws/public"
 TRADING_URL = "wss://api.hitbtc.com/api/2/ws/trading"
+ACCOUNT_URL = "wss://api.hitbtc.com/api/2/ws/account"
 #: the original single v2 endpoint (market data and trading on one socket)
 SINGLE_URL = "wss://api.hitbtc.com/api/2/ws"
 
@@ -96,6 +97,7 @@ class HitBTC(VenueClient):
     Args:
         url: market-data endpoint.
         trading_url: trading endpoint (login, reports, orders).
+        account_url: account endpoint (balance and transaction streams).
         key / secret: API credentials for the trading endpoint (or ``credentials=``).
         algo: ``"HS256"`` (default) or ``"BASIC"`` login.
         request_timeout: seconds to wait for a request's reply.
@@ -113,6 +115,7 @@ class HitBTC(VenueClient):
     venue: ClassVar[str] = "hitbtc"
     default_url: ClassVar[str] = PUBLIC_URL
     default_trading_url: ClassVar[str] = TRADING_URL
+    default_account_url: ClassVar[str | None] = ACCOUNT_URL
     #: trading method names of this API version
     trading_methods: ClassVar[Mapping[str, str]] = {
         "new_order": "newOrder",
@@ -127,6 +130,7 @@ class HitBTC(VenueClient):
         url: str | None = None,
         *,
         trading_url: str | None = None,
+        account_url: str | None = None,
         key: str | None = None,
         secret: str | None = None,
         algo: str = "HS256",
@@ -148,6 +152,7 @@ class HitBTC(VenueClient):
                 raise InvalidArgument(name, value, "must be an integer between 1 and 1000")
         self.url = url or self.default_url
         self.trading_url = trading_url or self.default_trading_url
+        self.account_url = account_url or self.default_account_url or self.trading_url
         self._credentials = credentials or (
             Credentials(key, secret, algo) if key is not None and secret is not None else None
         )
@@ -173,10 +178,19 @@ class HitBTC(VenueClient):
         return self._transport("public", self.url, lambda: self._make_codec(None))
 
     def _trading(self) -> Transport:
+        credentials = self._trading_credentials()
+        return self._transport("trading", self.trading_url, lambda: self._make_codec(credentials))
+
+    def _account(self) -> Transport:
+        if self.account_url == self.trading_url:
+            return self._trading()
+        credentials = self._trading_credentials()
+        return self._transport("account", self.account_url, lambda: self._make_codec(credentials))
+
+    def _trading_credentials(self) -> Credentials:
         if self._credentials is None:
             raise AuthError(self.venue, "this method needs API credentials: pass key= and secret=")
-        credentials = self._credentials
-        return self._transport("trading", self.trading_url, lambda: self._make_codec(credentials))
+        return self._credentials
 
     def _request(self, transport: Callable[[], Transport], method: str, params: Mapping[str, Any]) -> Observable[Any]:
         """A cold single-value Observable; every subscription sends a fresh request id."""
@@ -349,6 +363,28 @@ class HitBTC(VenueClient):
             hitbtc.reports().subscribe(lambda o: print(o.client_order_id, o.status))
         """
         return self._trading().multiplex(("reports", ""))
+
+    def balance(self) -> Observable[VenueEvent | Event]:
+        """Balance updates: ``VenueEvent(kind="balance", data=[{"currency", "available", "reserved"}])``.
+
+        v2: ``subscribeBalance`` on the account endpoint (``account_url``).
+
+        Example::
+
+            hitbtc.balance().subscribe(lambda e: print(e.data))
+        """
+        return self._account().multiplex(("balance", ""))
+
+    def transactions(self) -> Observable[VenueEvent | Event]:
+        """Deposit/withdrawal/transfer updates: ``VenueEvent(kind="transaction", data={...})``.
+
+        v2: ``subscribeTransactions`` on the account endpoint.
+
+        Example::
+
+            hitbtc.transactions().subscribe(lambda e: print(e.data["status"]))
+        """
+        return self._account().multiplex(("transactions", ""))
 
     def new_order(
         self,

@@ -32,7 +32,7 @@ from reactivex import operators as ops
 from reactivex.scheduler import ThreadPoolScheduler
 
 from ...errors import InvalidArgument, RequestError
-from ...events import OrderUpdate, Trade
+from ...events import Event, OrderUpdate, Trade, VenueEvent
 from ._common import Credentials
 from .client import HitBTC, _check_symbol, _history_trades
 from .codec_v3 import TICKER_SPEEDS, HitBTCV3Codec, order_update_v3
@@ -93,6 +93,8 @@ class HitBTCV3(HitBTC):
     venue: ClassVar[str] = "hitbtc-v3"
     default_url: ClassVar[str] = PUBLIC_URL_V3
     default_trading_url: ClassVar[str] = TRADING_URL_V3
+    #: v3 streams balances on the trading endpoint (``spot_balance_subscribe``)
+    default_account_url: ClassVar[str | None] = None
     trading_methods: ClassVar[Mapping[str, str]] = {
         "new_order": "spot_new_order",
         "cancel_order": "spot_cancel_order",
@@ -123,6 +125,10 @@ class HitBTCV3(HitBTC):
             ticker_speed=self.ticker_speed,
             venue=self.venue,
         )
+
+    def transactions(self) -> Observable[VenueEvent | Event]:
+        """Not available: v3 moved transactions to the wallet endpoint, which this client does not cover."""
+        raise NotImplementedError("HitBTC v3 transactions live on the /api/3/ws/wallet endpoint (not covered)")
 
     def _wire(self, params: Mapping[str, Any]) -> dict[str, Any]:
         return {_V3_NAMES.get(k, k): v for k, v in params.items()}
