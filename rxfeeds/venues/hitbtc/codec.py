@@ -24,6 +24,11 @@ Books: ``snapshotOrderbook`` -> ``BookSnapshot(sequence=s)`` (zero-size levels d
 own example has one); ``updateOrderbook`` -> ``BookDelta(sequence=s, first_sequence=s)``.  The
 unsolicited mid-stream re-snapshot (same ``sequence`` as the last update) is just a snapshot.
 
+Candles: ``Kline.interval`` is the canonical name (``"M1"`` -> ``"1m"``), ``min``/``max`` become
+``low``/``high``, ``volumeQuote`` ``quote_volume``; HitBTC candles carry no last-trade time, so
+``Kline.time`` is the open time, and ``closed`` is whether the candle's end is before the receive
+time.
+
 Login (BASIC or HS256) is sent by :meth:`HitBTCCodec.on_open_frames` on every (re)connection when
 credentials are given.  If it fails, later ``1001 authorisation required`` errors on that
 connection are reported as the login's own error (``1002 Authorisation failed``).
