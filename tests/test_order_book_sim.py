@@ -22,9 +22,11 @@ from rxfeeds.ops.order_book import order_book
 from rxfeeds.sim.binance_spot import BinanceSpotSim
 from rxfeeds.sim.hitbtc import HitBTCSim
 from rxfeeds.sim.kraken import KrakenSim
+from rxfeeds.sim.kraken_v2 import KrakenV2Sim
 from rxfeeds.venues.binance_spot import BinanceSpot
 from rxfeeds.venues.hitbtc.client import HitBTC
 from rxfeeds.venues.kraken.client import Kraken
+from rxfeeds.venues.kraken.client_v2 import KrakenV2
 from tests.helpers import wait_until
 
 
@@ -243,5 +245,36 @@ def test_binance_spot_gap_refetches_that_symbols_snapshot_once() -> None:
             kinds = books.kinds("BTCUSDT")
             assert kinds.count("gap") == 1 and kinds.count("resync") == 1 and kinds.count("synced") == 2
             assert books.kinds("ETHBTC") == ["synced"]
+            sub.dispose()
+        assert books.errors == [] and sim.hook_errors == []
+
+
+# --- Kraken v2: checksummed snapshots and updates (exact Decimal texts) -----------------------------
+
+
+def test_kraken_v2_books_verify_every_checksum_and_equal_truth() -> None:
+    pairs = ("BTC/USD", "ETH/USD")
+    with KrakenV2Sim(seed=25, tick_interval=None) as sim:
+        with KrakenV2(url=sim.url, auth_url=sim.url, ping_interval=None) as client:
+            books = Books()
+            sub = client.book(list(pairs), depth=10).pipe(order_book()).subscribe(books)
+            wait_until(lambda: all(books.kinds(p) == ["synced"] for p in pairs))
+            for _ in range(20):
+                sim.step(1)
+            wait_until(lambda: all(equals_truth(books, p, sim.truth((p, 10))) for p in pairs))
+            for pair in pairs:
+                assert books.kinds(pair) == ["synced"]  # snapshot and every update verified
+                verified = [b for b in books.items if isinstance(b, OrderBook) and b.symbol == pair]
+                assert len(verified) > 5 and all(b.synced and b.checksum is not None for b in verified)
+            sim.faults.corrupt_checksum("ETH/USD")
+            for _ in range(30):
+                sim.step(1)
+                if "checksum" in books.kinds("ETH/USD"):
+                    break
+            wait_until(lambda: books.kinds("ETH/USD")[-1:] == ["synced"] and "checksum" in books.kinds("ETH/USD"))
+            assert books.kinds("ETH/USD").count("resync") == 1 and books.kinds("BTC/USD") == ["synced"]
+            for _ in range(3):
+                sim.step(1)
+            wait_until(lambda: all(equals_truth(books, p, sim.truth((p, 10))) for p in pairs))
             sub.dispose()
         assert books.errors == [] and sim.hook_errors == []
