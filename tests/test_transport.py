@@ -343,3 +343,19 @@ def test_bad_key_and_backoff_arguments() -> None:
     for bad in ({"initial": -1}, {"max_delay": 0.1, "initial": 1}, {"jitter": "some"}, {"max_attempts": 0}):
         with pytest.raises(InvalidArgument):
             Backoff(**bad)  # type: ignore[arg-type]
+
+
+def test_subscribing_while_the_connection_opens_sends_each_key_once(server: LineServer) -> None:
+    # Many keys subscribed from another thread while the socket is opening: each subscribe
+    # frame must go out exactly once (either from the open handler or from the subscriber).
+    for _ in range(5):
+        s = _subject(server)
+        before = server.count("sub")
+        first = s.multiplex(("t", "K0")).subscribe(lambda e: None)
+        subs = [s.multiplex(("t", f"K{i}")).subscribe(lambda e: None) for i in range(1, 30)]
+        wait_until(lambda before=before: server.count("sub") - before >= 30)
+        time.sleep(0.05)
+        assert server.count("sub") - before == 30
+        for d in [first, *subs]:
+            d.dispose()
+        s.close()

@@ -79,12 +79,11 @@ class ReplayTransport(Multiplexer):
         """A recorded connection opened: session frames, markers and resubscribe as live."""
         reconnect = self._connections > 0
         self._connections += 1
-        self._opened = True
         self._stats.connects += 1
         if reconnect:
             self._stats.reconnects += 1
         self._publish_state(ConnectionState.OPEN)
-        self._on_connected(reconnect)
+        self._on_connected(reconnect, lambda: setattr(self, "_opened", True))
 
     def feed_http(self, url: str, body: str, t: float) -> None:
         """A recorded REST reply; codecs that know it (``decode_http``) turn it into events."""

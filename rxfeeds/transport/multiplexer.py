@@ -497,8 +497,13 @@ class Multiplexer:
 
     # ------------------------------------------------------------------ driver side
 
-    def _on_connected(self, reconnect: bool) -> None:
-        """Driver calls this when a connection opened: session frames, markers, resubscribe."""
+    def _on_connected(self, reconnect: bool, mark_open: Callable[[], None] | None = None) -> None:
+        """Driver calls this when a connection opened: session frames, markers, resubscribe.
+
+        ``mark_open`` flips the driver's open flag under the table lock, together with sending
+        every subscription: a subscriber arriving meanwhile is then either in the table
+        (subscribed here) or sees the connection open (subscribes itself), never both.
+        """
         now = time.time()
         for tap in self._taps:
             tap.connected(self.url, now)
@@ -508,6 +513,8 @@ class Multiplexer:
                 for route in list(self._routes.values()):
                     self._deliver_reset(route, "reconnect")
             with self._lock:
+                if mark_open is not None:
+                    mark_open()
                 self._write_all(self.codec.on_open_frames())
                 for route in list(self._routes.values()):
                     route.acked = False

@@ -399,9 +399,12 @@ class SocketSubject(Multiplexer):
                 self._stats.connects += 1
                 if _reconnect:
                     self._stats.reconnects += 1
-                _conn.open = True
                 self._publish_state(ConnectionState.OPEN)
-                self._on_connected(_reconnect)
+
+                def mark_open() -> None:
+                    _conn.open = True
+
+                self._on_connected(_reconnect, mark_open)
 
             def on_close(app: Any, code: Any, msg: Any, _conn: _Connection = conn) -> None:
                 if code is not None and not _conn.reason:
