@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import InvalidArgument
-from ..venues import load
+from ..venues import lookup
 
 __all__ = ["SIMULATORS", "simulator_class"]
 
@@ -29,13 +28,5 @@ SIMULATORS: dict[str, str] = {
 
 
 def simulator_class(venue: str) -> Any:
-    """The simulator class for a command-line venue name.
-
-    Raises:
-        InvalidArgument: for an unknown venue name.
-    """
-    try:
-        spec = SIMULATORS[venue]
-    except KeyError:
-        raise InvalidArgument("venue", venue, f"unknown venue; choose one of {', '.join(SIMULATORS)}") from None
-    return load(spec)
+    """The simulator class for a command-line venue name (InvalidArgument when unknown)."""
+    return lookup(SIMULATORS, venue)

@@ -525,19 +525,13 @@ class Multiplexer:
 
     def _fail_all(self, error: Exception) -> None:
         """Terminate every observer with ``error`` (the connection gave up)."""
-        with self._deliver_lock:
-            with self._lock:
-                routes, self._routes = self._routes, {}
-                pending, self._pending = self._pending, {}
-                self._request_queue = []
-            for route in routes.values():
-                route.stats.observers = 0
-                for observer in route.observers:
-                    _safe(observer.on_error, error)
-            for observer in pending.values():
-                _safe(observer.on_error, error)
+        self._terminate_all(error, error)
 
     def _complete_all(self) -> None:
+        """Complete every stream; pending requests fail (their reply can no longer come)."""
+        self._terminate_all(None, ConnectionError(f"{self.venue}: transport closed before the reply arrived"))
+
+    def _terminate_all(self, stream_error: Exception | None, request_error: Exception) -> None:
         with self._deliver_lock:
             with self._lock:
                 routes, self._routes = self._routes, {}
@@ -546,10 +540,12 @@ class Multiplexer:
             for route in routes.values():
                 route.stats.observers = 0
                 for observer in route.observers:
-                    _safe(observer.on_completed)
-            closed = ConnectionError(f"{self.venue}: transport closed before the reply arrived")
+                    if stream_error is None:
+                        _safe(observer.on_completed)
+                    else:
+                        _safe(observer.on_error, stream_error)
             for observer in pending.values():
-                _safe(observer.on_error, closed)
+                _safe(observer.on_error, request_error)
 
     def _publish_state(
         self, state: ConnectionState, attempt: int = 0, delay: float | None = None, reason: str = ""

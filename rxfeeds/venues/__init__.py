@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import InvalidArgument
 
-__all__ = ["VENUES", "CODECS", "client_class", "codec_class", "load"]
+__all__ = ["VENUES", "CODECS", "client_class", "codec_class", "load", "lookup"]
 
 #: command-line venue name -> "module:Class"
 VENUES: dict[str, str] = {
@@ -45,33 +45,30 @@ CODECS: dict[str, str] = {
 }
 
 
-def codec_class(venue: str) -> Any:
-    """The codec class for a command-line venue name.
-
-    Raises:
-        InvalidArgument: for an unknown venue name.
-    """
-    try:
-        spec = CODECS[venue]
-    except KeyError:
-        raise InvalidArgument("venue", venue, f"unknown venue; choose one of {', '.join(CODECS)}") from None
-    return load(spec)
-
-
 def load(spec: str) -> Any:
     """Import ``"module:attr"`` and return the attribute."""
     module, _, attr = spec.partition(":")
     return getattr(importlib.import_module(module), attr)
 
 
-def client_class(venue: str) -> Any:
-    """The client class for a command-line venue name.
+def lookup(table: dict[str, str], venue: str) -> Any:
+    """Import the entry of ``table`` for the command-line venue name ``venue``.
 
     Raises:
         InvalidArgument: for an unknown venue name.
     """
     try:
-        spec = VENUES[venue]
+        spec = table[venue]
     except KeyError:
-        raise InvalidArgument("venue", venue, f"unknown venue; choose one of {', '.join(VENUES)}") from None
+        raise InvalidArgument("venue", venue, f"unknown venue; choose one of {', '.join(table)}") from None
     return load(spec)
+
+
+def client_class(venue: str) -> Any:
+    """The client class for a command-line venue name (InvalidArgument when unknown)."""
+    return lookup(VENUES, venue)
+
+
+def codec_class(venue: str) -> Any:
+    """The codec class for a command-line venue name (InvalidArgument when unknown)."""
+    return lookup(CODECS, venue)
