@@ -111,6 +111,7 @@ def test_snapshot_then_delta_builds_the_book() -> None:
     bids, _ = book.levels()
     assert bids[0] == (100.0, 5.0, "100.00", "5.0000")
     assert "synced" in repr(book) and "100.0" in repr(book)
+    assert "<table" in book._repr_html_() and "100" in book._repr_html_()
 
 
 def test_held_book_never_changes() -> None:

@@ -201,7 +201,7 @@ def test_book_side_matches_a_sorted_dict(ops: list[tuple[str, int, int]], descen
     for op, price_index, value in ops:
         price = price_index * 0.25
         if op == "set":
-            side.set(price, float(value), "", "", "")
+            side.set(price, float(value), "", "", None)
             model[price] = float(value)
         elif op == "remove":
             assert side.remove(price) == (price in model)

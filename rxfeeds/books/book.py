@@ -15,8 +15,8 @@ content, for display); a synced value is never built from data spanning a gap.
 Example:
     >>> from rxfeeds.books.side import BookSide
     >>> bids, asks = BookSide(descending=True), BookSide(descending=False)
-    >>> bids.set(99.0, 1.0, "99.0", "1.0", "")
-    >>> asks.set(101.0, 2.0, "101.0", "2.0", "")
+    >>> bids.set(99.0, 1.0, "99.0", "1.0", None)
+    >>> asks.set(101.0, 2.0, "101.0", "2.0", None)
     >>> b = OrderBook("kraken", "XBT/USD", 1.0, 1.0, bids.freeze(), asks.freeze(), synced=True)
     >>> b.best_bid, b.best_ask, b.mid, b.spread
     ((99.0, 1.0), (101.0, 2.0), 100.0, 2.0)
@@ -243,6 +243,12 @@ class OrderBook:
         )
 
     __hash__ = None  # type: ignore[assignment]
+
+    def _repr_html_(self) -> str:
+        """Jupyter view: a table of the top levels (drawn by :func:`rxfeeds.notebook.book_html`)."""
+        from ..notebook import book_html  # presentation layer, imported only when rendering
+
+        return book_html(self)
 
     def __repr__(self) -> str:
         state = "synced" if self.synced else "UNSYNCED"

@@ -13,13 +13,14 @@ published values keep their leaves, so they stay valid for ever: a persistent st
 path copying, two levels deep.
 
 Each entry is ``(price, size, price_text, size_text, segment)``; ``segment`` is the entry's
-precomputed Kraken checksum fragment (``""`` when checksums are off), so a checksum is one
-``"".join`` over the top 10 entries of each side.
+precomputed Kraken checksum fragment (``None`` when not computed: checksums off, or a snapshot
+level not yet near the top), so a checksum is one ``"".join`` over the top 10 entries of each
+side.
 
 Example:
     >>> side = BookSide(descending=True)
     >>> for p in (99.0, 101.0, 100.0):
-    ...     side.set(p, 1.0, "", "", "")
+    ...     side.set(p, 1.0, "", "", None)
     >>> [e[0] for e in side.top(2)]
     [101.0, 100.0]
     >>> frozen = side.freeze()
@@ -37,8 +38,8 @@ from typing import TypeAlias
 
 __all__ = ["TOP", "LEAF_MAX", "Entry", "Leaves", "BookSide", "iter_entries", "top_entries"]
 
-#: One level: ``(price, size, price_text, size_text, checksum_segment)``.
-Entry: TypeAlias = tuple[float, float, str, str, str]
+#: One level: ``(price, size, price_text, size_text, checksum_segment or None)``.
+Entry: TypeAlias = tuple[float, float, str, str, str | None]
 #: A published side: immutable tuple of immutable leaves, best level first.
 Leaves: TypeAlias = tuple[tuple[Entry, ...], ...]
 
@@ -115,7 +116,7 @@ class BookSide:
         self.count = len(ordered)
         self.top_dirty = True
 
-    def set(self, price: float, size: float, price_text: str, size_text: str, segment: str) -> None:
+    def set(self, price: float, size: float, price_text: str, size_text: str, segment: str | None) -> None:
         """Insert or replace the level at ``price``."""
         key = -price if self.descending else price
         entry = (price, size, price_text, size_text, segment)

@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import zlib
 from collections import deque
+from operator import itemgetter
 from typing import Literal
 
 from ..events import BookDelta, BookOrder, BookSnapshot, IntegrityEvent, IntegrityKind, StreamReset
@@ -71,12 +72,15 @@ def _segment(price_text: str, size_text: str) -> str:
     return price_text.replace(".", "").lstrip("0") + size_text.replace(".", "").lstrip("0")
 
 
-def _fill_segments(side: BookSide) -> list[str]:
-    """Checksum fragments of a side's top levels, computing those not known yet (snapshot levels)."""
+def _fill_segments(side: BookSide) -> str:
+    """Checksum text of a side's top levels, computing fragments not known yet (snapshot levels)."""
     for e in side.top(CHECKSUM_DEPTH):
-        if not e[4]:
+        if e[4] is None:
             side.set(e[0], e[1], e[2], e[3], _segment(e[2], e[3]))
-    return [e[4] for e in side.top(CHECKSUM_DEPTH)]
+    return "".join([e[4] or "" for e in side.top(CHECKSUM_DEPTH)])
+
+
+_SEGMENT = itemgetter(4)
 
 
 class SymbolBook:
@@ -152,8 +156,8 @@ class SymbolBook:
             self.strategy = "checksum"
             self._segments = True
         # checksum fragments of snapshot levels are filled in lazily, when a level reaches the top
-        self.bids.load([(p, s, pt, st, "") for p, s, pt, st in ev.bids if s != 0])
-        self.asks.load([(p, s, pt, st, "") for p, s, pt, st in ev.asks if s != 0])
+        self.bids.load([(p, s, pt, st, None) for p, s, pt, st in ev.bids if s != 0])
+        self.asks.load([(p, s, pt, st, None) for p, s, pt, st in ev.asks if s != 0])
         self._update_keep()
         self._truncate()
         self.last_sequence = ev.sequence
@@ -208,12 +212,16 @@ class SymbolBook:
             if s == 0:
                 bids.remove(p)
             else:
-                bids.set(p, s, pt, st, pt.replace(".", "").lstrip("0") + st.replace(".", "").lstrip("0") if seg else "")
+                bids.set(
+                    p, s, pt, st, pt.replace(".", "").lstrip("0") + st.replace(".", "").lstrip("0") if seg else None
+                )
         for p, s, pt, st in ev.asks:
             if s == 0:
                 asks.remove(p)
             else:
-                asks.set(p, s, pt, st, pt.replace(".", "").lstrip("0") + st.replace(".", "").lstrip("0") if seg else "")
+                asks.set(
+                    p, s, pt, st, pt.replace(".", "").lstrip("0") + st.replace(".", "").lstrip("0") if seg else None
+                )
         keep = self._keep
         if keep is not None:
             if bids.count > keep:
@@ -322,7 +330,7 @@ class SymbolBook:
                 if s == 0:
                     side.remove(p)
                 else:
-                    side.set(p, s, pt, st, _segment(pt, st) if seg else "")
+                    side.set(p, s, pt, st, _segment(pt, st) if seg else None)
         self._truncate()
         return checksum is None or self._verify(checksum, ev)
 
@@ -371,21 +379,23 @@ class SymbolBook:
             top = (
                 leaves[0][:CHECKSUM_DEPTH] if leaves and len(leaves[0]) >= CHECKSUM_DEPTH else asks.top(CHECKSUM_DEPTH)
             )
-            parts = [e[4] for e in top]
-            if "" in parts:
-                parts = _fill_segments(asks)
+            try:
+                text = "".join(map(_SEGMENT, top))
+            except TypeError:  # a level whose fragment is not known yet (None)
+                text = _fill_segments(asks)
             asks.top_dirty = False
-            self._ask_crc = zlib.crc32("".join(parts).encode("ascii"))
+            self._ask_crc = zlib.crc32(text.encode("ascii"))
         if bids.top_dirty:
             leaves = bids._leaves
             top = (
                 leaves[0][:CHECKSUM_DEPTH] if leaves and len(leaves[0]) >= CHECKSUM_DEPTH else bids.top(CHECKSUM_DEPTH)
             )
-            parts = [e[4] for e in top]
-            if "" in parts:
-                parts = _fill_segments(bids)
+            try:
+                text = "".join(map(_SEGMENT, top))
+            except TypeError:
+                text = _fill_segments(bids)
             bids.top_dirty = False
-            self._bid_bytes = "".join(parts).encode("ascii")
+            self._bid_bytes = text.encode("ascii")
         self._crc = zlib.crc32(self._bid_bytes, self._ask_crc)
 
     def _crossed(self, ev: BookSnapshot | BookDelta | BookOrder) -> bool:
@@ -446,4 +456,4 @@ class SymbolBook:
             self._order_levels.pop((is_bid, price), None)
             side.remove(price)
         else:
-            side.set(price, total, "", "", "")
+            side.set(price, total, "", "", None)
