@@ -244,12 +244,6 @@ class OrderBook:
 
     __hash__ = None  # type: ignore[assignment]
 
-    def _repr_html_(self) -> str:
-        """Jupyter view: a table of the top levels (drawn by :func:`rxfeeds.notebook.book_html`)."""
-        from ..notebook import book_html  # presentation layer, imported only when rendering
-
-        return book_html(self)
-
     def __repr__(self) -> str:
         state = "synced" if self.synced else "UNSYNCED"
         bid, ask = self.best_bid, self.best_ask
