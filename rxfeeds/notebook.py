@@ -76,6 +76,7 @@ __all__ = [
     "load_ipython_extension",
     "on_kernel",
     "register_formatters",
+    "run_for",
     "trades_html",
     "trades_table",
     "trades_to_dataframe",
@@ -696,6 +697,50 @@ def trades_table(
 
 
 _View = TypeVar("_View", bound=LiveView)
+
+
+def run_for(seconds: float, *views: LiveView, keep_running: bool = False) -> None:
+    """Show several live views together for ``seconds`` (blocking), then stop them.
+
+    Each view redraws at its own ``fps`` when it has news.  Ctrl-C ends it quietly.
+
+    Example::
+
+        depth = nb.DepthChart(kraken.book("XBT/USD", depth=25))
+        candles = nb.CandlestickChart(kraken.trades("XBT/USD"), interval="1s")
+        nb.run_for(10, depth, candles)
+    """
+    limit = _check_seconds("seconds", seconds, allow_none=False)
+    assert limit is not None
+    if not views:
+        raise InvalidArgument("views", views, "give at least one live view")
+    for view in views:
+        if not isinstance(view, LiveView):
+            raise InvalidArgument("views", view, "must be live views (DepthChart, CandlestickChart, TradesTable)")
+    for view in views:
+        view._subscribe()
+        view.refresh(force=True)
+    period = min(view._period for view in views)
+    deadline = time.monotonic() + limit
+    due = dict.fromkeys(range(len(views)), 0.0)
+    try:
+        while any(v.running and v.error is None and not v.completed for v in views):
+            now = time.monotonic()
+            if now >= deadline:
+                break
+            for i, view in enumerate(views):
+                if now >= due[i]:
+                    view.refresh()
+                    due[i] = now + view._period
+            views[0]._wake.wait(min(period, max(deadline - time.monotonic(), 0.0)))
+            views[0]._wake.clear()
+    except KeyboardInterrupt:
+        pass
+    for view in views:
+        if keep_running:
+            view.refresh()
+        else:
+            view.stop()
 
 
 def _go(view: _View, seconds: float | None) -> _View:
