@@ -38,7 +38,7 @@ import reactivex as rx  # noqa: E402
 
 from rxfeeds.books.sync import SymbolBook  # noqa: E402
 from rxfeeds.codec import Data  # noqa: E402
-from rxfeeds.events import BookDelta, BookSnapshot  # noqa: E402
+from rxfeeds.events import BookDelta, BookSnapshot, Level  # noqa: E402
 from rxfeeds.ops.order_book import OrderBook, order_book  # noqa: E402
 from rxfeeds.venues.kraken.codec import KrakenCodec  # noqa: E402
 
@@ -138,25 +138,52 @@ def run_dict_baseline(frames: list[bytes]) -> float:
     return time.perf_counter() - started
 
 
-def memory_per_1000_level_book() -> int:
-    """Bytes held by a checksum-ready book with 500 bids and 500 asks built from wire texts."""
-    bids = tuple((100.0 - i * 0.01, 1.5 + i, f"{100.0 - i * 0.01:.5f}", f"{1.5 + i:.8f}") for i in range(500))
-    asks = tuple((100.01 + i * 0.01, 2.5 + i, f"{100.01 + i * 0.01:.5f}", f"{2.5 + i:.8f}") for i in range(500))
-    snap = BookSnapshot("kraken", "XBT/USD", 0.0, 0.0, bids=bids, asks=asks, depth=1000, checksum=None)
-    probe = BookDelta("kraken", "XBT/USD", 0.0, 0.0, bids=(), asks=(), checksum=0)
+def _levels(start: float, step: float, size: float) -> tuple[Level, ...]:
+    return tuple((start + i * step, size + i, f"{start + i * step:.5f}", f"{size + i:.8f}") for i in range(500))
+
+
+def memory_per_1000_level_book() -> dict[str, int]:
+    """Bytes held by a book of 500 bids + 500 asks, wire texts included (tracemalloc).
+
+    ``as_loaded``: right after the snapshot and the first checksum (fragments only for the top
+    levels); ``all_fragments``: after every level was updated once, so each carries its checksum
+    fragment (the steady state of a busy checksummed book); ``plain_dicts``: the same levels as
+    two ``{price: (size, price_text, size_text)}`` dicts, for scale.  Each figure counts the
+    level values (floats, strings) too, as the book keeps the decoded ones alive.
+    """
+    out: dict[str, int] = {}
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     sb = SymbolBook("kraken", "XBT/USD")
+    snap = BookSnapshot(
+        "kraken", "XBT/USD", 0.0, 0.0, _levels(100.0, -0.01, 1.5), _levels(100.01, 0.01, 2.5), depth=1000
+    )
     sb.on_snapshot(snap)
-    sb.on_delta(probe)  # first checksum: every level gets its checksum fragment
-    book = sb.last_book
-    del snap, bids, asks
+    sb.on_delta(BookDelta("kraken", "XBT/USD", 0.0, 0.0, bids=(), asks=(), checksum=0))  # fragments on
+    del snap
     gc.collect()
-    after = tracemalloc.get_traced_memory()[0]
+    out["as_loaded"] = tracemalloc.get_traced_memory()[0] - before
+    sb.bids.clear()
+    sb.asks.clear()
+    sb.synced = True
+    touch = BookDelta("kraken", "XBT/USD", 0.0, 0.0, _levels(100.0, -0.01, 1.5), _levels(100.01, 0.01, 2.5))
+    sb.on_delta(touch)  # every level set by a delta: each carries its fragment
+    del touch
+    gc.collect()
+    out["all_fragments"] = tracemalloc.get_traced_memory()[0] - before
+    assert sb.bids.count + sb.asks.count == 1000
+    del sb
+    gc.collect()
+    before = tracemalloc.get_traced_memory()[0]
+    plain = tuple(
+        {p: (s, pt, st) for p, s, pt, st in _levels(a, b, c)} for a, b, c in ((100.0, -0.01, 1.5), (100.01, 0.01, 2.5))
+    )
+    gc.collect()
+    out["plain_dicts"] = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
-    assert book is not None and book.bid_count + book.ask_count == 1000
-    return after - before
+    del plain
+    return out
 
 
 def main() -> None:
