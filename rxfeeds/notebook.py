@@ -48,7 +48,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from reactivex import Observable, abc
 
@@ -302,7 +302,7 @@ class LiveView:
         else:
             self._handle.update(output)
 
-    def start(self) -> LiveView:
+    def start(self) -> Self:
         """Subscribe and show the view; redraw in the background while the kernel's loop is idle.
 
         Outside a running asyncio loop (plain Python) nothing redraws by itself: call
@@ -334,7 +334,7 @@ class LiveView:
             if not self._stopped and self.error is None and not self.completed:
                 self._timer = loop.call_later(self._period, self._background_tick, loop)
 
-    def run_for(self, seconds: float, *, keep_running: bool = False) -> LiveView:
+    def run_for(self, seconds: float, *, keep_running: bool = False) -> Self:
         """Show the view live for ``seconds`` (blocking), then stop it unless ``keep_running``.
 
         Returns early when the source completes or fails.  Ctrl-C / the notebook's stop button
@@ -378,7 +378,7 @@ class LiveView:
         self._wake.set()
         self.refresh()
 
-    def __enter__(self) -> LiveView:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
