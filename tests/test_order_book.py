@@ -382,6 +382,20 @@ def test_orders_aggregate_into_levels() -> None:
     assert out.kinds() == ["synced"]
 
 
+def test_orders_after_reset_wait_for_a_new_image() -> None:
+    out = run(
+        [
+            order("1", "buy", 10.0, 1.0, snapshot=True),
+            StreamReset(V, "M", 2.0, 2.0, channel="book", reason="reconnect"),
+            order("2", "buy", 9.0, 1.0),  # before the new image: dropped
+            order("3", "buy", 8.0, 2.0, snapshot=True),
+            order("4", "sell", 12.0, 1.0),
+        ]
+    )
+    assert out.kinds() == ["synced", "reset", "synced"]
+    assert out.books[-1].bids == ((8.0, 2.0),) and out.books[-1].asks == ((12.0, 1.0),)
+
+
 def test_new_order_image_replaces_the_book() -> None:
     out = run(
         [

@@ -19,10 +19,12 @@ venue-agnostic:
     strictly ``first_sequence == last + 1``.  Anything else is a gap.  A later snapshot
     replaces the book (HitBTC's unsolicited re-snapshot carries the last update's sequence);
     a snapshot older than the synced book (``sequence < last``) is ignored.
-``orders`` (Midchains, order-level books)
+``orders`` (Midchains, BitShares: order-level books)
     :class:`~rxfeeds.events.BookOrder` events are aggregated by order id into price levels
     (sum of the sizes of the orders at a price).  A run of ``snapshot=True`` orders that follows
-    anything else starts a new image and clears the book first.
+    anything else starts a new image and clears the book first.  The book counts as synced from
+    the first order on (these venues number nothing); after a ``StreamReset`` orders are dropped
+    until the next image starts.
 ``plain`` (everything else)
     Snapshot, then deltas; deltas before the first snapshot are dropped.
 
@@ -140,6 +142,7 @@ class SymbolBook:
         self._orders: dict[str, tuple[bool, float, float]] = {}
         self._order_levels: dict[tuple[bool, float], dict[str, float]] = {}
         self._in_order_image = False
+        self._await_image = False
 
     # --- events -------------------------------------------------------------------------------
 
@@ -186,6 +189,8 @@ class SymbolBook:
             return self._publish(time, recv_time)
         if not was_synced:
             self._note("synced", self._sync_detail(), ev)
+        elif self.resync_attempts:  # a clean snapshot replacing a healthy book (snapshot-only venues)
+            self.resync_attempts = 0
         return self._publish(ev.time, ev.recv_time)
 
     def on_delta(self, ev: BookDelta) -> OrderBook | None:
@@ -264,6 +269,10 @@ class SymbolBook:
     def on_order(self, ev: BookOrder) -> OrderBook | None:
         """Apply one order of an order-level book."""
         self.strategy = "orders"
+        if self._await_image and not ev.snapshot:
+            self.dropped += 1  # after a reset only a new image (snapshot orders) restarts the book
+            return None
+        self._await_image = False
         if ev.snapshot and not self._in_order_image:
             self._orders.clear()
             self._order_levels.clear()
@@ -291,6 +300,7 @@ class SymbolBook:
         self.buffer.clear()
         self._bridged = False
         self._in_order_image = False
+        self._await_image = self.strategy == "orders"
         self._note("reset", ev.reason, ev)
         if not self.synced:
             return None
