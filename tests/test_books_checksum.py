@@ -96,9 +96,7 @@ def _received_frames(path: Path) -> list[bytes]:
     return frames
 
 
-def _replay(
-    path: Path, checksum: Callable[[list[tuple[str, str]], list[tuple[str, str]]], int]
-) -> tuple[int, int]:
+def _replay(path: Path, checksum: Callable[[list[tuple[str, str]], list[tuple[str, str]]], int]) -> tuple[int, int]:
     books: dict[str, tuple[dict[Decimal, tuple[str, str]], dict[Decimal, tuple[str, str]]]] = {}
     matched = mismatched = 0
     for frame in _received_frames(path):
