@@ -33,7 +33,9 @@ Rules (exchange time = ``Trade.time``; every bucket is ``[open_time, close_time)
 * **Emission**: ``emit="close"`` emits each bar once, closed; ``emit="update"`` also emits the
   open bar (``closed=False``) after every trade.
 * **Late trades**: a trade is late when its bucket is already closed: older than the open bar, or
-  its bucket's ``end + grace`` has passed on the clock.  ``late="drop"`` drops it and counts it in
+  its bucket's ``end + grace`` has passed on the clock.  (For the open bar itself the clock is
+  read by its timer, not per trade: a trade that reaches the open bar after its deadline but before
+  the timer has run still counts.)  ``late="drop"`` drops it and counts it in
   :attr:`KlineStats.late_dropped` (and per symbol in ``late_by_symbol``).  ``late="amend"`` adds it
   to the closed bar and re-emits that bar with ``revision`` + 1 (a bucket that had no bar appears
   with ``revision=1``); with ``empty="fill"`` the flat bars that follow an amended bar are re-emitted
@@ -42,7 +44,9 @@ Rules (exchange time = ``Trade.time``; every bucket is ``[open_time, close_time)
 * **Within a bar**, trades may arrive out of time order: open is the earliest trade by time, close
   the latest (ties keep arrival order).
 * **Completion**: open bars are flushed with ``closed=False``, then the stream completes.  Errors
-  pass through.
+  pass through.  :class:`~rxfeeds.events.StreamReset` is ignored like any non-trade event: trades
+  lost in a reconnect gap are missing from their bars (``reconcile_klines`` against the venue's
+  own klines shows such bars).
 * Volumes are float sums in arrival order; ``vwap = quote_volume / volume``.  ``buy_volume`` /
   ``sell_volume`` are ``None`` when no trade of the bar carried a side.
 
