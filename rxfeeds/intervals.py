@@ -229,9 +229,7 @@ def parse_interval(value: IntervalLike, name: str = "interval") -> Interval:
     if isinstance(value, _dt.timedelta):
         total = value.total_seconds()
         if total <= 0 or total != int(total):
-            raise InvalidArgument(
-                name, value, "a timedelta interval must be a positive whole number of seconds"
-            )
+            raise InvalidArgument(name, value, "a timedelta interval must be a positive whole number of seconds")
         return _normalise(int(total), name, value)
     if not isinstance(value, str):
         raise InvalidArgument(name, value, f"not an interval; {_ACCEPTED}")

@@ -137,9 +137,7 @@ def test_divides_means_coarse_buckets_are_unions_of_fine_buckets(t: float, pair:
     assert fine.bucket_end(end - 0.001) == end
 
 
-@pytest.mark.parametrize(
-    ("fine", "coarse"), [("7m", "1h"), ("1w", "1M"), ("1h", "1m"), ("1M", "1w"), ("5h", "1d")]
-)
+@pytest.mark.parametrize(("fine", "coarse"), [("7m", "1h"), ("1w", "1M"), ("1h", "1m"), ("1M", "1w"), ("5h", "1d")])
 def test_divides_is_false_when_buckets_would_straddle(fine: str, coarse: str) -> None:
     assert not parse_interval(fine).divides(parse_interval(coarse))
 

@@ -36,6 +36,7 @@ class KlineStats:
     """Counters of a kline operator, summed over its subscriptions.
 
     Example:
+        >>> from rxfeeds.ops import klines
         >>> op = klines("1m", grace=None)
         >>> op.stats.late_dropped
         0
