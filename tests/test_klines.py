@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import reactivex
 from reactivex import Observable
+from reactivex.subject import Subject
 from reactivex.testing import ReactiveTest, TestScheduler
 
 from rxfeeds import ops
@@ -345,3 +346,25 @@ def test_default_scheduler_closes_bars_in_real_time() -> None:
     subject.on_next(Trade("sim", "BTC", now, now, price=1.0, size=1.0))
     wait_until(lambda: bars, timeout=5.0)  # closed by the timeout scheduler's timer, no further trade
     assert bars[0].closed and bars[0].open_time == float(int(now))
+
+
+def test_replay_on_a_historical_scheduler_given_at_subscribe_time() -> None:
+    from reactivex.scheduler import HistoricalScheduler
+
+    start = dt.datetime(2021, 7, 15, 3, 0, tzinfo=dt.UTC)
+    scheduler = HistoricalScheduler(start)
+    subject: Subject[Trade] = Subject()
+    bars: list[tuple[float, Kline]] = []
+    t0 = start.timestamp()
+    # no scheduler argument: the operator takes the one passed to subscribe (as a replay does)
+    subject.pipe(ops.klines("1m")).subscribe(lambda k: bars.append((scheduler.now.timestamp(), k)), scheduler=scheduler)
+    for offset, price in [(5.0, 1.0), (20.0, 3.0), (130.0, 2.0)]:
+        tr = trade(t0 + offset, price)
+        scheduler.schedule_absolute(
+            dt.datetime.fromtimestamp(t0 + offset, dt.UTC), lambda _s, _st, tr=tr: subject.on_next(tr)
+        )
+    scheduler.advance_to(start + dt.timedelta(minutes=10))
+    assert [(at - t0, k.open_time - t0, k.high, k.close) for at, k in bars] == [
+        (61.0, 0.0, 3.0, 3.0),  # closed by the virtual clock at 60 + grace
+        (181.0, 120.0, 2.0, 2.0),
+    ]

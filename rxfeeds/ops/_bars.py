@@ -35,6 +35,9 @@ _NAIVE_EPOCH = datetime(1970, 1, 1)
 class KlineStats:
     """Counters of a kline operator, summed over its subscriptions.
 
+    Each subscription updates them under its own lock; an operator object subscribed several times
+    at once from different threads may (rarely) lose an increment.  Read them as monitoring figures.
+
     Example:
         >>> from rxfeeds.ops import klines
         >>> op = klines("1m", grace=None)
