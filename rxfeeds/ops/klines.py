@@ -24,7 +24,8 @@ Rules (exchange time = ``Trade.time``; every bucket is ``[open_time, close_time)
   ``end + grace`` by the local clock is late).  In replay with a virtual-time scheduler the virtual
   clock closes bars exactly as live.  ``grace=None`` turns the clock off: bars then close only on
   later trades (batch use over historical trades).  One timer per subscription is pending at any
-  time (the earliest deadline over all symbols), never one per trade.
+  time (the earliest deadline over all symbols), never one per trade.  Bars closed by the clock are
+  emitted on the scheduler's thread (the timer thread live); emissions are serialised by a lock.
 * **Empty buckets**: ``empty="skip"`` emits nothing; ``empty="fill"`` emits a flat bar
   (open = high = low = close = previous close, volume 0, ``trades=0``) for every bucket without
   trades after a symbol's first trade, both when a later trade arrives and when the clock passes.
