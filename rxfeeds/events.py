@@ -21,10 +21,48 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, TypeVar
+
+_T = TypeVar("_T")
+
+
+def fast_init(cls: type[_T]) -> type[_T]:
+    """Give a frozen, slotted dataclass a faster ``__init__`` with the same signature.
+
+    The dataclass-generated ``__init__`` of a frozen class calls ``object.__setattr__`` by name
+    for every field; this one calls each slot's descriptor directly, about twice as fast.  Codecs
+    build an event per message, so this is on every venue's hot path.  Venue-specific event
+    classes may apply it too (after ``@dataclass``).
+    """
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    namespace: dict[str, Any] = {"_new": object.__new__, "_MISSING": dataclasses.MISSING}
+    params: list[str] = []
+    body: list[str] = []
+    for i, f in enumerate(fields):
+        slot = next(k.__dict__[f.name] for k in cls.__mro__ if f.name in k.__dict__)
+        namespace[f"_set{i}"] = slot.__set__
+        if f.default is not dataclasses.MISSING:
+            namespace[f"_default{i}"] = f.default
+            params.append(f"{f.name}=_default{i}")
+        elif f.default_factory is not dataclasses.MISSING:
+            namespace[f"_factory{i}"] = f.default_factory
+            params.append(f"{f.name}=_MISSING")
+            body.append(f"if {f.name} is _MISSING: {f.name} = _factory{i}()")
+        else:
+            params.append(f.name)
+        body.append(f"_set{i}(self, {f.name})")
+    source = f"def __init__(self, {', '.join(params)}):\n    " + "\n    ".join(body or ["pass"]) + "\n"
+    exec(source, namespace)
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__doc__ = cls.__init__.__doc__
+    cls.__init__ = init  # type: ignore[method-assign]
+    return cls
+
 
 Side: TypeAlias = Literal["buy", "sell"]
 
@@ -33,6 +71,7 @@ Side: TypeAlias = Literal["buy", "sell"]
 Level: TypeAlias = tuple[float, float, str, str]
 
 __all__ = [
+    "fast_init",
     "Side",
     "Level",
     "Event",
@@ -52,6 +91,7 @@ __all__ = [
 ]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Event:
     """Base of every market-data event.
@@ -70,6 +110,7 @@ class Event:
     recv_time: float
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Trade(Event):
     """One public trade.
@@ -87,6 +128,7 @@ class Trade(Event):
     trade_id: str | int | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Quote(Event):
     """Best bid and offer (Kraken ``spread``, Binance ``bookTicker``).
@@ -102,6 +144,7 @@ class Quote(Event):
     ask_size: float
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Ticker(Event):
     """Rolling market summary; any field the venue does not send is ``None``.
@@ -124,6 +167,7 @@ class Ticker(Event):
     vwap: float | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Kline(Event):
     """One candle (bar) over ``[open_time, close_time)`` in exchange time.
@@ -159,6 +203,7 @@ class Kline(Event):
     revision: int = 0
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class BookSnapshot(Event):
     """A full (or depth-limited) order book as sent by the venue.
@@ -183,6 +228,7 @@ class BookSnapshot(Event):
     depth: int | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class BookDelta(Event):
     """Changed book levels; sizes are absolute and ``0`` removes the level.
@@ -205,6 +251,7 @@ class BookDelta(Event):
     checksum: int | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class BookOrder(Event):
     """One order of an order-level (L3) book (Midchains, BitShares markets).
@@ -225,6 +272,7 @@ class BookOrder(Event):
     snapshot: bool = False
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderUpdate(Event):
     """State of one of the user's orders (Kraken openOrders, HitBTC reports, DEX orders...).
@@ -246,6 +294,7 @@ class OrderUpdate(Event):
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class VenueEvent(Event):
     """Base for venue-specific events (block height, object notices, balances, ...).
@@ -262,6 +311,7 @@ class VenueEvent(Event):
     data: Any = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class StreamReset(Event):
     """Continuity marker: the stream for ``(channel, symbol)`` restarted.
@@ -283,6 +333,7 @@ class StreamReset(Event):
 IntegrityKind = Literal["gap", "checksum", "crossed", "reset", "resync", "synced", "stale", "failed"]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class IntegrityEvent(Event):
     """Book (or stream) integrity news, emitted into the stream next to the values it concerns.
@@ -311,6 +362,7 @@ class ConnectionState(str, enum.Enum):
     FAILED = "failed"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ConnectionStatus:
     """A change of connection state, as published on a socket subject's ``state`` stream.
