@@ -93,3 +93,51 @@ def _assert_depth_chart_drawn(png_base64: str) -> None:
     total = pixels.shape[0] * pixels.shape[1]
     assert greenish > total * 0.01, f"no bid area drawn ({greenish} green pixels)"
     assert reddish > total * 0.01, f"no ask area drawn ({reddish} red pixels)"
+
+
+@pytest.mark.timeout(90)
+def test_a_started_chart_redraws_in_the_background_while_the_kernel_is_idle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``depth_chart`` without ``seconds`` returns at once and keeps drawing from the kernel's loop.
+
+    ``await asyncio.sleep`` leaves the kernel's asyncio loop free (as an idle kernel between
+    cells is): the chart must redraw several times, on the kernel's own thread, while the
+    socket thread keeps delivering.
+    """
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    v4 = nbformat.v4
+    nb = v4.new_notebook(
+        cells=[
+            v4.new_code_cell(
+                "import asyncio, threading\n"
+                "import rxfeeds\n"
+                "from rxfeeds import notebook as nb\n"
+                "from rxfeeds.sim.kraken import KrakenSim\n"
+                "sim = KrakenSim(symbols=['XBT/USD'], tick_interval=0.05).start()\n"
+                "kraken = rxfeeds.Kraken(url=sim.url)\n"
+                "chart = nb.depth_chart(kraken.book('XBT/USD', depth=10))\n"
+                "drawn_on = set()\n"
+                "render = chart._render\n"
+                "chart._render = lambda: (drawn_on.add(threading.get_ident()), render())[1]\n"
+                "started = chart.frames"
+            ),
+            v4.new_code_cell(
+                "for _ in range(100):\n"
+                "    await asyncio.sleep(0.1)\n"
+                "    if chart.frames >= started + 3:\n"
+                "        break\n"
+                "print(chart.frames - started, chart.books, drawn_on == {threading.main_thread().ident})"
+            ),
+            v4.new_code_cell("chart.stop()\nkraken.close()\nsim.stop()\nprint(chart.running)"),
+        ]
+    )
+    client = nbclient.NotebookClient(
+        nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    client.execute()
+    assert any("image/png" in o.get("data", {}) for o in nb.cells[0].outputs)
+    redraws, books, on_kernel_thread = nb.cells[1].outputs[0]["text"].split()
+    assert int(redraws) >= 3 and int(books) > 0
+    assert on_kernel_thread == "True"
+    assert nb.cells[2].outputs[0]["text"].strip() == "False"
