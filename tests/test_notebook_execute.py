@@ -75,24 +75,40 @@ def test_notebook_executes_without_error(path: Path, tmp_path: Path, monkeypatch
     nb = _execute(path, tmp_path, monkeypatch)
     images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
     assert images, f"{path.name} drew no chart"
+    for image in images:
+        assert _pixels(image["data"]["image/png"]).std() > 0.02, f"{path.name}: a blank picture"
     if path.stem == "02-order-book-depth-chart":
         _assert_depth_chart_drawn(images[0]["data"]["image/png"])
+    if path.stem == "03-klines-from-trades":
+        green, red = _colours(_pixels(images[0]["data"]["image/png"]))
+        assert green + red > 500, f"no candles drawn ({green} green, {red} red pixels)"
+
+
+def _pixels(png_base64: str) -> Any:
+    from matplotlib import image
+
+    return image.imread(io.BytesIO(base64.b64decode(png_base64)), format="png")[..., :3]
+
+
+def _colours(pixels: Any) -> tuple[int, int]:
+    """Pixels tinted like the bid/up green and the ask/down red (light fills included)."""
+    import numpy as np
+
+    r, g, b = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    return (
+        int(np.count_nonzero((g > r + 0.05) & (g > b + 0.03))),
+        int(np.count_nonzero((r > g + 0.08) & (r > b + 0.08))),
+    )
 
 
 def _assert_depth_chart_drawn(png_base64: str) -> None:
     """The final frame of the live depth chart has green (bids) and red (asks) areas."""
-    import numpy as np
-    from matplotlib import image
-
-    pixels = image.imread(io.BytesIO(base64.b64decode(png_base64)), format="png")[..., :3]
+    pixels = _pixels(png_base64)
     assert pixels.std() > 0.05, "blank image"
-    r, g, b = pixels[..., 0], pixels[..., 1], pixels[..., 2]
-    # the filled areas are light (alpha 0.25): tinted, not saturated
-    greenish = np.count_nonzero((g > r + 0.05) & (g > b + 0.03))
-    reddish = np.count_nonzero((r > g + 0.08) & (r > b + 0.08))
+    green, red = _colours(pixels)
     total = pixels.shape[0] * pixels.shape[1]
-    assert greenish > total * 0.01, f"no bid area drawn ({greenish} green pixels)"
-    assert reddish > total * 0.01, f"no ask area drawn ({reddish} red pixels)"
+    assert green > total * 0.01, f"no bid area drawn ({green} green pixels)"
+    assert red > total * 0.01, f"no ask area drawn ({red} red pixels)"
 
 
 @pytest.mark.timeout(90)
