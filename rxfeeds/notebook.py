@@ -378,6 +378,24 @@ class LiveView:
         self._wake.set()
         self.refresh()
 
+    def stop_button(self, description: str = "stop") -> Any:
+        """An ``ipywidgets.Button`` that stops this view when clicked (for background views).
+
+        Example::
+
+            chart = nb.depth_chart(kraken.book("XBT/USD"))   # keeps redrawing between cells
+            chart.stop_button()                              # last expression: shows the button
+        """
+        widgets: Any = importlib.import_module("ipywidgets")
+        button = widgets.Button(description=description, icon="stop", tooltip="stop this live view")
+
+        def on_click(_: Any) -> None:
+            self.stop()
+            button.disabled = True
+
+        button.on_click(on_click)
+        return button
+
     def __enter__(self) -> Self:
         return self
 
@@ -581,6 +599,13 @@ class CandlestickChart(_FigureView):
             body = abs(k.close - k.open) or (k.high - k.low) * 0.02 or abs(k.close) * 1e-6 or 1e-9
             price_ax.bar(x, body, width, bottom=min(k.open, k.close), color=color, alpha=alpha)
             volume_ax.bar(x, k.volume, width, color=color, alpha=0.6 * alpha)
+        # bars stick to their bottom edge in autoscaling: set the price range with a margin
+        low, high = min(k.low for k in shown), max(k.high for k in shown)
+        pad = (high - low) * 0.08 or abs(high) * 1e-4 or 1.0
+        price_ax.set_ylim(low - pad, high + pad)
+        dates: Any = importlib.import_module("matplotlib.dates")
+        span = shown[-1].close_time - shown[0].open_time
+        volume_ax.xaxis.set_major_formatter(dates.DateFormatter("%H:%M:%S" if span < 86400 else "%Y-%m-%d %H:%M"))
         last = shown[-1]
         price_ax.set_title(
             f"{last.venue} {last.symbol} {last.interval} klines | last {_number(last.close)} | "

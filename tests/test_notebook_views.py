@@ -321,3 +321,14 @@ def test_formatters_render_klines_and_trades_in_ipython() -> None:
         assert "text/html" not in data  # other lists keep their plain repr
     finally:
         InteractiveShell.clear_instance()  # later tests must not see a running IPython
+
+
+def test_stop_button_stops_a_running_view() -> None:
+    pytest.importorskip("ipywidgets")
+    subject: Subject[Any] = Subject()
+    table = nb.TradesTable(subject, display=False).start()
+    button = table.stop_button()
+    assert table.running and len(subject.observers) == 1
+    button.click()
+    assert not table.running and subject.observers == []
+    assert button.disabled
