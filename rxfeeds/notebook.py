@@ -1,6 +1,6 @@
 """Feeds in Jupyter: live charts and tables, pandas helpers, HTML views — without event-loop fights.
 
-Install the extra: ``pip install "rxfeeds[notebook]"`` (pandas, matplotlib, ipywidgets).
+Install the extra: ``pip install "rxfeeds[notebook]"`` (JupyterLab, pandas, matplotlib, ipywidgets).
 
 Why no loop conflicts
 ---------------------
@@ -402,6 +402,9 @@ class LiveView:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.values} values, {self.frames} frames, {self._status()})"
+
     def _status(self) -> str:
         if self.error is not None:
             return f"error: {type(self.error).__name__}: {self.error}"
@@ -437,7 +440,10 @@ class _FigureView(LiveView):
         self.refresh()
         self.figure.savefig(path, facecolor="white")
 
-    def _repr_png_(self) -> bytes:
+    def _repr_png_(self) -> bytes | None:
+        # already on screen (and updated in place): a cell ending in the view must not repeat it
+        if self._handle is not None:
+            return None
         self.refresh()
         return self.png
 
@@ -655,7 +661,9 @@ class TradesTable(LiveView):
         self.html = trades_html(reversed(trades), caption=caption)
         return _ipython_display().HTML(self.html)
 
-    def _repr_html_(self) -> str:
+    def _repr_html_(self) -> str | None:
+        if self._handle is not None:
+            return None
         self.refresh()
         return self.html
 

@@ -146,6 +146,13 @@ def test_a_started_chart_redraws_in_the_background_while_the_kernel_is_idle(
                 "print(chart.frames - started, chart.books, drawn_on == {threading.main_thread().ident})"
             ),
             v4.new_code_cell("chart.stop()\nkraken.close()\nsim.stop()\nprint(chart.running)"),
+            v4.new_code_cell(
+                "with KrakenSim(symbols=['XBT/USD'], tick_interval=0.05) as sim2:\n"
+                "    k2 = rxfeeds.Kraken(url=sim2.url)\n"
+                "    view = nb.depth_chart(k2.book('XBT/USD', depth=10), seconds=0.5)\n"
+                "    k2.close()\n"
+                "view  # a cell ending in a shown view must not show it twice"
+            ),
         ]
     )
     client = nbclient.NotebookClient(
@@ -157,3 +164,7 @@ def test_a_started_chart_redraws_in_the_background_while_the_kernel_is_idle(
     assert int(redraws) >= 3 and int(books) > 0
     assert on_kernel_thread == "True"
     assert nb.cells[2].outputs[0]["text"].strip() == "False"
+    pictures = [o for o in nb.cells[3].outputs if "image/png" in o.get("data", {})]
+    assert len(pictures) == 1
+    results = [o for o in nb.cells[3].outputs if o.output_type == "execute_result"]
+    assert [sorted(o["data"]) for o in results] == [["text/plain"]]

@@ -138,6 +138,8 @@ def test_run_for_redraws_only_on_news_and_stops(kraken: tuple[Any, Any]) -> None
     assert not table.refresh()  # nothing new after stop
     assert table.frames == frames
     assert table.html.count("<tr>") == len(table.trades) + 1  # header + rows
+    assert table._repr_html_() == table.html  # never displayed (display=False): the cell result shows it
+    assert repr(table).startswith("TradesTable(") and "stopped" in repr(table)
     buys = sum(t.size for t in table.trades if t.side == "buy")
     assert table.buy_volume >= buys
 
