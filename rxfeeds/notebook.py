@@ -422,7 +422,7 @@ class _FigureView(LiveView):
         super().__init__(source, fps=fps, display=display)
         from matplotlib.figure import Figure
 
-        self.figure: Figure = Figure(figsize=figsize, dpi=dpi, layout="constrained")
+        self.figure: Figure = Figure(figsize=figsize, dpi=dpi)
         self.png: bytes = b""
 
     def _render(self) -> Any:
@@ -499,6 +499,8 @@ class DepthChart(_FigureView):
             book, books, integrity = self.book, self.books, dict(self.integrity)
         fig = self.figure
         fig.clear()
+        # fixed margins: constrained layout would cost a third of every frame
+        fig.subplots_adjust(left=0.09, right=0.98, top=0.9, bottom=0.17)
         ax = fig.add_subplot()
         if book is None:
             ax.text(0.5, 0.5, f"waiting for the first book... ({self._status()})", ha="center", va="center")
@@ -523,6 +525,11 @@ class DepthChart(_FigureView):
             fontsize="small",
             color="black" if book.synced else "#b2182b",
         )
+
+
+def _rgba(colour: str, alpha: float) -> tuple[float, float, float, float]:
+    r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return (r, g, b, alpha)
 
 
 def _plot_side(ax: Any, levels: Sequence[tuple[float, float]], color: str, label: str) -> None:
@@ -589,27 +596,44 @@ class CandlestickChart(_FigureView):
             shown = [self.klines[k] for k in sorted(self.klines)[-self.bars :]]
         fig = self.figure
         fig.clear()
+        fig.subplots_adjust(left=0.1, right=0.98, top=0.92, bottom=0.16, hspace=0.08)
         if not shown:
             ax = fig.add_subplot()
             ax.text(0.5, 0.5, f"waiting for the first kline... ({self._status()})", ha="center", va="center")
             ax.set_axis_off()
             return
         price_ax, volume_ax = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
-        width = max(shown[-1].close_time - shown[-1].open_time, 1e-3) / 86400.0 * 0.7  # in days
-        for k in shown:
-            x = _utc((k.open_time + k.close_time) / 2)
-            up = k.close >= k.open
-            color = "#1a9850" if up else "#d73027"
-            alpha = 1.0 if k.closed else 0.5
-            price_ax.vlines(x, k.low, k.high, color=color, linewidth=1.0, alpha=alpha)
-            body = abs(k.close - k.open) or (k.high - k.low) * 0.02 or abs(k.close) * 1e-6 or 1e-9
-            price_ax.bar(x, body, width, bottom=min(k.open, k.close), color=color, alpha=alpha)
-            volume_ax.bar(x, k.volume, width, color=color, alpha=0.6 * alpha)
+        # one collection per artist kind (not one patch per candle): 60 bars stay cheap to draw
+        dates: Any = importlib.import_module("matplotlib.dates")
+        collections: Any = importlib.import_module("matplotlib.collections")
+        half = max(shown[-1].close_time - shown[-1].open_time, 1e-3) / 86400.0 * 0.35  # in days
+        xs = [dates.date2num(_utc((k.open_time + k.close_time) / 2)) for k in shown]
+        colours = [_rgba("#1a9850" if k.close >= k.open else "#d73027", 1.0 if k.closed else 0.5) for k in shown]
+        bodies = []
+        for x, k in zip(xs, shown, strict=True):
+            bottom = min(k.open, k.close)
+            top = max(k.open, k.close)
+            if top == bottom:  # a flat candle still shows as a line
+                top = bottom + ((k.high - k.low) * 0.02 or abs(k.close) * 1e-6 or 1e-9)
+            bodies.append([(x - half, bottom), (x + half, bottom), (x + half, top), (x - half, top)])
+        volumes = [
+            [(x - half, 0.0), (x + half, 0.0), (x + half, k.volume), (x - half, k.volume)]
+            for x, k in zip(xs, shown, strict=True)
+        ]
+        price_ax.vlines(xs, [k.low for k in shown], [k.high for k in shown], colors=colours, linewidth=1.0)
+        price_ax.add_collection(collections.PolyCollection(bodies, facecolors=colours, edgecolors="none"))
+        volume_ax.add_collection(
+            collections.PolyCollection(
+                volumes, facecolors=[(r, g, b, a * 0.6) for r, g, b, a in colours], edgecolors="none"
+            )
+        )
+        volume_ax.set_xlim(xs[0] - 2 * half, xs[-1] + 2 * half)
+        volume_ax.set_ylim(0, max(k.volume for k in shown) * 1.1 or 1.0)
+        volume_ax.xaxis_date()
         # bars stick to their bottom edge in autoscaling: set the price range with a margin
         low, high = min(k.low for k in shown), max(k.high for k in shown)
         pad = (high - low) * 0.08 or abs(high) * 1e-4 or 1.0
         price_ax.set_ylim(low - pad, high + pad)
-        dates: Any = importlib.import_module("matplotlib.dates")
         span = shown[-1].close_time - shown[0].open_time
         volume_ax.xaxis.set_major_formatter(dates.DateFormatter("%H:%M:%S" if span < 86400 else "%Y-%m-%d %H:%M"))
         last = shown[-1]
