@@ -42,6 +42,7 @@ import asyncio
 import html
 import importlib
 import io
+import logging
 import threading
 import time
 from collections import deque
@@ -59,6 +60,8 @@ from .feed import Feed
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+log = logging.getLogger("rxfeeds.notebook")
 
 __all__ = [
     "CandlestickChart",
@@ -330,9 +333,12 @@ class LiveView:
             return
         try:
             self.refresh()
-        finally:
-            if not self._stopped and self.error is None and not self.completed:
-                self._timer = loop.call_later(self._period, self._background_tick, loop)
+        except Exception:
+            # a drawing bug must not repeat itself on every tick of the kernel's loop
+            log.exception("drawing %r failed; background redraws stopped", self)
+            return
+        if not self._stopped and self.error is None and not self.completed:
+            self._timer = loop.call_later(self._period, self._background_tick, loop)
 
     def run_for(self, seconds: float, *, keep_running: bool = False) -> Self:
         """Show the view live for ``seconds`` (blocking), then stop it unless ``keep_running``.

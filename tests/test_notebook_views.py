@@ -334,3 +334,43 @@ def test_stop_button_stops_a_running_view() -> None:
     button.click()
     assert not table.running and subject.observers == []
     assert button.disabled
+
+
+def test_background_redraws_run_on_the_asyncio_loop_and_stop_after_a_drawing_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    subject: Subject[Any] = Subject()
+    table = nb.TradesTable(subject, display=False, fps=50)
+
+    def trade(i: int) -> Trade:
+        return Trade("sim", "BTC", float(i), float(i), price=100.0 + i, size=1.0, side="buy")
+
+    async def until(condition: Any, timeout: float = 5.0) -> bool:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not condition():
+            if asyncio.get_running_loop().time() > deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
+
+    async def main() -> tuple[int, int]:
+        table.start()
+        for i in range(3):
+            subject.on_next(trade(i))
+            assert await until(lambda i=i: table.count == i + 1 and table.frames >= i + 2)
+
+        def broken() -> Any:
+            raise RuntimeError("drawing bug")
+
+        table._render = broken  # type: ignore[method-assign]
+        subject.on_next(trade(3))
+        assert await until(lambda: "drawing bug" in caplog.text)
+        frames = table.frames
+        subject.on_next(trade(4))
+        await asyncio.sleep(0.2)  # several tick periods: no more attempts (no new log records)
+        return frames, len([r for r in caplog.records if r.name == "rxfeeds.notebook"])
+
+    with caplog.at_level("ERROR", logger="rxfeeds.notebook"):
+        frames, errors = asyncio.run(main())
+    assert errors == 1 and table.frames == frames
+    table.stop()
