@@ -382,7 +382,10 @@ class LiveView:
         if self._subscription is not None:
             self._subscription.dispose()
         self._wake.set()
-        self.refresh()
+        try:
+            self.refresh()
+        except Exception:
+            log.exception("drawing the final frame of %r failed", self)
 
     def stop_button(self, description: str = "stop") -> Any:
         """An ``ipywidgets.Button`` that stops this view when clicked (for background views).
