@@ -29,7 +29,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from reactivex import Observable, abc
 from reactivex.subject import Subject
@@ -210,7 +210,7 @@ class VenueClient:
         for transport in self.connections.values():
             transport.close()
 
-    def __enter__(self) -> VenueClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -44,7 +44,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Self, cast
+from typing import Any, ClassVar, cast
 
 import reactivex
 from reactivex import Observable
@@ -159,9 +159,6 @@ class HitBTC(VenueClient):
         self.request_timeout = request_timeout
         self.trades_limit = trades_limit
         self.candles_limit = candles_limit
-
-    def __enter__(self) -> Self:
-        return self
 
     def __repr__(self) -> str:
         login = self._credentials.algo if self._credentials else "none"

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Final, Self
+from typing import Any, ClassVar, Final
 
 import orjson
 import reactivex
@@ -223,25 +223,10 @@ def resubscribe_on_gap(transport: Transport, key: Key) -> Callable[[Observable[A
 # ---------------------------------------------------------------------- the client
 
 
-class Kraken(VenueClient):
-    """Kraken WebSocket API v1 client (see the module docstring).
+class KrakenEndpoints(VenueClient):
+    """Endpoint selection shared by the v1 and v2 clients: ``url``/``auth_url`` or an ``env``."""
 
-    Args:
-        url: public endpoint (default ``wss://ws.kraken.com``, or the beta one with ``env="beta"``).
-        auth_url: private endpoint (default ``wss://ws-auth.kraken.com``).
-        env: ``"production"`` or ``"beta"`` (``beta-ws[-auth].kraken.com``).
-        request_timeout: seconds to wait for an order-entry reply.
-        **options: :class:`~rxfeeds.venues.base.VenueClient` options (``backoff``,
-            ``transport_factory``, socket options such as ``ping_interval``, ``stale_timeout``).
-
-    Example::
-
-        with Kraken(url=sim.url, auth_url=sim.url) as kraken:
-            kraken.spread("XBT/USD").subscribe(print)
-    """
-
-    venue: ClassVar[str] = "kraken"
-    urls: ClassVar[dict[str, tuple[str, str]]] = URLS
+    urls: ClassVar[dict[str, tuple[str, str]]] = {}
 
     def __init__(
         self,
@@ -262,12 +247,30 @@ class Kraken(VenueClient):
         self.auth_url = auth_url or self.urls[env][1]
         self.request_timeout = float(request_timeout)
 
-    def __enter__(self) -> Self:
-        return self
-
     def __repr__(self) -> str:
         names = sorted(self.connections)
         return f"{type(self).__name__}(url={self.url!r}, auth_url={self.auth_url!r}, connections={names})"
+
+
+class Kraken(KrakenEndpoints):
+    """Kraken WebSocket API v1 client (see the module docstring).
+
+    Args:
+        url: public endpoint (default ``wss://ws.kraken.com``, or the beta one with ``env="beta"``).
+        auth_url: private endpoint (default ``wss://ws-auth.kraken.com``).
+        env: ``"production"`` or ``"beta"`` (``beta-ws[-auth].kraken.com``).
+        request_timeout: seconds to wait for an order-entry reply.
+        **options: :class:`~rxfeeds.venues.base.VenueClient` options (``backoff``,
+            ``transport_factory``, socket options such as ``ping_interval``, ``stale_timeout``).
+
+    Example::
+
+        with Kraken(url=sim.url, auth_url=sim.url) as kraken:
+            kraken.spread("XBT/USD").subscribe(print)
+    """
+
+    venue: ClassVar[str] = "kraken"
+    urls: ClassVar[dict[str, tuple[str, str]]] = URLS
 
     # -- connections -----------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, ClassVar, Final, Self
+from typing import Any, ClassVar, Final
 
 import reactivex
 from reactivex import Observable
@@ -41,8 +41,8 @@ from ...errors import InvalidArgument
 from ...events import Event, Quote, Ticker
 from ...feed import Feed
 from ...transport import Transport
-from ..base import VenueClient
 from .client import (
+    KrakenEndpoints,
     Token,
     as_feed,
     check_connection,
@@ -105,7 +105,7 @@ def _to_quote(event: Any) -> Any:
     return event
 
 
-class KrakenV2(VenueClient):
+class KrakenV2(KrakenEndpoints):
     """Kraken WebSocket API v2 client (see the module docstring).
 
     Args:
@@ -123,32 +123,6 @@ class KrakenV2(VenueClient):
 
     venue: ClassVar[str] = "kraken-v2"
     urls: ClassVar[dict[str, tuple[str, str]]] = URLS_V2
-
-    def __init__(
-        self,
-        url: str | None = None,
-        *,
-        auth_url: str | None = None,
-        env: str = "production",
-        request_timeout: float = 10.0,
-        **options: Any,
-    ) -> None:
-        if env not in self.urls:
-            raise InvalidArgument("env", env, f"must be one of {', '.join(self.urls)}")
-        if isinstance(request_timeout, bool) or not isinstance(request_timeout, (int, float)) or request_timeout <= 0:
-            raise InvalidArgument("request_timeout", request_timeout, "must be a positive number of seconds")
-        super().__init__(**options)
-        self.env = env
-        self.url = url or self.urls[env][0]
-        self.auth_url = auth_url or self.urls[env][1]
-        self.request_timeout = float(request_timeout)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __repr__(self) -> str:
-        names = sorted(self.connections)
-        return f"{type(self).__name__}(url={self.url!r}, auth_url={self.auth_url!r}, connections={names})"
 
     # -- connections -----------------------------------------------------------------------
 
