@@ -359,3 +359,19 @@ def test_subscribing_while_the_connection_opens_sends_each_key_once(server: Line
         for d in [first, *subs]:
             d.dispose()
         s.close()
+
+
+def test_malformed_frames_are_logged_once_per_kind(server: LineServer, caplog: pytest.LogCaptureFixture) -> None:
+    s = _subject(server)
+    errors: list[Exception] = []
+    s.errors.subscribe(errors.append)
+    d = s.multiplex(("t", "A")).subscribe(lambda e: None)
+    wait_until(lambda: server.count("sub") == 1)
+    with caplog.at_level("WARNING", logger="rxfeeds.transport"):
+        for _ in range(20):
+            server.broadcast("{not json")
+        wait_until(lambda: len(errors) == 20)
+    logged = [r for r in caplog.records if "malformed JSON" in r.getMessage()]
+    assert len(logged) == 1  # every error is on the stream; the log is rate-limited
+    d.dispose()
+    s.close()
