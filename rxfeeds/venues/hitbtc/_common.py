@@ -12,10 +12,17 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import hmac
+import itertools
+from collections.abc import Hashable, Sequence
 from typing import Any, Final, Literal
 
+import orjson
+
+from ...codec import BaseCodec, Data, Key, Message
 from ...errors import InvalidArgument
+from ...events import VenueEvent
 from ...intervals import Interval, parse_interval
+from .errors import HitBTCAuthError, HitBTCError, error_from
 
 __all__ = ["iso_time", "opt_float", "Credentials", "CANDLE_PERIODS", "candle_interval", "side_of"]
 
@@ -115,3 +122,60 @@ class Credentials:
     def sign(self, message: str) -> str:
         """``hex(HMAC-SHA256(secret, message))``."""
         return hmac.new(self._secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+class JsonRpcCodec(BaseCodec):
+    """What the v2 and v3 codecs share: request ids, the id -> subscription bookkeeping that
+    turns a refused subscribe into ``Rejected`` for that key only, login on every connection,
+    and the typed error mapping.
+
+    Subclasses set ``self._credentials`` and implement ``login_frame()``.
+    """
+
+    venue = "hitbtc"
+
+    def __init__(self, credentials: Credentials | None, venue: str) -> None:
+        self.venue = venue
+        self._credentials = credentials
+        self._ids = itertools.count(1)
+        self._subscribes: dict[Hashable, Key] = {}
+        self._unsubscribes: set[Hashable] = set()
+        self._logins: set[Hashable] = set()
+        self._auth_error: Any = None
+
+    def __repr__(self) -> str:
+        auth = self._credentials.algo if self._credentials else "none"
+        return f"{type(self).__name__}(venue={self.venue!r}, login={auth})"
+
+    def next_id(self) -> int:
+        """A fresh request id (unique for the codec's lifetime, across reconnections)."""
+        return next(self._ids)
+
+    def request(self, method: str, params: dict[str, Any] | None = None) -> tuple[int, str]:
+        """``(id, frame)`` for a JSON-RPC request; its answer decodes to ``Reply(id, ...)``."""
+        rid = self.next_id()
+        return rid, orjson.dumps({"method": method, "params": params or {}, "id": rid}).decode()
+
+    def login_frame(self) -> str | None:
+        raise NotImplementedError
+
+    def on_open_frames(self) -> Sequence[str]:
+        frame = self.login_frame()
+        return [frame] if frame is not None else []
+
+    def reset(self) -> None:
+        self._subscribes.clear()
+        self._unsubscribes.clear()
+        self._logins.clear()
+        self._auth_error = None
+
+    def _typed(self, error: Any) -> HitBTCError | HitBTCAuthError:
+        err = error_from(error, self.venue)
+        if err.code == 1001 and self._auth_error is not None:
+            # the real cause: this connection's login was refused
+            return error_from(self._auth_error, self.venue)
+        return err
+
+    def _balance(self, p: Any, recv_time: float) -> list[Message]:
+        event = VenueEvent(self.venue, "", recv_time, recv_time, kind="balance", data=p)
+        return [Data(("balance", ""), (event,))]

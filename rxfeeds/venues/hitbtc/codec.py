@@ -48,18 +48,17 @@ Example:
 
 from __future__ import annotations
 
-import itertools
 import os
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
 
-from ...codec import Ack, BaseCodec, Data, Key, Message, Notice, Rejected, Reply
+from ...codec import Ack, Data, Key, Message, Notice, Rejected, Reply
 from ...errors import FrameError, InvalidArgument, UnknownMessage
 from ...events import BookDelta, BookSnapshot, Event, Kline, Level, OrderUpdate, Ticker, Trade, VenueEvent
-from ._common import Credentials, candle_interval, iso_time, opt_float, side_of
-from .errors import HitBTCAuthError, HitBTCError, HitBTCSubscriptionError, error_from
+from ._common import Credentials, JsonRpcCodec, candle_interval, iso_time, opt_float, side_of
+from .errors import HitBTCSubscriptionError, error_from
 
 __all__ = ["HitBTCCodec", "PUBLIC_CHANNELS", "PRIVATE_CHANNELS", "order_update"]
 
@@ -118,7 +117,7 @@ def order_update(report: Any, recv_time: float, venue: str = "hitbtc") -> OrderU
     )
 
 
-class HitBTCCodec(BaseCodec):
+class HitBTCCodec(JsonRpcCodec):
     """Sans-I/O codec for HitBTC socket API v2 (see the module docstring).
 
     Args:
@@ -147,15 +146,9 @@ class HitBTCCodec(BaseCodec):
         candles_limit: int = 100,
         venue: str = "hitbtc",
     ) -> None:
-        self.venue = venue
-        self._credentials = credentials
+        super().__init__(credentials, venue)
         self.trades_limit = trades_limit
         self.candles_limit = candles_limit
-        self._ids = itertools.count(1)
-        self._subscribes: dict[Hashable, Key] = {}
-        self._unsubscribes: set[Hashable] = set()
-        self._logins: set[Hashable] = set()
-        self._auth_error: Any = None
         self._handlers: dict[str, _Handler] = {
             "snapshotOrderbook": self._snapshot_orderbook,
             "updateOrderbook": self._update_orderbook,
@@ -170,20 +163,7 @@ class HitBTCCodec(BaseCodec):
             "updateTransaction": self._transaction,
         }
 
-    def __repr__(self) -> str:
-        auth = self._credentials.algo if self._credentials else "none"
-        return f"HitBTCCodec(venue={self.venue!r}, login={auth})"
-
     # -- frames out -------------------------------------------------------------------------
-
-    def next_id(self) -> int:
-        """A fresh request id (unique for the codec's lifetime, across reconnections)."""
-        return next(self._ids)
-
-    def request(self, method: str, params: dict[str, Any] | None = None) -> tuple[int, str]:
-        """``(id, frame)`` for a JSON-RPC request; its answer decodes to ``Reply(id, ...)``."""
-        rid = self.next_id()
-        return rid, _dumps({"method": method, "params": params or {}, "id": rid})
 
     def subscribe_frames(self, key: Key) -> Sequence[str]:
         method, params = self._method_params(key)
@@ -233,16 +213,6 @@ class HitBTCCodec(BaseCodec):
             params = {"algo": "HS256", "pKey": creds.key, "nonce": nonce, "signature": creds.sign(nonce)}
         return _dumps({"method": "login", "params": params, "id": rid})
 
-    def on_open_frames(self) -> Sequence[str]:
-        frame = self.login_frame()
-        return [frame] if frame is not None else []
-
-    def reset(self) -> None:
-        self._subscribes.clear()
-        self._unsubscribes.clear()
-        self._logins.clear()
-        self._auth_error = None
-
     # -- frames in --------------------------------------------------------------------------
 
     def decode(self, frame: str | bytes, recv_time: float) -> Sequence[Message]:
@@ -264,13 +234,6 @@ class HitBTCCodec(BaseCodec):
         if "id" in msg and ("result" in msg or "error" in msg):
             return self._reply(msg, frame)
         raise UnknownMessage("neither a notification nor a reply", frame, self.venue)
-
-    def _typed(self, error: Any) -> HitBTCError | HitBTCAuthError:
-        err = error_from(error, self.venue)
-        if err.code == 1001 and self._auth_error is not None:
-            # the real cause: this connection's login was refused
-            return error_from(self._auth_error, self.venue)
-        return err
 
     def _reply(self, msg: dict[str, Any], frame: str | bytes) -> list[Message]:
         rid = msg["id"]
@@ -400,10 +363,6 @@ class HitBTCCodec(BaseCodec):
 
     def _report(self, p: Any, recv_time: float) -> list[Message]:
         return [Data(("reports", ""), (order_update(p, recv_time, self.venue),))]
-
-    def _balance(self, p: Any, recv_time: float) -> list[Message]:
-        event = VenueEvent(self.venue, "", recv_time, recv_time, kind="balance", data=p)
-        return [Data(("balance", ""), (event,))]
 
     def _transaction(self, p: Any, recv_time: float) -> list[Message]:
         stamp = p.get("updatedAt") or p.get("createdAt")

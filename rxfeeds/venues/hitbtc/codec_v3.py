@@ -37,19 +37,18 @@ Example:
 
 from __future__ import annotations
 
-import itertools
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
 
-from ...codec import Ack, BaseCodec, Data, Key, Message, Notice, Rejected, Reply
+from ...codec import Ack, Data, Key, Message, Notice, Rejected, Reply
 from ...errors import FrameError, InvalidArgument, UnknownMessage
-from ...events import BookDelta, BookSnapshot, Kline, Level, OrderUpdate, Ticker, Trade, VenueEvent
-from ._common import Credentials, candle_interval, iso_time, opt_float, side_of
+from ...events import BookDelta, BookSnapshot, Kline, Level, OrderUpdate, Ticker, Trade
+from ._common import Credentials, JsonRpcCodec, candle_interval, iso_time, opt_float, side_of
 from .codec import _oldest_first
-from .errors import HitBTCAuthError, HitBTCError, HitBTCSubscriptionError, SymbolNotFound, error_from
+from .errors import HitBTCSubscriptionError, SymbolNotFound, error_from
 
 __all__ = ["HitBTCV3Codec", "order_update_v3", "TICKER_SPEEDS"]
 
@@ -107,7 +106,7 @@ def order_update_v3(report: Any, recv_time: float, venue: str = "hitbtc-v3") -> 
     )
 
 
-class HitBTCV3Codec(BaseCodec):
+class HitBTCV3Codec(JsonRpcCodec):
     """Sans-I/O codec for HitBTC socket API v3 (see the module docstring).
 
     Args:
@@ -134,36 +133,17 @@ class HitBTCV3Codec(BaseCodec):
     ) -> None:
         if ticker_speed not in TICKER_SPEEDS:
             raise InvalidArgument("ticker_speed", ticker_speed, "must be '1s' or '3s'")
-        self.venue = venue
-        self._credentials = credentials
+        super().__init__(credentials, venue)
         self.trades_limit = trades_limit
         self.candles_limit = candles_limit
         self.ticker_channel = "ticker/" + ticker_speed
-        self._ids = itertools.count(1)
-        self._subscribes: dict[Hashable, Key] = {}
-        self._unsubscribes: set[Hashable] = set()
-        self._logins: set[Hashable] = set()
-        self._auth_error: Any = None
         self._notifications: dict[str, Callable[[Any, float], list[Message]]] = {
             "spot_order": self._order,
             "spot_orders": self._orders,
             "spot_balance": self._balance,
         }
 
-    def __repr__(self) -> str:
-        auth = self._credentials.algo if self._credentials else "none"
-        return f"HitBTCV3Codec(venue={self.venue!r}, login={auth})"
-
     # -- frames out -------------------------------------------------------------------------
-
-    def next_id(self) -> int:
-        """A fresh request id (unique for the codec's lifetime)."""
-        return next(self._ids)
-
-    def request(self, method: str, params: dict[str, Any] | None = None) -> tuple[int, str]:
-        """``(id, frame)`` for a JSON-RPC request; its answer decodes to ``Reply(id, ...)``."""
-        rid = self.next_id()
-        return rid, _dumps({"method": method, "params": params or {}, "id": rid})
 
     def channel_of(self, key: Key) -> str:
         """The v3 ``ch`` of a public key (``("candles-M1", S)`` -> ``"candles/M1"``)."""
@@ -229,16 +209,6 @@ class HitBTCV3Codec(BaseCodec):
             }
         return _dumps({"method": "login", "params": params, "id": rid})
 
-    def on_open_frames(self) -> Sequence[str]:
-        frame = self.login_frame()
-        return [frame] if frame is not None else []
-
-    def reset(self) -> None:
-        self._subscribes.clear()
-        self._unsubscribes.clear()
-        self._logins.clear()
-        self._auth_error = None
-
     # -- frames in --------------------------------------------------------------------------
 
     def decode(self, frame: str | bytes, recv_time: float) -> Sequence[Message]:
@@ -265,12 +235,6 @@ class HitBTCV3Codec(BaseCodec):
         if "id" in msg and ("result" in msg or "error" in msg):
             return self._reply(msg, frame)
         raise UnknownMessage("neither channel data, a notification nor a reply", frame, self.venue)
-
-    def _typed(self, error: Any) -> HitBTCError | HitBTCAuthError:
-        err = error_from(error, self.venue)
-        if err.code == 1001 and self._auth_error is not None:
-            return error_from(self._auth_error, self.venue)
-        return err
 
     def _reply(self, msg: dict[str, Any], frame: str | bytes) -> list[Message]:
         rid = msg["id"]
@@ -408,7 +372,3 @@ class HitBTCV3Codec(BaseCodec):
         if not isinstance(p, list):
             raise TypeError("spot_orders params must be a list")
         return [Data(("reports", ""), [order_update_v3(r, recv_time, self.venue) for r in p])]
-
-    def _balance(self, p: Any, recv_time: float) -> list[Message]:
-        event = VenueEvent(self.venue, "", recv_time, recv_time, kind="balance", data=p)
-        return [Data(("balance", ""), (event,))]
