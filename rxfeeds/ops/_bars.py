@@ -63,6 +63,43 @@ class KlineStats:
     late_by_symbol: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
+class BarOperator:
+    """Settings and ``repr`` shared by the ``klines`` and ``resample`` operator objects.
+
+    ``stats`` holds a :class:`KlineStats` summed over every subscription.
+    """
+
+    name = "bars"
+
+    def __init__(
+        self,
+        interval: Interval,
+        *,
+        empty: Empty,
+        emit: Emit,
+        late: Late,
+        grace: float | None,
+        history: int,
+        max_fill: int,
+        scheduler: abc.SchedulerBase | None,
+    ) -> None:
+        self.interval = interval
+        self.empty = empty
+        self.emit = emit
+        self.late = late
+        self.grace = grace
+        self.history = history
+        self.max_fill = max_fill
+        self.scheduler = scheduler
+        self.stats = KlineStats()
+
+    def __repr__(self) -> str:
+        return (
+            f"{self.name}({self.interval.name!r}, empty={self.empty!r}, emit={self.emit!r}, "
+            f"late={self.late!r}, grace={self.grace!r})"
+        )
+
+
 class _Bar:
     """Mutable accumulator of one bucket (never handed out; :class:`Kline` values are)."""
 

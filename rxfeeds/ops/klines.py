@@ -71,8 +71,8 @@ from reactivex.disposable import CompositeDisposable, Disposable
 from reactivex.scheduler import TimeoutScheduler
 
 from rxfeeds.events import Kline, Trade
-from rxfeeds.intervals import Interval, IntervalLike
-from rxfeeds.ops._bars import Emit, Empty, KlineStats, Late, _Bar, _Run, _Series, validate
+from rxfeeds.intervals import IntervalLike
+from rxfeeds.ops._bars import BarOperator, Emit, Empty, KlineStats, Late, _Bar, _Run, _Series, validate
 
 __all__ = ["KlineStats", "Klines", "klines"]
 
@@ -132,39 +132,13 @@ def _add_trade(bar: _Bar, ev: Trade) -> None:
             bar.sell += q
 
 
-class Klines:
+class Klines(BarOperator):
     """The operator returned by :func:`klines`: call it on a trade stream (or use it in ``pipe``).
 
     ``stats`` holds its :class:`KlineStats` (summed over every subscription).
     """
 
-    def __init__(
-        self,
-        interval: Interval,
-        *,
-        empty: Empty,
-        emit: Emit,
-        late: Late,
-        grace: float | None,
-        history: int,
-        max_fill: int,
-        scheduler: abc.SchedulerBase | None,
-    ) -> None:
-        self.interval = interval
-        self.empty = empty
-        self.emit = emit
-        self.late = late
-        self.grace = grace
-        self.history = history
-        self.max_fill = max_fill
-        self.scheduler = scheduler
-        self.stats = KlineStats()
-
-    def __repr__(self) -> str:
-        return (
-            f"klines({self.interval.name!r}, empty={self.empty!r}, emit={self.emit!r}, "
-            f"late={self.late!r}, grace={self.grace!r})"
-        )
+    name = "klines"
 
     def __call__(self, source: Observable[Any]) -> Observable[Kline]:
         def subscribe(

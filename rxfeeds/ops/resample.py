@@ -62,7 +62,7 @@ from reactivex.scheduler import TimeoutScheduler
 from rxfeeds.errors import InvalidArgument
 from rxfeeds.events import Kline
 from rxfeeds.intervals import Interval, IntervalLike, parse_interval
-from rxfeeds.ops._bars import Emit, Empty, KlineStats, Late, _Bar, _Run, _Series, validate
+from rxfeeds.ops._bars import BarOperator, Emit, Empty, KlineStats, Late, _Bar, _Run, _Series, validate
 
 __all__ = ["KlineStats", "Resample", "resample"]
 
@@ -155,36 +155,10 @@ class _ResampleRun(_Run):
         self.advance_to(s, k.close_time, k.recv_time)
 
 
-class Resample:
+class Resample(BarOperator):
     """The operator returned by :func:`resample`; ``stats`` holds its :class:`KlineStats`."""
 
-    def __init__(
-        self,
-        interval: Interval,
-        *,
-        empty: Empty,
-        emit: Emit,
-        late: Late,
-        grace: float | None,
-        history: int,
-        max_fill: int,
-        scheduler: abc.SchedulerBase | None,
-    ) -> None:
-        self.interval = interval
-        self.empty = empty
-        self.emit = emit
-        self.late = late
-        self.grace = grace
-        self.history = history
-        self.max_fill = max_fill
-        self.scheduler = scheduler
-        self.stats = KlineStats()
-
-    def __repr__(self) -> str:
-        return (
-            f"resample({self.interval.name!r}, empty={self.empty!r}, emit={self.emit!r}, "
-            f"late={self.late!r}, grace={self.grace!r})"
-        )
+    name = "resample"
 
     def __call__(self, source: Observable[Any]) -> Observable[Kline]:
         def subscribe(
