@@ -9,12 +9,15 @@ amendment with a bounded history, and the single pending timer per subscription.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from reactivex import abc
-from reactivex.disposable import SerialDisposable
+import reactivex
+from reactivex import Observable, abc
+from reactivex.disposable import CompositeDisposable, Disposable, SerialDisposable
+from reactivex.scheduler import TimeoutScheduler
 
 from rxfeeds.errors import InvalidArgument
 from rxfeeds.events import Kline
@@ -98,6 +101,33 @@ class BarOperator:
             f"{self.name}({self.interval.name!r}, empty={self.empty!r}, emit={self.emit!r}, "
             f"late={self.late!r}, grace={self.grace!r})"
         )
+
+    def _start(self, observer: abc.ObserverBase[Kline], scheduler: abc.SchedulerBase) -> Any:
+        """A fresh per-subscription run (``_Run`` subclass) for this operator's settings."""
+        raise NotImplementedError
+
+    def _on_next(self, run: Any) -> Callable[[Any], None]:
+        """The source's ``on_next`` for one run."""
+        raise NotImplementedError
+
+    def _run_settings(self) -> tuple[Interval, bool, bool, bool, float | None, int, int, KlineStats]:
+        return (
+            self.interval, self.empty == "fill", self.emit == "update", self.late == "amend",
+            self.grace, self.history, self.max_fill, self.stats,
+        )  # fmt: skip
+
+    def __call__(self, source: Observable[Any]) -> Observable[Kline]:
+        def subscribe(
+            observer: abc.ObserverBase[Kline], subscribe_scheduler: abc.SchedulerBase | None = None
+        ) -> abc.DisposableBase:
+            scheduler = self.scheduler or subscribe_scheduler or TimeoutScheduler.singleton()
+            run = self._start(observer, scheduler)
+            upstream = source.subscribe(
+                self._on_next(run), run.on_error, run.on_completed, scheduler=subscribe_scheduler
+            )
+            return CompositeDisposable(upstream, Disposable(run.dispose))
+
+        return reactivex.create(subscribe)
 
 
 class _Bar:

@@ -65,10 +65,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import reactivex
-from reactivex import Observable, abc
-from reactivex.disposable import CompositeDisposable, Disposable
-from reactivex.scheduler import TimeoutScheduler
+from reactivex import abc
 
 from rxfeeds.events import Kline, Trade
 from rxfeeds.intervals import IntervalLike
@@ -140,69 +137,40 @@ class Klines(BarOperator):
 
     name = "klines"
 
-    def __call__(self, source: Observable[Any]) -> Observable[Kline]:
-        def subscribe(
-            observer: abc.ObserverBase[Kline], subscribe_scheduler: abc.SchedulerBase | None = None
-        ) -> abc.DisposableBase:
-            scheduler = self.scheduler or subscribe_scheduler or TimeoutScheduler.singleton()
-            run = _KlinesRun(
-                self.interval, self.empty == "fill", self.emit == "update", self.late == "amend",
-                self.grace, self.history, self.max_fill, self.stats, observer, scheduler,
-            )  # fmt: skip
-            lock = run.lock
-            series = run.series
-            update = run.update
-            slow = run.on_trade_slow
-            last: _Series | None = None
+    def _start(self, observer: abc.ObserverBase[Kline], scheduler: abc.SchedulerBase) -> _KlinesRun:
+        return _KlinesRun(*self._run_settings(), observer, scheduler)
 
-            def on_next(ev: Any) -> None:
-                nonlocal last
-                if ev.__class__ is not Trade and not isinstance(ev, Trade):
+    def _on_next(self, run: Any) -> Any:
+        lock = run.lock
+        series = run.series
+        update = run.update
+        slow = run.on_trade_slow
+        add = _add_trade
+        last: _Series | None = None
+
+        def on_next(ev: Any) -> None:
+            nonlocal last
+            if ev.__class__ is not Trade and not isinstance(ev, Trade):
+                return
+            with lock:
+                s = last
+                if s is None or s.symbol != ev.symbol or s.venue != ev.venue:
+                    s = series.get((ev.venue, ev.symbol))
+                    if s is None:
+                        s = run.get_series(ev.venue, ev.symbol)
+                    last = s
+                t = ev.time
+                if not s.start <= t < s.end:
+                    slow(s, ev)
                     return
-                with lock:
-                    s = last
-                    if s is None or s.symbol != ev.symbol or s.venue != ev.venue:
-                        s = series.get((ev.venue, ev.symbol))
-                        if s is None:
-                            s = run.get_series(ev.venue, ev.symbol)
-                        last = s
-                    t = ev.time
-                    if not s.start <= t < s.end:
-                        slow(s, ev)
-                        return
-                    # hot path: a trade of the open bar
-                    bar = s.bar
-                    assert bar is not None
-                    p = ev.price
-                    q = ev.size
-                    if p > bar.high:
-                        bar.high = p
-                    elif p < bar.low:
-                        bar.low = p
-                    if t >= bar.last_time:
-                        bar.close = p
-                        bar.last_time = t
-                    elif t < bar.first_time:
-                        bar.open = p
-                        bar.first_time = t
-                    bar.volume += q
-                    bar.quote += p * q
-                    bar.count += 1
-                    bar.recv_time = ev.recv_time
-                    side = ev.side
-                    if side is not None:
-                        bar.sided = True
-                        if side == "buy":
-                            bar.buy += q
-                        else:
-                            bar.sell += q
-                    if update:
-                        run.observer.on_next(run.kline(s, bar, False))
+                # hot path: a trade of the open bar
+                bar = s.bar
+                assert bar is not None
+                add(bar, ev)
+                if update:
+                    run.observer.on_next(run.kline(s, bar, False))
 
-            upstream = source.subscribe(on_next, run.on_error, run.on_completed, scheduler=subscribe_scheduler)
-            return CompositeDisposable(upstream, Disposable(run.dispose))
-
-        return reactivex.create(subscribe)
+        return on_next
 
 
 def klines(

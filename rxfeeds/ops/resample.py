@@ -54,10 +54,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import reactivex
-from reactivex import Observable, abc
-from reactivex.disposable import CompositeDisposable, Disposable
-from reactivex.scheduler import TimeoutScheduler
+from reactivex import abc
 
 from rxfeeds.errors import InvalidArgument
 from rxfeeds.events import Kline
@@ -160,27 +157,19 @@ class Resample(BarOperator):
 
     name = "resample"
 
-    def __call__(self, source: Observable[Any]) -> Observable[Kline]:
-        def subscribe(
-            observer: abc.ObserverBase[Kline], subscribe_scheduler: abc.SchedulerBase | None = None
-        ) -> abc.DisposableBase:
-            scheduler = self.scheduler or subscribe_scheduler or TimeoutScheduler.singleton()
-            run = _ResampleRun(
-                self.interval, self.empty == "fill", self.emit == "update", self.late == "amend",
-                self.grace, self.history, self.max_fill, self.stats, observer, scheduler,
-            )  # fmt: skip
-            lock = run.lock
-            on_bar = run.on_bar
+    def _start(self, observer: abc.ObserverBase[Kline], scheduler: abc.SchedulerBase) -> _ResampleRun:
+        return _ResampleRun(*self._run_settings(), observer, scheduler)
 
-            def on_next(ev: Any) -> None:
-                if isinstance(ev, Kline):
-                    with lock:
-                        on_bar(ev)
+    def _on_next(self, run: Any) -> Any:
+        lock = run.lock
+        on_bar = run.on_bar
 
-            upstream = source.subscribe(on_next, run.on_error, run.on_completed, scheduler=subscribe_scheduler)
-            return CompositeDisposable(upstream, Disposable(run.dispose))
+        def on_next(ev: Any) -> None:
+            if isinstance(ev, Kline):
+                with lock:
+                    on_bar(ev)
 
-        return reactivex.create(subscribe)
+        return on_next
 
 
 def resample(
