@@ -20,7 +20,7 @@ import orjson
 
 from ...codec import BaseCodec, Data, Key, Message
 from ...errors import InvalidArgument
-from ...events import VenueEvent
+from ...events import OrderUpdate, VenueEvent
 from ...intervals import Interval, parse_interval
 from .errors import HitBTCAuthError, HitBTCError, error_from
 
@@ -179,3 +179,25 @@ class JsonRpcCodec(BaseCodec):
     def _balance(self, p: Any, recv_time: float) -> list[Message]:
         event = VenueEvent(self.venue, "", recv_time, recv_time, kind="balance", data=p)
         return [Data(("balance", ""), (event,))]
+
+
+def report_to_order(
+    report: Any, recv_time: float, venue: str, *, updated: str, created: str, client_id: str, filled: str
+) -> OrderUpdate:
+    """An :class:`~rxfeeds.events.OrderUpdate` from an order report whose field names differ
+    between API versions (v2 ``updatedAt``/``cumQuantity``, v3 ``updated_at``/``quantity_cumulative``)."""
+    stamp = report.get(updated) or report.get(created)
+    return OrderUpdate(
+        venue,
+        str(report.get("symbol") or ""),
+        iso_time(stamp) if stamp else recv_time,
+        recv_time,
+        order_id=str(report["id"]),
+        status=str(report["status"]),
+        client_order_id=report.get(client_id),
+        side=side_of(report.get("side")),
+        price=opt_float(report.get("price")),
+        size=opt_float(report.get("quantity")),
+        filled=opt_float(report.get(filled)),
+        raw=report,
+    )

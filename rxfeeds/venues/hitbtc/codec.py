@@ -57,7 +57,7 @@ import orjson
 from ...codec import Ack, Data, Key, Message, Notice, Rejected, Reply
 from ...errors import FrameError, InvalidArgument, UnknownMessage
 from ...events import BookDelta, BookSnapshot, Event, Kline, Level, OrderUpdate, Ticker, Trade, VenueEvent
-from ._common import Credentials, JsonRpcCodec, candle_interval, iso_time, opt_float, side_of
+from ._common import Credentials, JsonRpcCodec, candle_interval, iso_time, opt_float, report_to_order, side_of
 from .errors import HitBTCSubscriptionError, error_from
 
 __all__ = ["HitBTCCodec", "PUBLIC_CHANNELS", "PRIVATE_CHANNELS", "order_update"]
@@ -100,20 +100,14 @@ def order_update(report: Any, recv_time: float, venue: str = "hitbtc") -> OrderU
         >>> u.order_id, u.client_order_id, u.size, u.time
         ('5', 'a1', 1.5, 1626318403.095)
     """
-    stamp = report.get("updatedAt") or report.get("createdAt")
-    return OrderUpdate(
-        venue,
-        str(report.get("symbol") or ""),
-        iso_time(stamp) if stamp else recv_time,
+    return report_to_order(
+        report,
         recv_time,
-        order_id=str(report["id"]),
-        status=str(report["status"]),
-        client_order_id=report.get("clientOrderId"),
-        side=side_of(report.get("side")),
-        price=opt_float(report.get("price")),
-        size=opt_float(report.get("quantity")),
-        filled=opt_float(report.get("cumQuantity")),
-        raw=report,
+        venue,
+        updated="updatedAt",
+        created="createdAt",
+        client_id="clientOrderId",
+        filled="cumQuantity",
     )
 
 

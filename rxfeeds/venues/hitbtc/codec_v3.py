@@ -46,7 +46,7 @@ import orjson
 from ...codec import Ack, Data, Key, Message, Notice, Rejected, Reply
 from ...errors import FrameError, InvalidArgument, UnknownMessage
 from ...events import BookDelta, BookSnapshot, Kline, Level, OrderUpdate, Ticker, Trade
-from ._common import Credentials, JsonRpcCodec, candle_interval, iso_time, opt_float, side_of
+from ._common import Credentials, JsonRpcCodec, candle_interval, opt_float, report_to_order, side_of
 from .codec import _oldest_first
 from .errors import HitBTCSubscriptionError, SymbolNotFound, error_from
 
@@ -89,20 +89,14 @@ def order_update_v3(report: Any, recv_time: float, venue: str = "hitbtc-v3") -> 
         ...     "status": "new", "quantity": "2", "price": "0.07", "quantity_cumulative": "0.5"}, 1.0).filled
         0.5
     """
-    stamp = report.get("updated_at") or report.get("created_at")
-    return OrderUpdate(
-        venue,
-        str(report.get("symbol") or ""),
-        iso_time(stamp) if stamp else recv_time,
+    return report_to_order(
+        report,
         recv_time,
-        order_id=str(report["id"]),
-        status=str(report["status"]),
-        client_order_id=report.get("client_order_id"),
-        side=side_of(report.get("side")),
-        price=opt_float(report.get("price")),
-        size=opt_float(report.get("quantity")),
-        filled=opt_float(report.get("quantity_cumulative")),
-        raw=report,
+        venue,
+        updated="updated_at",
+        created="created_at",
+        client_id="client_order_id",
+        filled="quantity_cumulative",
     )
 
 
