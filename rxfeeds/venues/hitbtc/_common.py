@@ -18,11 +18,11 @@ from typing import Any, Final, Literal
 
 import orjson
 
-from ...codec import BaseCodec, Data, Key, Message
-from ...errors import InvalidArgument
+from ...codec import Ack, BaseCodec, Data, Key, Message, Notice, Rejected, Reply
+from ...errors import FrameError, InvalidArgument
 from ...events import OrderUpdate, VenueEvent
 from ...intervals import Interval, parse_interval
-from .errors import HitBTCAuthError, HitBTCError, error_from
+from .errors import HitBTCAuthError, HitBTCError, HitBTCSubscriptionError, error_from
 
 __all__ = ["iso_time", "opt_float", "Credentials", "CANDLE_PERIODS", "candle_interval", "side_of"]
 
@@ -179,6 +179,33 @@ class JsonRpcCodec(BaseCodec):
     def _balance(self, p: Any, recv_time: float) -> list[Message]:
         event = VenueEvent(self.venue, "", recv_time, recv_time, kind="balance", data=p)
         return [Data(("balance", ""), (event,))]
+
+    def _subscribed(self, key: Key, msg: dict[str, Any]) -> list[Message]:
+        """A successful subscribe reply (v3 overrides it to check the listed symbols)."""
+        return [Ack(key)]
+
+    def _reply(self, msg: dict[str, Any], frame: str | bytes) -> list[Message]:
+        rid = msg["id"]
+        if not isinstance(rid, (int, str)) and rid is not None:
+            raise FrameError("bad JSON-RPC id", frame, self.venue)
+        error = msg.get("error")
+        if rid is None:
+            return [Notice(error_from(error, self.venue))] if error is not None else []
+        key = self._subscribes.pop(rid, None)
+        if key is not None:
+            if error is not None:
+                return [Rejected(key, HitBTCSubscriptionError(key, self._typed(error)))]
+            return self._subscribed(key, msg)
+        if rid in self._unsubscribes:
+            self._unsubscribes.discard(rid)
+            return []
+        if rid in self._logins:
+            self._logins.discard(rid)
+            if error is not None:
+                self._auth_error = error
+                return [Notice(error_from(error, self.venue))]
+            return []
+        return [Reply(rid, msg.get("result"), self._typed(error) if error is not None else None)]
 
 
 def report_to_order(

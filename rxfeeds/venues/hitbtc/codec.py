@@ -54,11 +54,10 @@ from typing import Any
 
 import orjson
 
-from ...codec import Ack, Data, Key, Message, Notice, Rejected, Reply
+from ...codec import Data, Key, Message
 from ...errors import FrameError, InvalidArgument, UnknownMessage
 from ...events import BookDelta, BookSnapshot, Event, Kline, Level, OrderUpdate, Ticker, Trade, VenueEvent
 from ._common import Credentials, JsonRpcCodec, candle_interval, iso_time, opt_float, report_to_order, side_of
-from .errors import HitBTCSubscriptionError, error_from
 
 __all__ = ["HitBTCCodec", "PUBLIC_CHANNELS", "PRIVATE_CHANNELS", "order_update"]
 
@@ -228,29 +227,6 @@ class HitBTCCodec(JsonRpcCodec):
         if "id" in msg and ("result" in msg or "error" in msg):
             return self._reply(msg, frame)
         raise UnknownMessage("neither a notification nor a reply", frame, self.venue)
-
-    def _reply(self, msg: dict[str, Any], frame: str | bytes) -> list[Message]:
-        rid = msg["id"]
-        if not isinstance(rid, (int, str)) and rid is not None:
-            raise FrameError("bad JSON-RPC id", frame, self.venue)
-        error = msg.get("error")
-        if rid is None:
-            return [Notice(error_from(error, self.venue))] if error is not None else []
-        key = self._subscribes.pop(rid, None)
-        if key is not None:
-            if error is None:
-                return [Ack(key)]
-            return [Rejected(key, HitBTCSubscriptionError(key, self._typed(error)))]
-        if rid in self._unsubscribes:
-            self._unsubscribes.discard(rid)
-            return []
-        if rid in self._logins:
-            self._logins.discard(rid)
-            if error is not None:
-                self._auth_error = error
-                return [Notice(error_from(error, self.venue))]
-            return []
-        return [Reply(rid, msg.get("result"), self._typed(error) if error is not None else None)]
 
     def _snapshot_orderbook(self, p: Any, recv_time: float) -> list[Message]:
         symbol = p["symbol"]

@@ -43,12 +43,12 @@ from typing import Any
 
 import orjson
 
-from ...codec import Ack, Data, Key, Message, Notice, Rejected, Reply
+from ...codec import Ack, Data, Key, Message, Rejected
 from ...errors import FrameError, InvalidArgument, UnknownMessage
 from ...events import BookDelta, BookSnapshot, Kline, Level, OrderUpdate, Ticker, Trade
 from ._common import Credentials, JsonRpcCodec, candle_interval, opt_float, report_to_order, side_of
 from .codec import _oldest_first
-from .errors import HitBTCSubscriptionError, SymbolNotFound, error_from
+from .errors import HitBTCSubscriptionError, SymbolNotFound
 
 __all__ = ["HitBTCV3Codec", "order_update_v3", "TICKER_SPEEDS"]
 
@@ -205,6 +205,15 @@ class HitBTCV3Codec(JsonRpcCodec):
 
     # -- frames in --------------------------------------------------------------------------
 
+    def _subscribed(self, key: Key, msg: dict[str, Any]) -> list[Message]:
+        # v3 acknowledges with the list of symbols it actually subscribed
+        result = msg.get("result")
+        listed = result.get("subscriptions") if isinstance(result, dict) else None
+        if isinstance(listed, list) and key[1] and key[1] not in listed:
+            refused = SymbolNotFound("Symbol not found", 2001, "not in the channel's subscriptions", self.venue)
+            return [Rejected(key, HitBTCSubscriptionError(key, refused))]
+        return [Ack(key)]
+
     def decode(self, frame: str | bytes, recv_time: float) -> Sequence[Message]:
         try:
             msg = orjson.loads(frame)
@@ -229,34 +238,6 @@ class HitBTCV3Codec(JsonRpcCodec):
         if "id" in msg and ("result" in msg or "error" in msg):
             return self._reply(msg, frame)
         raise UnknownMessage("neither channel data, a notification nor a reply", frame, self.venue)
-
-    def _reply(self, msg: dict[str, Any], frame: str | bytes) -> list[Message]:
-        rid = msg["id"]
-        if not isinstance(rid, (int, str)) and rid is not None:
-            raise FrameError("bad JSON-RPC id", frame, self.venue)
-        error = msg.get("error")
-        if rid is None:
-            return [Notice(error_from(error, self.venue))] if error is not None else []
-        key = self._subscribes.pop(rid, None)
-        if key is not None:
-            if error is not None:
-                return [Rejected(key, HitBTCSubscriptionError(key, self._typed(error)))]
-            result = msg.get("result")
-            listed = result.get("subscriptions") if isinstance(result, dict) else None
-            if isinstance(listed, list) and key[1] and key[1] not in listed:
-                refused = SymbolNotFound("Symbol not found", 2001, "not in the channel's subscriptions", self.venue)
-                return [Rejected(key, HitBTCSubscriptionError(key, refused))]
-            return [Ack(key)]
-        if rid in self._unsubscribes:
-            self._unsubscribes.discard(rid)
-            return []
-        if rid in self._logins:
-            self._logins.discard(rid)
-            if error is not None:
-                self._auth_error = error
-                return [Notice(error_from(error, self.venue))]
-            return []
-        return [Reply(rid, msg.get("result"), self._typed(error) if error is not None else None)]
 
     def _channel_data(self, ch: Any, msg: dict[str, Any], recv_time: float, frame: str | bytes) -> list[Message]:
         if not isinstance(ch, str):
