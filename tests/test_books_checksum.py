@@ -14,7 +14,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rxfeeds.books.checksum import checksum_segment, checksum_text, kraken_checksum, kraken_v2_text
+from rxfeeds.books.checksum import (
+    CRC32_IMPLEMENTATION,
+    checksum_segment,
+    checksum_text,
+    crc32,
+    kraken_checksum,
+    kraken_v2_text,
+)
 
 
 def test_segment_strips_point_and_leading_zeros() -> None:
@@ -75,6 +82,22 @@ def test_v2_rendering_of_floats_round_trips(value: float) -> None:
     rendered = kraken_v2_text(value)
     assert "e" not in rendered.lower()
     assert float(rendered) == value
+
+
+@given(st.binary(max_size=600), st.integers(min_value=0, max_value=2**32 - 1))
+def test_the_fast_crc32_equals_zlib(data: bytes, start: int) -> None:
+    # whichever implementation is installed (ISA-L with the `fast` extra), it must be zlib's CRC-32
+    assert crc32(data) == zlib.crc32(data)
+    assert crc32(data, start) == zlib.crc32(data, start)
+
+
+def test_crc32_implementation_is_named() -> None:
+    try:
+        import isal  # noqa: F401
+    except ImportError:
+        assert CRC32_IMPLEMENTATION == "zlib"
+    else:
+        assert CRC32_IMPLEMENTATION == "isal"
 
 
 def test_v2_rejects_bool() -> None:

@@ -11,6 +11,10 @@ to the standard IEEE CRC-32 (``zlib.crc32``), unsigned.
 * v2 sends JSON numbers at full precision: parse them as :class:`~decimal.Decimal` and render
   them with :func:`kraken_v2_text` (plain notation, never an exponent) before checksumming.
 
+:data:`crc32` is ISA-L's CRC-32 (the ``isal`` package, installed by the ``fast`` extra) when it
+is importable, else ``zlib.crc32``: the same function, but about four times faster on the
+~360-byte checksum texts, where it is a large share of the order book's per-update cost.
+
 Example:
     >>> asks = [("0.000022900", "13355.87450757")]
     >>> bids = [("0.000022800", "1.00000000")]
@@ -25,11 +29,29 @@ Example:
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from itertools import islice
 
-__all__ = ["CHECKSUM_DEPTH", "checksum_segment", "checksum_text", "kraken_checksum", "kraken_v2_text"]
+__all__ = [
+    "CHECKSUM_DEPTH",
+    "CRC32_IMPLEMENTATION",
+    "checksum_segment",
+    "checksum_text",
+    "crc32",
+    "kraken_checksum",
+    "kraken_v2_text",
+]
+
+crc32: Callable[..., int]
+try:
+    from isal.isal_zlib import crc32 as crc32  # the `fast` extra
+
+    #: Which CRC-32 implementation :data:`crc32` is (``"isal"`` or ``"zlib"``), for benchmarks.
+    CRC32_IMPLEMENTATION = "isal"
+except ImportError:  # pragma: no cover - depends on the environment
+    crc32 = zlib.crc32
+    CRC32_IMPLEMENTATION = "zlib"
 
 #: Levels per side covered by the checksum.
 CHECKSUM_DEPTH = 10
@@ -77,7 +99,7 @@ def kraken_checksum(asks: Iterable[tuple[str, str]], bids: Iterable[tuple[str, s
         ...     zlib.crc32(b"219268000300000000218509000451158730")
         True
     """
-    return zlib.crc32(checksum_text(asks, bids).encode("ascii")) & 0xFFFFFFFF
+    return crc32(checksum_text(asks, bids).encode("ascii")) & 0xFFFFFFFF
 
 
 def kraken_v2_text(value: Decimal | int | float | str) -> str:

@@ -33,7 +33,7 @@ Example:
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeAlias
 
 __all__ = ["TOP", "LEAF_MAX", "Entry", "Leaves", "BookSide", "iter_entries", "top_entries"]
@@ -130,7 +130,8 @@ class BookSide:
             self.top_dirty = True
             return
         last = self._last
-        i = bisect_left(last, key)
+        # most changes hit the first leaf (the top of the book): one comparison finds it
+        i = 0 if key <= last[0] else bisect_left(last, key)
         if i == len(leaves):
             i -= 1
         keys = self._keys[i]
@@ -158,7 +159,9 @@ class BookSide:
         """Remove the level at ``price``; False when there was none (that is fine)."""
         key = -price if self.descending else price
         last = self._last
-        i = bisect_left(last, key)
+        if not last:
+            return False
+        i = 0 if key <= last[0] else bisect_left(last, key)
         if i == len(last):
             return False
         keys = self._keys[i]
@@ -208,6 +211,28 @@ class BookSide:
                 last[-1] = keys[-1][-1]
                 excess = 0
         return True
+
+    def fill_segments(self, n: int, segment: Callable[[str, str], str]) -> None:
+        """Compute the missing checksum fragments of the best ``n`` levels, in place.
+
+        Example:
+            >>> side = BookSide(descending=False)
+            >>> side.set(1.5, 2.0, "1.5", "2.0", None)
+            >>> side.fill_segments(10, lambda price, size: price + "/" + size)
+            >>> side.best()
+            (1.5, 2.0, '1.5', '2.0', '1.5/2.0')
+        """
+        leaves = self._leaves
+        left = n
+        for i, leaf in enumerate(leaves):
+            if left <= 0:
+                break
+            head = leaf[:left]
+            if any(e[4] is None for e in head):
+                filled = tuple([e if e[4] is not None else (*e[:4], segment(e[2], e[3])) for e in head])
+                leaves[i] = filled + leaf[left:]
+                self._frozen = None
+            left -= len(leaf)
 
     def best(self) -> Entry | None:
         """The best entry, or None when the side is empty."""

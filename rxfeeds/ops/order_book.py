@@ -186,6 +186,7 @@ class _Run:
         self.resync_timeout = resync_timeout
         self.max_buffer = max_buffer
         self.books: dict[tuple[str, str], SymbolBook] = {}
+        self.by_symbol: dict[str, SymbolBook] = {}
         self.timers: dict[tuple[str, str], abc.DisposableBase] = {}
         # socket thread and timer thread both emit: one reentrant lock keeps emissions serial
         self.lock = threading.RLock()
@@ -193,7 +194,12 @@ class _Run:
         self.source_subscription: abc.DisposableBase | None = None
 
     def book(self, venue: str, symbol: str) -> SymbolBook:
-        sb = self.books[(venue, symbol)] = SymbolBook(venue, symbol, self.depth, self.max_depth, self.max_buffer)
+        """The book of ``(venue, symbol)``, made on first use."""
+        sb = self.books.get((venue, symbol))
+        if sb is None:
+            sb = self.books[(venue, symbol)] = SymbolBook(venue, symbol, self.depth, self.max_depth, self.max_buffer)
+        # the symbol index holds the latest book seen per symbol; venue clashes fall back here
+        self.by_symbol[symbol] = sb
         return sb
 
     # --- source callbacks -----------------------------------------------------------------------
@@ -204,13 +210,19 @@ class _Run:
                 return
             kind = type(ev)
             if kind is BookDelta:
-                sb = self.books.get((ev.venue, ev.symbol)) or self.book(ev.venue, ev.symbol)
+                # hot path: books are found by symbol first (a tuple key costs a tuple per event)
+                sb = self.by_symbol.get(ev.symbol)
+                if sb is None or sb.venue != ev.venue:
+                    sb = self.book(ev.venue, ev.symbol)
                 value = sb.on_delta(ev)
+                if value is not None and not sb.notes and not sb.needs_resync and not self.timers:
+                    self.observer.on_next(value)
+                    return
             elif kind is BookSnapshot:
-                sb = self.books.get((ev.venue, ev.symbol)) or self.book(ev.venue, ev.symbol)
+                sb = self.book(ev.venue, ev.symbol)
                 value = sb.on_snapshot(ev)
             elif kind is BookOrder:
-                sb = self.books.get((ev.venue, ev.symbol)) or self.book(ev.venue, ev.symbol)
+                sb = self.book(ev.venue, ev.symbol)
                 value = sb.on_order(ev)
             elif kind is StreamReset:
                 self._reset(ev)

@@ -36,6 +36,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 from collections.abc import Callable, Sequence
@@ -234,6 +235,18 @@ def _levels(raw: Sequence[Sequence[str]]) -> tuple[Level, ...]:
     return tuple([(float(level[0]), float(level[1]), level[0], level[1]) for level in raw])
 
 
+def _update_levels(raw: Sequence[Sequence[str]], newest: str) -> tuple[tuple[Level, ...], str]:
+    """Levels of an update side, and the newest level time seen so far (wire text)."""
+    if len(raw) == 1:  # the usual update: one level, built without a comprehension frame
+        level = raw[0]
+        price, size, stamp = level[0], level[1], level[2]
+        return ((float(price), float(size), price, size),), stamp if stamp > newest else newest
+    for level in raw:
+        if level[2] > newest:
+            newest = level[2]
+    return tuple([(float(level[0]), float(level[1]), level[0], level[1]) for level in raw]), newest
+
+
 def _float_or_none(value: Any) -> float | None:
     return None if value is None else float(value)
 
@@ -267,7 +280,7 @@ class KrakenCodec(BaseCodec):
 
     def __init__(self, token: str | Callable[[], str | None] | None = None) -> None:
         self._token = token
-        self._handlers: dict[str, Callable[[list[Any], str, float], list[Message]]] = {}
+        self._handlers: dict[str, Callable[[list[Any], float], list[Message]]] = {}
         self._sequences: dict[str, int] = {}
         self._ping_ids = itertools.count(1)
         self.connection_id: int | None = None
@@ -304,6 +317,10 @@ class KrakenCodec(BaseCodec):
             raise FrameError(f"invalid JSON ({exc})", frame, VENUE) from None
         try:
             if type(message) is list:
+                # hot path: a public channel seen before, routed by its last two elements
+                handler = self._handlers.get(message[-2])
+                if handler is not None and type(message[-1]) is str:
+                    return handler(message, recv_time)
                 return self._decode_data(message, frame, recv_time)
             if type(message) is dict:
                 return self._decode_event(message, frame, recv_time)
@@ -318,27 +335,22 @@ class KrakenCodec(BaseCodec):
         last = message[-1]
         if type(last) is dict:
             return self._private(message, channel, last, frame, recv_time)
+        if type(last) is not str:
+            raise UnknownMessage(f"pair is not a string: {last!r}", frame, VENUE)
         handler = self._handlers.get(channel)
         if handler is None:
             handler = self._handler_for(channel, frame)
-        return handler(message, last, recv_time)
+        return handler(message, recv_time)
 
-    def _handler_for(self, channel: Any, frame: str | bytes) -> Callable[[list[Any], str, float], list[Message]]:
-        handler: Callable[[list[Any], str, float], list[Message]] | None = None
+    def _handler_for(self, channel: Any, frame: str | bytes) -> Callable[[list[Any], float], list[Message]]:
+        handler: Callable[[list[Any], float], list[Message]] | None = None
         if type(channel) is str:
             name, _, option = channel.partition("-")
             if name == "book" and option.isdigit():
-                depth = int(option)
-
-                def handler(message: list[Any], pair: str, recv_time: float) -> list[Message]:
-                    return self._book(message, channel, depth, pair, recv_time)
-
+                # partial, not a closure: one Python frame less per book message
+                handler = functools.partial(self._book, channel, int(option))
             elif name == "ohlc" and option.isdigit():
-                interval = int(option)
-
-                def handler(message: list[Any], pair: str, recv_time: float) -> list[Message]:
-                    return self._ohlc(message, channel, interval, pair, recv_time)
-
+                handler = functools.partial(self._ohlc, channel, int(option))
             elif channel == "trade":
                 handler = self._trade
             elif channel == "ticker":
@@ -350,46 +362,51 @@ class KrakenCodec(BaseCodec):
         self._handlers[channel] = handler
         return handler
 
-    def _book(self, message: list[Any], channel: str, depth: int, pair: str, recv_time: float) -> list[Message]:
-        parts = message[1:-2]
-        first = parts[0]
-        snap_asks = first.get("as")
-        snap_bids = first.get("bs")
-        if snap_asks is not None or snap_bids is not None:
-            asks = _levels(snap_asks or ())
-            bids = _levels(snap_bids or ())
-            newest = max(
-                max((level[2] for level in snap_asks or ()), default=""),
-                max((level[2] for level in snap_bids or ()), default=""),
-            )
-            exchange_time = float(newest) if newest else recv_time
-            snapshot = BookSnapshot(VENUE, pair, exchange_time, recv_time, bids, asks, depth=depth)
-            return [Data((channel, pair), (snapshot,))]
-        asks = bids = ()
+    def _book(self, channel: str, depth: int, message: list[Any], recv_time: float) -> list[Message]:
+        # an update is [id, {"a"|"b": levels, "c": crc}, (second dict,) channel, pair]
+        pair: str = message[-1]
+        asks: tuple[Level, ...] = ()
+        bids: tuple[Level, ...] = ()
         checksum = None
         newest = ""
-        for part in parts:
+        for part in message[1:-2]:
             raw = part.get("a")
             if raw is not None:
-                asks = asks + _levels(raw) if asks else _levels(raw)
-                for level in raw:
-                    if level[2] > newest:
-                        newest = level[2]
+                levels, newest = _update_levels(raw, newest)
+                asks = asks + levels if asks else levels
             raw = part.get("b")
             if raw is not None:
-                bids = bids + _levels(raw) if bids else _levels(raw)
-                for level in raw:
-                    if level[2] > newest:
-                        newest = level[2]
+                levels, newest = _update_levels(raw, newest)
+                bids = bids + levels if bids else levels
             text = part.get("c")
             if text is not None:
                 checksum = int(text)
-        if not asks and not bids and checksum is None:
-            raise ValueError("book frame with neither levels nor checksum")
-        delta = BookDelta(VENUE, pair, float(newest) if newest else recv_time, recv_time, bids, asks, checksum=checksum)
+        if checksum is None and not asks and not bids:
+            return self._book_snapshot(channel, depth, message, recv_time)
+        delta = BookDelta(
+            VENUE, pair, float(newest) if newest else recv_time, recv_time, bids, asks, None, None, checksum
+        )
         return [Data((channel, pair), (delta,))]
 
-    def _trade(self, message: list[Any], pair: str, recv_time: float) -> list[Message]:
+    def _book_snapshot(self, channel: str, depth: int, message: list[Any], recv_time: float) -> list[Message]:
+        pair: str = message[-1]
+        first = message[1]
+        snap_asks = first.get("as")
+        snap_bids = first.get("bs")
+        if snap_asks is None and snap_bids is None:
+            raise ValueError("book frame with neither levels nor checksum")
+        asks = _levels(snap_asks or ())
+        bids = _levels(snap_bids or ())
+        newest = max(
+            max((level[2] for level in snap_asks or ()), default=""),
+            max((level[2] for level in snap_bids or ()), default=""),
+        )
+        exchange_time = float(newest) if newest else recv_time
+        snapshot = BookSnapshot(VENUE, pair, exchange_time, recv_time, bids, asks, depth=depth)
+        return [Data((channel, pair), (snapshot,))]
+
+    def _trade(self, message: list[Any], recv_time: float) -> list[Message]:
+        pair: str = message[-1]
         trades: list[Event] = [
             Trade(
                 VENUE,
@@ -404,7 +421,8 @@ class KrakenCodec(BaseCodec):
         ]
         return [Data(("trade", pair), trades)]
 
-    def _ticker(self, message: list[Any], pair: str, recv_time: float) -> list[Message]:
+    def _ticker(self, message: list[Any], recv_time: float) -> list[Message]:
+        pair: str = message[-1]
         d = message[1]
         ask = d.get("a")
         bid = d.get("b")
@@ -430,7 +448,8 @@ class KrakenCodec(BaseCodec):
         )
         return [Data(("ticker", pair), (ticker,))]
 
-    def _spread(self, message: list[Any], pair: str, recv_time: float) -> list[Message]:
+    def _spread(self, message: list[Any], recv_time: float) -> list[Message]:
+        pair: str = message[-1]
         s = message[1]
         quote = Quote(
             VENUE,
@@ -444,7 +463,8 @@ class KrakenCodec(BaseCodec):
         )
         return [Data(("spread", pair), (quote,))]
 
-    def _ohlc(self, message: list[Any], channel: str, interval: int, pair: str, recv_time: float) -> list[Message]:
+    def _ohlc(self, channel: str, interval: int, message: list[Any], recv_time: float) -> list[Message]:
+        pair: str = message[-1]
         c = message[1]
         end = float(c[1])
         name = OHLC_INTERVALS.get(interval) or f"{interval}m"
