@@ -11,12 +11,15 @@ prints one JSON object:
 * ``baseline_dict_per_s``: decode + a plain-dict apply loop (no sorting, no checksum, no
   immutable values), the floor any book implementation is compared with;
 * ``checksum_ok`` / ``checksum_failed``: proof that validation really ran;
+* ``crc32``: the CRC-32 in use (``isal`` with the ``fast`` extra, else ``zlib``; ``--crc zlib``
+  forces the stdlib one, to see what the extra buys);
 * ``bytes_per_1000_level_book``: memory of one book holding 1,000 levels (500 bids + 500 asks,
   wire texts and checksum fragments included), measured with tracemalloc.
 
 Run from the project root::
 
     python benchmarks/book.py            # RXFEEDS_CAPTURES overrides ../shared/captures
+    python benchmarks/book.py --crc zlib # the same without ISA-L's CRC-32
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import os
 import sys
 import time
 import tracemalloc
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +40,8 @@ sys.path.insert(0, str(ROOT))
 
 import reactivex as rx  # noqa: E402
 
+from rxfeeds.books import sync as book_sync  # noqa: E402
+from rxfeeds.books.checksum import CRC32_IMPLEMENTATION  # noqa: E402
 from rxfeeds.books.sync import SymbolBook  # noqa: E402
 from rxfeeds.codec import Data  # noqa: E402
 from rxfeeds.events import BookDelta, BookSnapshot, Level  # noqa: E402
@@ -190,7 +196,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=100_000, help="minimum frames to replay")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs; the best one is reported")
+    parser.add_argument("--crc", choices=("auto", "zlib"), default="auto", help="zlib: force the stdlib CRC-32")
     args = parser.parse_args()
+    crc_name = CRC32_IMPLEMENTATION
+    if args.crc == "zlib":
+        book_sync.crc32 = zlib.crc32  # type: ignore[attr-defined]  # the name SymbolBook calls
+        crc_name = "zlib"
 
     captures = Path(os.environ.get("RXFEEDS_CAPTURES", ROOT.parent / "shared" / "captures"))
     path = captures / CAPTURE
@@ -240,6 +251,7 @@ def main() -> None:
         # what order_book adds to each frame on top of decoding it (best runs, microseconds)
         "order_book_us_per_frame": round((best["pipeline"] - best["decode"]) / n * 1e6, 2),
         "decode_us_per_frame": round(best["decode"] / n * 1e6, 2),
+        "crc32": crc_name,
         "load_average": round(os.getloadavg()[0], 2),
         "books_emitted": counts["books"],
         "integrity_events": counts["integrity"],

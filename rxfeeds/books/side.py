@@ -33,8 +33,12 @@ Example:
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from itertools import islice, repeat
+from operator import itemgetter, lt, neg
 from typing import TypeAlias
+
+from ..events import Level
 
 __all__ = ["TOP", "LEAF_MAX", "Entry", "Leaves", "BookSide", "iter_entries", "top_entries"]
 
@@ -42,6 +46,11 @@ __all__ = ["TOP", "LEAF_MAX", "Entry", "Leaves", "BookSide", "iter_entries", "to
 Entry: TypeAlias = tuple[float, float, str, str, str | None]
 #: A published side: immutable tuple of immutable leaves, best level first.
 Leaves: TypeAlias = tuple[tuple[Entry, ...], ...]
+
+_PRICE = itemgetter(0)
+_SIZE = itemgetter(1)
+_PRICE_TEXT = itemgetter(2)
+_SIZE_TEXT = itemgetter(3)
 
 #: Leaves are split when they grow beyond this many entries.
 LEAF_MAX = 32
@@ -104,16 +113,38 @@ class BookSide:
         self.count = 0
         self.top_dirty = True
 
-    def load(self, entries: Iterable[Entry]) -> None:
-        """Replace the side with ``entries`` (any order; later duplicates of a price win)."""
-        by_price = {e[0]: e for e in entries}
-        ordered = sorted(by_price.values(), key=lambda e: e[0], reverse=self.descending)
-        self._leaves = [tuple(ordered[i : i + _LEAF_HALF]) for i in range(0, len(ordered), _LEAF_HALF)]
-        sign = -1.0 if self.descending else 1.0
-        self._keys = [tuple(sign * e[0] for e in leaf) for leaf in self._leaves]
+    def load(self, levels: Sequence[Level]) -> None:
+        """Replace the side with snapshot ``levels`` ``(price, size, price_text, size_text)``.
+
+        Zero sizes are skipped and later duplicates of a price win; checksum fragments start
+        unknown (None).  Venues send snapshots sorted best-first, which is checked and then
+        taken as is: the whole load runs in C loops (zip/map) unless a sort is needed.
+
+        Example:
+            >>> side = BookSide(descending=True)
+            >>> side.load([(99.0, 1.0, "99", "1"), (101.0, 2.0, "101", "2"), (100.0, 0.0, "100", "0")])
+            >>> [e[0] for e in side.top(5)], side.count
+            ([101.0, 99.0], 2)
+        """
+        prices = list(map(_PRICE, levels))
+        if 0 in map(_SIZE, levels):
+            levels = [level for level in levels if level[1] != 0]
+            prices = list(map(_PRICE, levels))
+        entries: list[Entry] = list(
+            zip(prices, map(_SIZE, levels), map(_PRICE_TEXT, levels), map(_SIZE_TEXT, levels), repeat(None))
+        )
+        keys = list(map(neg, prices)) if self.descending else prices
+        if not all(map(lt, keys, islice(keys, 1, None))):  # unsorted or duplicated prices
+            by_price = {e[0]: e for e in entries}
+            entries = sorted(by_price.values(), key=_PRICE, reverse=self.descending)
+            keys = [-e[0] for e in entries] if self.descending else [e[0] for e in entries]
+        n = len(entries)
+        step = _LEAF_HALF
+        self._leaves = [tuple(entries[i : i + step]) for i in range(0, n, step)]
+        self._keys = [tuple(keys[i : i + step]) for i in range(0, n, step)]
         self._last = [k[-1] for k in self._keys]
         self._frozen = None
-        self.count = len(ordered)
+        self.count = n
         self.top_dirty = True
 
     def set(self, price: float, size: float, price_text: str, size_text: str, segment: str | None) -> None:

@@ -162,8 +162,8 @@ class SymbolBook:
             self.strategy = "checksum"
             self._segments = True
         # checksum fragments of snapshot levels are filled in lazily, when a level reaches the top
-        self.bids.load([(p, s, pt, st, None) for p, s, pt, st in ev.bids if s != 0])
-        self.asks.load([(p, s, pt, st, None) for p, s, pt, st in ev.asks if s != 0])
+        self.bids.load(ev.bids)
+        self.asks.load(ev.asks)
         self._update_keep()
         self._truncate()
         self.last_sequence = ev.sequence

@@ -39,6 +39,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -108,6 +109,7 @@ ORDER_EVENTS: Final = frozenset(
 
 _SIDES: Final[dict[str, Side]] = {"b": "buy", "s": "sell", "buy": "buy", "sell": "sell"}
 _loads = orjson.loads
+_THIRD = operator.itemgetter(2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +235,11 @@ def request_frame(event: str, reqid: int, token: str | None, fields: dict[str, A
 
 def _levels(raw: Sequence[Sequence[str]]) -> tuple[Level, ...]:
     return tuple([(float(level[0]), float(level[1]), level[0], level[1]) for level in raw])
+
+
+def _newest(raw: Sequence[Sequence[str]]) -> str:
+    """The newest level time (wire text: fixed-point, so text order is time order)."""
+    return max(map(_THIRD, raw), default="")
 
 
 def _update_levels(raw: Sequence[Sequence[str]], newest: str) -> tuple[tuple[Level, ...], str]:
@@ -397,10 +404,7 @@ class KrakenCodec(BaseCodec):
             raise ValueError("book frame with neither levels nor checksum")
         asks = _levels(snap_asks or ())
         bids = _levels(snap_bids or ())
-        newest = max(
-            max((level[2] for level in snap_asks or ()), default=""),
-            max((level[2] for level in snap_bids or ()), default=""),
-        )
+        newest = max(_newest(snap_asks or ()), _newest(snap_bids or ()))
         exchange_time = float(newest) if newest else recv_time
         snapshot = BookSnapshot(VENUE, pair, exchange_time, recv_time, bids, asks, depth=depth)
         return [Data((channel, pair), (snapshot,))]
