@@ -61,7 +61,7 @@ from typing import Literal
 
 from ..events import BookDelta, BookOrder, BookSnapshot, IntegrityEvent, IntegrityKind, StreamReset
 from .book import OrderBook
-from .checksum import CHECKSUM_DEPTH, crc32
+from .checksum import CHECKSUM_DEPTH, checksum_segment, crc32
 from .side import BookSide
 
 __all__ = ["Strategy", "SymbolBook"]
@@ -70,7 +70,8 @@ Strategy = Literal["plain", "checksum", "sequence", "orders"]
 
 
 def _segment(price_text: str, size_text: str) -> str:
-    return price_text.replace(".", "").lstrip("0") + size_text.replace(".", "").lstrip("0")
+    # on_delta inlines this expression: it runs once per changed level
+    return checksum_segment(price_text) + checksum_segment(size_text)
 
 
 _SEGMENT = itemgetter(4)

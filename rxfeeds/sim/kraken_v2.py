@@ -415,21 +415,26 @@ class KrakenV2Sim(KrakenSim):
         new = self.place_order(order.pair, order.side, order.ordertype, qty, price, now)
         self._reply(conn, method, req_id, result={"order_id": new.txid, "original_order_id": order.txid})
 
-    def _v2_cancel_order(self, conn: SimConnection, method: str, params: dict[str, Any], req_id: Any) -> None:
-        ids = params.get("order_id")
+    def _cancel_listed(self, conn: SimConnection, method: str, req_id: Any, ids: Any, field: str) -> bool:
+        """Cancel the open orders ``ids`` (all or none); False after replying with the error."""
         if not isinstance(ids, list) or not ids:
-            self._reply(conn, method, req_id, error="EGeneral:Invalid arguments:order_id")
-            return
+            self._reply(conn, method, req_id, error=f"EGeneral:Invalid arguments:{field}")
+            return False
         orders = [self._open_order(i) for i in ids]
         if any(o is None for o in orders):
             self._reply(conn, method, req_id, error="EOrder:Unknown order")
-            return
+            return False
         now = self.clock()
         for order in orders:
             assert order is not None
             order.status = "canceled"
             self.order_changed(order, now)
-        self._reply(conn, method, req_id, result={"order_id": ids[0]} if len(ids) == 1 else {"order_id": ids})
+        return True
+
+    def _v2_cancel_order(self, conn: SimConnection, method: str, params: dict[str, Any], req_id: Any) -> None:
+        ids: Any = params.get("order_id")
+        if self._cancel_listed(conn, method, req_id, ids, "order_id"):
+            self._reply(conn, method, req_id, result={"order_id": ids[0]} if len(ids) == 1 else {"order_id": ids})
 
     def _v2_cancel_all(self, conn: SimConnection, method: str, params: dict[str, Any], req_id: Any) -> None:
         self._reply(conn, method, req_id, result={"count": self._cancel_all(self.clock())})
@@ -458,17 +463,6 @@ class KrakenV2Sim(KrakenSim):
         self._reply(conn, method, req_id, result=[{"order_id": o.txid} for o in placed])
 
     def _v2_batch_cancel(self, conn: SimConnection, method: str, params: dict[str, Any], req_id: Any) -> None:
-        ids = params.get("orders")
-        if not isinstance(ids, list) or not ids:
-            self._reply(conn, method, req_id, error="EGeneral:Invalid arguments:orders")
-            return
-        orders = [self._open_order(i) for i in ids]
-        if any(o is None for o in orders):
-            self._reply(conn, method, req_id, error="EOrder:Unknown order")
-            return
-        now = self.clock()
-        for order in orders:
-            assert order is not None
-            order.status = "canceled"
-            self.order_changed(order, now)
-        self._reply(conn, method, req_id, result={"count": len(orders)})
+        ids: Any = params.get("orders")
+        if self._cancel_listed(conn, method, req_id, ids, "orders"):
+            self._reply(conn, method, req_id, result={"count": len(ids)})

@@ -248,10 +248,7 @@ def _update_levels(raw: Sequence[Sequence[str]], newest: str) -> tuple[tuple[Lev
         level = raw[0]
         price, size, stamp = level[0], level[1], level[2]
         return ((float(price), float(size), price, size),), stamp if stamp > newest else newest
-    for level in raw:
-        if level[2] > newest:
-            newest = level[2]
-    return tuple([(float(level[0]), float(level[1]), level[0], level[1]) for level in raw]), newest
+    return _levels(raw), max(newest, _newest(raw))
 
 
 def _float_or_none(value: Any) -> float | None:
