@@ -220,3 +220,24 @@ def test_book_side_matches_a_sorted_dict(ops: list[tuple[str, int, int]], descen
     assert (best[0] if best else None) == (ordered()[0][0] if model else None)
     for leaves, expected in frozen:  # published states never changed afterwards
         assert [(e[0], e[1]) for leaf in leaves for e in leaf] == expected
+
+
+snapshot_levels = st.lists(st.tuples(st.integers(0, 60), st.integers(0, 5)), max_size=120)
+
+
+@settings(max_examples=200, deadline=None)
+@given(snapshot_levels, st.booleans(), st.booleans())
+def test_book_side_load_matches_a_dict(raw: list[tuple[int, int]], descending: bool, presorted: bool) -> None:
+    # snapshots in any order, with duplicate prices and zero sizes: zeros skipped, the later duplicate wins
+    if presorted:
+        raw = sorted(raw, reverse=descending)
+    levels = [(p * 0.5, float(s), f"{p * 0.5}", f"{s}") for p, s in raw]
+    side = BookSide(descending=descending)
+    side.load(levels)
+    model = {p: (s, pt, st_) for p, s, pt, st_ in levels if s != 0}
+    expected = [(p, *model[p]) for p in sorted(model, reverse=descending)]
+    assert [e[:4] for leaf in side.freeze() for e in leaf] == expected
+    assert side.count == len(expected)
+    assert all(e[4] is None for leaf in side.freeze() for e in leaf)
+    side.set(100.0, 1.0, "100", "1", None)  # the loaded keys still route later changes
+    assert side.get(100.0) is not None and side.count == len(expected) + 1
