@@ -54,6 +54,7 @@ class _State:
     books: int = 0
     first_book_after: float | None = None
     klines: dict[float, Any] = field(default_factory=dict)
+    first_bar: float | None = None
     integrity: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
@@ -214,6 +215,8 @@ def run_demo(
     def on_kline(k: Any) -> None:
         if isinstance(k, Kline):
             with state.lock:
+                if state.first_bar is None:
+                    state.first_bar = k.open_time
                 state.klines[k.open_time] = k
                 if len(state.klines) > 4 * KLINES_SHOWN + 100:
                     del state.klines[min(state.klines)]
@@ -237,7 +240,8 @@ def run_demo(
         subscribed_at = time.time()
         subscriptions.append(
             client.trades(symbol)
-            .pipe(ops.klines("1s", emit="update", grace=0.5))
+            # a trade delivered after its bar closed on a loaded machine amends that bar
+            .pipe(ops.klines("1s", emit="update", grace=0.5, late="amend"))
             .subscribe(on_kline, on_error("klines"))
         )
         header = (
@@ -281,28 +285,41 @@ def _verify(sim: Any, state: _State, symbol: str, depth: int, subscribed_at: flo
     truth = sim.truth((symbol, depth))  # venues that keep one sent book per depth (Kraken)
     if not truth.bids and not truth.asks:
         truth = sim.truth(symbol)  # venues that send the full book
-    matches = False
-    deadline = time.monotonic() + 5.0
-    while time.monotonic() < deadline:
-        with state.lock:
-            book = state.book
-        if book is not None and _book_matches(book, truth, depth):
-            matches = True
-            break
-        time.sleep(0.05)
     market_candles = sim.call(lambda: {c.open_time: c for c in sim.market(symbol).candles(1.0)})
     market = sim.call(lambda: sim.market(symbol))
+
+    def checked_klines() -> tuple[int, int]:
+        # Caller holds state.lock.  The first bar seen may have started before the trades
+        # subscription took effect: it is partial, so only later bars are checked.
+        first = state.first_bar if state.first_bar is not None else math.inf
+        closed = [k for k in state.klines.values() if k.closed and k.open_time >= subscribed_at and k.open_time > first]
+        matching = sum(
+            1
+            for k in closed
+            if k.open_time in market_candles and _kline_matches(k, market_candles[k.open_time], market)
+        )
+        return len(closed), matching
+
+    # The market is frozen: wait (bounded) until the client has caught up with what was sent.
+    matches = False
+    deadline = time.monotonic() + 10.0
+    settled = time.monotonic() + 2.0  # the bar open at the freeze closes by then (1 s + grace)
+    while True:
+        with state.lock:
+            book = state.book
+            checked, matching = checked_klines()
+        matches = book is not None and _book_matches(book, truth, depth)
+        now = time.monotonic()
+        if (matches and checked == matching and (checked > 0 or now >= settled)) or now >= deadline:
+            break
+        time.sleep(0.05)
     with state.lock:
-        closed = [k for k in state.klines.values() if k.closed and k.open_time >= subscribed_at]
+        checked, matching = checked_klines()
         result = DemoResult(
             books=state.books,
             first_book_after=state.first_book_after,
-            klines_checked=len(closed),
-            klines_matching=sum(
-                1
-                for k in closed
-                if k.open_time in market_candles and _kline_matches(k, market_candles[k.open_time], market)
-            ),
+            klines_checked=checked,
+            klines_matching=matching,
             book_matches=matches,
             integrity=dict(state.integrity),
             errors=list(state.errors),
