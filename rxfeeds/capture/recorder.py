@@ -6,6 +6,12 @@ Writes are buffered and flushed at least once a second (by a small daemon thread
 recorder is open), so a crash loses at most the last second.  Safe to use from several socket
 threads at once.
 
+Credentials never reach the file (:mod:`rxfeeds.transport.redact`): frames sent are redacted by
+the transport (with the codec's own ``redact`` for positional secrets) and again here; frames
+received and REST bodies have tokens, secrets and passwords masked; URLs lose credential query
+parameters and ``user:password@``.  A frame that cannot be parsed but looks like it might hold
+one is replaced by a marker.
+
 Example::
 
     kraken = rxfeeds.Kraken()
@@ -25,6 +31,7 @@ from typing import Any
 import orjson
 
 from ..transport.multiplexer import FrameTap
+from ..transport.redact import redact, redact_received, redact_url
 
 __all__ = ["Recorder"]
 
@@ -51,6 +58,7 @@ class Recorder(FrameTap):
         self.records = 0
         self._flush_interval = flush_interval
         self._detachers: list[Callable[[], Any]] = []
+        self._urls: dict[str, str] = {}
         self._write({"rxfeeds_capture": 1, "venue": venue, "created": time.time()})
         self._stop = threading.Event()
         self._flusher = threading.Thread(target=self._flush_loop, name="rxfeeds-recorder", daemon=True)
@@ -63,20 +71,26 @@ class Recorder(FrameTap):
 
     def frame_in(self, url: str, data: bytes | str, t: float) -> None:
         text = data.decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else data
-        self._record("in", url, t, text)
+        self._record("in", url, t, redact_received(text))
 
     def frame_out(self, url: str, data: str, t: float) -> None:
-        self._record("out", url, t, data)
+        # the transport has redacted it already; again here for taps fed by other code
+        self._record("out", url, t, redact(data))
 
     def http(self, url: str, body: bytes | str, t: float) -> None:
-        """An HTTP response the client fetched (REST snapshot)."""
+        """An HTTP response the client fetched (REST snapshot); ``t``: when it was requested."""
         text = body.decode("utf-8", "replace") if isinstance(body, (bytes, bytearray)) else body
-        self._record("http", url, t, text)
+        self._record("http", url, t, redact_received(text))
 
     # ------------------------------------------------------------------ plumbing
 
     def _record(self, kind: str, url: str, t: float, data: str) -> None:
-        self._write({"t": t, "dir": kind, "url": url, "data": data})
+        clean = self._urls.get(url)
+        if clean is None:
+            clean = redact_url(url)
+            if len(self._urls) < 1024:  # a handful of URLs per client; bounded anyway
+                self._urls[url] = clean
+        self._write({"t": t, "dir": kind, "url": clean, "data": data})
 
     def _write(self, obj: dict[str, Any]) -> None:
         line = orjson.dumps(obj) + b"\n"
