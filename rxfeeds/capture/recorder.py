@@ -59,6 +59,7 @@ class Recorder(FrameTap):
         self._flush_interval = flush_interval
         self._detachers: list[Callable[[], Any]] = []
         self._urls: dict[str, str] = {}
+        self._last_t = 0.0  # the latest time written (REST replies are kept in order after it)
         self._write({"rxfeeds_capture": 1, "venue": venue, "created": time.time()})
         self._stop = threading.Event()
         self._flusher = threading.Thread(target=self._flush_loop, name="rxfeeds-recorder", daemon=True)
@@ -78,28 +79,46 @@ class Recorder(FrameTap):
         self._record("out", url, t, redact(data))
 
     def http(self, url: str, body: bytes | str, t: float) -> None:
-        """An HTTP response the client fetched (REST snapshot); ``t``: when it was requested."""
+        """An HTTP response the client fetched (REST snapshot), requested at ``t``.
+
+        The record keeps the request time as ``requested``; its ``t`` is never before the
+        record written last, so the reply sits in time order after the frames received while
+        it was in flight (a replay then delivers it where the live client got it).
+        """
         text = body.decode("utf-8", "replace") if isinstance(body, (bytes, bytearray)) else body
-        self._record("http", url, t, redact_received(text))
+        self._record("http", url, t, redact_received(text), in_order=True)
 
     # ------------------------------------------------------------------ plumbing
 
-    def _record(self, kind: str, url: str, t: float, data: str) -> None:
+    def _record(self, kind: str, url: str, t: float, data: str, *, in_order: bool = False) -> None:
         clean = self._urls.get(url)
         if clean is None:
             clean = redact_url(url)
             if len(self._urls) < 1024:  # a handful of URLs per client; bounded anyway
                 self._urls[url] = clean
-        self._write({"t": t, "dir": kind, "url": clean, "data": data})
+        obj = {"t": t, "dir": kind, "url": clean, "data": data}
+        if not in_order:
+            self._write(obj, t)
+            return
+        with self._lock:  # stamp and write together: nothing lands in between
+            stamp = max(t, self._last_t)
+            obj["t"], obj["requested"] = stamp, t
+            self._emit(orjson.dumps(obj) + b"\n", stamp)
 
-    def _write(self, obj: dict[str, Any]) -> None:
+    def _write(self, obj: dict[str, Any], t: float = 0.0) -> None:
         line = orjson.dumps(obj) + b"\n"
         with self._lock:
-            if self._closed:
-                return
-            self._file.write(line)
-            self._dirty = True
-            self.records += 1
+            self._emit(line, t)
+
+    def _emit(self, line: bytes, t: float) -> None:
+        """With ``_lock`` held."""
+        if self._closed:
+            return
+        self._file.write(line)
+        self._dirty = True
+        self.records += 1
+        if t > self._last_t:
+            self._last_t = t
 
     def flush(self) -> None:
         """Write buffered records to disk now."""
