@@ -471,6 +471,7 @@ def test_binance_record_then_replay_keeps_snapshots_in_order_and_books_match(tmp
     assert summary["events"]["BookSnapshot"] == 2 and summary["synced_symbols"] == symbols
     # library replay: one snapshot per recorded reply, at its recorded time, books equal to live
     session = rxfeeds.replay(path, venue="binance-spot")
+    assert session.snapshot("BTCUSDT").sequence is not None  # before run(): answered from the capture
     replayed: list[Any] = []
     snapshots: list[Any] = []
     session.book(symbols).pipe(

@@ -300,12 +300,12 @@ def test_delivery_threads_end_when_the_client_closes() -> None:
     with KrakenSim(seed=11, tick_interval=0.01) as sim:
         baseline = threading.active_count()
         client = Kraken(url=sim.url)
-        got: list[Any] = []
+        got: list[list[Any]] = [[] for _ in range(20)]
         completed: list[int] = []
         for i in range(20):
             op = ops.latest() if i % 2 else ops.buffer_bounded(4)
-            client.book("XBT/USD", depth=10).pipe(op).subscribe(got.append, on_completed=lambda: completed.append(1))
-        wait_until(lambda: len(got) >= 40, timeout=20)
+            client.book("XBT/USD", depth=10).pipe(op).subscribe(got[i].append, on_completed=lambda: completed.append(1))
+        wait_until(lambda: all(got), timeout=20)
         assert threading.active_count() >= baseline + 20  # one delivery thread per subscription
         client.close()
         wait_until(lambda: len(completed) == 20, timeout=20)
