@@ -16,8 +16,8 @@ Timing, chosen when the session is created:
   starts the scheduler.
 
 Time is made monotonic: a capture whose clock stepped back (an NTP correction while recording)
-replays whole, each such record at its predecessor's time (``session.clock_repair`` counts them;
-events keep their recorded ``recv_time``).  Unreadable records (bad lines, ``nan``/``inf``
+replays whole: the replay clock holds at the latest time seen until the capture passes it again
+(``session.clock_repair`` counts the steps; events keep their recorded ``recv_time``).  Unreadable records (bad lines, ``nan``/``inf``
 timestamps, a truncated gzip tail) are skipped and listed in ``session.problems``.
 
 REST replies (Binance depth snapshots) reach the streams at their recorded position, as
