@@ -254,6 +254,9 @@ def _ended_on_own_thread(how: str, op_factory: Any) -> None:
         if how == "raising callback":
             ended.set()
             raise ValueError("user bug")
+        if how == "sys.exit in callback":
+            ended.set()
+            sys.exit(3)
         if how == "dispose inside callback":
             box["d"].dispose()
             ended.set()
@@ -276,7 +279,14 @@ def _ended_on_own_thread(how: str, op_factory: Any) -> None:
 
 @pytest.mark.parametrize(
     "how",
-    ["completion", "error", "raising callback", "dispose inside callback", "dispose while delivering"],
+    [
+        "completion",
+        "error",
+        "raising callback",
+        "sys.exit in callback",
+        "dispose inside callback",
+        "dispose while delivering",
+    ],
 )
 @pytest.mark.parametrize("op_factory", [lambda: buffer_bounded(8), latest], ids=["buffer_bounded", "latest"])
 def test_delivery_threads_end_with_their_subscriptions(how: str, op_factory: Any) -> None:
@@ -310,3 +320,17 @@ def test_delivery_threads_end_when_the_client_closes() -> None:
         client.close()
         wait_until(lambda: len(completed) == 20, timeout=20)
         wait_until(lambda: threading.active_count() <= baseline, timeout=20)
+
+
+def test_sys_exit_in_a_callback_ends_the_subscription_instead_of_stalling_it() -> None:
+    source: Subject[int] = Subject()
+    got: list[int] = []
+
+    def exits(value: int) -> None:
+        got.append(value)
+        sys.exit(1)
+
+    source.pipe(buffer_bounded(8)).subscribe(exits)
+    source.on_next(1)
+    wait_until(lambda: not source.observers, timeout=10)  # unsubscribed from the source
+    assert got == [1]

@@ -80,14 +80,15 @@ class _DeliveryThread:
     The thread starts with the first kick and is never joined (``close`` may run on it).
     """
 
-    __slots__ = ("_cond", "_kicked", "_closed", "_started", "_work")
+    __slots__ = ("_cond", "_kicked", "_closed", "_started", "_work", "_crashed")
 
-    def __init__(self, work: Callable[[], None]) -> None:
+    def __init__(self, work: Callable[[], None], crashed: Callable[[], None]) -> None:
         self._cond = threading.Condition(threading.Lock())
         self._kicked = False
         self._closed = False
         self._started = False
         self._work = work
+        self._crashed = crashed
 
     def kick(self) -> bool:
         """Ask for one more run of ``work``; False once closed."""
@@ -119,8 +120,10 @@ class _DeliveryThread:
                 self._kicked = False
             try:
                 self._work()
-            except Exception:  # the drain guards callbacks; this is a last resort for a bug
-                log.exception("delivery failed")
+            except BaseException:  # sys.exit() in a callback: end the subscription, not silently stall it
+                log.exception("subscriber callback raised; ending its subscription")
+                self._crashed()
+                return
 
 
 class BoundedDelivery:
@@ -182,7 +185,7 @@ class _Run:
         self.capacity = owner.capacity
         self.overflow = owner.overflow
         self.delivery: abc.SchedulerBase | None = owner.scheduler
-        self.own_thread = _DeliveryThread(self._drain_now) if owner.scheduler is None else None
+        self.own_thread = _DeliveryThread(self._drain_now, self.dispose) if owner.scheduler is None else None
         self.queue: deque[Any] = deque()
         self.counters = _Counters(self.queue)
         self.lock = threading.Lock()
