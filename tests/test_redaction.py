@@ -234,6 +234,10 @@ def test_a_codec_redact_runs_first_and_a_raising_one_hides_the_frame() -> None:
     codec = BitSharesCodec("bob", SECRET)
     assert SECRET not in redact(codec.login_frame(1), codec.redact)
 
+    # a login with extra positional parameters hides all of them
+    extra = codec.call_frame(3, 1, "login", ["bob", SECRET, "otp-654321"])
+    assert SECRET not in redact(extra, codec.redact) and "654321" not in redact(extra, codec.redact)
+
     def broken(frame: str) -> str:
         raise RuntimeError("codec bug")
 

@@ -17,8 +17,9 @@ Timing, chosen when the session is created:
 
 Time is made monotonic: a capture whose clock stepped back (an NTP correction while recording)
 replays whole: the replay clock holds at the latest time seen until the capture passes it again
-(``session.clock_repair`` counts the steps; events keep their recorded ``recv_time``).  Unreadable records (bad lines, ``nan``/``inf``
-timestamps, a truncated gzip tail) are skipped and listed in ``session.problems``.
+(``session.clock_repair`` counts the steps; events keep their recorded ``recv_time``).
+Unreadable records (bad lines, ``nan``/``inf`` timestamps, a truncated gzip tail) are skipped and
+listed in ``session.problems``.
 
 REST replies (Binance depth snapshots) reach the streams at their recorded position, as
 ``decode_http`` events, so a replay is deterministic.  While :meth:`ReplaySession.run` is
