@@ -314,3 +314,176 @@ def test_recordings_never_contain_credentials(tmp_path: Path) -> None:
         recorder.close()
     text = path.read_text()
     assert "ownTrades" in text and secret_token not in text and '\\"token\\":\\"***\\"' in text
+
+
+# ---------------------------------------------------------------- time faults (issue 16 #7)
+
+
+def _as_jsonl(path: Path, out: Path, *, shift_after: int | None = None, shift: float = 0.0) -> list[Any]:
+    """``path`` rewritten as rxfeeds JSON lines; records after index ``shift_after`` moved by ``shift`` s."""
+    records = list(read_capture(path))
+    with open(out, "wb") as f:
+        f.write(b'{"rxfeeds_capture":1,"venue":"kraken","created":0}\n')
+        for i, r in enumerate(records):
+            t = r.t + shift if shift_after is not None and i > shift_after else r.t
+            f.write(json.dumps({"t": t, "dir": r.kind, "url": r.url, "data": r.data}).encode() + b"\n")
+    return records
+
+
+BOOK_PAIRS = ["ADA/XBT", "ETH/CHF", "OCEAN/XBT", "OMG/USD", "SC/EUR", "WAVES/EUR"]
+
+
+def _checksummed_updates(records: list[Any]) -> int:
+    """Independent count of Kraken book updates carrying a checksum (received arrays with "c")."""
+    n = 0
+    for r in records:
+        if (
+            r.kind == "in"
+            and r.data.startswith("[")
+            and any(isinstance(p, dict) and "c" in p for p in json.loads(r.data))
+        ):
+            n += 1
+    return n
+
+
+def test_a_clock_stepping_back_two_seconds_replays_whole(tmp_path: Path, capture_file: Any) -> None:
+    src = capture_file("kraken-book-1000.dev.capture")
+    stepped = tmp_path / "stepped.jsonl"
+    n = len(list(read_capture(src)))
+    records = _as_jsonl(src, stepped, shift_after=n // 2, shift=-2.0)
+    updates = _checksummed_updates(records)
+    summary = _replay_json(str(stepped), "--venue", "kraken", "--book")
+    # every update replayed and verified: nothing aborted at the step
+    assert summary["checksum_ok"] == updates > 2000
+    assert summary["checksum_failed"] == 0 and summary["gaps"] == 0 and summary["errors"] == 0
+    assert summary["clock_steps_back"] == 1 and summary["clock_max_step_back_s"] == pytest.approx(2.0, abs=0.01)
+    assert summary["records"] == len(records)
+    # the library replay in virtual time: every update, and its clock never goes back
+    from reactivex.scheduler import HistoricalScheduler
+
+    scheduler = HistoricalScheduler()
+    session = rxfeeds.replay(stepped, venue="kraken", scheduler=scheduler)
+    clock: list[float] = []
+    deltas: list[Any] = []
+    session.book(BOOK_PAIRS, depth=1000).subscribe(
+        lambda e: (clock.append(scheduler.now.timestamp()), deltas.append(e) if isinstance(e, BookDelta) else None)
+    )
+    session.run()
+    assert len(deltas) == summary["events"]["BookDelta"] and clock == sorted(clock)
+    assert session.clock_repair.steps_back == 1
+
+
+@pytest.mark.parametrize("fmt", ["text", "jsonl"])
+def test_nan_inf_and_garbage_timestamps_are_skipped_and_reported(tmp_path: Path, capture_file: Any, fmt: str) -> None:
+    src = capture_file("kraken-book-1000.dev.capture")
+    updates = _checksummed_updates(list(read_capture(src)))
+    lines = src.read_text().splitlines()
+    beats = [i for i, line in enumerate(lines) if '"heartbeat"' in line and line[0].isdigit()]
+    bad = {beats[2]: "nan", beats[5]: "inf", beats[8]: "-inf", beats[11]: "1e300"}
+    path = tmp_path / "bad.capture"
+    path.write_text(
+        "\n".join((bad[i] + line[line.index(":") :]) if i in bad else line for i, line in enumerate(lines)) + "\n"
+    )
+    expected = {i + 1 for i in bad}  # line numbers of the damaged lines
+    if fmt == "jsonl":
+        jsonl = tmp_path / "bad.jsonl"
+        with open(jsonl, "w") as f:
+            for r in read_capture(path):
+                f.write(json.dumps({"t": r.t, "dir": r.kind, "url": r.url, "data": r.data}) + "\n")
+            n = len(list(read_capture(path)))
+            f.write('{"t": 1e300, "dir": "in", "url": "x", "data": "[]"}\n')
+            f.write('{"t": "soon", "dir": "in", "url": "x", "data": "[]"}\n')
+            f.write('{"t": true, "dir": "in", "url": "x", "data": "[]"}\n')
+        path = jsonl
+        expected = {n + 1, n + 2, n + 3}
+    summary = _replay_json(str(path), "--venue", "kraken", "--book")
+    assert summary["checksum_ok"] == updates and summary["gaps"] == 0 and summary["checksum_failed"] == 0
+    assert {int(p.split(":")[1]) for p in summary["problems"]} == expected
+    assert summary["errors"] == len(expected)
+
+
+def test_a_truncated_gzip_capture_replays_what_it_can(tmp_path: Path, capture_file: Any) -> None:
+    src = capture_file("kraken-book-1000.dev.capture")
+    whole = tmp_path / "whole.jsonl"
+    records = _as_jsonl(src, whole)
+    data = gzip.compress(whole.read_bytes())
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    problems: list[CaptureProblem] = []
+    read = list(read_capture(cut, problems))
+    assert 100 < len(read) < len(records)
+    assert [(r.kind, r.t, r.data) for r in read] == [(r.kind, r.t, r.data) for r in records[: len(read)]]
+    assert len(problems) == 1 and "truncated" in problems[0].reason
+    result = CliRunner().invoke(cli, ["replay", str(cut), "--venue", "kraken", "--book", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["records"] == len(read) and summary["checksum_ok"] > 100 and summary["errors"] >= 1
+    assert any("truncated" in p for p in summary["problems"])
+    # nothing readable at all: reported, and the command fails
+    stub = tmp_path / "stub.jsonl.gz"
+    stub.write_bytes(data[:12])
+    result = CliRunner().invoke(cli, ["replay", str(stub), "--venue", "kraken", "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["records"] == 0 and "truncated" in result.stdout
+    session = rxfeeds.replay(stub, venue="kraken")
+    assert session.records == [] and len(session.problems) == 1
+
+
+def test_recorder_keeps_rest_replies_in_time_order_with_their_request_time(tmp_path: Path) -> None:
+    path = tmp_path / "order.jsonl"
+    rec = Recorder(path)
+    rec.frame_in("ws://a", "f1", 100.0)
+    rec.frame_in("ws://a", "f2", 100.5)  # received while the REST request below was in flight
+    rec.http("http://a/api/v3/depth?symbol=X", "{}", 100.2)  # requested at 100.2, answered later
+    rec.frame_in("ws://a", "f3", 100.6)
+    rec.close()
+    lines = [json.loads(line) for line in path.read_text().splitlines()[1:]]
+    assert [(x["dir"], x["t"]) for x in lines] == [("in", 100.0), ("in", 100.5), ("http", 100.5), ("in", 100.6)]
+    assert lines[2]["requested"] == 100.2
+
+
+def test_binance_record_then_replay_keeps_snapshots_in_order_and_books_match(tmp_path: Path) -> None:
+    from reactivex import operators as rx_ops
+
+    from rxfeeds import ops
+    from rxfeeds.events import IntegrityEvent
+    from rxfeeds.sim.binance_spot import BinanceSpotSim
+
+    path = tmp_path / "binance.jsonl.gz"
+    symbols = ["BTCUSDT", "ETHBTC"]
+    live: list[Any] = []
+    with BinanceSpotSim(seed=11, listed=symbols, tick_interval=0.01) as sim:
+        client = rxfeeds.BinanceSpot(url=sim.url, rest_url=sim.http_url)
+        recorder = Recorder(path, venue="binance-spot").attach(client)
+        d = client.book(symbols).pipe(ops.order_book()).subscribe(live.append)
+        wait_until(lambda: sum(getattr(b, "synced", False) for b in live) >= 60, timeout=30)
+        d.dispose()
+        client.close()
+        recorder.close()
+    records = list(read_capture(path))
+    http = [i for i, r in enumerate(records) if r.kind == "http"]
+    assert len(http) == 2
+    for i in http:  # each REST reply is in time order with everything written before it
+        assert records[i].t >= max(r.t for r in records[:i])
+    # CLI replay: both snapshots bridge, no gap, nothing unreadable
+    summary = _replay_json(str(path), "--venue", "binance-spot", "--book")
+    assert summary["gaps"] == 0 and summary["errors"] == 0 and summary["clock_steps_back"] == 0
+    assert summary["events"]["BookSnapshot"] == 2 and summary["synced_symbols"] == symbols
+    # library replay: one snapshot per recorded reply, at its recorded time, books equal to live
+    session = rxfeeds.replay(path, venue="binance-spot")
+    assert session.snapshot("BTCUSDT").sequence is not None  # before run(): answered from the capture
+    replayed: list[Any] = []
+    snapshots: list[Any] = []
+    session.book(symbols).pipe(
+        rx_ops.do_action(lambda e: snapshots.append(e) if isinstance(e, BookSnapshot) else None), ops.order_book()
+    ).subscribe(replayed.append)
+    session.run()
+    assert sorted(s.recv_time for s in snapshots) == sorted(records[i].t for i in http)
+    assert not [e for e in replayed if isinstance(e, IntegrityEvent) and e.kind != "synced"]
+
+    def key(b: Any) -> Any:
+        return (b.symbol, b.sequence, b.bids, b.asks)
+
+    live_books = {(b.symbol, b.sequence): key(b) for b in live if getattr(b, "synced", False)}
+    compared = [key(b) for b in replayed if getattr(b, "synced", False) and (b.symbol, b.sequence) in live_books]
+    assert len(compared) >= 60 and all(live_books[k[:2]] == k for k in compared)

@@ -20,6 +20,7 @@ from reactivex.testing import TestScheduler
 
 from rxfeeds.errors import InvalidArgument
 from rxfeeds.ops.buffer_bounded import BufferOverflow, buffer_bounded
+from rxfeeds.ops.latest import latest
 from tests.helpers import wait_until
 
 
@@ -238,3 +239,98 @@ def test_package_names_stay_callable_whatever_is_imported_first() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+# ---------------------------------------------------------------- no thread outlives its subscription
+
+
+def _ended_on_own_thread(how: str, op_factory: Any) -> None:
+    """One subscription with the default delivery thread that ends ``how``; waits until it has."""
+    source: Subject[int] = Subject()
+    ended = threading.Event()
+    box: dict[str, Any] = {}
+
+    def on_next(value: int) -> None:
+        if how == "raising callback":
+            ended.set()
+            raise ValueError("user bug")
+        if how == "sys.exit in callback":
+            ended.set()
+            sys.exit(3)
+        if how == "dispose inside callback":
+            box["d"].dispose()
+            ended.set()
+        if how == "dispose while delivering":
+            ended.set()
+            box["gate"].wait(10)
+
+    box["gate"] = threading.Event()
+    box["d"] = source.pipe(op_factory()).subscribe(on_next, lambda _: ended.set(), ended.set)
+    source.on_next(1)
+    if how == "completion":
+        source.on_completed()
+    elif how == "error":
+        source.on_error(RuntimeError("feed down"))
+    assert ended.wait(10), how
+    if how == "dispose while delivering":
+        box["d"].dispose()  # from the test thread, while the delivery thread is busy
+        box["gate"].set()
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "completion",
+        "error",
+        "raising callback",
+        "sys.exit in callback",
+        "dispose inside callback",
+        "dispose while delivering",
+    ],
+)
+@pytest.mark.parametrize("op_factory", [lambda: buffer_bounded(8), latest], ids=["buffer_bounded", "latest"])
+def test_delivery_threads_end_with_their_subscriptions(how: str, op_factory: Any) -> None:
+    # A subscription ending on its own delivery thread used to leave that thread waiting forever.
+    baseline = threading.active_count()
+    ops_log = logging.getLogger("rxfeeds.ops")
+    level = ops_log.level
+    ops_log.setLevel(logging.CRITICAL)  # 50 logged "subscriber callback raised" are noise here
+    try:
+        for _ in range(50):
+            _ended_on_own_thread(how, op_factory)
+        wait_until(lambda: threading.active_count() <= baseline, timeout=20)
+    finally:
+        ops_log.setLevel(level)
+
+
+def test_delivery_threads_end_when_the_client_closes() -> None:
+    from rxfeeds import Kraken, ops
+    from rxfeeds.sim.kraken import KrakenSim
+
+    with KrakenSim(seed=11, tick_interval=0.01) as sim:
+        baseline = threading.active_count()
+        client = Kraken(url=sim.url)
+        got: list[list[Any]] = [[] for _ in range(20)]
+        completed: list[int] = []
+        for i in range(20):
+            op = ops.latest() if i % 2 else ops.buffer_bounded(4)
+            client.book("XBT/USD", depth=10).pipe(op).subscribe(got[i].append, on_completed=lambda: completed.append(1))
+        wait_until(lambda: all(got), timeout=20)
+        assert threading.active_count() >= baseline + 20  # one delivery thread per subscription
+        client.close()
+        wait_until(lambda: len(completed) == 20, timeout=20)
+        wait_until(lambda: threading.active_count() <= baseline, timeout=20)
+
+
+def test_sys_exit_in_a_callback_ends_the_subscription_instead_of_stalling_it() -> None:
+    source: Subject[int] = Subject()
+    got: list[int] = []
+
+    def exits(value: int) -> None:
+        got.append(value)
+        sys.exit(1)
+
+    source.pipe(buffer_bounded(8)).subscribe(exits)
+    source.on_next(1)
+    wait_until(lambda: not source.observers, timeout=10)  # unsubscribed from the source
+    assert got == [1]

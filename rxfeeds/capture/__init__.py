@@ -13,17 +13,27 @@ Example::
 from __future__ import annotations
 
 from .recorder import Recorder
-from .records import CaptureProblem, CaptureRecord, capture_format, merge_captures, read_capture
+from .records import (
+    CaptureProblem,
+    CaptureRecord,
+    ClockRepair,
+    capture_format,
+    merge_captures,
+    merge_timed,
+    read_capture,
+)
 from .replay import ReplaySession, ReplayTransport, replay
 
 __all__ = [
     "CaptureProblem",
     "CaptureRecord",
+    "ClockRepair",
     "Recorder",
     "ReplaySession",
     "ReplayTransport",
     "capture_format",
     "merge_captures",
+    "merge_timed",
     "read_capture",
     "replay",
 ]

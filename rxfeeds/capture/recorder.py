@@ -6,6 +6,12 @@ Writes are buffered and flushed at least once a second (by a small daemon thread
 recorder is open), so a crash loses at most the last second.  Safe to use from several socket
 threads at once.
 
+Credentials never reach the file (:mod:`rxfeeds.transport.redact`): frames sent are redacted by
+the transport (with the codec's own ``redact`` for positional secrets) and again here; frames
+received and REST bodies have tokens, secrets and passwords masked; URLs lose credential query
+parameters and ``user:password@``.  A frame that cannot be parsed but looks like it might hold
+one is replaced by a marker.
+
 Example::
 
     kraken = rxfeeds.Kraken()
@@ -25,6 +31,7 @@ from typing import Any
 import orjson
 
 from ..transport.multiplexer import FrameTap
+from ..transport.redact import redact, redact_received, redact_url
 
 __all__ = ["Recorder"]
 
@@ -51,6 +58,8 @@ class Recorder(FrameTap):
         self.records = 0
         self._flush_interval = flush_interval
         self._detachers: list[Callable[[], Any]] = []
+        self._urls: dict[str, str] = {}
+        self._last_t = 0.0  # the latest time written (REST replies are kept in order after it)
         self._write({"rxfeeds_capture": 1, "venue": venue, "created": time.time()})
         self._stop = threading.Event()
         self._flusher = threading.Thread(target=self._flush_loop, name="rxfeeds-recorder", daemon=True)
@@ -63,29 +72,53 @@ class Recorder(FrameTap):
 
     def frame_in(self, url: str, data: bytes | str, t: float) -> None:
         text = data.decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else data
-        self._record("in", url, t, text)
+        self._record("in", url, t, redact_received(text))
 
     def frame_out(self, url: str, data: str, t: float) -> None:
-        self._record("out", url, t, data)
+        # the transport has redacted it already; again here for taps fed by other code
+        self._record("out", url, t, redact(data))
 
     def http(self, url: str, body: bytes | str, t: float) -> None:
-        """An HTTP response the client fetched (REST snapshot)."""
+        """An HTTP response the client fetched (REST snapshot), requested at ``t``.
+
+        The record keeps the request time as ``requested``; its ``t`` is never before the
+        record written last, so the reply sits in time order after the frames received while
+        it was in flight (a replay then delivers it where the live client got it).
+        """
         text = body.decode("utf-8", "replace") if isinstance(body, (bytes, bytearray)) else body
-        self._record("http", url, t, text)
+        self._record("http", url, t, redact_received(text), in_order=True)
 
     # ------------------------------------------------------------------ plumbing
 
-    def _record(self, kind: str, url: str, t: float, data: str) -> None:
-        self._write({"t": t, "dir": kind, "url": url, "data": data})
+    def _record(self, kind: str, url: str, t: float, data: str, *, in_order: bool = False) -> None:
+        clean = self._urls.get(url)
+        if clean is None:
+            clean = redact_url(url)
+            if len(self._urls) < 1024:  # a handful of URLs per client; bounded anyway
+                self._urls[url] = clean
+        obj = {"t": t, "dir": kind, "url": clean, "data": data}
+        if not in_order:
+            self._write(obj, t)
+            return
+        with self._lock:  # stamp and write together: nothing lands in between
+            stamp = max(t, self._last_t)
+            obj["t"], obj["requested"] = stamp, t
+            self._emit(orjson.dumps(obj) + b"\n", stamp)
 
-    def _write(self, obj: dict[str, Any]) -> None:
+    def _write(self, obj: dict[str, Any], t: float = 0.0) -> None:
         line = orjson.dumps(obj) + b"\n"
         with self._lock:
-            if self._closed:
-                return
-            self._file.write(line)
-            self._dirty = True
-            self.records += 1
+            self._emit(line, t)
+
+    def _emit(self, line: bytes, t: float) -> None:
+        """With ``_lock`` held."""
+        if self._closed:
+            return
+        self._file.write(line)
+        self._dirty = True
+        self.records += 1
+        if t > self._last_t:
+            self._last_t = t
 
     def flush(self) -> None:
         """Write buffered records to disk now."""

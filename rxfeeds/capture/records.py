@@ -12,8 +12,15 @@ frame received (``in``), a frame sent (``out``), or an HTTP response the client 
   ``URL <-> TS`` opens a connection, ``URL <- TS: FRAME`` is a sent frame, ``TS: FRAME`` a
   received frame (on the connection opened last), ``URL -> TS: BODY`` an HTTP response.
 
-Bad lines (not parseable, truncated) are reported as :class:`CaptureProblem` with file and
-line number, and skipped: reading goes on.
+Bad lines (not parseable, truncated, a timestamp that is not a finite time such as ``nan``,
+``inf`` or ``1e300``) are reported as :class:`CaptureProblem` with file and line number, and
+skipped: reading goes on.  A truncated or corrupt gzip file yields every record before the
+damage, then one problem saying where reading stopped.
+
+A clock that steps back inside a file (an NTP correction on the recording machine) is not an
+error: :func:`merge_timed` gives each record a non-decreasing replay time (a record stamped
+before the latest time seen is replayed at that time) and counts the steps in a
+:class:`ClockRepair`.
 
 Example:
     >>> import tempfile, pathlib
@@ -32,6 +39,8 @@ import gzip
 import heapq
 import io
 import logging
+import math
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,13 +48,29 @@ from typing import IO, Literal
 
 import orjson
 
-__all__ = ["CaptureRecord", "CaptureProblem", "read_capture", "merge_captures", "capture_format"]
+__all__ = [
+    "CaptureRecord",
+    "CaptureProblem",
+    "ClockRepair",
+    "read_capture",
+    "merge_captures",
+    "merge_timed",
+    "capture_format",
+]
 
 log = logging.getLogger("rxfeeds.capture")
 
 RecordKind = Literal["open", "in", "out", "http"]
 _Problem = Callable[[int, str], None]
 _KINDS = ("open", "in", "out", "http")
+#: timestamps a record may carry: finite, from 1970 to before year 10000 (what datetime can hold)
+_T_MAX = 253402300799.0
+# what reading a damaged gzip stream raises
+_DAMAGED = (EOFError, gzip.BadGzipFile, zlib.error, OSError)
+
+
+def _valid_time(t: float) -> bool:
+    return math.isfinite(t) and 0.0 <= t <= _T_MAX
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +83,23 @@ class CaptureRecord:
     data: str
     source: str = ""
     line: int = 0
+
+
+@dataclass(slots=True)
+class ClockRepair:
+    """How a capture's clock went back: ``steps_back`` (records stamped before the record just
+    before them), ``max_step_back`` (the largest such step, seconds) and ``held`` (records
+    replayed later than stamped because the clock had been further on).
+
+    Example:
+        >>> r = ClockRepair()
+        >>> [t for t, _ in merge_timed([], repair=r)], r.steps_back
+        ([], 0)
+    """
+
+    steps_back: int = 0
+    max_step_back: float = 0.0
+    held: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +124,14 @@ def _open_text(path: Path) -> IO[str]:
 
 def capture_format(path: str | Path) -> Literal["jsonl", "text"]:
     """``"jsonl"`` for rxfeeds captures, ``"text"`` for the plain-text format."""
-    with _open_text(Path(path)) as f:
-        for line in f:
-            stripped = line.strip()
-            if stripped:
-                return "jsonl" if stripped.startswith("{") else "text"
+    try:
+        with _open_text(Path(path)) as f:
+            for line in f:
+                stripped = line.strip()
+                if stripped:
+                    return "jsonl" if stripped.startswith("{") else "text"
+    except _DAMAGED:
+        pass  # damaged before the first line: read_capture reports it
     return "jsonl"
 
 
@@ -105,11 +150,29 @@ def read_capture(path: str | Path, problems: list[CaptureProblem] | None = None)
         if problems is not None:
             problems.append(p)
 
-    with _open_text(path) as f:
-        if fmt == "jsonl":
-            yield from _read_jsonl(f, source, problem)
-        else:
-            yield from _read_text(f, source, problem)
+    lines = _Lines()
+    try:
+        with _open_text(path) as f:
+            counted = lines.count(f)
+            if fmt == "jsonl":
+                yield from _read_jsonl(counted, source, problem)
+            else:
+                yield from _read_text(counted, source, problem)
+    except _DAMAGED as exc:
+        # truncated or corrupt (gzip) stream: what came before was yielded; say where it stopped
+        problem(lines.n + 1, f"unreadable from here on, capture truncated or corrupt ({type(exc).__name__}: {exc})")
+
+
+class _Lines:
+    """Counts the lines handed out, so a read error can name the line where it happened."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def count(self, f: Iterable[str]) -> Iterator[str]:
+        for line in f:
+            self.n += 1
+            yield line
 
 
 def _read_jsonl(f: Iterable[str], source: str, problem: _Problem) -> Iterator[CaptureRecord]:
@@ -127,8 +190,11 @@ def _read_jsonl(f: Iterable[str], source: str, problem: _Problem) -> Iterator[Ca
         if "rxfeeds_capture" in obj:
             continue  # header
         kind, t, url, data = obj.get("dir"), obj.get("t"), obj.get("url", ""), obj.get("data", "")
-        if kind not in _KINDS or not isinstance(t, (int, float)) or not isinstance(data, str):
+        if kind not in _KINDS or isinstance(t, bool) or not isinstance(t, (int, float)) or not isinstance(data, str):
             problem(n, "record needs dir (open/in/out/http), numeric t and string data")
+            continue
+        if not _valid_time(float(t)):
+            problem(n, f"timestamp {t!r} is not a time")
             continue
         yield CaptureRecord(kind, float(t), str(url), data, source, n)
 
@@ -143,37 +209,75 @@ def _read_text(f: Iterable[str], source: str, problem: _Problem) -> Iterator[Cap
             if " <-> " in line and not line.lstrip().startswith(("{", "[")):
                 u, _, ts = line.partition(" <-> ")
                 url = u.strip()
-                yield CaptureRecord("open", float(ts), url, "", source, n)
+                yield CaptureRecord("open", _time(ts), url, "", source, n)
                 continue
             head, sep, body = line.partition(": ")
             if not sep:
                 raise ValueError("no ': ' separator")
             if " <- " in head:
                 u, _, ts = head.partition(" <- ")
-                yield CaptureRecord("out", float(ts), u.strip(), body, source, n)
+                yield CaptureRecord("out", _time(ts), u.strip(), body, source, n)
             elif " -> " in head:
                 u, _, ts = head.partition(" -> ")
-                yield CaptureRecord("http", float(ts), u.strip(), body, source, n)
+                yield CaptureRecord("http", _time(ts), u.strip(), body, source, n)
             else:
-                yield CaptureRecord("in", float(head), url, body, source, n)
+                yield CaptureRecord("in", _time(head), url, body, source, n)
         except ValueError as exc:
             problem(n, f"unreadable line ({exc}): {line[:80]!r}")
 
 
-def merge_captures(
-    paths: Sequence[str | Path], problems: list[CaptureProblem] | None = None
-) -> Iterator[CaptureRecord]:
-    """Records of several captures merged by timestamp (each file is in time order).
+def _time(text: str) -> float:
+    t = float(text)
+    if not _valid_time(t):
+        raise ValueError(f"timestamp {text.strip()!r} is not a time")
+    return t
 
-    Ties keep file order, so a REST reply recorded in one file and the frames of another are
-    interleaved exactly by time.
-    """
-    iterators = [read_capture(p, problems) for p in paths]
-    streams = [_keyed(i, it) for i, it in enumerate(iterators)]
-    for _, record in heapq.merge(*streams, key=lambda item: item[0]):
+
+def merge_captures(
+    paths: Sequence[str | Path], problems: list[CaptureProblem] | None = None, repair: ClockRepair | None = None
+) -> Iterator[CaptureRecord]:
+    """Records of several captures merged by timestamp (see :func:`merge_timed`)."""
+    for _, record in merge_timed(paths, problems, repair):
         yield record
 
 
-def _keyed(index: int, records: Iterator[CaptureRecord]) -> Iterator[tuple[tuple[float, int, int], CaptureRecord]]:
+def merge_timed(
+    paths: Sequence[str | Path], problems: list[CaptureProblem] | None = None, repair: ClockRepair | None = None
+) -> Iterator[tuple[float, CaptureRecord]]:
+    """``(replay_time, record)`` of several captures merged by time; replay times never decrease.
+
+    Each file keeps its own order.  Inside a file, a record stamped before the latest time
+    seen so far (the recording clock stepped back) is replayed at that time, counted in
+    ``repair``; ``record.t`` stays as recorded.  Ties keep file order, so a REST reply recorded
+    in one file and the frames of another are interleaved exactly by time.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.capture"
+        >>> _ = p.write_text("wss://a <-> 10.0\\n12.0: a\\n10.0: b\\n11.0: c\\n13.0: d\\n")
+        >>> r = ClockRepair()
+        >>> [(t, rec.t) for t, rec in merge_timed([p], repair=r)]
+        [(10.0, 10.0), (12.0, 12.0), (12.0, 10.0), (12.0, 11.0), (13.0, 13.0)]
+        >>> r.steps_back, r.max_step_back, r.held
+        (1, 2.0, 2)
+    """
+    repair = repair if repair is not None else ClockRepair()
+    streams = [_keyed(i, read_capture(p, problems), repair) for i, p in enumerate(paths)]
+    for (t, _, _), record in heapq.merge(*streams, key=lambda item: item[0]):
+        yield t, record
+
+
+def _keyed(
+    index: int, records: Iterator[CaptureRecord], repair: ClockRepair
+) -> Iterator[tuple[tuple[float, int, int], CaptureRecord]]:
+    clock = previous = -math.inf
     for seq, r in enumerate(records):
-        yield (r.t, index, seq), r
+        if r.t < previous:
+            repair.steps_back += 1
+            repair.max_step_back = max(repair.max_step_back, previous - r.t)
+        previous = r.t
+        if r.t < clock:
+            repair.held += 1
+        else:
+            clock = r.t
+        yield (clock, index, seq), r

@@ -15,6 +15,18 @@ Timing, chosen when the session is created:
   ``ops.stale_after``) and their timers behave as live.  ``run()`` schedules the records and
   starts the scheduler.
 
+Time is made monotonic: a capture whose clock stepped back (an NTP correction while recording)
+replays whole: the replay clock holds at the latest time seen until the capture passes it again
+(``session.clock_repair`` counts the steps; events keep their recorded ``recv_time``).
+Unreadable records (bad lines, ``nan``/``inf`` timestamps, a truncated gzip tail) are skipped and
+listed in ``session.problems``.
+
+REST replies (Binance depth snapshots) reach the streams at their recorded position, as
+``decode_http`` events, so a replay is deterministic.  While :meth:`ReplaySession.run` is
+feeding records, a snapshot fetch the client starts on its own is not answered (that answer
+would arrive at a random point of the replay); it fails with :class:`~rxfeeds.errors.RequestError`
+when the session closes.  Before ``run``, ``session.snapshot(...)`` returns the recorded reply.
+
 Marble sketch::
 
     capture:  open--f1--f2--f3--open--f4--|
@@ -30,6 +42,7 @@ Example::
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -45,7 +58,7 @@ from ..errors import InvalidArgument, RequestError
 from ..events import ConnectionState
 from ..transport.multiplexer import Multiplexer
 from ..venues import client_class
-from .records import CaptureProblem, CaptureRecord, merge_captures
+from .records import CaptureProblem, CaptureRecord, ClockRepair, merge_timed
 
 __all__ = ["ReplayTransport", "ReplaySession", "replay"]
 
@@ -130,7 +143,12 @@ class ReplaySession:
             raise InvalidArgument("speed", speed, "give either speed or scheduler, not both")
         self.venue = venue
         self.problems: list[CaptureProblem] = []
-        self.records: list[CaptureRecord] = list(merge_captures(list(paths), self.problems))
+        self.clock_repair = ClockRepair()
+        timed = list(merge_timed(list(paths), self.problems, self.clock_repair))
+        self.records: list[CaptureRecord] = [r for _, r in timed]
+        self._times = [t for t, _ in timed]  # non-decreasing replay times
+        self._running = False
+        self._closed = threading.Event()
         self.speed = speed
         self.scheduler = scheduler
         self.frames = 0
@@ -156,6 +174,11 @@ class ReplaySession:
         return transport
 
     def _recorded_http(self, url: str, timeout: float) -> bytes:
+        if self._running:
+            # Recorded replies reach the streams at their recorded position (feed_http); an
+            # answer here would be injected at a random point of the replay, out of order.
+            self._closed.wait()
+            raise RequestError(self.venue, "replay: REST replies are replayed at their recorded time")
         want = urlparse(url)
         want_query = dict(parse_qsl(want.query))
         for record in self._http:
@@ -185,13 +208,14 @@ class ReplaySession:
 
     def run(self) -> ReplaySession:
         """Feed every record (see the module docstring for the timing modes); then complete."""
+        self._running = True
         if self.scheduler is not None:
             self._run_scheduled(self.scheduler)
         elif self.speed is not None:
             start = time.monotonic()
-            t0 = self.records[0].t if self.records else 0.0
-            for record in self.records:
-                wait = (record.t - t0) / self.speed - (time.monotonic() - start)
+            t0 = self._times[0] if self._times else 0.0
+            for t, record in zip(self._times, self.records, strict=True):
+                wait = (t - t0) / self.speed - (time.monotonic() - start)
                 if wait > 0:
                     time.sleep(wait)
                 self._apply(record)
@@ -203,7 +227,7 @@ class ReplaySession:
         return self
 
     def _run_scheduled(self, scheduler: abc.SchedulerBase) -> None:
-        records = self.records
+        records, times = self.records, self._times
         index = 0
 
         def step(sched: abc.SchedulerBase, _: Any = None) -> None:
@@ -211,23 +235,25 @@ class ReplaySession:
             if index >= len(records):
                 self.close()
                 return
-            t = records[index].t
-            while index < len(records) and records[index].t <= t:
+            t = times[index]
+            while index < len(records) and times[index] <= t:
                 self._apply(records[index])
                 index += 1
             if index < len(records):
-                sched.schedule_absolute(_when(scheduler, records[index].t), step)
+                sched.schedule_absolute(_when(scheduler, times[index]), step)
             else:
                 self.close()
 
         if records:
-            scheduler.schedule_absolute(_when(scheduler, records[0].t), step)
+            scheduler.schedule_absolute(_when(scheduler, times[0]), step)
         start = getattr(scheduler, "start", None)
         if start is not None:
             start()
 
     def close(self) -> None:
         """Complete every replayed stream."""
+        self._closed.set()
+        self._running = False
         for transport in list(self._transports.values()):
             transport.close()
 

@@ -9,7 +9,12 @@ as trade snapshots, which a clock-driven close would call late).
 
 ``--json`` prints one object: ``frames``, ``events`` (count per event type), ``book_updates``,
 ``checksum_ok``, ``checksum_failed``, ``gaps``, ``resyncs``, ``klines``, ``errors``,
-``elapsed_s`` (plus ``problems``: unreadable capture lines with file and line number).
+``elapsed_s`` (plus ``problems``: unreadable capture lines with file and line number, e.g. a
+``nan`` timestamp or a truncated gzip tail; ``records``: records read; ``clock_steps_back`` and
+``clock_max_step_back_s``: how often the recording clock stepped back, and by how much at most;
+the replay clock then holds still instead of going back, for ``clock_held_records`` records).
+
+Exit status 1 when nothing could be read from the files and something was unreadable.
 
 Example::
 
@@ -31,7 +36,7 @@ from reactivex import operators as rx_ops
 from reactivex.scheduler import HistoricalScheduler
 from reactivex.subject import Subject
 
-from ..capture.records import CaptureProblem, merge_captures
+from ..capture.records import CaptureProblem, ClockRepair, merge_captures, merge_timed
 from ..capture.replay import ReplayTransport
 from ..events import BookDelta, BookSnapshot, Event, IntegrityEvent, Kline
 from ..venues import VENUES, codec_class
@@ -55,9 +60,10 @@ def replay_summary(
 
     started = time.perf_counter()
     problems: list[CaptureProblem] = []
-    records = list(merge_captures(files, problems))
+    repair = ClockRepair()
+    timed = list(merge_timed(files, problems, repair))
     codec_factory = codec_class(venue)
-    scheduler = HistoricalScheduler(datetime.fromtimestamp(records[0].t if records else 0.0, tz=UTC))
+    scheduler = HistoricalScheduler(datetime.fromtimestamp(timed[0][0] if timed else 0.0, tz=UTC))
     events: Subject[Event] = Subject()
     counts: Counter[str] = Counter()
     stats = Counter[str]()
@@ -132,16 +138,16 @@ def replay_summary(
         )
 
     frames = 0
-    for record in records:
-        scheduler.advance_to(datetime.fromtimestamp(record.t, tz=UTC))
+    for t, record in timed:  # t never decreases (a clock stepping back holds the replay clock)
+        scheduler.advance_to(datetime.fromtimestamp(t, tz=UTC))
         if record.kind == "in":
             frames += 1
             transport_for(record.url).feed(record.data, record.t)
         elif record.kind == "open":
             transport_for(record.url).open()
         elif record.kind == "http":
-            for t in list(transports.values()) or [transport_for(record.url)]:
-                t.feed_http(record.url, record.data, record.t)
+            for transport in list(transports.values()) or [transport_for(record.url)]:
+                transport.feed_http(record.url, record.data, record.t)
         if progress is not None:
             progress()
     events.on_completed()
@@ -151,6 +157,7 @@ def replay_summary(
     return {
         "venue": venue,
         "files": [str(Path(f)) for f in files],
+        "records": len(timed),
         "frames": frames,
         "events": dict(sorted(counts.items())),
         "book_updates": stats["book_updates"],
@@ -163,6 +170,9 @@ def replay_summary(
         "crossed": stats["integrity_crossed"],
         "resyncs": stats["integrity_resync"],
         "klines": stats["klines"],
+        "clock_steps_back": repair.steps_back,
+        "clock_max_step_back_s": round(repair.max_step_back, 6),
+        "clock_held_records": repair.held,
         "errors": len(frame_errors) + len(problems),
         "problems": [str(p) for p in problems[:50]],
         "frame_errors": frame_errors[:50],
@@ -223,8 +233,11 @@ def command(
     except Exception as exc:  # runtime failure: exit code 1 with a readable message
         click.echo(f"replay failed: {exc}", err=True)
         sys.exit(1)
+    unreadable = summary["records"] == 0 and bool(summary["problems"])
     if as_json:
         click.echo(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
+        if unreadable:
+            sys.exit(1)
         return
     from rich.console import Console
     from rich.table import Table
@@ -232,7 +245,18 @@ def command(
     table = Table(title=f"replay of {len(files)} file(s), venue {venue}")
     table.add_column("measure")
     table.add_column("value", justify="right")
-    for key in ("frames", "book_updates", "checksum_ok", "checksum_failed", "gaps", "resyncs", "klines", "errors"):
+    for key in (
+        "records",
+        "frames",
+        "book_updates",
+        "checksum_ok",
+        "checksum_failed",
+        "gaps",
+        "resyncs",
+        "klines",
+        "clock_steps_back",
+        "errors",
+    ):
         table.add_row(key, str(summary[key]))
     for name, n in summary["events"].items():
         table.add_row(f"events: {name}", str(n))
@@ -240,3 +264,6 @@ def command(
     Console().print(table)
     for p in summary["problems"]:
         click.echo(f"skipped {p}", err=True)
+    if unreadable:
+        click.echo("replay failed: nothing could be read from the capture(s)", err=True)
+        sys.exit(1)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable, SingleAssignmentDisposable
 from reactivex.internal.exceptions import DisposedException
-from reactivex.scheduler import EventLoopScheduler
 
 from ..errors import RxfeedsError
 
@@ -68,6 +68,62 @@ class _Counters:
         self.dropped = 0
         self.max_pending = 0
         self.queue = queue
+
+
+class _DeliveryThread:
+    """The default delivery thread of one subscription: runs ``work`` when kicked, ends on ``close``.
+
+    Not reactivex's ``EventLoopScheduler``: its ``dispose()`` called from its own thread (or
+    while it runs an action) is never seen, and the thread then waits forever.  A subscription
+    often ends on its delivery thread (completion, error, a raising or disposing callback), so
+    here the "closed" flag is checked under the same lock as the wait: no wake-up is lost.
+    The thread starts with the first kick and is never joined (``close`` may run on it).
+    """
+
+    __slots__ = ("_cond", "_kicked", "_closed", "_started", "_work", "_crashed")
+
+    def __init__(self, work: Callable[[], None], crashed: Callable[[], None]) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._kicked = False
+        self._closed = False
+        self._started = False
+        self._work = work
+        self._crashed = crashed
+
+    def kick(self) -> bool:
+        """Ask for one more run of ``work``; False once closed."""
+        with self._cond:
+            if self._closed:
+                return False
+            self._kicked = True
+            if not self._started:
+                self._started = True
+                threading.Thread(target=self._run, name="rxfeeds-delivery", daemon=True).start()
+            else:
+                self._cond.notify()
+            return True
+
+    def close(self) -> None:
+        """End the thread once its current run returns (from any thread, its own included)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+
+    def _run(self) -> None:
+        cond = self._cond
+        while True:
+            with cond:
+                while not (self._kicked or self._closed):
+                    cond.wait()
+                if self._closed:
+                    return
+                self._kicked = False
+            try:
+                self._work()
+            except BaseException:  # sys.exit() in a callback: end the subscription, not silently stall it
+                log.exception("subscriber callback raised; ending its subscription")
+                self._crashed()
+                return
 
 
 class BoundedDelivery:
@@ -128,11 +184,8 @@ class _Run:
         self.observer = observer
         self.capacity = owner.capacity
         self.overflow = owner.overflow
-        self.own_loop: EventLoopScheduler | None = None
-        if owner.scheduler is not None:
-            self.delivery: abc.SchedulerBase = owner.scheduler
-        else:
-            self.delivery = self.own_loop = EventLoopScheduler()
+        self.delivery: abc.SchedulerBase | None = owner.scheduler
+        self.own_thread = _DeliveryThread(self._drain_now, self.dispose) if owner.scheduler is None else None
         self.queue: deque[Any] = deque()
         self.counters = _Counters(self.queue)
         self.lock = threading.Lock()
@@ -193,14 +246,24 @@ class _Run:
         self._stop(True)
 
     def _schedule_drain(self) -> None:
-        try:
-            self.delivery.schedule(self._drain)
-        except DisposedException:
-            # the subscription ended (and its own loop with it) while this value arrived
+        if self.own_thread is not None:
+            scheduled = self.own_thread.kick()
+        else:
+            assert self.delivery is not None
+            try:
+                self.delivery.schedule(self._drain)
+                scheduled = True
+            except DisposedException:
+                scheduled = False
+        if not scheduled:
+            # the subscription ended (and its own thread with it) while this value arrived
             with self.lock:
                 self.draining = False
 
     def _drain(self, _: abc.SchedulerBase, __: Any = None) -> None:
+        self._drain_now()
+
+    def _drain_now(self) -> None:
         observer, queue, lock = self.observer, self.queue, self.lock
         while True:
             with lock:
@@ -234,8 +297,8 @@ class _Run:
 
     def _finish(self) -> None:
         self.owner._retire(self.counters)
-        if self.own_loop is not None:
-            self.own_loop.dispose()
+        if self.own_thread is not None:
+            self.own_thread.close()  # safe on the delivery thread itself: it ends after this drain
 
     def dispose(self) -> None:
         with self.lock:

@@ -20,10 +20,10 @@ Marble sketch (``n=2``, a subscriber that is busy while ``b c d`` arrive)::
 ``on_completed`` and source errors are delivered after the last queued value.  Memory stays
 bounded by ``n`` values per subscription however slow the subscriber is.
 
-Delivery thread: the given ``scheduler``; by default each subscription gets its own
-:class:`reactivex.scheduler.EventLoopScheduler` (one daemon thread, ended when the subscription
-ends).  A subscriber callback that raises ends that subscription (the error is logged) without
-killing the delivery thread.
+Delivery thread: the given ``scheduler``; by default each subscription gets its own daemon
+thread (``rxfeeds-delivery``), ended when the subscription ends, also when it ends on that
+thread (completion, error, dispose from inside the callback).  A subscriber callback that
+raises ends that subscription (the error is logged) without killing the delivery thread.
 
 Example:
     >>> import reactivex as rx
@@ -54,7 +54,7 @@ def buffer_bounded(
         n: queue capacity (>= 1).
         overflow: ``"drop_oldest"``, ``"drop_newest"`` or ``"error"``.
         scheduler: where values are delivered; default: a dedicated
-            :class:`~reactivex.scheduler.EventLoopScheduler` thread per subscription.
+            delivery thread per subscription, ended with it.
 
     Returns:
         The operator; its ``stats()`` gives :class:`DeliveryStats` (received, delivered,

@@ -17,9 +17,10 @@ and skipped ``StreamReset`` markers hide a gap.  For those, use ``buffer_bounded
 ``on_completed`` and errors are delivered after the newest pending value.  At most one value
 is held per subscription, however slow the subscriber is.
 
-Delivery thread: the given ``scheduler``; by default each subscription gets its own
-:class:`reactivex.scheduler.EventLoopScheduler` (one daemon thread, ended with the
-subscription).  ``latest()`` is ``buffer_bounded(1, "drop_oldest")``.
+Delivery thread: the given ``scheduler``; by default each subscription gets its own daemon
+thread (``rxfeeds-delivery``), which ends with the subscription however it ends: completion,
+error, dispose (also from inside the callback) or a raising callback.
+``latest()`` is ``buffer_bounded(1, "drop_oldest")``.
 
 Example:
     >>> import reactivex as rx
@@ -44,7 +45,7 @@ def latest(scheduler: abc.SchedulerBase | None = None) -> BoundedDelivery:
 
     Args:
         scheduler: where values are delivered; default: a dedicated
-            :class:`~reactivex.scheduler.EventLoopScheduler` thread per subscription.
+            delivery thread per subscription, ended with it.
 
     Returns:
         The operator; its ``stats()`` gives :class:`DeliveryStats` (``dropped`` counts values

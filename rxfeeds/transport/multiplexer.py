@@ -22,7 +22,6 @@ Example (a driver-less multiplexer fed by hand)::
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Hashable, Sequence
@@ -37,6 +36,7 @@ from reactivex.subject import BehaviorSubject, Subject
 from ..codec import Ack, Codec, Data, Key, Notice, Rejected, Reply
 from ..errors import FrameError, InvalidArgument, RequestTimeout, RxfeedsError
 from ..events import ConnectionState, ConnectionStatus, Event, StreamReset
+from .redact import redact
 from .stats import RouteStats, StatsSnapshot, TransportStats
 
 __all__ = ["Multiplexer", "FrameSpec", "FrameTap"]
@@ -596,27 +596,6 @@ class Multiplexer:
     def close(self) -> None:
         """Complete every subscriber and stop the driver."""
         self._complete_all()
-
-
-_SECRET_FIELDS = re.compile(
-    r'("(?:token|password|pass|secret|signature|sign|api_key|apiKey|sKey|pKey|key|nonce)"\s*:\s*)"[^"]*"'
-)
-
-
-def redact(frame: str, codec_redact: Callable[[str], str] | None = None) -> str:
-    """``frame`` with credentials blanked, for recordings and logs.
-
-    The codec's own ``redact`` runs first when it has one (it knows where its protocol puts
-    secrets, e.g. positional JSON-RPC login parameters); then every string value of a field
-    whose name says it is a secret (``token``, ``password``, ``signature``...) becomes ``"***"``.
-
-    Example:
-        >>> redact('{"event":"subscribe","subscription":{"name":"ownTrades","token":"abc"}}')
-        '{"event":"subscribe","subscription":{"name":"ownTrades","token":"***"}}'
-    """
-    if codec_redact is not None:
-        frame = codec_redact(frame)
-    return _SECRET_FIELDS.sub(r'\1"***"', frame)
 
 
 def _safe(fn: Callable[..., Any], *args: Any) -> None:

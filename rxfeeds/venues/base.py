@@ -158,10 +158,10 @@ class VenueClient:
 
             body = client.http_get("https://api.binance.com/api/v3/depth?symbol=BTCUSDT&limit=1000")
         """
+        requested = time.time()  # the reply is recorded with its request time (see Recorder.http)
         body = self._http(url, timeout)
-        now = time.time()
         for tap in self._taps:
-            tap.http(url, body, now)
+            tap.http(url, body, requested)
         return body
 
     # ------------------------------------------------------------------ status

@@ -353,8 +353,8 @@ class BitSharesCodec(BaseCodec):
         try:
             msg = orjson.loads(frame)
             params = msg["params"]
-            if params[1] == "login" and len(params[2]) == 2:
-                params[2][1] = "***"
+            if params[1] == "login" and isinstance(params[2], list) and len(params[2]) >= 2:
+                params[2][1:] = ["***"] * (len(params[2]) - 1)  # everything after the user name
                 return _dumps(msg)
         except (orjson.JSONDecodeError, KeyError, TypeError, IndexError):
             pass
