@@ -221,8 +221,8 @@ class _Bridge:
             self.queue.clear()
             self.room.notify_all()
             waiter, self.waiter = self.waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.cancel()
+        if waiter is not None:  # a waiting consumer wakes to the end (thread-safe, whoever disposes)
+            _post(self.loop, _resolve, waiter, None)
         self.upstream.dispose()
 
     def stats(self, active: bool) -> DeliveryStats:
