@@ -525,3 +525,22 @@ def test_bad_await_arguments_raise_before_subscribing(make: Callable[[], Any], n
         assert info.value.name == name
 
     run(main())
+
+
+def test_requests_of_other_venues_are_awaitable_with_their_typed_errors() -> None:
+    from rxfeeds.sim.hitbtc import HitBTCSim
+    from rxfeeds.sim.kraken_v2 import KrakenV2Sim
+    from rxfeeds.venues.hitbtc import errors as hitbtc_errors
+
+    async def main() -> None:
+        with HitBTCSim(seed=11, tick_interval=None) as hsim, KrakenV2Sim(seed=31, tick_interval=None) as ksim:
+            async with rxfeeds.HitBTC(url=hsim.url) as hitbtc, rxfeeds.KrakenV2(url=ksim.url) as kraken_v2:
+                for request in (hitbtc.symbol("ETHBTC"), hitbtc.trades_history("ETHBTC"), kraken_v2.ping()):
+                    assert isinstance(request, aio.AwaitableObservable)  # reactivex's own await hangs here
+                assert (await hitbtc.symbol("ETHBTC"))["id"] == "ETHBTC"
+                assert "ETH" in {c["id"] for c in await hitbtc.currencies()}
+                with pytest.raises(hitbtc_errors.SymbolNotFound):
+                    await hitbtc.symbol("NOPE")
+                assert (await kraken_v2.ping())["method"] == "pong"
+
+    run(main())
