@@ -178,7 +178,7 @@ def test_async_for_over_a_book_feed_yields_the_simulators_truth(frozen: KrakenSi
     assert run(main()) == 5
 
 
-@pytest.mark.parametrize("how", ["break", "exception", "cancel", "timeout"])
+@pytest.mark.parametrize("how", ["break", "return", "exception", "cancel", "timeout"])
 def test_every_way_out_of_async_for_leaves_no_thread_socket_or_subscription(sim: KrakenSim, how: str) -> None:
     before = set(threading.enumerate())
     kraken = rxfeeds.Kraken(url=sim.url)  # no ``with``: the exit path alone must clean up
@@ -189,6 +189,8 @@ def test_every_way_out_of_async_for_leaves_no_thread_socket_or_subscription(sim:
             started.set()
             if how == "break" and len(seen) >= 3:
                 break
+            if how == "return" and len(seen) >= 3:
+                return  # the task ends inside the loop
             if how == "exception" and len(seen) >= 3:
                 raise ZeroDivisionError("in the loop body")
 
@@ -197,6 +199,8 @@ def test_every_way_out_of_async_for_leaves_no_thread_socket_or_subscription(sim:
         started = asyncio.Event()
         if how == "break":
             await consume(seen, started)
+        elif how == "return":
+            await asyncio.create_task(consume(seen, started))
         elif how == "exception":
             with pytest.raises(ZeroDivisionError):
                 await consume(seen, started)
