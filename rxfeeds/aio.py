@@ -291,6 +291,8 @@ class Iteration(Generic[_T]):
         return self
 
     async def __anext__(self) -> _T:
+        if self._closed and self._bridge is None:  # closed before it started
+            raise StopAsyncIteration
         bridge = self._start()
         lock = bridge.lock
         while True:

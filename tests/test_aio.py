@@ -548,3 +548,22 @@ def test_requests_of_other_venues_are_awaitable_with_their_typed_errors() -> Non
                 assert (await kraken_v2.ping())["method"] == "pong"
 
     run(main())
+
+
+def test_a_closed_iteration_ends_and_never_subscribes_again() -> None:
+    async def main() -> tuple[list[int], list[int], bool]:
+        subject: Subject[int] = Subject()
+        unused = aio.iterate(subject)
+        await unused.aclose()
+        never = [v async for v in unused]
+        it = aio.iterate(subject, buffer=5)
+        got: list[int] = []
+        async with it:
+            subject.on_next(1)
+            got.append(await it.__anext__())
+        subject.on_next(2)
+        after = [v async for v in it]
+        return never + after, got, bool(subject.observers)
+
+    rest, got, observed = run(main())
+    assert rest == [] and got == [1] and not observed
