@@ -9,7 +9,8 @@ Example::
     kraken.book("XBT/USD", depth=10).pipe(ops.order_book()).subscribe(print)
 
 Callbacks run on the socket's thread; use ``observe_on`` (or the helpers in
-``rxfeeds.notebook``) to move them elsewhere.  Venue clients are imported lazily.
+``rxfeeds.notebook``) to move them elsewhere, and ``rxfeeds.aio`` for asyncio
+(``async for``, ``await``).  Venue clients are imported lazily.
 """
 
 from __future__ import annotations
@@ -33,14 +34,14 @@ _CLIENTS = {
     "replay": "rxfeeds.capture.replay:replay",
 }
 
-__all__ = ["events", "errors", "RxfeedsError", "ops", *_CLIENTS]
+__all__ = ["events", "errors", "RxfeedsError", "ops", "aio", *_CLIENTS]
 
 
 def __getattr__(name: str) -> Any:
-    if name == "ops":
+    if name in ("ops", "aio"):
         import importlib
 
-        return importlib.import_module("rxfeeds.ops")
+        return importlib.import_module(f"rxfeeds.{name}")
     if name in _CLIENTS:
         from .venues import load
 

@@ -216,6 +216,16 @@ class VenueClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        """``async with client:`` closes every connection on exit, off the loop (closing joins
+        the socket threads, which must not stall the event loop)."""
+        from ..aio import run_blocking
+
+        await run_blocking(self.close)
+
     def __repr__(self) -> str:
         # Never show credentials: only the class, venue and connection names.
         return f"{type(self).__name__}(venue={self.venue!r}, connections={sorted(self.connections)})"

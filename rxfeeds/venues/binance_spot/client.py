@@ -38,6 +38,7 @@ from reactivex import Observable, abc
 from reactivex import operators as rx_ops
 from reactivex.disposable import Disposable
 
+from ...aio import awaitable
 from ...codec import Key
 from ...errors import InvalidArgument, RequestError, RxfeedsError
 from ...events import BookDelta, BookSnapshot, Event, StreamReset
@@ -254,7 +255,7 @@ class BinanceSpot(VenueClient):
             frame, request_id = codec.request_frame("LIST_SUBSCRIPTIONS")
             return transport.request(frame, request_id, timeout).subscribe(observer, scheduler=scheduler)
 
-        return rx.create(subscribe)
+        return awaitable(rx.create(subscribe))
 
     def snapshot(self, symbol: str, limit: int | None = None) -> BookSnapshot:
         """Fetch a REST depth snapshot now (blocking), ``sequence=lastUpdateId``.

@@ -45,6 +45,7 @@ import reactivex
 from reactivex import Observable
 from reactivex import operators as ops
 
+from ...aio import awaitable
 from ...codec import Key
 from ...errors import AuthError, InvalidArgument
 from ...events import BookOrder, Event, StreamReset, Trade
@@ -300,7 +301,7 @@ class BitShares(VenueClient):
             rid = codec.next_id()
             return node.request(build(codec, rid), rid, timeout)
 
-        return reactivex.defer(factory)
+        return awaitable(reactivex.defer(factory))
 
     def login(self, timeout: float = 10.0) -> Observable[bool]:
         """Single-value Observable: ``True`` when the node accepts this client's credentials.

@@ -50,6 +50,7 @@ import reactivex
 from reactivex import Observable
 from reactivex import operators as ops
 
+from ...aio import awaitable
 from ...codec import Key
 from ...errors import AuthError, InvalidArgument
 from ...events import BookDelta, BookSnapshot, Event, Kline, OrderUpdate, Ticker, Trade, VenueEvent
@@ -199,7 +200,7 @@ class HitBTC(VenueClient):
             rid, frame = t.codec.request(method, dict(params))  # type: ignore[attr-defined]
             return t.request(frame, rid, timeout)
 
-        return reactivex.defer(build)
+        return awaitable(reactivex.defer(build))
 
     # -- public channels -------------------------------------------------------------------
 

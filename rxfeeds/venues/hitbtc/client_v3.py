@@ -31,6 +31,7 @@ from reactivex import Observable
 from reactivex import operators as ops
 from reactivex.scheduler import ThreadPoolScheduler
 
+from ...aio import awaitable
 from ...errors import InvalidArgument, RequestError
 from ...events import Event, OrderUpdate, Trade, VenueEvent
 from ._common import Credentials
@@ -159,7 +160,7 @@ class HitBTCV3(HitBTC):
                 raise error_from(body["error"], venue)
             return body
 
-        return reactivex.defer(lambda _: reactivex.from_callable(fetch, scheduler=_REST_POOL))
+        return awaitable(reactivex.defer(lambda _: reactivex.from_callable(fetch, scheduler=_REST_POOL)))
 
     def symbols(self) -> Observable[list[dict[str, Any]]]:
         """Every symbol (``GET /public/symbol``), each with its ``id`` added.

@@ -45,6 +45,7 @@ import orjson
 import reactivex
 from reactivex import Observable
 
+from ...aio import awaitable
 from ...codec import Key
 from ...errors import InvalidArgument
 from ...events import Event, IntegrityEvent
@@ -422,7 +423,7 @@ class Kraken(KrakenEndpoints):
             secret = resolve_token(token) if token is not None else None
             return transport.request(request_frame(event, reqid, secret, fields), reqid, wait)
 
-        return reactivex.defer(build)
+        return awaitable(reactivex.defer(build))
 
     def add_order(
         self,

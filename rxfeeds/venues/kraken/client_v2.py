@@ -37,6 +37,7 @@ import reactivex
 from reactivex import Observable
 from reactivex import operators as ops
 
+from ...aio import awaitable
 from ...errors import InvalidArgument
 from ...events import Event, Quote, Ticker
 from ...feed import Feed
@@ -260,7 +261,7 @@ class KrakenV2(KrakenEndpoints):
                 body["token"] = resolve_token(token)
             return transport.request(method_frame(method, body, req_id), req_id, wait)
 
-        return reactivex.defer(build)
+        return awaitable(reactivex.defer(build))
 
     def _order(
         self, method: str, token: Token, params: dict[str, Any], connection: str, timeout: float | None

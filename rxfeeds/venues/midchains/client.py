@@ -40,6 +40,7 @@ import reactivex
 from reactivex import Observable
 from reactivex import operators as ops
 
+from ...aio import awaitable
 from ...errors import InvalidArgument, RequestTimeout
 from ...events import BookOrder, ConnectionState, ConnectionStatus, Event, Trade
 from ...feed import Feed
@@ -183,7 +184,7 @@ class Midchains(VenueClient):
                 ops.finally_action(hold.dispose),
             )
 
-        return reactivex.defer(factory)
+        return awaitable(reactivex.defer(factory))
 
     def challenge(self, timeout: float = 10.0) -> Observable[str]:
         """Single-value Observable of the server's RSA public key (base64 DER).
