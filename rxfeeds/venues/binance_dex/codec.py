@@ -231,7 +231,7 @@ def bech32_encode(hrp: str, payload: bytes) -> str:
     return hrp + "1" + "".join(_CHARSET[d] for d in data + checksum)
 
 
-_ADDRESS_SHAPE: Final = re.compile(r"^(t?bnb)1([qpzry9x8gf2tvdw0s3jn54khce6mua7l]{38})$")
+_ADDRESS_SHAPE: Final = re.compile(r"^(t?bnb)1([qpzry9x8gf2tvdw0s3jn54khce6mua7l]{38})\Z")
 
 
 def is_address(address: object, prefix: str | None = None) -> bool:
@@ -256,7 +256,7 @@ def is_address(address: object, prefix: str | None = None) -> bool:
 
 # --- helpers ---------------------------------------------------------------------------------
 
-_SYMBOL_SHAPE: Final = re.compile(r"^[A-Z0-9.]{2,14}(-[0-9A-Z]{3,4})?_[A-Z0-9.]{2,14}(-[0-9A-Z]{3,4})?$")
+_SYMBOL_SHAPE: Final = re.compile(r"^[A-Z0-9.]{2,14}(-[0-9A-Z]{3,4})?_[A-Z0-9.]{2,14}(-[0-9A-Z]{3,4})?\Z")
 
 
 def is_symbol(symbol: object) -> bool:
