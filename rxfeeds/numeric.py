@@ -204,12 +204,11 @@ def text_levels(raw: Iterable[Sequence[Any]]) -> tuple[Level, ...]:
     append = out.append
     for item in raw:
         p, s = item[0], item[1]
-        if type(p) is not str or type(s) is not str or len(p) > MAX_TEXT or len(s) > MAX_TEXT:
-            raise BadValue("book level is not two number strings of sane length")
         fp = float(p)
         fs = float(s)
-        if not (0.0 < fp < MAX_PRICE and 0.0 <= fs < MAX_SIZE):
-            raise BadValue(f"book level out of range: {p!r}, {s!r}")
+        # float() and len() both succeed only for a str among JSON values: no explicit type check
+        if not (0.0 < fp < MAX_PRICE and 0.0 <= fs < MAX_SIZE) or len(p) > MAX_TEXT or len(s) > MAX_TEXT:
+            raise BadValue(f"book level out of range: {p!r:.60}, {s!r:.60}")
         append((fp, fs, p, s))
     return tuple(out)
 
@@ -237,6 +236,7 @@ def decimal_text(value: Decimal | int) -> str:
 
     ``format(Decimal("1e999999999"), "f")`` would build a string of a billion characters; here the
     exponent is bounded first (:data:`MAX_EXPONENT`), then the text length (:data:`MAX_TEXT`).
+    ``NaN`` and infinities are refused (their text does not end in a digit).
 
     Example:
         >>> decimal_text(Decimal("2.5E-7")), decimal_text(12)
@@ -244,23 +244,22 @@ def decimal_text(value: Decimal | int) -> str:
         >>> decimal_text(Decimal("1e999999999"))
         Traceback (most recent call last):
         ...
-        rxfeeds.numeric.BadValue: number exponent out of range: 999999999
+        rxfeeds.numeric.BadValue: not a sane number: 1E+999999999
     """
-    if type(value) is int:
-        text = str(value) if -MAX_SIZE < value < MAX_SIZE else ""
-    elif type(value) is Decimal:
-        if not value.is_finite():
-            raise BadValue(f"not a finite number: {value}")
-        exponent = value.adjusted()
-        if not -MAX_EXPONENT <= exponent <= MAX_EXPONENT:
-            raise BadValue(f"number exponent out of range: {exponent}")
-        # the exponent bounds the zeros formatting adds; the digits are bounded by the frame
-        text = format(value, "f")
-    else:
-        raise BadValue(f"a {type(value).__name__} is not a JSON number")
-    if not text or len(text) > MAX_TEXT:
-        raise BadValue(f"number text longer than {MAX_TEXT} characters")
-    return text
+    if type(value) is Decimal:
+        # adjusted() is the leading digit's exponent; with the digits bounded by the frame, it
+        # bounds what format() writes out
+        if -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT:
+            text = format(value, "f")
+            if len(text) <= MAX_TEXT and text[-1] in _DIGITS:
+                return text
+    elif type(value) is int and -MAX_SIZE < value < MAX_SIZE:
+        return str(value)
+    shown = value if type(value) in (Decimal, int) else type(value).__name__
+    raise BadValue(f"not a sane number: {shown}"[:100])
+
+
+_DIGITS: Final = "0123456789"
 
 
 def reject_constant(name: str) -> Any:

@@ -25,7 +25,16 @@ from ...intervals import Interval, parse_interval
 from ...numeric import MAX_PRICE, MAX_SIZE, MAX_TEXT, MAX_TIME, BadValue, opt_size
 from .errors import HitBTCAuthError, HitBTCError, HitBTCSubscriptionError, error_from
 
-__all__ = ["iso_time", "opt_float", "book_levels", "Credentials", "CANDLE_PERIODS", "candle_interval", "side_of"]
+__all__ = [
+    "iso_time",
+    "opt_float",
+    "book_levels",
+    "pair_levels",
+    "Credentials",
+    "CANDLE_PERIODS",
+    "candle_interval",
+    "side_of",
+]
 
 _fromisoformat = _dt.datetime.fromisoformat
 
@@ -55,28 +64,45 @@ opt_float = opt_size
 
 
 def book_levels(raw: Any, skip_zero: bool) -> tuple[Level, ...]:
-    """Levels from v2's ``[{"price": text, "size": text}, ...]`` or v3's ``[[price, size], ...]``.
+    """Levels from v2's ``[{"price": text, "size": text}, ...]``.
 
     Every number is a string of sane length, the price finite and positive, the size finite and
     not negative (checked inline: this runs once per level).  ``skip_zero`` drops zero sizes.
 
     Example:
-        >>> book_levels([{"price": "0.05", "size": "1"}, ["0.04", "0"]], True)
+        >>> book_levels([{"price": "0.05", "size": "1"}, {"price": "0.04", "size": "0"}], True)
         ((0.05, 1.0, '0.05', '1'),)
     """
     out: list[Level] = []
     append = out.append
     for item in raw:
-        if type(item) is dict:
-            price, size = item["price"], item["size"]
-        else:
-            price, size = item
-        if type(price) is not str or type(size) is not str or len(price) > MAX_TEXT or len(size) > MAX_TEXT:
-            raise BadValue("book level is not two number strings of sane length")
+        price = item["price"]
+        size = item["size"]
         p = float(price)
         amount = float(size)
-        if not (0.0 < p < MAX_PRICE and 0.0 <= amount < MAX_SIZE):
-            raise BadValue(f"book level out of range: {price!r}, {size!r}")
+        # float() and len() both succeed only for a str among JSON values: no explicit type check
+        if not (0.0 < p < MAX_PRICE and 0.0 <= amount < MAX_SIZE) or len(price) > MAX_TEXT or len(size) > MAX_TEXT:
+            raise BadValue(f"book level out of range: {price!r:.60}, {size!r:.60}")
+        if skip_zero and amount == 0.0:
+            continue
+        append((p, amount, price, size))
+    return tuple(out)
+
+
+def pair_levels(raw: Any, skip_zero: bool) -> tuple[Level, ...]:
+    """Levels from v3's ``[[price_text, size_text], ...]``, checked as :func:`book_levels`.
+
+    Example:
+        >>> pair_levels([["0.05", "1"], ["0.04", "0"]], True)
+        ((0.05, 1.0, '0.05', '1'),)
+    """
+    out: list[Level] = []
+    append = out.append
+    for price, size in raw:
+        p = float(price)
+        amount = float(size)
+        if not (0.0 < p < MAX_PRICE and 0.0 <= amount < MAX_SIZE) or len(price) > MAX_TEXT or len(size) > MAX_TEXT:
+            raise BadValue(f"book level out of range: {price!r:.60}, {size!r:.60}")
         if skip_zero and amount == 0.0:
             continue
         append((p, amount, price, size))

@@ -57,7 +57,7 @@ import orjson
 from ...codec import Data, Key, Message
 from ...errors import FrameError, InvalidArgument, UnknownMessage
 from ...events import BookDelta, BookSnapshot, Event, Kline, OrderUpdate, Ticker, Trade, VenueEvent
-from ...numeric import DECODE_ERRORS, price, size
+from ...numeric import DECODE_ERRORS, BadValue, price, size
 from ...numeric import symbol as check_symbol
 from ._common import (
     Credentials,
@@ -249,7 +249,9 @@ class HitBTCCodec(JsonRpcCodec):
         return [Data(("orderbook", symbol), (event,))]
 
     def _update_orderbook(self, p: Any, recv_time: float) -> list[Message]:
-        symbol = check_symbol(p["symbol"])
+        symbol = p["symbol"]
+        if type(symbol) is not str:  # inline (hot path); a list would break routing and books
+            raise BadValue(f"symbol is a {type(symbol).__name__}, not a string")
         stamp = p.get("timestamp")
         sequence = int(p["sequence"])
         event = BookDelta(

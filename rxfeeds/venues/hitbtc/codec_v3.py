@@ -47,7 +47,7 @@ from ...codec import Ack, Data, Key, Message, Rejected
 from ...errors import FrameError, InvalidArgument, UnknownMessage
 from ...events import BookDelta, BookSnapshot, Kline, OrderUpdate, Ticker, Trade
 from ...numeric import DECODE_ERRORS, MAX_TIME, BadValue, price, size
-from ._common import Credentials, JsonRpcCodec, book_levels, candle_interval, opt_float, report_to_order, side_of
+from ._common import Credentials, JsonRpcCodec, candle_interval, opt_float, pair_levels, report_to_order, side_of
 from .codec import _oldest_first
 from .errors import HitBTCSubscriptionError, SymbolNotFound
 
@@ -67,7 +67,7 @@ def _dumps(obj: Any) -> str:
     return orjson.dumps(obj).decode()
 
 
-_levels = book_levels
+_levels = pair_levels
 _MAX_MS = MAX_TIME * 1000.0
 
 

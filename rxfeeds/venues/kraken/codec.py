@@ -67,6 +67,7 @@ from ...numeric import (
     MAX_PRICE,
     MAX_SIZE,
     MAX_TEXT,
+    MAX_TIME,
     BadValue,
     opt_size,
     price,
@@ -258,11 +259,10 @@ def _update_levels(raw: Sequence[Sequence[str]], newest: str) -> tuple[tuple[Lev
     if len(raw) == 1:  # the usual update: one level, checked inline (no helper call per level)
         level = raw[0]
         price_text, size_text, stamp = level[0], level[1], level[2]
-        if type(price_text) is not str or type(size_text) is not str:
-            raise BadValue("book level numbers must be strings")
         p = float(price_text)
         s = float(size_text)
-        # one chained comparison each: also false for NaN; the text length bounds the digits
+        # one chained comparison each: also false for NaN; the text length bounds the digits.
+        # float() and len() both succeeding means a str (no explicit type check: hot path)
         if not (0.0 < p < MAX_PRICE and 0.0 <= s < MAX_SIZE) or len(price_text) > MAX_TEXT or len(size_text) > MAX_TEXT:
             raise BadValue(f"book level out of range: {price_text!r}, {size_text!r}")
         return ((p, s, price_text, size_text),), stamp if stamp > newest else newest
@@ -407,14 +407,16 @@ class KrakenCodec(BaseCodec):
                 bids = bids + levels if bids else levels
             text = part.get("c")
             if text is not None:
-                checksum = int(text)
-                if not 0 <= checksum <= 0xFFFFFFFF:
-                    raise BadValue(f"checksum out of range: {text!r}")
+                checksum = int(text)  # a wrong one is a checksum mismatch later: no range check here
         if checksum is None and not asks and not bids:
             return self._book_snapshot(channel, depth, message, recv_time)
-        delta = BookDelta(
-            VENUE, pair, _time(newest) if newest else recv_time, recv_time, bids, asks, None, None, checksum
-        )
+        if newest:
+            exchange_time = float(newest)
+            if not 0.0 <= exchange_time < MAX_TIME:  # inline: this runs for every book update
+                raise BadValue(f"time out of range: {newest!r}")
+        else:
+            exchange_time = recv_time
+        delta = BookDelta(VENUE, pair, exchange_time, recv_time, bids, asks, None, None, checksum)
         return [Data((channel, pair), (delta,))]
 
     def _book_snapshot(self, channel: str, depth: int, message: list[Any], recv_time: float) -> list[Message]:

@@ -161,9 +161,13 @@ def _time(text: str) -> float:
     return seconds(parse_rfc3339(text))
 
 
+# one decoder for every frame: json.loads(..., parse_float=...) would build a new one per call
+_EXACT = json.JSONDecoder(parse_float=Decimal, parse_constant=reject_constant)
+
+
 def _loads_exact(raw: bytes) -> Any:
     """The stdlib parser, numbers as Decimal: no NaN/Infinity tokens (nesting: RecursionError)."""
-    return json.loads(raw, parse_float=Decimal, parse_constant=reject_constant)
+    return _EXACT.decode(raw.decode())
 
 
 class KrakenV2Codec(BaseCodec):
@@ -253,7 +257,7 @@ class KrakenV2Codec(BaseCodec):
             # inside the try: a str with lone surrogates cannot be encoded (UnicodeEncodeError)
             raw = frame.encode() if isinstance(frame, str) else frame
             if _BOOK_MARK in raw:
-                message = _loads_exact(raw)
+                message = _EXACT.decode(raw.decode())
             else:
                 message = _loads(raw)
                 if type(message) is dict and message.get("channel") in ("book", "status"):
