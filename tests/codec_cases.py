@@ -76,7 +76,7 @@ MAKERS: dict[str, Callable[[], BaseCodec]] = {
     "binance-spot": BinanceSpotCodec,
     "binance-dex": BinanceDexCodec,
     "bitshares": _bitshares,
-    "midchains": lambda: _subscribed(MidchainsCodec(), ("book", "LTCUSD"), ("trade", "BTCUSD")),
+    "midchains": lambda: _subscribed(MidchainsCodec(), ("book", "LTCUSD"), ("book", "BTCUSD"), ("trade", "BTCUSD")),
 }
 
 
