@@ -10,11 +10,12 @@ Differences from v1 that matter here:
 * JSON objects, RFC 3339 timestamps, ``req_id`` correlation; the codec numbers its subscribe
   frames and maps the reply's ``req_id`` back to the key, so ``success: false`` becomes a
   :class:`~rxfeeds.codec.Rejected` on exactly that subscription.
-* Book prices and quantities are JSON **numbers**: book frames are parsed with
-  ``json.loads(parse_float=Decimal)`` and rendered with
-  :func:`~rxfeeds.books.checksum.kraken_v2_text` (exact, never an exponent) into the level texts,
-  so the CRC32 ``checksum`` (present on snapshots and updates) can be verified.  Other frames use
-  orjson.
+* Book prices and quantities are JSON **numbers**: book frames are parsed by the stdlib parser
+  with ``parse_float=Decimal`` (``NaN``/``Infinity`` tokens refused) and rendered exactly, never
+  with an exponent, by :func:`~rxfeeds.numeric.decimal_text` into the level texts, so the CRC32
+  ``checksum`` (present on snapshots and updates) can be verified.  ``decimal_text`` bounds the
+  exponent **before** formatting: ``"price":1e999999999`` is a FrameError, not a gigabyte
+  string.  Other frames use orjson.
 * ``executions`` and ``balances`` carry a per-channel ``sequence``; a gap appends an
   :class:`~rxfeeds.events.IntegrityEvent` after the message that revealed it.
 
