@@ -10,6 +10,7 @@ import pytest
 
 from rxfeeds.cli._channels import make_client, open_channel
 from rxfeeds.sim import simulator_class
+from rxfeeds.venues import client_class
 from tests.codec_cases import VENUES
 
 #: venue -> (symbol the simulator serves, channels recorded)
@@ -48,11 +49,18 @@ class _Tap:
         pass
 
 
+def client_for(venue: str, sim: Any) -> Any:
+    """The venue's client pointed at the simulator (REST included: never the real venue)."""
+    if venue == "binance-spot":
+        return client_class(venue)(url=sim.url, rest_url=sim.http_url)
+    return make_client(venue, sim.url)
+
+
 def record_simulator(venue: str) -> list[bytes]:
     """Frames a client of ``venue`` receives from its simulator for a book and trades session."""
     symbol, channels = SIM_SESSIONS[venue]
     with simulator_class(venue)(seed=16, tick_interval=0.02) as sim:
-        client = make_client(venue, sim.url)
+        client = client_for(venue, sim)
         tap = _Tap()
         client.add_tap(tap)
         errors: list[Any] = []
