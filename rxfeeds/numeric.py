@@ -50,6 +50,7 @@ __all__ = [
     "price",
     "size",
     "opt_size",
+    "finite",
     "seconds",
     "ms_seconds",
     "level",
@@ -143,6 +144,19 @@ def opt_size(value: Any) -> float | None:
     if value is None or value == "":
         return None
     return size(value)
+
+
+def finite(value: Any) -> float:
+    """A signed amount (a fee, which may be a rebate): finite and ``-MAX_SIZE < x < MAX_SIZE``.
+
+    Example:
+        >>> finite("-0.25")
+        -0.25
+    """
+    x = _number(value, "amount")
+    if -MAX_SIZE < x < MAX_SIZE:
+        return x
+    raise BadValue(f"amount out of range: {value!r}"[:100])
 
 
 def seconds(value: float) -> float:

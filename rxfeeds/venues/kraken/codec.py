@@ -69,6 +69,7 @@ from ...numeric import (
     MAX_TEXT,
     MAX_TIME,
     BadValue,
+    finite,
     opt_size,
     price,
     seconds,
@@ -615,7 +616,7 @@ def _own_trade(trade_id: str, record: dict[str, Any], sequence: int | None, recv
         side=_SIDES.get(record.get("type", "")),
         price=size(record.get("price", 0.0)),
         size=size(record.get("vol", 0.0)),
-        fee=size(record.get("fee", 0.0)),
+        fee=finite(record.get("fee", 0.0)),  # signed: a maker rebate must not lose the fill
         cost=size(record.get("cost", 0.0)),
         sequence=sequence,
     )
