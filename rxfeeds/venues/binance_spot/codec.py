@@ -378,9 +378,9 @@ class BinanceSpotCodec(BaseCodec):
                     check_symbol(data["s"]),
                     _ms(event_time) if event_time is not None else recv_time,
                     recv_time,
-                    bid=price(data["b"]),
+                    bid=size(data["b"]),  # "0.00000000" for an empty side
                     bid_size=size(data["B"]),
-                    ask=price(data["a"]),
+                    ask=size(data["a"]),
                     ask_size=size(data["A"]),
                 )
             ]

@@ -463,11 +463,12 @@ class KrakenCodec(BaseCodec):
             pair,
             recv_time,
             recv_time,
-            bid=price(bid[0]) if bid else None,
+            # quotes may be 0 for an empty side: non-negative, not positive
+            bid=size(bid[0]) if bid else None,
             bid_size=size(bid[2]) if bid else None,
-            ask=price(ask[0]) if ask else None,
+            ask=size(ask[0]) if ask else None,
             ask_size=size(ask[2]) if ask else None,
-            last=price(last[0]) if last else None,
+            last=size(last[0]) if last else None,
             open=_float_or_none((d.get("o") or (None, None))[1]),
             high=_float_or_none((d.get("h") or (None, None))[1]),
             low=_float_or_none((d.get("l") or (None, None))[1]),
@@ -485,9 +486,9 @@ class KrakenCodec(BaseCodec):
             pair,
             _time(s[2]),
             recv_time,
-            bid=price(s[0]),
+            bid=size(s[0]),  # 0 for an empty side
             bid_size=size(s[3]),
-            ask=price(s[1]),
+            ask=size(s[1]),
             ask_size=size(s[4]),
         )
         return [Data(("spread", pair), (quote,))]
