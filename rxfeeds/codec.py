@@ -24,6 +24,16 @@ Messages
 A frame that cannot be decoded raises :class:`~rxfeeds.errors.FrameError` (or a subclass)
 carrying the raw frame; the socket subject publishes it on its errors stream and goes on.
 
+Hostile input
+-------------
+``decode`` raises **only** ``FrameError`` (or a subclass), whatever the input: wrong types,
+lone surrogates, overflowing times or amounts, divisions by zero and deep nesting included
+(:data:`rxfeeds.numeric.DECODE_ERRORS` lists what codecs map).  The events it returns hold
+sane numbers: a price is finite and positive, a size finite and not negative, a symbol a
+``str`` (:mod:`rxfeeds.numeric` has the shared checks).  **Numbers beyond a sane digit count
+are rejected by the codec before any expansion; one frame costs bounded time and memory**
+(at most a small constant times its length: no 170-byte frame can cost gigabytes).
+
 Example:
     >>> from rxfeeds.events import Trade
     >>> m = Data(("trade", "XBT/USD"), [Trade("kraken", "XBT/USD", 1.0, 1.0, price=1.0, size=1.0)])

@@ -61,6 +61,7 @@ def test_strict_build_has_every_page(site: Path) -> None:
         "concepts/multiplexing/index.html",
         "concepts/threading/index.html",
         "concepts/integrity/index.html",
+        "concepts/hostile-input/index.html",
         "operators/index.html",
         "notebooks/index.html",
         "cli/index.html",

@@ -62,7 +62,7 @@ from .server import HttpRequest, HttpResponse, SimConnection, SimServer, json_re
 __all__ = ["BinanceSpotSim", "SPOT_INTERVALS", "KlineBar", "market_options_for"]
 
 SPOT_INTERVALS: Final = KLINE_INTERVALS
-_SYMBOL: Final = re.compile(r"^[a-z0-9]{2,20}$")
+_SYMBOL: Final = re.compile(r"^[a-z0-9]{2,20}\Z")
 #: diff stream channel -> seconds between diffs
 _DEPTH_SPEEDS: Final = {"depth@100ms": 0.1, "depth": 1.0, "depth@1000ms": 1.0}
 _PLAIN_CHANNELS: Final = frozenset({"trade", "aggTrade", "bookTicker"})

@@ -73,8 +73,8 @@ __all__ = ["HitBTCSim", "RpcError", "QUOTE_CURRENCIES", "iso_ms"]
 
 #: quote currencies a simulated symbol may end with (longest first when matching)
 QUOTE_CURRENCIES = ("USDT", "TUSD", "EURS", "BTC", "ETH", "USD", "DAI")
-_SYMBOL = re.compile(r"^([A-Z0-9]{2,12}?)(USDT|TUSD|EURS|BTC|ETH|USD|DAI)$")
-_CURRENCY = re.compile(r"^[A-Z0-9]{2,12}$")
+_SYMBOL = re.compile(r"^([A-Z0-9]{2,12}?)(USDT|TUSD|EURS|BTC|ETH|USD|DAI)\Z")
+_CURRENCY = re.compile(r"^[A-Z0-9]{2,12}\Z")
 
 DEFAULT_LISTED = ("ETHBTC", "BTCUSD", "LTCBTC", "XRPBTC", "ETHUSD")
 

@@ -76,7 +76,7 @@ DEFAULT_API_SECRET: Final = base64.b64encode(b"rxfeeds simulator secret, not a r
 
 BOOK_DEPTHS: Final = (10, 25, 100, 500, 1000)
 OHLC_INTERVALS: Final = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)
-PAIR_RE: Final = re.compile(r"^[A-Z0-9]{2,10}/[A-Z0-9]{2,10}$")
+PAIR_RE: Final = re.compile(r"^[A-Z0-9]{2,10}/[A-Z0-9]{2,10}\Z")
 PUBLIC: Final = ("book", "trade", "ticker", "ohlc", "spread")
 PRIVATE_V1: Final = ("ownTrades", "openOrders")
 _CHECKSUM_LEVELS: Final = 10

@@ -46,7 +46,7 @@ from .server import SimConnection, SimServer
 
 __all__ = ["MidchainsSim", "OrderLevels", "SimOrder"]
 
-_SECURITY = re.compile(r"^[A-Z]{2,6}(USD|USDT|EUR|BTC|ETH)$")
+_SECURITY = re.compile(r"^[A-Z]{2,6}(USD|USDT|EUR|BTC|ETH)\Z")
 _MARKETS: dict[str, dict[str, Any]] = {
     "BTCUSD": {"mid": "50000", "tick_size": "0.5", "size_decimals": 4},
     "ETHUSD": {"mid": "3000", "tick_size": "0.05", "size_decimals": 3},

@@ -63,13 +63,14 @@ from ...events import (
     BookSnapshot,
     Event,
     Kline,
-    Level,
     OrderUpdate,
     Side,
     Ticker,
     Trade,
     VenueEvent,
 )
+from ...numeric import DECODE_ERRORS, BadValue, opt_size, price, size, text_levels
+from ...numeric import symbol as check_symbol
 
 __all__ = [
     "VENUE",
@@ -230,7 +231,7 @@ def bech32_encode(hrp: str, payload: bytes) -> str:
     return hrp + "1" + "".join(_CHARSET[d] for d in data + checksum)
 
 
-_ADDRESS_SHAPE: Final = re.compile(r"^(t?bnb)1([qpzry9x8gf2tvdw0s3jn54khce6mua7l]{38})$")
+_ADDRESS_SHAPE: Final = re.compile(r"^(t?bnb)1([qpzry9x8gf2tvdw0s3jn54khce6mua7l]{38})\Z")
 
 
 def is_address(address: object, prefix: str | None = None) -> bool:
@@ -255,7 +256,7 @@ def is_address(address: object, prefix: str | None = None) -> bool:
 
 # --- helpers ---------------------------------------------------------------------------------
 
-_SYMBOL_SHAPE: Final = re.compile(r"^[A-Z0-9.]{2,14}(-[0-9A-Z]{3,4})?_[A-Z0-9.]{2,14}(-[0-9A-Z]{3,4})?$")
+_SYMBOL_SHAPE: Final = re.compile(r"^[A-Z0-9.]{2,14}(-[0-9A-Z]{3,4})?_[A-Z0-9.]{2,14}(-[0-9A-Z]{3,4})?\Z")
 
 
 def is_symbol(symbol: object) -> bool:
@@ -296,6 +297,8 @@ def event_seconds(value: Any, fallback: float) -> float:
         value = int(value)
     if not isinstance(value, (int, float)) or value < 1e11:
         return fallback
+    if not value < 1e20:  # beyond nanoseconds in the year 5138 (also NaN): compared before float()
+        raise BadValue(f"time out of range: {value!r}"[:100])
     if value < 1e14:
         return float(value) / 1e3
     if value < 1e17:
@@ -303,12 +306,8 @@ def event_seconds(value: Any, fallback: float) -> float:
     return float(value) / 1e9
 
 
-def _levels(raw: Sequence[Sequence[str]]) -> tuple[Level, ...]:
-    return tuple([(float(p), float(q), p, q) for p, q, *_ in raw])
-
-
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
+_levels = text_levels  # [[price, qty], ...]: checked number strings
+_float = opt_size
 
 
 class BinanceDexCodec(BaseCodec):
@@ -359,7 +358,7 @@ class BinanceDexCodec(BaseCodec):
     def decode(self, frame: str | bytes, recv_time: float) -> Sequence[Message]:
         try:
             msg = orjson.loads(frame)
-        except orjson.JSONDecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise FrameError(f"not JSON ({exc})", frame, self.venue) from None
         if not isinstance(msg, dict):
             raise UnknownMessage("not a JSON object", frame, self.venue)
@@ -371,8 +370,8 @@ class BinanceDexCodec(BaseCodec):
                 return self._decode_error(msg)
         except FrameError:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-            raise FrameError(f"bad message ({exc!r})", frame, self.venue) from None
+        except DECODE_ERRORS as exc:
+            raise FrameError(f"bad message ({type(exc).__name__}: {exc})"[:300], frame, self.venue) from None
         raise UnknownMessage("unknown message", frame, self.venue)
 
     def _decode_error(self, msg: dict[str, Any]) -> list[Message]:
@@ -398,25 +397,26 @@ class BinanceDexCodec(BaseCodec):
         if topic == "trades":
             by_symbol: dict[str, list[Event]] = {}
             for t in data:
-                by_symbol.setdefault(t["s"].upper(), []).append(
+                name = check_symbol(t["s"])
+                by_symbol.setdefault(name.upper(), []).append(
                     Trade(
                         venue,
-                        t["s"],
+                        name,
                         event_seconds(t.get("T"), recv_time),
                         recv_time,
-                        price=float(t["p"]),
-                        size=float(t["q"]),
+                        price=price(t["p"]),
+                        size=size(t["q"]),
                         side=_TAKER_SIDES.get(t.get("tt", 0)),
                         trade_id=t["t"],
                     )
                 )
             return [Data(("trades", s), events) for s, events in by_symbol.items()]
         if topic == "marketDiff":
-            symbol = data["s"]
+            symbol = check_symbol(data["s"])
             delta = BookDelta(venue, symbol, recv_time, recv_time, bids=_levels(data["b"]), asks=_levels(data["a"]))
             return [Data((topic, symbol.upper()), [delta])]
         if topic.startswith("marketDepth"):
-            symbol = data["symbol"]
+            symbol = check_symbol(data["symbol"])
             levels = int(topic[len("marketDepth") :] or 20)
             snapshot = BookSnapshot(
                 venue,
@@ -430,9 +430,11 @@ class BinanceDexCodec(BaseCodec):
             )
             return [Data((topic, symbol.upper()), [snapshot])]
         if topic.startswith("kline_"):
-            return [Data((topic, data["s"].upper()), [self._kline(data, recv_time)])]
+            kline = self._kline(data, recv_time)
+            return [Data((topic, kline.symbol.upper()), [kline])]
         if topic in ("ticker", "miniTicker"):
-            return [Data((topic, data["s"].upper()), [self._ticker(data, recv_time)])]
+            ticker = self._ticker(data, recv_time)
+            return [Data((topic, ticker.symbol.upper()), [ticker])]
         if topic in ("allTickers", "allMiniTickers"):
             return [Data((topic, ALL_SYMBOLS), [self._ticker(t, recv_time) for t in data])]
         if topic == "blockheight":
@@ -449,20 +451,20 @@ class BinanceDexCodec(BaseCodec):
 
     def _kline(self, data: dict[str, Any], recv_time: float) -> Kline:
         k = data["k"]
-        volume, quote_volume = float(k["v"]), float(k["q"])
+        volume, quote_volume = size(k["v"]), size(k["q"])
         open_time = event_seconds(k["t"], recv_time)
         return Kline(
             self.venue,
-            data["s"],
+            check_symbol(data["s"]),
             event_seconds(data.get("E"), open_time),
             recv_time,
-            interval=k["i"],
+            interval=check_symbol(k["i"]),
             open_time=open_time,
             close_time=event_seconds(int(k["T"]) + 1, recv_time),  # T is the bar's last millisecond
-            open=float(k["o"]),
-            high=float(k["h"]),
-            low=float(k["l"]),
-            close=float(k["c"]),
+            open=size(k["o"]),
+            high=size(k["h"]),
+            low=size(k["l"]),
+            close=size(k["c"]),
             volume=volume,
             quote_volume=quote_volume,
             trades=int(k["n"]),
@@ -473,14 +475,14 @@ class BinanceDexCodec(BaseCodec):
     def _ticker(self, t: dict[str, Any], recv_time: float) -> Ticker:
         return Ticker(
             self.venue,
-            t["s"],
+            check_symbol(t["s"]),
             event_seconds(t.get("E"), recv_time),
             recv_time,
             bid=_float(t.get("b")),
             bid_size=_float(t.get("B")),
             ask=_float(t.get("a")),
             ask_size=_float(t.get("A")),
-            last=float(t["c"]),
+            last=size(t["c"]),
             open=_float(t.get("o")),
             high=_float(t.get("h")),
             low=_float(t.get("l")),
@@ -492,7 +494,7 @@ class BinanceDexCodec(BaseCodec):
     def _order(self, o: dict[str, Any], recv_time: float) -> DexOrderUpdate:
         return DexOrderUpdate(
             self.venue,
-            o["s"],
+            check_symbol(o["s"]),
             event_seconds(o.get("T"), recv_time),
             recv_time,
             order_id=str(o["i"]),
@@ -505,7 +507,7 @@ class BinanceDexCodec(BaseCodec):
         )
 
     def _account(self, a: dict[str, Any], recv_time: float) -> DexAccount:
-        balances = tuple((b["a"], float(b["f"]), float(b["l"]), float(b["r"])) for b in a["B"])
+        balances = tuple((b["a"], size(b["f"]), size(b["l"]), size(b["r"])) for b in a["B"])
         return DexAccount(
             self.venue,
             "",
@@ -519,7 +521,7 @@ class BinanceDexCodec(BaseCodec):
         )
 
     def _transfer(self, t: dict[str, Any], recv_time: float) -> DexTransfer:
-        outputs = tuple((o["o"], c["a"], float(c["A"])) for o in t["t"] for c in o["c"])
+        outputs = tuple((o["o"], c["a"], size(c["A"])) for o in t["t"] for c in o["c"])
         return DexTransfer(
             self.venue,
             "",

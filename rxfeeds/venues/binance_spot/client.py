@@ -51,7 +51,7 @@ from .rest import DepthClient
 
 __all__ = ["BinanceSpot"]
 
-_SYMBOL: Final = re.compile(r"^[A-Za-z0-9]{2,20}$")
+_SYMBOL: Final = re.compile(r"^[A-Za-z0-9]{2,20}\Z")
 _SPEEDS: Final = {"100ms": "depth@100ms", "1000ms": "depth", "1s": "depth"}
 #: snapshot attempts per sync before giving up until the next resync
 _SNAPSHOT_ATTEMPTS: Final = 5

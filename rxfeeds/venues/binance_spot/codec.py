@@ -50,6 +50,8 @@ import orjson
 from ...codec import Ack, BaseCodec, Data, Key, Message, Notice, Rejected, Reply
 from ...errors import FrameError, RequestError, SubscriptionError, UnknownMessage
 from ...events import BookDelta, BookSnapshot, Event, Kline, Level, Quote, Trade
+from ...numeric import DECODE_ERRORS, ms_seconds, price, size, text_levels
+from ...numeric import symbol as check_symbol
 
 __all__ = [
     "VENUE",
@@ -103,7 +105,7 @@ def decode_levels(raw: Sequence[Sequence[str]]) -> tuple[Level, ...]:
         >>> decode_levels([["0.35130000", "6195.00000000"]])
         ((0.3513, 6195.0, '0.35130000', '6195.00000000'),)
     """
-    return tuple([(float(p), float(q), p, q) for p, q, *_ in raw])
+    return text_levels(raw)
 
 
 def decode_depth_snapshot(
@@ -128,7 +130,7 @@ def decode_depth_snapshot(
     """
     try:
         msg = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
+    except DECODE_ERRORS as exc:
         raise FrameError(f"depth snapshot is not JSON ({exc})", body, venue) from None
     if not isinstance(msg, dict):
         raise FrameError("depth snapshot is not an object", body, venue)
@@ -148,12 +150,11 @@ def decode_depth_snapshot(
             sequence=sequence,
             depth=depth,
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except DECODE_ERRORS as exc:
         raise FrameError(f"bad depth snapshot ({exc!r})", body, venue) from None
 
 
-def _ms(value: Any) -> float:
-    return float(value) / 1000.0
+_ms = ms_seconds
 
 
 class BinanceSpotCodec(BaseCodec):
@@ -250,7 +251,7 @@ class BinanceSpotCodec(BaseCodec):
     def decode(self, frame: str | bytes, recv_time: float) -> Sequence[Message]:
         try:
             msg = orjson.loads(frame)
-        except orjson.JSONDecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise FrameError(f"not JSON ({exc})", frame, self.venue) from None
         if not isinstance(msg, dict):
             raise UnknownMessage("not a JSON object", frame, self.venue)
@@ -268,8 +269,8 @@ class BinanceSpotCodec(BaseCodec):
             return [Data(raw_key, self._decode_event(msg, recv_time, raw_key, frame))]
         except FrameError:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-            raise FrameError(f"bad message ({exc!r})", frame, self.venue) from None
+        except DECODE_ERRORS as exc:
+            raise FrameError(f"bad message ({type(exc).__name__}: {exc})"[:300], frame, self.venue) from None
 
     def _decode_reply(self, msg: dict[str, Any], frame: str | bytes) -> list[Message]:
         request_id = msg.get("id")
@@ -300,9 +301,9 @@ class BinanceSpotCodec(BaseCodec):
         kind = msg.get("e")
         if kind is None:
             if "u" in msg and "b" in msg and "a" in msg and "s" in msg:
-                return ("bookTicker", str(msg["s"]).upper())
+                return ("bookTicker", check_symbol(msg["s"]).upper())
             raise UnknownMessage("unknown message", frame, VENUE)
-        symbol = str(msg.get("s", "")).upper()
+        symbol = check_symbol(msg.get("s", "")).upper()
         if kind == "depthUpdate":
             return ("depth", symbol)
         if kind in ("trade", "aggTrade"):
@@ -318,7 +319,7 @@ class BinanceSpotCodec(BaseCodec):
             return [
                 BookDelta(
                     venue,
-                    data["s"],
+                    check_symbol(data["s"]),
                     _ms(data["E"]),
                     recv_time,
                     bids=decode_levels(data["b"]),
@@ -332,34 +333,34 @@ class BinanceSpotCodec(BaseCodec):
             return [
                 Trade(
                     venue,
-                    data["s"],
+                    check_symbol(data["s"]),
                     _ms(data["T"]),
                     recv_time,
-                    price=float(data["p"]),
-                    size=float(data["q"]),
+                    price=price(data["p"]),
+                    size=size(data["q"]),
                     side="sell" if data["m"] else "buy",
                     trade_id=trade_id,
                 )
             ]
         if kind == "kline":
             k = data["k"]
-            volume = float(k["v"])
-            quote_volume = float(k["q"])
+            volume = size(k["v"])
+            quote_volume = size(k["q"])
             taker_buy = k.get("V")
-            buy_volume = float(taker_buy) if taker_buy is not None else None
+            buy_volume = size(taker_buy) if taker_buy is not None else None
             return [
                 Kline(
                     venue,
-                    data["s"],
+                    check_symbol(data["s"]),
                     _ms(data["E"]),
                     recv_time,
-                    interval=k["i"],
+                    interval=check_symbol(k["i"]),
                     open_time=_ms(k["t"]),
                     close_time=_ms(k["T"] + 1),  # Binance close time is the bar's last millisecond
-                    open=float(k["o"]),
-                    high=float(k["h"]),
-                    low=float(k["l"]),
-                    close=float(k["c"]),
+                    open=size(k["o"]),
+                    high=size(k["h"]),
+                    low=size(k["l"]),
+                    close=size(k["c"]),
                     volume=volume,
                     quote_volume=quote_volume,
                     trades=int(k["n"]),
@@ -374,13 +375,13 @@ class BinanceSpotCodec(BaseCodec):
             return [
                 Quote(
                     venue,
-                    data["s"],
+                    check_symbol(data["s"]),
                     _ms(event_time) if event_time is not None else recv_time,
                     recv_time,
-                    bid=float(data["b"]),
-                    bid_size=float(data["B"]),
-                    ask=float(data["a"]),
-                    ask_size=float(data["A"]),
+                    bid=size(data["b"]),  # "0.00000000" for an empty side
+                    bid_size=size(data["B"]),
+                    ask=size(data["a"]),
+                    ask_size=size(data["A"]),
                 )
             ]
         raise UnknownMessage(f"unknown event {kind!r} on stream {stream_name(key)}", frame, venue)

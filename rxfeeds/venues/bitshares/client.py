@@ -68,9 +68,9 @@ __all__ = ["BitShares", "DEFAULT_URL"]
 
 #: python-bitshares' default mainnet node
 DEFAULT_URL = "wss://api.bts.mobi"
-_ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9.-]{0,62}$")
-_ACCOUNT_ID = re.compile(r"^1\.2\.\d+$")
-_ASSET = re.compile(r"^([A-Z][A-Z0-9.]{2,15}|1\.3\.\d+)$")
+_ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9.-]{0,62}\Z")
+_ACCOUNT_ID = re.compile(r"^1\.2\.\d+\Z")
+_ASSET = re.compile(r"^([A-Z][A-Z0-9.]{2,15}|1\.3\.\d+)\Z")
 
 
 class BitShares(VenueClient):

@@ -48,6 +48,9 @@ import orjson
 from ...codec import BaseCodec, Data, Key, Message, Notice, Pong, Rejected, Reply
 from ...errors import AuthError, FrameError, InvalidArgument, RequestError, SubscriptionError, UnknownMessage
 from ...events import BookOrder, Event, Side, VenueEvent
+from ...numeric import DECODE_ERRORS, MAX_TEXT, BadValue
+from ...numeric import price as check_price
+from ...numeric import size as check_size
 
 __all__ = [
     "VENUE",
@@ -241,8 +244,28 @@ def _dumps(obj: Any) -> str:
 
 
 def _amount(value: Any) -> int:
-    # Big integers arrive as JSON strings.
-    return int(value)
+    """A chain amount (an int64 of the asset's smallest unit), checked: not negative, in range."""
+    # Big integers arrive as JSON strings; a float or bool is not an amount.
+    kind = type(value)
+    if kind is str:
+        if len(value) > MAX_TEXT:
+            raise BadValue("amount text too long")
+        value = int(value)
+    elif kind is not int:
+        raise BadValue(f"amount is a {kind.__name__}, not an integer")
+    if 0 <= value < _MAX_AMOUNT:
+        return value  # type: ignore[no-any-return]
+    raise BadValue(f"amount out of range: {value!r}"[:100])
+
+
+_MAX_AMOUNT = 2**63
+
+
+def _scale(precision: Any) -> float:
+    """``10 ** precision`` of an asset; BitShares precisions are 0 to 12 (bounded, so no overflow)."""
+    if type(precision) is not int or not 0 <= precision <= 18:
+        raise BadValue(f"asset precision out of range: {precision!r}"[:100])
+    return 10.0**precision
 
 
 @dataclass(slots=True)
@@ -489,7 +512,7 @@ class BitSharesCodec(BaseCodec):
     def decode(self, frame: str | bytes, recv_time: float) -> list[Message]:
         try:
             msg = orjson.loads(frame)
-        except orjson.JSONDecodeError:
+        except DECODE_ERRORS:
             raise FrameError("invalid JSON", frame, VENUE) from None
         if not isinstance(msg, dict):
             raise UnknownMessage("expected a JSON object", frame, VENUE)
@@ -507,7 +530,7 @@ class BitSharesCodec(BaseCodec):
             return self._internal_reply(rid, internal[0], internal[1], msg, recv_time)
         except FrameError:
             raise
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        except DECODE_ERRORS as exc:
             raise FrameError(f"unexpected shape ({type(exc).__name__}: {exc})", frame, VENUE) from None
 
     def _internal_reply(
@@ -617,8 +640,8 @@ class BitSharesCodec(BaseCodec):
         if not isinstance(result, list) or len(result) != 2 or result[0] is None or result[1] is None:
             unknown = [n for n, a in zip((base, quote), result or [None, None], strict=False) if a is None]
             return self._reject(key, f"unknown asset(s): {', '.join(unknown) or key[1]}")
-        market.base = _Asset(result[0]["id"], result[0]["symbol"], 10.0 ** int(result[0]["precision"]))
-        market.quote = _Asset(result[1]["id"], result[1]["symbol"], 10.0 ** int(result[1]["precision"]))
+        market.base = _Asset(result[0]["id"], result[0]["symbol"], _scale(result[0]["precision"]))
+        market.quote = _Asset(result[1]["id"], result[1]["symbol"], _scale(result[1]["precision"]))
         out: list[Message] = []
         early, market.early = market.early, []
         for items, recv_time, snapshot in early:
@@ -768,7 +791,12 @@ class BitSharesCodec(BaseCodec):
             side = "sell"
             price = (_amount(wants["amount"]) / base.scale) / (_amount(sells["amount"]) / quote.scale)
             size = for_sale / quote.scale
+        # zero amounts divide by zero (caught as FrameError); the range checks catch the rest
+        price = check_price(price)
+        size = check_size(size)
         order_id = order["id"]
+        if type(order_id) is not str:
+            raise BadValue("order id is not a string")
         market.orders[order_id] = (side, price)
         return BookOrder(
             VENUE,
@@ -822,8 +850,8 @@ def _call_order(symbol: str, base: _Asset, quote: _Asset, order: dict[str, Any],
         data=order,
         order_id=order["id"],
         borrower=order.get("borrower", ""),
-        collateral=_amount(order["collateral"]) / collateral_scale,
-        debt=_amount(order["debt"]) / debt_scale,
+        collateral=check_size(_amount(order["collateral"]) / collateral_scale),
+        debt=check_size(_amount(order["debt"]) / debt_scale),
     )
 
 
@@ -847,8 +875,8 @@ def _fill(symbol: str, base: _Asset, quote: _Asset, op: dict[str, Any], recv_tim
         order_id=op.get("order_id", ""),
         account_id=op.get("account_id", ""),
         side=side,
-        price=notional / size if size else 0.0,
-        size=size,
+        price=check_size(notional / size) if size else 0.0,
+        size=check_size(size),
         is_maker=op.get("is_maker"),
     )
 

@@ -20,11 +20,21 @@ import orjson
 
 from ...codec import Ack, BaseCodec, Data, Key, Message, Notice, Rejected, Reply
 from ...errors import FrameError, InvalidArgument
-from ...events import OrderUpdate, VenueEvent
+from ...events import Level, OrderUpdate, VenueEvent
 from ...intervals import Interval, parse_interval
+from ...numeric import MAX_PRICE, MAX_SIZE, MAX_TEXT, MAX_TIME, BadValue, opt_size
 from .errors import HitBTCAuthError, HitBTCError, HitBTCSubscriptionError, error_from
 
-__all__ = ["iso_time", "opt_float", "Credentials", "CANDLE_PERIODS", "candle_interval", "side_of"]
+__all__ = [
+    "iso_time",
+    "opt_float",
+    "book_levels",
+    "pair_levels",
+    "Credentials",
+    "CANDLE_PERIODS",
+    "candle_interval",
+    "side_of",
+]
 
 _fromisoformat = _dt.datetime.fromisoformat
 
@@ -43,14 +53,60 @@ def iso_time(text: str) -> float:
     parsed = _fromisoformat(text)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=_dt.UTC)
-    return parsed.timestamp()
+    stamp = parsed.timestamp()
+    if 0.0 <= stamp < MAX_TIME:
+        return stamp
+    raise BadValue(f"time out of range: {text!r}")
 
 
-def opt_float(value: Any) -> float | None:
-    """``float(value)``, or ``None`` for a missing/null/empty value."""
-    if value is None or value == "":
-        return None
-    return float(value)
+#: ``float(value)`` checked (finite, ``0 <= x``, bounded text), or ``None`` for a missing/null/empty value.
+opt_float = opt_size
+
+
+def book_levels(raw: Any, skip_zero: bool) -> tuple[Level, ...]:
+    """Levels from v2's ``[{"price": text, "size": text}, ...]``.
+
+    Every number is a string of sane length, the price finite and positive, the size finite and
+    not negative (checked inline: this runs once per level).  ``skip_zero`` drops zero sizes.
+
+    Example:
+        >>> book_levels([{"price": "0.05", "size": "1"}, {"price": "0.04", "size": "0"}], True)
+        ((0.05, 1.0, '0.05', '1'),)
+    """
+    out: list[Level] = []
+    append = out.append
+    for item in raw:
+        price = item["price"]
+        size = item["size"]
+        p = float(price)
+        amount = float(size)
+        # float() and len() both succeed only for a str among JSON values: no explicit type check
+        if not (0.0 < p < MAX_PRICE and 0.0 <= amount < MAX_SIZE) or len(price) > MAX_TEXT or len(size) > MAX_TEXT:
+            raise BadValue(f"book level out of range: {price!r:.60}, {size!r:.60}")
+        if skip_zero and amount == 0.0:
+            continue
+        append((p, amount, price, size))
+    return tuple(out)
+
+
+def pair_levels(raw: Any, skip_zero: bool) -> tuple[Level, ...]:
+    """Levels from v3's ``[[price_text, size_text], ...]``, checked as :func:`book_levels`.
+
+    Example:
+        >>> pair_levels([["0.05", "1"], ["0.04", "0"]], True)
+        ((0.05, 1.0, '0.05', '1'),)
+    """
+    out: list[Level] = []
+    append = out.append
+    for price, size in raw:
+        p = float(price)
+        amount = float(size)
+        if not (0.0 < p < MAX_PRICE and 0.0 <= amount < MAX_SIZE) or len(price) > MAX_TEXT or len(size) > MAX_TEXT:
+            raise BadValue(f"book level out of range: {price!r:.60}, {size!r:.60}")
+        if skip_zero and amount == 0.0:
+            continue
+        append((p, amount, price, size))
+    return tuple(out)
 
 
 def side_of(value: Any) -> Literal["buy", "sell"] | None:

@@ -68,7 +68,7 @@ ACCOUNT_URL = "wss://api.hitbtc.com/api/2/ws/account"
 #: the original single v2 endpoint (market data and trading on one socket)
 SINGLE_URL = "wss://api.hitbtc.com/api/2/ws"
 
-_SYMBOL = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
+_SYMBOL = re.compile(r"^[A-Za-z0-9_.\-]{1,40}\Z")
 _SIDES = ("buy", "sell")
 
 

@@ -56,8 +56,19 @@ import orjson
 
 from ...codec import Data, Key, Message
 from ...errors import FrameError, InvalidArgument, UnknownMessage
-from ...events import BookDelta, BookSnapshot, Event, Kline, Level, OrderUpdate, Ticker, Trade, VenueEvent
-from ._common import Credentials, JsonRpcCodec, candle_interval, iso_time, opt_float, report_to_order, side_of
+from ...events import BookDelta, BookSnapshot, Event, Kline, OrderUpdate, Ticker, Trade, VenueEvent
+from ...numeric import DECODE_ERRORS, BadValue, price, size
+from ...numeric import symbol as check_symbol
+from ._common import (
+    Credentials,
+    JsonRpcCodec,
+    book_levels,
+    candle_interval,
+    iso_time,
+    opt_float,
+    report_to_order,
+    side_of,
+)
 
 __all__ = ["HitBTCCodec", "PUBLIC_CHANNELS", "PRIVATE_CHANNELS", "order_update"]
 
@@ -76,17 +87,7 @@ def _dumps(obj: Any) -> str:
     return orjson.dumps(obj).decode()
 
 
-def _levels(raw: Any, skip_zero: bool) -> tuple[Level, ...]:
-    out: list[Level] = []
-    append = out.append
-    for item in raw:
-        price = item["price"]
-        size = item["size"]
-        amount = float(size)
-        if skip_zero and amount == 0.0:
-            continue
-        append((float(price), amount, price, size))
-    return tuple(out)
+_levels = book_levels
 
 
 def order_update(report: Any, recv_time: float, venue: str = "hitbtc") -> OrderUpdate:
@@ -211,7 +212,7 @@ class HitBTCCodec(JsonRpcCodec):
     def decode(self, frame: str | bytes, recv_time: float) -> Sequence[Message]:
         try:
             msg = orjson.loads(frame)
-        except orjson.JSONDecodeError:
+        except DECODE_ERRORS:
             raise FrameError("invalid JSON", frame, self.venue) from None
         if not isinstance(msg, dict):
             raise UnknownMessage("not a JSON-RPC object", frame, self.venue)
@@ -222,14 +223,19 @@ class HitBTCCodec(JsonRpcCodec):
                 raise UnknownMessage(f"unknown method {method!r}", frame, self.venue)
             try:
                 return handler(msg["params"], recv_time)
-            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            except DECODE_ERRORS as exc:
                 raise FrameError(f"bad {method} ({type(exc).__name__}: {exc})", frame, self.venue) from None
         if "id" in msg and ("result" in msg or "error" in msg):
-            return self._reply(msg, frame)
+            try:
+                return self._reply(msg, frame)
+            except FrameError:
+                raise
+            except DECODE_ERRORS as exc:
+                raise FrameError(f"bad reply ({type(exc).__name__}: {exc})", frame, self.venue) from None
         raise UnknownMessage("neither a notification nor a reply", frame, self.venue)
 
     def _snapshot_orderbook(self, p: Any, recv_time: float) -> list[Message]:
-        symbol = p["symbol"]
+        symbol = check_symbol(p["symbol"])
         stamp = p.get("timestamp")
         event = BookSnapshot(
             self.venue,
@@ -244,6 +250,8 @@ class HitBTCCodec(JsonRpcCodec):
 
     def _update_orderbook(self, p: Any, recv_time: float) -> list[Message]:
         symbol = p["symbol"]
+        if type(symbol) is not str:  # inline (hot path); a list would break routing and books
+            raise BadValue(f"symbol is a {type(symbol).__name__}, not a string")
         stamp = p.get("timestamp")
         sequence = int(p["sequence"])
         event = BookDelta(
@@ -259,7 +267,7 @@ class HitBTCCodec(JsonRpcCodec):
         return [Data(("orderbook", symbol), (event,))]
 
     def _trades(self, p: Any, recv_time: float) -> list[Message]:
-        symbol = p["symbol"]
+        symbol = check_symbol(p["symbol"])
         venue = self.venue
         trades = [
             Trade(
@@ -267,8 +275,8 @@ class HitBTCCodec(JsonRpcCodec):
                 symbol,
                 iso_time(t["timestamp"]),
                 recv_time,
-                price=float(t["price"]),
-                size=float(t["quantity"]),
+                price=price(t["price"]),
+                size=size(t["quantity"]),
                 side=side_of(t.get("side")),
                 trade_id=t.get("id"),
             )
@@ -278,7 +286,7 @@ class HitBTCCodec(JsonRpcCodec):
         return [Data(("trades", symbol), trades)] if trades else []
 
     def _candles(self, p: Any, recv_time: float) -> list[Message]:
-        symbol = p["symbol"]
+        symbol = check_symbol(p["symbol"])
         period = p["period"]
         interval = candle_interval(period)
         venue = self.venue
@@ -295,11 +303,11 @@ class HitBTCCodec(JsonRpcCodec):
                     interval=name,
                     open_time=start,
                     close_time=end,
-                    open=float(c["open"]),
-                    high=float(c["max"]),
-                    low=float(c["min"]),
-                    close=float(c["close"]),
-                    volume=float(c["volume"]),
+                    open=size(c["open"]),
+                    high=size(c["max"]),
+                    low=size(c["min"]),
+                    close=size(c["close"]),
+                    volume=size(c["volume"]),
                     quote_volume=opt_float(c.get("volumeQuote")),
                     closed=end <= recv_time,
                 )
@@ -308,7 +316,7 @@ class HitBTCCodec(JsonRpcCodec):
         return [Data(("candles-" + period, symbol), candles)] if candles else []
 
     def _ticker(self, p: Any, recv_time: float) -> list[Message]:
-        symbol = p["symbol"]
+        symbol = check_symbol(p["symbol"])
         stamp = p.get("timestamp")
         event = Ticker(
             self.venue,

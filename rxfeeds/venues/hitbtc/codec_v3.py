@@ -45,8 +45,9 @@ import orjson
 
 from ...codec import Ack, Data, Key, Message, Rejected
 from ...errors import FrameError, InvalidArgument, UnknownMessage
-from ...events import BookDelta, BookSnapshot, Kline, Level, OrderUpdate, Ticker, Trade
-from ._common import Credentials, JsonRpcCodec, candle_interval, opt_float, report_to_order, side_of
+from ...events import BookDelta, BookSnapshot, Kline, OrderUpdate, Ticker, Trade
+from ...numeric import DECODE_ERRORS, MAX_TIME, BadValue, price, size
+from ._common import Credentials, JsonRpcCodec, candle_interval, opt_float, pair_levels, report_to_order, side_of
 from .codec import _oldest_first
 from .errors import HitBTCSubscriptionError, SymbolNotFound
 
@@ -66,19 +67,16 @@ def _dumps(obj: Any) -> str:
     return orjson.dumps(obj).decode()
 
 
-def _levels(raw: Any, skip_zero: bool) -> tuple[Level, ...]:
-    out: list[Level] = []
-    append = out.append
-    for price, size in raw:
-        amount = float(size)
-        if skip_zero and amount == 0.0:
-            continue
-        append((float(price), amount, price, size))
-    return tuple(out)
+_levels = pair_levels
+_MAX_MS = MAX_TIME * 1000.0
 
 
 def _ms(value: Any, fallback: float) -> float:
-    return value / 1000.0 if isinstance(value, (int, float)) and not isinstance(value, bool) else fallback
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if 0 <= value < _MAX_MS:  # compared before dividing: a huge int never overflows
+            return value / 1000.0
+        raise BadValue(f"time out of range: {value!r}"[:100])
+    return fallback
 
 
 def order_update_v3(report: Any, recv_time: float, venue: str = "hitbtc-v3") -> OrderUpdate:
@@ -217,7 +215,7 @@ class HitBTCV3Codec(JsonRpcCodec):
     def decode(self, frame: str | bytes, recv_time: float) -> Sequence[Message]:
         try:
             msg = orjson.loads(frame)
-        except orjson.JSONDecodeError:
+        except DECODE_ERRORS:
             raise FrameError("invalid JSON", frame, self.venue) from None
         if not isinstance(msg, dict):
             raise UnknownMessage("not a JSON object", frame, self.venue)
@@ -233,10 +231,15 @@ class HitBTCV3Codec(JsonRpcCodec):
                 return handler(msg["params"], recv_time)
         except FrameError:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        except DECODE_ERRORS as exc:
             raise FrameError(f"bad message ({type(exc).__name__}: {exc})", frame, self.venue) from None
         if "id" in msg and ("result" in msg or "error" in msg):
-            return self._reply(msg, frame)
+            try:
+                return self._reply(msg, frame)
+            except FrameError:
+                raise
+            except DECODE_ERRORS as exc:
+                raise FrameError(f"bad reply ({type(exc).__name__}: {exc})", frame, self.venue) from None
         raise UnknownMessage("neither channel data, a notification nor a reply", frame, self.venue)
 
     def _channel_data(self, ch: Any, msg: dict[str, Any], recv_time: float, frame: str | bytes) -> list[Message]:
@@ -279,8 +282,8 @@ class HitBTCV3Codec(JsonRpcCodec):
                         symbol,
                         _ms(t["t"], recv_time),
                         recv_time,
-                        price=float(t["p"]),
-                        size=float(t["q"]),
+                        price=price(t["p"]),
+                        size=size(t["q"]),
                         side=side_of(t.get("s")),
                         trade_id=t.get("i"),
                     )
@@ -305,11 +308,11 @@ class HitBTCV3Codec(JsonRpcCodec):
                             interval=interval.name,
                             open_time=start,
                             close_time=end,
-                            open=float(c["o"]),
-                            high=float(c["h"]),
-                            low=float(c["l"]),
-                            close=float(c["c"]),
-                            volume=float(c["v"]),
+                            open=size(c["o"]),
+                            high=size(c["h"]),
+                            low=size(c["l"]),
+                            close=size(c["c"]),
+                            volume=size(c["v"]),
                             quote_volume=opt_float(c.get("q")),
                             closed=end <= recv_time,
                         )

@@ -66,7 +66,7 @@ URLS: Final = {
 #: A websocket token, or a zero-argument callable returning one (asked at each use).
 Token = str | Callable[[], str]
 
-_PAIR: Final = re.compile(r"^[A-Z0-9]{1,12}/[A-Z0-9]{1,12}$")
+_PAIR: Final = re.compile(r"^[A-Z0-9]{1,12}/[A-Z0-9]{1,12}\Z")
 _ORDER_TYPES: Final = (
     "market",
     "limit",

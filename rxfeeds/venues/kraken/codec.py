@@ -62,6 +62,20 @@ from ...events import (
     Trade,
     VenueEvent,
 )
+from ...numeric import (
+    DECODE_ERRORS,
+    MAX_PRICE,
+    MAX_SIZE,
+    MAX_TEXT,
+    MAX_TIME,
+    BadValue,
+    finite,
+    opt_size,
+    price,
+    seconds,
+    size,
+    text_levels,
+)
 
 __all__ = [
     "VENUE",
@@ -233,8 +247,7 @@ def request_frame(event: str, reqid: int, token: str | None, fields: dict[str, A
     return orjson.dumps(message).decode()
 
 
-def _levels(raw: Sequence[Sequence[str]]) -> tuple[Level, ...]:
-    return tuple([(float(level[0]), float(level[1]), level[0], level[1]) for level in raw])
+_levels = text_levels  # [price, volume, time(, "r")]: checked number strings
 
 
 def _newest(raw: Sequence[Sequence[str]]) -> str:
@@ -244,15 +257,24 @@ def _newest(raw: Sequence[Sequence[str]]) -> str:
 
 def _update_levels(raw: Sequence[Sequence[str]], newest: str) -> tuple[tuple[Level, ...], str]:
     """Levels of an update side, and the newest level time seen so far (wire text)."""
-    if len(raw) == 1:  # the usual update: one level, built without a comprehension frame
+    if len(raw) == 1:  # the usual update: one level, checked inline (no helper call per level)
         level = raw[0]
-        price, size, stamp = level[0], level[1], level[2]
-        return ((float(price), float(size), price, size),), stamp if stamp > newest else newest
+        price_text, size_text, stamp = level[0], level[1], level[2]
+        p = float(price_text)
+        s = float(size_text)
+        # one chained comparison each: also false for NaN; the text length bounds the digits.
+        # float() and len() both succeeding means a str (no explicit type check: hot path)
+        if not (0.0 < p < MAX_PRICE and 0.0 <= s < MAX_SIZE) or len(price_text) > MAX_TEXT or len(size_text) > MAX_TEXT:
+            raise BadValue(f"book level out of range: {price_text!r}, {size_text!r}")
+        return ((p, s, price_text, size_text),), stamp if stamp > newest else newest
     return _levels(raw), max(newest, _newest(raw))
 
 
-def _float_or_none(value: Any) -> float | None:
-    return None if value is None else float(value)
+_float_or_none = opt_size
+
+
+def _time(text: str) -> float:
+    return seconds(float(text))
 
 
 def _status_key(message: dict[str, Any]) -> Key:
@@ -319,6 +341,8 @@ class KrakenCodec(BaseCodec):
             message = _loads(frame)
         except orjson.JSONDecodeError as exc:
             raise FrameError(f"invalid JSON ({exc})", frame, VENUE) from None
+        except DECODE_ERRORS as exc:  # a str with lone surrogates, ...
+            raise FrameError(f"undecodable frame ({type(exc).__name__})", frame, VENUE) from None
         try:
             if type(message) is list:
                 # hot path: a public channel seen before, routed by its last two elements
@@ -330,7 +354,7 @@ class KrakenCodec(BaseCodec):
                 return self._decode_event(message, frame, recv_time)
         except FrameError:
             raise
-        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        except DECODE_ERRORS as exc:
             raise FrameError(f"malformed frame ({type(exc).__name__}: {exc})", frame, VENUE) from None
         raise UnknownMessage("neither an event object nor a data array", frame, VENUE)
 
@@ -384,12 +408,16 @@ class KrakenCodec(BaseCodec):
                 bids = bids + levels if bids else levels
             text = part.get("c")
             if text is not None:
-                checksum = int(text)
+                checksum = int(text)  # a wrong one is a checksum mismatch later: no range check here
         if checksum is None and not asks and not bids:
             return self._book_snapshot(channel, depth, message, recv_time)
-        delta = BookDelta(
-            VENUE, pair, float(newest) if newest else recv_time, recv_time, bids, asks, None, None, checksum
-        )
+        if newest:
+            exchange_time = float(newest)
+            if not 0.0 <= exchange_time < MAX_TIME:  # inline: this runs for every book update
+                raise BadValue(f"time out of range: {newest!r}")
+        else:
+            exchange_time = recv_time
+        delta = BookDelta(VENUE, pair, exchange_time, recv_time, bids, asks, None, None, checksum)
         return [Data((channel, pair), (delta,))]
 
     def _book_snapshot(self, channel: str, depth: int, message: list[Any], recv_time: float) -> list[Message]:
@@ -402,7 +430,7 @@ class KrakenCodec(BaseCodec):
         asks = _levels(snap_asks or ())
         bids = _levels(snap_bids or ())
         newest = max(_newest(snap_asks or ()), _newest(snap_bids or ()))
-        exchange_time = float(newest) if newest else recv_time
+        exchange_time = _time(newest) if newest else recv_time
         snapshot = BookSnapshot(VENUE, pair, exchange_time, recv_time, bids, asks, depth=depth)
         return [Data((channel, pair), (snapshot,))]
 
@@ -412,10 +440,10 @@ class KrakenCodec(BaseCodec):
             Trade(
                 VENUE,
                 pair,
-                float(t[2]),
+                _time(t[2]),
                 recv_time,
-                price=float(t[0]),
-                size=float(t[1]),
+                price=price(t[0]),
+                size=size(t[1]),
                 side=_SIDES.get(t[3]),
             )
             for t in message[1]
@@ -435,17 +463,18 @@ class KrakenCodec(BaseCodec):
             pair,
             recv_time,
             recv_time,
-            bid=float(bid[0]) if bid else None,
-            bid_size=float(bid[2]) if bid else None,
-            ask=float(ask[0]) if ask else None,
-            ask_size=float(ask[2]) if ask else None,
-            last=float(last[0]) if last else None,
+            # quotes may be 0 for an empty side: non-negative, not positive
+            bid=size(bid[0]) if bid else None,
+            bid_size=size(bid[2]) if bid else None,
+            ask=size(ask[0]) if ask else None,
+            ask_size=size(ask[2]) if ask else None,
+            last=size(last[0]) if last else None,
             open=_float_or_none((d.get("o") or (None, None))[1]),
             high=_float_or_none((d.get("h") or (None, None))[1]),
             low=_float_or_none((d.get("l") or (None, None))[1]),
-            volume=float(volume[1]) if volume else None,
-            quote_volume=float(volume[1]) * float(vwap[1]) if volume and vwap else None,
-            vwap=float(vwap[1]) if vwap else None,
+            volume=size(volume[1]) if volume else None,
+            quote_volume=size(volume[1]) * size(vwap[1]) if volume and vwap else None,
+            vwap=size(vwap[1]) if vwap else None,
         )
         return [Data(("ticker", pair), (ticker,))]
 
@@ -455,34 +484,34 @@ class KrakenCodec(BaseCodec):
         quote = Quote(
             VENUE,
             pair,
-            float(s[2]),
+            _time(s[2]),
             recv_time,
-            bid=float(s[0]),
-            bid_size=float(s[3]),
-            ask=float(s[1]),
-            ask_size=float(s[4]),
+            bid=size(s[0]),  # 0 for an empty side
+            bid_size=size(s[3]),
+            ask=size(s[1]),
+            ask_size=size(s[4]),
         )
         return [Data(("spread", pair), (quote,))]
 
     def _ohlc(self, channel: str, interval: int, message: list[Any], recv_time: float) -> list[Message]:
         pair: str = message[-1]
         c = message[1]
-        end = float(c[1])
+        end = _time(c[1])
         name = OHLC_INTERVALS.get(interval) or f"{interval}m"
         kline = Kline(
             VENUE,
             pair,
-            float(c[0]),
+            _time(c[0]),
             recv_time,
             interval=name,
             open_time=end - interval * 60.0,
             close_time=end,
-            open=float(c[2]),
-            high=float(c[3]),
-            low=float(c[4]),
-            close=float(c[5]),
-            volume=float(c[7]),
-            vwap=float(c[6]),
+            open=size(c[2]),
+            high=size(c[3]),
+            low=size(c[4]),
+            close=size(c[5]),
+            volume=size(c[7]),
+            vwap=size(c[6]),
             trades=int(c[8]),
             closed=False,
         )
@@ -579,17 +608,17 @@ def _own_trade(trade_id: str, record: dict[str, Any], sequence: int | None, recv
     return OwnTrade(
         VENUE,
         str(record.get("pair", "")),
-        float(time_text) if time_text is not None else recv_time,
+        _time(time_text) if time_text is not None else recv_time,
         recv_time,
         kind="ownTrade",
         data=record,
         trade_id=trade_id,
         order_id=str(record.get("ordertxid", "")),
         side=_SIDES.get(record.get("type", "")),
-        price=float(record.get("price", 0.0)),
-        size=float(record.get("vol", 0.0)),
-        fee=float(record.get("fee", 0.0)),
-        cost=float(record.get("cost", 0.0)),
+        price=size(record.get("price", 0.0)),
+        size=size(record.get("vol", 0.0)),
+        fee=finite(record.get("fee", 0.0)),  # signed: a maker rebate must not lose the fill
+        cost=size(record.get("cost", 0.0)),
         sequence=sequence,
     )
 
@@ -601,13 +630,13 @@ def _order_update(order_id: str, record: dict[str, Any], recv_time: float) -> Or
     return OrderUpdate(
         VENUE,
         str(descr.get("pair", "")),
-        float(stamp) if stamp is not None else recv_time,
+        _time(stamp) if stamp is not None else recv_time,
         recv_time,
         order_id=order_id,
         status=str(record.get("status", "")),
         client_order_id=str(record["userref"]) if record.get("userref") is not None else None,
         side=_SIDES.get(descr.get("type", "")),
-        price=float(price) if price is not None else None,
+        price=size(price) if price is not None else None,
         size=_float_or_none(record.get("vol")),
         filled=_float_or_none(record.get("vol_exec")),
         raw=record,

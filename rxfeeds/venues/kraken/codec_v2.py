@@ -10,11 +10,12 @@ Differences from v1 that matter here:
 * JSON objects, RFC 3339 timestamps, ``req_id`` correlation; the codec numbers its subscribe
   frames and maps the reply's ``req_id`` back to the key, so ``success: false`` becomes a
   :class:`~rxfeeds.codec.Rejected` on exactly that subscription.
-* Book prices and quantities are JSON **numbers**: book frames are parsed with
-  ``json.loads(parse_float=Decimal)`` and rendered with
-  :func:`~rxfeeds.books.checksum.kraken_v2_text` (exact, never an exponent) into the level texts,
-  so the CRC32 ``checksum`` (present on snapshots and updates) can be verified.  Other frames use
-  orjson.
+* Book prices and quantities are JSON **numbers**: book frames are parsed by the stdlib parser
+  with ``parse_float=Decimal`` (``NaN``/``Infinity`` tokens refused) and rendered exactly, never
+  with an exponent, by :func:`~rxfeeds.numeric.decimal_text` into the level texts, so the CRC32
+  ``checksum`` (present on snapshots and updates) can be verified.  ``decimal_text`` bounds the
+  exponent **before** formatting: ``"price":1e999999999`` is a FrameError, not a gigabyte
+  string.  Other frames use orjson.
 * ``executions`` and ``balances`` carry a per-channel ``sequence``; a gap appends an
   :class:`~rxfeeds.events.IntegrityEvent` after the message that revealed it.
 
@@ -41,7 +42,6 @@ from typing import Any, Final
 
 import orjson
 
-from ...books.checksum import kraken_v2_text
 from ...codec import HEARTBEAT, Ack, BaseCodec, Data, Key, Message, Notice, Pong, Rejected, Reply
 from ...errors import FrameError, RequestError, SubscriptionError, UnknownMessage
 from ...events import (
@@ -57,6 +57,19 @@ from ...events import (
     Trade,
     VenueEvent,
 )
+from ...numeric import (
+    DECODE_ERRORS,
+    MAX_PRICE,
+    MAX_SIZE,
+    BadValue,
+    decimal_text,
+    opt_size,
+    price,
+    reject_constant,
+    seconds,
+    size,
+)
+from ...numeric import symbol as check_symbol
 from .codec import OHLC_INTERVALS, KrakenError, KrakenStatus
 
 __all__ = [
@@ -131,14 +144,31 @@ def _json_default(value: Any) -> Any:
 def _levels(raw: Sequence[dict[str, Any]]) -> tuple[Level, ...]:
     out = []
     for level in raw:
-        price_text = kraken_v2_text(level["price"])
-        qty_text = kraken_v2_text(level["qty"])
-        out.append((float(price_text), float(qty_text), price_text, qty_text))
+        # exact wire text for the checksum; decimal_text bounds exponent and length before expanding
+        price_text = decimal_text(level["price"])
+        qty_text = decimal_text(level["qty"])
+        p = float(price_text)
+        q = float(qty_text)
+        if not (0.0 < p < MAX_PRICE and 0.0 <= q < MAX_SIZE):
+            raise BadValue(f"book level out of range: {price_text}, {qty_text}")
+        out.append((p, q, price_text, qty_text))
     return tuple(out)
 
 
-def _opt(value: Any) -> float | None:
-    return None if value is None else float(value)
+_opt = opt_size
+
+
+def _time(text: str) -> float:
+    return seconds(parse_rfc3339(text))
+
+
+# one decoder for every frame: json.loads(..., parse_float=...) would build a new one per call
+_EXACT = json.JSONDecoder(parse_float=Decimal, parse_constant=reject_constant)
+
+
+def _loads_exact(raw: bytes) -> Any:
+    """The stdlib parser, numbers as Decimal: no NaN/Infinity tokens (nesting: RecursionError)."""
+    return _EXACT.decode(raw.decode())
 
 
 class KrakenV2Codec(BaseCodec):
@@ -224,18 +254,19 @@ class KrakenV2Codec(BaseCodec):
 
     # --- frames in ------------------------------------------------------------------------
     def decode(self, frame: str | bytes, recv_time: float) -> Sequence[Message]:
-        raw = frame.encode() if isinstance(frame, str) else frame
         try:
+            # inside the try: a str with lone surrogates cannot be encoded (UnicodeEncodeError)
+            raw = frame.encode() if isinstance(frame, str) else frame
             if _BOOK_MARK in raw:
-                message = json.loads(raw, parse_float=Decimal)
+                message = _EXACT.decode(raw.decode())
             else:
                 message = _loads(raw)
                 if type(message) is dict and message.get("channel") in ("book", "status"):
                     # book: unusual spacing hid the marker, numbers must be exact; status (rare):
                     # the stdlib keeps a connection_id beyond 64 bits exact, orjson would not
-                    message = json.loads(raw, parse_float=Decimal)
-        except ValueError as exc:
-            raise FrameError(f"invalid JSON ({exc})", frame, VENUE_V2) from None
+                    message = _loads_exact(raw)
+        except DECODE_ERRORS as exc:  # ValueError, RecursionError (deep nesting), ...
+            raise FrameError(f"invalid JSON ({type(exc).__name__}: {exc})", frame, VENUE_V2) from None
         if type(message) is not dict:
             raise UnknownMessage("not a JSON object", frame, VENUE_V2)
         try:
@@ -252,7 +283,7 @@ class KrakenV2Codec(BaseCodec):
                 ]
         except FrameError:
             raise
-        except (KeyError, IndexError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+        except DECODE_ERRORS as exc:
             raise FrameError(f"malformed frame ({type(exc).__name__}: {exc})", frame, VENUE_V2) from None
         raise UnknownMessage("neither a channel message nor a method reply", frame, VENUE_V2)
 
@@ -277,52 +308,54 @@ class KrakenV2Codec(BaseCodec):
         snapshot = message["type"] == "snapshot"
         out: list[Message] = []
         for entry in message["data"]:
-            symbol = entry["symbol"]
-            depth = self._book_depth.get(symbol, 10)
+            name = check_symbol(entry["symbol"])
+            depth = self._book_depth.get(name, 10)
             bids = _levels(entry.get("bids") or ())
             asks = _levels(entry.get("asks") or ())
             stamp = entry.get("timestamp")
-            exchange_time = parse_rfc3339(stamp) if stamp else recv_time
+            exchange_time = _time(stamp) if stamp else recv_time
             checksum = entry.get("checksum")
-            checksum = int(checksum) if checksum is not None else None
+            if checksum is not None and (type(checksum) is not int or not 0 <= checksum <= 0xFFFFFFFF):
+                raise BadValue(f"checksum is not a 32-bit unsigned integer: {checksum!r}"[:100])
             event: Event
             if snapshot:
                 event = BookSnapshot(
-                    VENUE_V2, symbol, exchange_time, recv_time, bids, asks, checksum=checksum, depth=depth
+                    VENUE_V2, name, exchange_time, recv_time, bids, asks, checksum=checksum, depth=depth
                 )
             else:
-                event = BookDelta(VENUE_V2, symbol, exchange_time, recv_time, bids, asks, checksum=checksum)
-            out.append(Data((f"book-{depth}", symbol), (event,)))
+                event = BookDelta(VENUE_V2, name, exchange_time, recv_time, bids, asks, checksum=checksum)
+            out.append(Data((f"book-{depth}", name), (event,)))
         return out
 
     def _trade(self, message: dict[str, Any], recv_time: float) -> list[Message]:
         by_symbol: dict[str, list[Event]] = {}
         for t in message["data"]:
-            symbol = t["symbol"]
+            name = check_symbol(t["symbol"])
+            side = t.get("side", "")
             trade = Trade(
                 VENUE_V2,
-                symbol,
-                parse_rfc3339(t["timestamp"]),
+                name,
+                _time(t["timestamp"]),
                 recv_time,
-                price=float(t["price"]),
-                size=float(t["qty"]),
-                side=_SIDES.get(t.get("side", "")),
+                price=price(t["price"]),
+                size=size(t["qty"]),
+                side=_SIDES.get(side) if type(side) is str else None,
                 trade_id=t.get("trade_id"),
             )
-            by_symbol.setdefault(symbol, []).append(trade)
-        return [Data(("trade", symbol), events) for symbol, events in by_symbol.items()]
+            by_symbol.setdefault(name, []).append(trade)
+        return [Data(("trade", name), events) for name, events in by_symbol.items()]
 
     def _ticker(self, message: dict[str, Any], recv_time: float) -> list[Message]:
         out: list[Message] = []
         for d in message["data"]:
-            symbol = d["symbol"]
+            name = check_symbol(d["symbol"])
             stamp = d.get("timestamp")
             volume = _opt(d.get("volume"))
             vwap = _opt(d.get("vwap"))
             ticker = Ticker(
                 VENUE_V2,
-                symbol,
-                parse_rfc3339(stamp) if stamp else recv_time,
+                name,
+                _time(stamp) if stamp else recv_time,
                 recv_time,
                 bid=_opt(d.get("bid")),
                 bid_size=_opt(d.get("bid_qty")),
@@ -335,34 +368,36 @@ class KrakenV2Codec(BaseCodec):
                 quote_volume=volume * vwap if volume is not None and vwap is not None else None,
                 vwap=vwap,
             )
-            out.append(Data(("ticker", symbol), (ticker,)))
+            out.append(Data(("ticker", name), (ticker,)))
         return out
 
     def _ohlc(self, message: dict[str, Any], recv_time: float) -> list[Message]:
         out: list[Message] = []
         for c in message["data"]:
-            symbol = c["symbol"]
-            interval = int(c["interval"])
-            begin = parse_rfc3339(c["interval_begin"])
+            name = check_symbol(c["symbol"])
+            interval = c["interval"]
+            if type(interval) is not int or interval not in OHLC_INTERVALS:
+                raise BadValue(f"unknown ohlc interval {interval!r}"[:100])
+            begin = _time(c["interval_begin"])
             stamp = c.get("timestamp") or message.get("timestamp")
             kline = Kline(
                 VENUE_V2,
-                symbol,
-                parse_rfc3339(stamp) if stamp else recv_time,
+                name,
+                _time(stamp) if stamp else recv_time,
                 recv_time,
                 interval=OHLC_INTERVALS.get(interval) or f"{interval}m",
                 open_time=begin,
                 close_time=begin + interval * 60.0,
-                open=float(c["open"]),
-                high=float(c["high"]),
-                low=float(c["low"]),
-                close=float(c["close"]),
-                volume=float(c["volume"]),
+                open=size(c["open"]),
+                high=size(c["high"]),
+                low=size(c["low"]),
+                close=size(c["close"]),
+                volume=size(c["volume"]),
                 vwap=_opt(c.get("vwap")),
                 trades=int(c["trades"]) if c.get("trades") is not None else None,
                 closed=False,
             )
-            out.append(Data((f"ohlc-{interval}", symbol), (kline,)))
+            out.append(Data((f"ohlc-{interval}", name), (kline,)))
         return out
 
     def _status(self, message: dict[str, Any], recv_time: float) -> list[Message]:
@@ -398,7 +433,7 @@ class KrakenV2Codec(BaseCodec):
             self._sequences[channel] = sequence
         for d in message["data"]:
             stamp = d.get("timestamp")
-            exchange_time = parse_rfc3339(stamp) if stamp else recv_time
+            exchange_time = _time(stamp) if stamp else recv_time
             if channel == "executions":
                 price = d.get("last_price") if d.get("exec_type") == "trade" else d.get("limit_price")
                 events.append(

@@ -46,6 +46,8 @@ import orjson
 from ...codec import Ack, BaseCodec, Data, Key, Message, Notice, Rejected, Reply
 from ...errors import AuthError, FrameError, InvalidArgument, RequestError, SubscriptionError, UnknownMessage
 from ...events import BookOrder, Event, Side, Trade
+from ...numeric import DECODE_ERRORS, MAX_TIME, BadValue, price, size
+from ...numeric import symbol as check_symbol
 
 __all__ = [
     "VENUE",
@@ -60,7 +62,7 @@ VENUE = "midchains"
 DEST = "CROX"
 _SIDES: dict[str, Side] = {"B": "buy", "S": "sell"}
 _TAKER: dict[str, Side] = {"B": "sell", "S": "buy"}  # maker bought -> the taker sold
-_SECURITY = re.compile(r"^[A-Z0-9][A-Z0-9._-]{1,19}$")
+_SECURITY = re.compile(r"[A-Z0-9][A-Z0-9._-]{1,19}")  # used with fullmatch: no trailing newline
 # Reply types that differ from their request's type (the docs spell them differently).
 _REPLY_TYPE = {"querymultiorder": "querymultiorders"}
 
@@ -87,7 +89,7 @@ def check_security(security: str, allow_all: bool = False) -> str:
         >>> check_security("LTCUSD")
         'LTCUSD'
     """
-    if not isinstance(security, str) or not (_SECURITY.match(security) or (allow_all and security == "*")):
+    if not isinstance(security, str) or not (_SECURITY.fullmatch(security) or (allow_all and security == "*")):
         why = "use the venue's name such as 'BTCUSD'" + (" or '*'" if allow_all else "")
         raise InvalidArgument("security", security, why)
     return security
@@ -119,9 +121,15 @@ def encrypt_password(public_key_b64: str, password: str) -> str:
 
 def _ms(value: Any, default: float) -> float:
     try:
-        return int(value) / 1000.0
+        ms = int(value)
     except (TypeError, ValueError):
         return default
+    if 0 <= ms < _MAX_MS:  # compared as int: a huge one never overflows the division
+        return ms / 1000.0
+    raise BadValue(f"time out of range: {value!r}"[:100])
+
+
+_MAX_MS = int(MAX_TIME) * 1000
 
 
 class MidchainsCodec(BaseCodec):
@@ -232,7 +240,7 @@ class MidchainsCodec(BaseCodec):
     def decode(self, frame: str | bytes, recv_time: float) -> list[Message]:
         try:
             msg = orjson.loads(frame)
-        except orjson.JSONDecodeError:
+        except DECODE_ERRORS:
             raise FrameError("invalid JSON", frame, VENUE) from None
         if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
             raise UnknownMessage("expected a JSON object with a 'type'", frame, VENUE)
@@ -253,7 +261,7 @@ class MidchainsCodec(BaseCodec):
             return [Notice(msg)]
         except FrameError:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except DECODE_ERRORS as exc:
             raise FrameError(f"unexpected shape ({type(exc).__name__}: {exc})", frame, VENUE) from None
 
     def _reply(self, rid: int, kind: str, msg: dict[str, Any]) -> Reply:
@@ -268,7 +276,7 @@ class MidchainsCodec(BaseCodec):
     def _subscription_answer(self, kind: str, msg: dict[str, Any]) -> list[Message]:
         # [INF] Not documented: how the venue acks or refuses a subscription.
         channel = msg.get("msg", kind)
-        key = (str(channel), str(msg["security"]))
+        key = (str(channel), check_symbol(msg["security"]))
         if channel not in ("book", "trade"):
             return [Notice(msg)]
         if msg["result"] == "OK":
@@ -278,7 +286,7 @@ class MidchainsCodec(BaseCodec):
         return [Rejected(key, SubscriptionError(VENUE, key, str(msg["result"])[:300]))]
 
     def _book(self, msg: dict[str, Any], recv_time: float) -> list[Message]:
-        security = msg["security"]
+        security = check_symbol(msg["security"])
         out: list[Message] = []
         for key in (("book", security), ("book", "*")):
             if key not in self._keys:
@@ -301,6 +309,12 @@ class MidchainsCodec(BaseCodec):
             side = _SIDES.get(entry.get("side", ""))
             if side is None:
                 continue  # the "side" summary messages (added 2021-09) are not order entries
+            removed = entry.get("act") == "R"
+            price_text = entry.get("price")
+            qty_text = entry.get("qty")
+            # a removal names its order; its price and size may be left out (0.0: ignored by books)
+            order_price = 0.0 if removed and not price_text else price(price_text)
+            order_size = 0.0 if removed and not qty_text else size(qty_text)
             events.append(
                 BookOrder(
                     VENUE,
@@ -309,25 +323,25 @@ class MidchainsCodec(BaseCodec):
                     recv_time,
                     order_id=str(entry["id"]),
                     side=side,
-                    price=float(entry.get("price") or 0.0),
-                    size=float(entry.get("qty") or 0.0),
-                    removed=entry.get("act") == "R",
+                    price=order_price,
+                    size=order_size,
+                    removed=removed,
                     snapshot=snapshot,
                 )
             )
         return events
 
     def _trade(self, msg: dict[str, Any], recv_time: float) -> list[Message]:
-        key = ("trade", msg["security"])
+        key = ("trade", check_symbol(msg["security"]))
         if key not in self._keys:
             return []
         trade = Trade(
             VENUE,
-            msg["security"],
+            key[1],
             _ms(msg.get("time"), recv_time),
             recv_time,
-            price=float(msg["price"]),
-            size=float(msg["qty"]),
+            price=price(msg["price"]),
+            size=size(msg["qty"]),
             side=_TAKER.get(msg.get("maker_side", "")),
             trade_id=msg.get("matchid"),
         )
