@@ -155,6 +155,8 @@ class HitBTC(VenueClient):
                 raise InvalidArgument(name, value, "must be an integer between 1 and 1000")
         for arg, endpoint in (("url", url), ("trading_url", trading_url), ("account_url", account_url)):
             if endpoint is not None:
+                if not isinstance(endpoint, str):
+                    raise InvalidArgument(arg, endpoint, "must be a ws:// or wss:// URL string")
                 check_url(arg, endpoint)
         self.url = url or self.default_url
         self.trading_url = trading_url or self.default_trading_url
