@@ -463,8 +463,11 @@ class Multiplexer:
         stats.frames_in += 1
         stats.last_recv = recv_time
         if self._taps:
-            for tap in self._taps:
-                tap.frame_in(self.url, data, recv_time)
+            try:
+                for tap in self._taps:
+                    tap.frame_in(self.url, data, recv_time)
+            except Exception as exc:  # a recorder bug must not drop the connection
+                self._log.warning(("tap", type(exc).__name__), "%s: frame tap raised %r", self.venue, exc)
         try:
             messages = self._decode(data, recv_time)
         except FrameError as exc:
