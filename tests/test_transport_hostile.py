@@ -184,7 +184,7 @@ def test_an_invalid_backoff_object_is_refused_at_construction(bad: Any) -> None:
 
 
 def test_a_callback_slower_than_the_stale_timeout_does_not_force_a_reconnect(server: LineServer) -> None:
-    s = _subject(server, ping_interval=None, stale_timeout=0.4, app_ping_interval=0.1)
+    s = _subject(server, ping_interval=None, stale_timeout=0.8, app_ping_interval=0.1)
     states: list[Any] = []
     s.state.subscribe(states.append)
     got: list[Any] = []
@@ -194,7 +194,7 @@ def test_a_callback_slower_than_the_stale_timeout_does_not_force_a_reconnect(ser
         got.append(event)
         if values(got) == [1]:
             # Simulated slow user work (the socket thread is busy): frames queue up meanwhile.
-            release.wait(1.2)
+            release.wait(2.0)
 
     d = s.multiplex(("t", "A")).subscribe(slow)
     wait_until(lambda: server.count("sub") == 1)
@@ -204,13 +204,13 @@ def test_a_callback_slower_than_the_stale_timeout_does_not_force_a_reconnect(ser
         server.publish("t", "A", v)
     wait_until(lambda: values(got) == [1, 2, 3, 4, 5], timeout=10)
     pings = server.count("ping")
-    wait_until(lambda: server.count("ping") >= pings + 8)  # well past the stale timeout
+    wait_until(lambda: server.count("ping") >= pings + 12)  # well past the stale timeout
     assert server.connects == 1
     assert not [st for st in states if st.state is ConnectionState.RECONNECTING]
     stats = s.stats()
-    assert stats.max_delivery_lag >= 1.0  # the slow callback is visible as delivery lag
+    assert stats.max_delivery_lag >= 1.5  # the slow callback is visible as delivery lag
     health = HealthTracker().report([stats])
-    assert health.connections[0].max_delivery_lag >= 1.0
+    assert health.connections[0].max_delivery_lag >= 1.5
     d.dispose()
     s.close()
 
