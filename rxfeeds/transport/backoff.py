@@ -11,7 +11,9 @@ Delay for attempt ``n`` (1-based)::
     jitter="none":  base(n)
 
 The attempt counter resets once a connection (or subscription) has run cleanly for
-``reset_after`` seconds; after ``max_attempts`` failed attempts in a row the caller gives up.
+``reset_after`` seconds; the socket subject also resets it as soon as a new connection has
+delivered data for every active subscription (a successful resync), so a flapping link does not
+climb to ``max_delay``.  After ``max_attempts`` failed attempts in a row the caller gives up.
 
 Example:
     >>> import random

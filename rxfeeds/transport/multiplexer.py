@@ -375,6 +375,7 @@ class Multiplexer:
         self._deliver_reset(route, reason)
         with self._lock:
             if self._routes.get(key) is route and self._is_open():
+                _cancel_retry(route)
                 self._write_soft(_frames(route.unsubscribe))
                 self._write_soft(_frames(route.subscribe))
         return True
@@ -686,6 +687,7 @@ class Multiplexer:
                 self._write_all(self.codec.on_open_frames())
                 for route in list(self._routes.values()):
                     route.acked = False
+                    _cancel_retry(route)  # subscribed right here: a pending retry would duplicate it
                     self._write_all(_frames(route.subscribe))
                 queued, self._request_queue = self._request_queue, []
                 for _, text in queued:
