@@ -3,9 +3,12 @@
 ``client.health()`` is built on :func:`health_stream`: every ``interval`` seconds it reads the
 transports' counters (:class:`~rxfeeds.transport.stats.StatsSnapshot`) and emits a
 :class:`Health` with, per connection, the state, connects and reconnects, frames in and out,
-frame and callback errors, the frame rate and the age of the last frame; per subscription the
-message count and rate, last-message age, resyncs, resets and observers; and the drop counters
-of any ``latest()`` / ``buffer_bounded()`` operators handed in as ``buffers``.
+frame and callback errors, the frame rate and the age of the last frame, the reconnect
+back-off position (``attempt``, ``retry_delay``) and the delivery lag (``delivery_lag``,
+``max_delivery_lag``: how old, since its local receive, the data being delivered to the
+callbacks is; it grows when callbacks are slower than the feed); per subscription the message
+count and rate, last-message age, resyncs, resets, refusals and observers; and the drop
+counters of any ``latest()`` / ``buffer_bounded()`` operators handed in as ``buffers``.
 
 Rates come from the difference between two successive snapshots of the same connection
 (``None`` in the first report, and after a connection's counters restart).
@@ -82,6 +85,7 @@ class SubscriptionHealth:
     resyncs: int
     resets: int
     observers: int
+    refusals: int = 0
 
     def __str__(self) -> str:
         channel, symbol = self.key
@@ -98,6 +102,15 @@ class ConnectionHealth:
 
     ``frame_rate`` is received frames per second since the previous report; ``age`` is seconds
     since the last received frame (``None`` before the first).
+
+    ``attempt`` is the reconnect back-off position (consecutive failed attempts; it resets once
+    a new connection has delivered data for every subscription, or ran ``reset_after``
+    seconds) and ``retry_delay`` the wait before the next attempt while reconnecting.
+
+    ``delivery_lag`` is the age (seconds since its local receive) of the data being delivered
+    to the callbacks now, or of the last delivered batch; ``max_delivery_lag`` the worst so
+    far.  Callbacks slower than the feed make it grow: the data they see is that old even on
+    an open connection.
     """
 
     venue: str
@@ -112,6 +125,10 @@ class ConnectionHealth:
     frame_rate: float | None
     age: float | None
     subscriptions: tuple[SubscriptionHealth, ...] = ()
+    attempt: int = 0
+    retry_delay: float | None = None
+    delivery_lag: float = 0.0
+    max_delivery_lag: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -121,7 +138,8 @@ class ConnectionHealth:
     def __str__(self) -> str:
         return (
             f"{self.venue} {self.url}  {self.state.value}  {_rate(self.frame_rate)} frames/s  "
-            f"last {_age(self.age)}  connects {self.connects}  reconnects {self.reconnects}  "
+            f"last {_age(self.age)}  lag {self.delivery_lag:.1f}s (max {self.max_delivery_lag:.1f}s)  "
+            f"connects {self.connects}  reconnects {self.reconnects}{_retry(self.attempt, self.retry_delay)}  "
             f"frame errors {self.frame_errors}  callback errors {self.callback_errors}"
         )
 
@@ -187,7 +205,10 @@ class Health:
         for column in ("connection / subscription", "state", "rate /s", "last", "count", "issues"):
             table.add_column(column)
         for c in self.connections:
-            issues = f"reconnects {c.reconnects}, errors {c.frame_errors + c.callback_errors}"
+            issues = (
+                f"reconnects {c.reconnects}{_retry(c.attempt, c.retry_delay)}, "
+                f"errors {c.frame_errors + c.callback_errors}, lag {c.delivery_lag:.1f}s"
+            )
             style = None if c.ok else "bold red"
             table.add_row(
                 f"{c.venue} {c.url}",
@@ -211,6 +232,12 @@ class Health:
         for name, count in self.drops.items():
             table.add_row(f"dropped by {name}", "", "", "", str(count), "")
         return table
+
+
+def _retry(attempt: int, delay: float | None) -> str:
+    if not attempt:
+        return ""
+    return f"  attempt {attempt}" + (f" (retry in {delay:.1f}s)" if delay is not None else "")
 
 
 def _rate(value: float | None) -> str:
@@ -278,6 +305,7 @@ def _connection_health(snap: StatsSnapshot, prev: StatsSnapshot | None) -> Conne
                 route.resyncs,
                 route.resets,
                 route.observers,
+                route.refusals,
             )
         )
     return ConnectionHealth(
@@ -293,6 +321,10 @@ def _connection_health(snap: StatsSnapshot, prev: StatsSnapshot | None) -> Conne
         _per_second(snap.frames_in, usable.frames_in if usable else None, dt),
         (snap.time - snap.last_recv) if snap.last_recv else None,
         tuple(subs),
+        snap.attempt,
+        snap.next_delay,
+        snap.delivery_lag,
+        snap.max_delivery_lag,
     )
 
 

@@ -190,3 +190,21 @@ def test_health_of_a_real_socket_counts_what_the_simulator_sent() -> None:
             assert conn.age is not None and conn.age >= 0
         finally:
             sock.close()
+
+
+def test_backoff_position_and_delivery_lag_are_reported() -> None:
+    stats = TransportStats("kraken", "wss://ws.kraken.com")
+    stats.state = ConnectionState.RECONNECTING
+    stats.attempt, stats.next_delay = 3, 1.5
+    stats.delivery_lag, stats.max_delivery_lag = 0.2, 0.7
+    stats.route(("book", "XBT/USD")).refusals = 2
+    conn = HealthTracker().report([stats.snapshot(now=100.0)]).connections[0]
+    assert (conn.attempt, conn.retry_delay) == (3, 1.5)
+    assert (conn.delivery_lag, conn.max_delivery_lag) == (0.2, 0.7)
+    assert conn.subscriptions[0].refusals == 2
+    assert "attempt 3 (retry in 1.5s)" in str(conn) and "lag 0.2s (max 0.7s)" in str(conn)
+    # A delivery in progress (a callback stuck since the frames' receive at t=90): the lag is
+    # the age of that data now, and it counts towards the maximum.
+    stats.delivering_since = 90.0
+    busy = HealthTracker().report([stats.snapshot(now=100.0)]).connections[0]
+    assert busy.delivery_lag == 10.0 and busy.max_delivery_lag == 10.0

@@ -11,7 +11,9 @@ Delay for attempt ``n`` (1-based)::
     jitter="none":  base(n)
 
 The attempt counter resets once a connection (or subscription) has run cleanly for
-``reset_after`` seconds; after ``max_attempts`` failed attempts in a row the caller gives up.
+``reset_after`` seconds; the socket subject also resets it as soon as a new connection has
+delivered data for every active subscription (a successful resync), so a flapping link does not
+climb to ``max_delay``.  After ``max_attempts`` failed attempts in a row the caller gives up.
 
 Example:
     >>> import random
@@ -24,13 +26,14 @@ Example:
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from ..errors import InvalidArgument
 
-__all__ = ["Backoff", "Jitter"]
+__all__ = ["Backoff", "Jitter", "check_backoff"]
 
 Jitter = Literal["full", "equal", "none"]
 _JITTERS = ("full", "equal", "none")
@@ -57,6 +60,14 @@ class Backoff:
     reset_after: float = 30.0
 
     def __post_init__(self) -> None:
+        for name in ("initial", "max_delay", "factor", "reset_after"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise InvalidArgument(name, value, "must be a finite number")
+        if self.max_attempts is not None and (
+            isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int)
+        ):
+            raise InvalidArgument("max_attempts", self.max_attempts, "must be an int or None")
         if not self.initial > 0:
             raise InvalidArgument("initial", self.initial, "must be a positive number of seconds")
         if not self.max_delay >= self.initial:
@@ -95,3 +106,26 @@ class Backoff:
     def gives_up(self, attempt: int) -> bool:
         """Whether ``attempt`` consecutive failures exhaust the policy."""
         return self.max_attempts is not None and attempt > self.max_attempts
+
+
+def check_backoff(name: str, policy: Any) -> None:
+    """Raise :class:`~rxfeeds.errors.InvalidArgument` naming ``name`` unless ``policy`` can serve
+    as a reconnect policy: what the transport calls (``delay(attempt, rng)``,
+    ``gives_up(attempt)``, ``reset_after``) must be there, at construction rather than at the
+    first disconnect (where a broken policy used to end the socket thread).
+
+    Example:
+        >>> check_backoff("backoff", Backoff())
+        >>> check_backoff("backoff", 5)
+        Traceback (most recent call last):
+        ...
+        rxfeeds.errors.InvalidArgument: backoff=5: must be a Backoff (or have delay(), gives_up() and reset_after)
+    """
+    if isinstance(policy, Backoff):
+        return
+    why = "must be a Backoff (or have delay(), gives_up() and reset_after)"
+    if not (callable(getattr(policy, "delay", None)) and callable(getattr(policy, "gives_up", None))):
+        raise InvalidArgument(name, policy, why)
+    reset_after = getattr(policy, "reset_after", None)
+    if isinstance(reset_after, bool) or not isinstance(reset_after, (int, float)) or not reset_after >= 0:
+        raise InvalidArgument(name, policy, why + "; reset_after must be a number >= 0")

@@ -32,16 +32,105 @@ from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 from reactivex.scheduler import TimeoutScheduler
 from reactivex.subject import BehaviorSubject, Subject
+from reactivex.subject.innersubscription import InnerSubscription as _InnerSubscription
 
 from ..codec import Ack, Codec, Data, Key, Notice, Rejected, Reply
-from ..errors import FrameError, InvalidArgument, RequestTimeout, RxfeedsError
+from ..errors import FrameError, InvalidArgument, RequestTimeout, RxfeedsError, SubscriptionError
 from ..events import ConnectionState, ConnectionStatus, Event, StreamReset
+from .backoff import Backoff, check_backoff
 from .redact import redact
 from .stats import RouteStats, StatsSnapshot, TransportStats
 
-__all__ = ["Multiplexer", "FrameSpec", "FrameTap"]
+__all__ = ["Multiplexer", "FrameSpec", "FrameTap", "IsolatingSubject", "IsolatingBehaviorSubject", "CallbackAborted"]
 
 log = logging.getLogger("rxfeeds.transport")
+
+#: How a subscription that worked before is retried when the venue refuses it after a
+#: reconnect or resync (a venue restarting often refuses for a moment): a few attempts, then
+#: the observers get the refusal.
+RESUBSCRIBE_BACKOFF = Backoff(initial=0.5, max_delay=8.0, jitter="equal", max_attempts=5)
+
+
+class CallbackAborted(RxfeedsError):
+    """A user callback raised a ``BaseException`` that is not an ``Exception`` (``sys.exit()``...).
+
+    The socket thread does not die of it: the observer is detached like one that raised an
+    ordinary exception, and gets this error (the original is its ``__cause__``).
+    """
+
+
+def _aborted(exc: BaseException) -> Exception:
+    """``exc`` as an ``Exception`` observers and the errors stream can carry."""
+    if isinstance(exc, Exception):
+        return exc
+    wrapped = CallbackAborted(f"callback raised {type(exc).__name__}: {exc!r}")
+    wrapped.__cause__ = exc
+    return wrapped
+
+
+def _reraise_interrupt(exc: BaseException) -> None:
+    # A real Ctrl-C lands in the main thread: let it through there; anywhere else (a
+    # callback on the socket thread raising it by hand) it is just another failing callback.
+    if isinstance(exc, KeyboardInterrupt) and threading.current_thread() is threading.main_thread():
+        raise exc
+
+
+class IsolatingSubject(Subject[Any]):
+    """A ``Subject`` whose observers cannot hurt each other or the caller of ``on_next``.
+
+    A raising observer is logged and skipped; the others still get the value, and the
+    thread that emits (the socket thread) carries on.
+
+    Example:
+        >>> s = IsolatingSubject()
+        >>> got = []
+        >>> _ = s.subscribe(lambda v: 1 / 0)
+        >>> _ = s.subscribe(got.append)
+        >>> s.on_next(1); got
+        [1]
+    """
+
+    def _on_next_core(self, value: Any) -> None:
+        with self.lock:
+            observers = self.observers.copy()
+        for observer in observers:
+            _isolated(observer.on_next, value)
+
+
+class IsolatingBehaviorSubject(BehaviorSubject[Any]):
+    """A ``BehaviorSubject`` with the isolation of :class:`IsolatingSubject`, also for the
+    current value a new subscriber receives (a raising ``client.state`` observer must not make
+    the subscribe call, and so the next ``client.book()``, raise)."""
+
+    def _on_next_core(self, value: Any) -> None:
+        with self.lock:
+            observers = self.observers.copy()
+            self.value = value
+        for observer in observers:
+            _isolated(observer.on_next, value)
+
+    def _subscribe_core(
+        self, observer: abc.ObserverBase[Any], scheduler: abc.SchedulerBase | None = None
+    ) -> abc.DisposableBase:
+        with self.lock:
+            self.check_disposed()
+            if not self.is_stopped:
+                self.observers.append(observer)
+                value = self.value
+                subscription: abc.DisposableBase = _InnerSubscription(self, observer)
+            else:
+                return super()._subscribe_core(observer, scheduler)
+        _isolated(observer.on_next, value)
+        return subscription
+
+
+def _isolated(fn: Callable[..., Any], *args: Any) -> None:
+    try:
+        fn(*args)
+    except BaseException as exc:
+        _reraise_interrupt(exc)
+        log.warning("status observer raised %r; ignored", exc)
+
 
 #: Frames for a subscription: a fixed list, or a zero-argument callable evaluated at each send
 #: (so frames can carry fresh request ids or tokens after a reconnect).
@@ -68,7 +157,7 @@ class FrameTap:
 
 
 class _Route:
-    __slots__ = ("key", "observers", "stats", "subscribe", "unsubscribe", "acked")
+    __slots__ = ("key", "observers", "stats", "subscribe", "unsubscribe", "acked", "confirmed", "refusals", "retry")
 
     def __init__(self, key: Key, stats: RouteStats, subscribe: FrameSpec, unsubscribe: FrameSpec) -> None:
         self.key = key
@@ -77,6 +166,11 @@ class _Route:
         self.subscribe = subscribe
         self.unsubscribe = unsubscribe
         self.acked = False
+        #: the venue accepted this subscription at least once (an ack or data)
+        self.confirmed = False
+        #: refusals in a row since it last worked (retried with RESUBSCRIBE_BACKOFF)
+        self.refusals = 0
+        self.retry: abc.DisposableBase | None = None
 
 
 class _RateLimitedLog:
@@ -121,7 +215,10 @@ class Multiplexer:
         venue: str | None = None,
         url: str = "",
         request_scheduler: abc.SchedulerBase | None = None,
+        resubscribe_backoff: Backoff | None = None,
     ) -> None:
+        if resubscribe_backoff is not None:
+            check_backoff("resubscribe_backoff", resubscribe_backoff)
         self.codec = codec
         self.venue = venue or codec.venue
         self.url = url
@@ -137,9 +234,14 @@ class Multiplexer:
         self._wildcard: tuple[abc.ObserverBase[Any], ...] = ()
         self._log = _RateLimitedLog()
         self._request_scheduler = request_scheduler or TimeoutScheduler.singleton()
-        self._status = BehaviorSubject(ConnectionStatus(self.venue, url, ConnectionState.IDLE, time.time()))
-        self._errors: Subject[Exception] = Subject()
-        self._notices: Subject[Any] = Subject()
+        self._resubscribe_backoff = resubscribe_backoff or RESUBSCRIBE_BACKOFF
+        # Status streams isolate their observers: one raising observer neither silences the
+        # others nor reaches the socket thread.
+        self._status: BehaviorSubject[ConnectionStatus] = IsolatingBehaviorSubject(
+            ConnectionStatus(self.venue, url, ConnectionState.IDLE, time.time())
+        )
+        self._errors: Subject[Exception] = IsolatingSubject()
+        self._notices: Subject[Any] = IsolatingSubject()
 
     # ------------------------------------------------------------------ public streams
 
@@ -235,6 +337,7 @@ class Multiplexer:
             routes = dict(self._routes)
             del routes[key]
             self._routes = routes
+            _cancel_retry(route)
             if send_unsubscribe and self._is_open():
                 self._write_soft(_frames(route.unsubscribe))
             self._close_if_idle()
@@ -272,6 +375,7 @@ class Multiplexer:
         self._deliver_reset(route, reason)
         with self._lock:
             if self._routes.get(key) is route and self._is_open():
+                _cancel_retry(route)
                 self._write_soft(_frames(route.unsubscribe))
                 self._write_soft(_frames(route.subscribe))
         return True
@@ -360,8 +464,11 @@ class Multiplexer:
         stats.frames_in += 1
         stats.last_recv = recv_time
         if self._taps:
-            for tap in self._taps:
-                tap.frame_in(self.url, data, recv_time)
+            try:
+                for tap in self._taps:
+                    tap.frame_in(self.url, data, recv_time)
+            except Exception as exc:  # a recorder bug must not drop the connection
+                self._log.warning(("tap", type(exc).__name__), "%s: frame tap raised %r", self.venue, exc)
         try:
             messages = self._decode(data, recv_time)
         except FrameError as exc:
@@ -370,27 +477,48 @@ class Multiplexer:
         except Exception as exc:  # a codec bug must not kill the socket thread
             self._frame_error(FrameError(f"{type(exc).__name__}: {exc}", data, self.venue))
             return
-        self.dispatch(messages)
+        self.dispatch(messages, data)
 
-    def dispatch(self, messages: Sequence[Any]) -> None:
-        """Deliver already decoded messages (``feed`` without the decoding)."""
+    def dispatch(self, messages: Sequence[Any], raw: bytes | str | None = None) -> None:
+        """Deliver already decoded messages (``feed`` without the decoding).
+
+        Nothing raised here reaches the driver: a message that cannot be routed (a key that is
+        not a hashable ``(channel, symbol)`` pair, an odd control message) becomes a
+        :class:`~rxfeeds.errors.FrameError` on :attr:`errors` and the next message is
+        delivered; ``raw`` (the frame, when known) goes into that error.
+        """
         with self._deliver_lock:
             wildcard_seen: set[int] | None = None
-            for msg in messages:
-                if type(msg) is Data:
-                    route = self._routes.get(msg.key)
-                    if route is not None:
-                        self._deliver(route, msg.events)
-                    if self._wildcard:
-                        # One event may be routed to several keys (a REST snapshot serving
-                        # every diff speed): the wildcard sees it once.
-                        if wildcard_seen is None:
-                            wildcard_seen = set()
-                        fresh = [e for e in msg.events if id(e) not in wildcard_seen]
-                        wildcard_seen.update(id(e) for e in fresh)
-                        self._deliver_wildcard(fresh)
-                else:
-                    self._control(msg)
+            try:
+                for msg in messages:
+                    try:
+                        if type(msg) is Data:
+                            route = self._routes.get(msg.key)
+                            if route is not None:
+                                route.confirmed = True
+                                if route.refusals:
+                                    route.refusals = 0
+                                self._deliver(route, msg.events)
+                            if self._wildcard:
+                                # One event may be routed to several keys (a REST snapshot
+                                # serving every diff speed): the wildcard sees it once.
+                                if wildcard_seen is None:
+                                    wildcard_seen = set()
+                                fresh = [e for e in msg.events if id(e) not in wildcard_seen]
+                                wildcard_seen.update(id(e) for e in fresh)
+                                self._deliver_wildcard(fresh)
+                        else:
+                            self._control(msg)
+                    except Exception as exc:  # unhashable key, events not a sequence...
+                        self._frame_error(self._unroutable(msg, exc, raw))
+            except Exception as exc:  # ``messages`` itself is not iterable
+                self._frame_error(self._unroutable(messages, exc, raw))
+
+    def _unroutable(self, msg: Any, exc: Exception, raw: bytes | str | None) -> FrameError:
+        what = type(msg).__name__
+        key = getattr(msg, "key", None)
+        detail = f" with key {key!r}"[:120] if key is not None else ""
+        return FrameError(f"cannot route {what}{detail} ({type(exc).__name__}: {exc})", raw, self.venue)
 
     def _deliver(self, route: _Route, events: Sequence[Event]) -> None:
         # Caller holds the delivery lock.
@@ -401,7 +529,7 @@ class Multiplexer:
             for observer in route.observers:
                 try:
                     observer.on_next(event)
-                except Exception as exc:
+                except BaseException as exc:  # sys.exit() in a callback must not end the thread
                     self._observer_failed(route.key, observer, exc)
 
     def all_events(self) -> Observable[Event]:
@@ -427,15 +555,18 @@ class Multiplexer:
             for observer in self._wildcard:
                 try:
                     observer.on_next(event)
-                except Exception as exc:
+                except BaseException as exc:
+                    _reraise_interrupt(exc)
                     self._stats.callback_errors += 1
                     with self._lock:
                         self._wildcard = tuple(o for o in self._wildcard if o is not observer)
-                    _safe(observer.on_error, exc)
+                    _safe(observer.on_error, _aborted(exc))
 
-    def _observer_failed(self, key: Key, observer: abc.ObserverBase[Any], exc: Exception) -> None:
+    def _observer_failed(self, key: Key, observer: abc.ObserverBase[Any], raised: BaseException) -> None:
         # A user callback (or operator) raised: that observer gets on_error and is detached;
         # the socket thread and every other observer carry on.
+        _reraise_interrupt(raised)
+        exc = _aborted(raised)
         self._stats.callback_errors += 1
         self._log.warning(("callback", key), "%s: observer of %r raised %r; detached", self.venue, key, exc)
         self._remove(key, observer)
@@ -462,6 +593,8 @@ class Multiplexer:
             route = self._routes.get(msg.key)
             if route is not None:
                 route.acked = True
+                route.confirmed = True
+                route.refusals = 0
         elif kind is Notice:
             self._notices.on_next(msg.event)
         # Heartbeat and Pong only prove liveness, which every frame already does.
@@ -471,13 +604,49 @@ class Multiplexer:
             route = self._routes.get(key)
             if route is None:
                 return
-            routes = dict(self._routes)
-            del routes[key]
-            self._routes = routes
-            route.stats.observers = 0
-            self._close_if_idle()
+            reason = self._retry_refused(route, error) if route.confirmed else None
+            if reason is None:
+                _cancel_retry(route)
+                routes = dict(self._routes)
+                del routes[key]
+                self._routes = routes
+                route.stats.observers = 0
+                self._close_if_idle()
+        if reason is not None:
+            self._errors.on_next(SubscriptionError(self.venue, key, reason))
+            # The stream has lost its continuity (a book must resync): say so now.
+            self._deliver_reset(route, reason)
+            return
         for observer in route.observers:
             _safe(observer.on_error, error)
+
+    def _retry_refused(self, route: _Route, error: Exception) -> str | None:
+        """A subscription that worked before was refused (after a reconnect or resync): the
+        venue may be restarting, so subscribe again after a back-off.  Called under the table
+        lock; returns the reason to publish, or None once the retries are exhausted (the
+        observers then get ``error``)."""
+        policy = self._resubscribe_backoff
+        attempt = route.refusals + 1
+        if policy.gives_up(attempt):
+            return None
+        route.refusals = attempt
+        delay = policy.delay(attempt)
+        key = route.key
+        most = getattr(policy, "max_attempts", None)
+        limit = f"/{most}" if most is not None else ""
+        reason = f"refused ({getattr(error, 'message', error)}); retry {attempt}{limit} in {delay:.2f} s"
+        self._log.warning(("refused", key), "%s: %r %s", self.venue, key, reason)
+        route.stats.refusals += 1
+
+        def again(_: Any = None, __: Any = None) -> None:
+            with self._lock:
+                route.retry = None
+                if self._routes.get(key) is route and self._is_open():
+                    self._write_soft(_frames(route.subscribe))
+
+        _cancel_retry(route)
+        route.retry = self._request_scheduler.schedule_relative(delay, again)
+        return reason
 
     def _frame_error(self, exc: FrameError) -> None:
         self._stats.frame_errors += 1
@@ -492,7 +661,7 @@ class Multiplexer:
             for observer in route.observers:
                 try:
                     observer.on_next(marker)
-                except Exception as exc:
+                except BaseException as exc:
                     self._observer_failed(route.key, observer, exc)
 
     # ------------------------------------------------------------------ driver side
@@ -518,6 +687,7 @@ class Multiplexer:
                 self._write_all(self.codec.on_open_frames())
                 for route in list(self._routes.values()):
                     route.acked = False
+                    _cancel_retry(route)  # subscribed right here: a pending retry would duplicate it
                     self._write_all(_frames(route.subscribe))
                 queued, self._request_queue = self._request_queue, []
                 for _, text in queued:
@@ -539,6 +709,7 @@ class Multiplexer:
                 self._request_queue = []
             for route in routes.values():
                 route.stats.observers = 0
+                _cancel_retry(route)
                 for observer in route.observers:
                     if stream_error is None:
                         _safe(observer.on_completed)
@@ -551,6 +722,7 @@ class Multiplexer:
         self, state: ConnectionState, attempt: int = 0, delay: float | None = None, reason: str = ""
     ) -> None:
         self._stats.state = state
+        self._stats.next_delay = delay
         status = ConnectionStatus(self.venue, self.url, state, time.time(), attempt, delay, reason)
         try:
             self._status.on_next(status)
@@ -598,11 +770,18 @@ class Multiplexer:
         self._complete_all()
 
 
+def _cancel_retry(route: _Route) -> None:
+    retry, route.retry = route.retry, None
+    if retry is not None:
+        retry.dispose()
+
+
 def _safe(fn: Callable[..., Any], *args: Any) -> None:
     """Call an observer method; swallow (and log) what it raises: nothing escapes to the driver."""
     try:
         fn(*args)
-    except Exception as exc:
+    except BaseException as exc:
+        _reraise_interrupt(exc)
         # reactivex's default on_error re-raises: an observer without on_error lands here.
         level = logging.DEBUG if isinstance(exc, RxfeedsError) else logging.WARNING
         log.log(level, "observer callback raised %r", exc)

@@ -13,7 +13,21 @@
   :class:`~rxfeeds.events.StreamReset` into every active stream, and every subscription re-sent.
 * Liveness: websocket pings (``ping_interval``), an optional venue application ping
   (``app_ping_interval`` with ``codec.ping_frame()``), and a stale-data timer
-  (``stale_timeout``): no frame for that long forces a reconnect.
+  (``stale_timeout``): no frame for that long forces a reconnect.  Silence is measured from
+  the later of the last receive and the end of the last delivery, so time spent in slow
+  callbacks (while frames wait in the kernel buffer) never counts as venue silence.
+* Back-off visibility and reset: ``stats()`` (and ``client.health()``) show the current
+  attempt and the delay before the next one.  The attempt counter resets when a connection
+  has run ``backoff.reset_after`` seconds, *or* as soon as the new connection has delivered
+  data for every active subscription (a successful resync), so a flapping link keeps
+  recovering in about ``backoff.initial`` instead of climbing to ``max_delay``.
+* Delivery lag: ``stats().delivery_lag`` is the age of the data being delivered (receive time
+  to end of delivery, or to now while a delivery is in progress); ``max_delivery_lag`` the
+  worst so far.  Time frames spent in the kernel before they were read is not seen; compare
+  the events' exchange ``time`` for end-to-end latency.
+* The socket thread survives anything a callback raises (``sys.exit()`` included: that
+  observer is detached).  If it cannot go on (a broken reconnect policy), the state becomes
+  ``FAILED`` and every subscriber gets :class:`~rxfeeds.errors.ConnectionFailed`.
 
 Marble sketch of one key while the connection drops::
 
@@ -40,11 +54,12 @@ Example::
 
 from __future__ import annotations
 
+import math
 import random
 import selectors
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
@@ -54,10 +69,113 @@ from websocket._socket import recv as _ws_recv
 from ..codec import Codec
 from ..errors import ConnectionFailed, FrameError, InvalidArgument
 from ..events import ConnectionState
-from .backoff import Backoff
+from .backoff import Backoff, check_backoff
 from .multiplexer import Multiplexer
 
-__all__ = ["SocketSubject"]
+__all__ = ["SocketSubject", "check_socket_options", "SOCKET_OPTIONS"]
+
+#: keyword options :class:`SocketSubject` accepts (venue clients pass them through)
+SOCKET_OPTIONS = frozenset(
+    {
+        "venue",
+        "backoff",
+        "ping_interval",
+        "ping_timeout",
+        "app_ping_interval",
+        "stale_timeout",
+        "header",
+        "sslopt",
+        "min_send_interval",
+        "seed",
+        "resubscribe_backoff",
+    }
+)
+
+
+def _seconds(name: str, value: Any, *, optional: bool = False, zero: bool = False) -> None:
+    if value is None and optional:
+        return
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    if not ok or value < 0 or (value == 0 and not zero):
+        need = "a finite number of seconds " + (">= 0" if zero else "> 0") + (" or None" if optional else "")
+        raise InvalidArgument(name, value, f"must be {need}")
+
+
+def check_url(name: str, url: Any) -> list[str]:
+    """``url`` (one URL or a non-empty list) as a list of ``ws://``/``wss://`` URLs with a host;
+    :class:`~rxfeeds.errors.InvalidArgument` naming ``name`` otherwise.
+
+    Example:
+        >>> check_url("url", "wss://ws.kraken.com")
+        ['wss://ws.kraken.com']
+    """
+    urls = [url] if isinstance(url, str) else list(url) if isinstance(url, (list, tuple)) else None
+    if not urls:
+        raise InvalidArgument(name, url, "give a ws:// or wss:// URL (or a non-empty list of them)")
+    for u in urls:
+        if not isinstance(u, str):
+            raise InvalidArgument(name, u, "must be a ws:// or wss:// URL string")
+        try:
+            parsed = urlparse(u)
+            host = parsed.hostname
+        except ValueError:
+            host = None
+            parsed = None
+        if parsed is None or parsed.scheme not in ("ws", "wss") or not host:
+            raise InvalidArgument(name, u, "must be a ws:// or wss:// URL with a host")
+    return urls
+
+
+def check_socket_options(options: Mapping[str, Any], *, unknown: bool = True) -> None:
+    """Validate :class:`SocketSubject` keyword options at once (venue clients call it in their
+    constructors, so a bad option fails there, naming itself, not at the first subscription).
+
+    ``unknown=True`` also rejects names the socket subject does not take.
+
+    Example:
+        >>> check_socket_options({"ping_interval": 5, "ping_timeout": 2})
+        >>> check_socket_options({"ping_interval": float("nan")})
+        Traceback (most recent call last):
+        ...
+        rxfeeds.errors.InvalidArgument: ping_interval=nan: must be a finite number of seconds > 0 or None
+    """
+    if unknown:
+        for name, value in options.items():
+            if name not in SOCKET_OPTIONS:
+                raise InvalidArgument(name, value, f"unknown option (known: {', '.join(sorted(SOCKET_OPTIONS))})")
+    get = options.get
+    for name in ("ping_interval", "app_ping_interval", "stale_timeout"):
+        _seconds(name, get(name), optional=True)
+    if "ping_timeout" in options:
+        _seconds("ping_timeout", options["ping_timeout"])
+    ping_interval = get("ping_interval", 20.0)
+    ping_timeout = get("ping_timeout", 10.0)
+    if ping_interval is not None and ping_timeout >= ping_interval:
+        raise InvalidArgument("ping_timeout", ping_timeout, "must be positive and below ping_interval")
+    _seconds("min_send_interval", get("min_send_interval", 0.0), zero=True)
+    for name in ("backoff", "resubscribe_backoff"):
+        if get(name) is not None:
+            check_backoff(name, options[name])
+    header = get("header")
+    if header is not None and (isinstance(header, str) or not all(isinstance(h, str) for h in _iter(header))):
+        raise InvalidArgument("header", header, 'must be a list of "Name: value" strings')
+    sslopt = get("sslopt")
+    if sslopt is not None and not isinstance(sslopt, dict):
+        raise InvalidArgument("sslopt", sslopt, "must be a dict of websocket-client TLS options")
+    seed = get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise InvalidArgument("seed", seed, "must be an int or None")
+    venue = get("venue")
+    if venue is not None and not isinstance(venue, str):
+        raise InvalidArgument("venue", venue, "must be a string")
+
+
+def _iter(value: Any) -> Sequence[Any]:
+    try:
+        return list(value)
+    except TypeError:
+        return [object()]  # not iterable: fails the caller's check
+
 
 _READ_SIZE = 262144
 
@@ -65,7 +183,7 @@ _READ_SIZE = 262144
 class _Connection:
     """One run of the reconnect loop: its own thread, stop flag and wake-up event."""
 
-    __slots__ = ("app", "thread", "stopping", "wake", "opened_at", "reason", "open")
+    __slots__ = ("app", "thread", "stopping", "wake", "opened_at", "opened_wall", "reason", "open")
 
     def __init__(self) -> None:
         self.app: websocket.WebSocketApp | None = None
@@ -73,6 +191,7 @@ class _Connection:
         self.stopping = False
         self.wake = threading.Event()
         self.opened_at: float | None = None
+        self.opened_wall = 0.0
         self.reason = ""
         self.open = False
 
@@ -158,6 +277,7 @@ class _FastDispatcher:
         pending = getattr(raw, "pending", None)
         sel = selectors.DefaultSelector()
         sel.register(raw, selectors.EVENT_READ)
+        stats = subject._stats
         stale = subject._stale_timeout
         app_ping = subject._app_ping_interval
         ping_frame = subject.codec.ping_frame
@@ -169,8 +289,10 @@ class _FastDispatcher:
             while app.keep_running and not conn.stopping:
                 buf = self._buf
                 pos = self._pos
+                start = pos
                 n = len(buf)
                 fallback = False
+                stats.delivering_since = t_recv
                 while n - pos >= 2:
                     b0 = buf[pos]
                     b1 = buf[pos + 1]
@@ -207,6 +329,15 @@ class _FastDispatcher:
                         binary(payload, t_recv)
                     if conn.stopping:
                         return
+                stats.delivering_since = 0.0
+                if self._pos != start:
+                    # Frames were delivered: venue silence counts from the end of delivery,
+                    # not from the receive (slow callbacks are not a stale venue).
+                    last_data = time.monotonic()
+                    lag = time.time() - t_recv
+                    stats.delivery_lag = lag
+                    if lag > stats.max_delivery_lag:
+                        stats.max_delivery_lag = lag
                 if fallback:
                     # websocket-client reads the next frame (answers pings, joins fragments)
                     # from our buffer first, then from the socket.
@@ -221,9 +352,12 @@ class _FastDispatcher:
                     if frame is not None:
                         subject._write_quiet(frame)
                     next_ping = now + (app_ping or 0.0)
-                if stale is not None and now - last_data > stale:
-                    conn.reason = f"stale: no data for {stale:g} s"
-                    return
+                if stale is not None and now - last_data > stale and not (pending and pending()):
+                    if sel.select(0):  # bytes are waiting: not silence
+                        last_data = now
+                    else:
+                        conn.reason = f"stale: no data for {stale:g} s"
+                        return
                 wait = 0.5
                 if stale is not None:
                     wait = min(wait, max(0.0, last_data + stale - now))
@@ -244,6 +378,7 @@ class _FastDispatcher:
                     self._buf = data
                 self._pos = 0
         finally:
+            stats.delivering_since = 0.0
             sel.close()
 
 
@@ -265,6 +400,10 @@ class SocketSubject(Multiplexer):
             ``{"cert_reqs": ssl.CERT_NONE}`` yourself.
         min_send_interval: minimum seconds between two sent frames (venue rate limits).
         seed: seed for the jitter random generator (tests).
+        resubscribe_backoff: how a subscription that worked before is retried when the venue
+            refuses it after a reconnect or resync (default: 5 attempts, 0.5 s to 8 s).
+
+    Every option is checked here (:class:`~rxfeeds.errors.InvalidArgument` naming it).
     """
 
     def __init__(
@@ -282,25 +421,25 @@ class SocketSubject(Multiplexer):
         sslopt: dict[str, Any] | None = None,
         min_send_interval: float = 0.0,
         seed: int | None = None,
+        resubscribe_backoff: Backoff | None = None,
     ) -> None:
-        urls = [url] if isinstance(url, str) else list(url)
-        if not urls:
-            raise InvalidArgument("url", url, "give at least one ws:// or wss:// URL")
-        for u in urls:
-            parsed = urlparse(u)
-            if parsed.scheme not in ("ws", "wss") or not parsed.hostname:
-                raise InvalidArgument("url", u, "must be a ws:// or wss:// URL with a host")
-        if ping_interval is not None and ping_interval <= 0:
-            raise InvalidArgument("ping_interval", ping_interval, "must be positive or None")
-        if ping_timeout <= 0 or (ping_interval is not None and ping_timeout >= ping_interval):
-            raise InvalidArgument("ping_timeout", ping_timeout, "must be positive and below ping_interval")
-        if app_ping_interval is not None and app_ping_interval <= 0:
-            raise InvalidArgument("app_ping_interval", app_ping_interval, "must be positive or None")
-        if stale_timeout is not None and stale_timeout <= 0:
-            raise InvalidArgument("stale_timeout", stale_timeout, "must be positive or None")
-        if min_send_interval < 0:
-            raise InvalidArgument("min_send_interval", min_send_interval, "must be >= 0")
-        super().__init__(codec, venue=venue, url=urls[0])
+        urls = check_url("url", url)
+        check_socket_options(
+            {
+                "venue": venue,
+                "backoff": backoff,
+                "ping_interval": ping_interval,
+                "ping_timeout": ping_timeout,
+                "app_ping_interval": app_ping_interval,
+                "stale_timeout": stale_timeout,
+                "header": header,
+                "sslopt": sslopt,
+                "min_send_interval": min_send_interval,
+                "seed": seed,
+                "resubscribe_backoff": resubscribe_backoff,
+            }
+        )
+        super().__init__(codec, venue=venue, url=urls[0], resubscribe_backoff=resubscribe_backoff)
         self.urls: tuple[str, ...] = tuple(urls)
         self.backoff = backoff or Backoff()
         self._ping_interval = ping_interval
@@ -381,6 +520,45 @@ class SocketSubject(Multiplexer):
             self._frame_error(FrameError("unexpected binary frame", data, self.venue))
 
     def _run(self, conn: _Connection) -> None:
+        try:
+            self._reconnect_loop(conn)
+        except BaseException as exc:
+            # Last resort (a broken reconnect policy...): never die silently.
+            self._thread_died(conn, exc)
+
+    def _thread_died(self, conn: _Connection, exc: BaseException) -> None:
+        reason = f"socket thread stopped: {type(exc).__name__}: {exc}"
+        try:
+            self._log.warning("thread", "%s: %s", self.venue, reason)
+            conn.stopping = True
+            conn.open = False
+            if conn.app is not None:
+                self._close_app(conn.app)
+            self._publish_state(ConnectionState.FAILED, 0, None, reason)
+            if self._conn is conn:
+                self._conn = None
+            self._fail_all(ConnectionFailed(f"{self.venue}: {reason}"))
+        except BaseException:  # nothing left to tell anyone; do not raise out of the thread
+            pass
+
+    def _resynced(self, conn: _Connection) -> bool:
+        """The connection delivered data for every active subscription (or, with none, any
+        frame): the venue is serving again, so the back-off can start over."""
+        since = conn.opened_wall
+        if not since:
+            return False
+        routes = list(self._routes.values())
+        if routes:
+            return all(r.stats.last_recv >= since for r in routes)
+        return self._stats.last_recv >= since
+
+    def _next_delay(self, attempt: int) -> float:
+        delay = self.backoff.delay(attempt, self._rng)
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay < 86400:
+            raise InvalidArgument("backoff", self.backoff, f"delay({attempt}) returned {delay!r}")
+        return float(delay)
+
+    def _reconnect_loop(self, conn: _Connection) -> None:
         attempt = 0
         reconnect = False
         while not conn.stopping:
@@ -396,6 +574,7 @@ class SocketSubject(Multiplexer):
                 if _conn.stopping:
                     return
                 _conn.opened_at = time.monotonic()
+                _conn.opened_wall = time.time()
                 self._stats.connects += 1
                 if _reconnect:
                     self._stats.reconnects += 1
@@ -438,8 +617,9 @@ class SocketSubject(Multiplexer):
                     skip_utf8_validation=True,  # orjson validates UTF-8 while parsing
                     dispatcher=dispatcher,
                 )
-            except Exception as exc:  # run_forever re-raises only on programming errors
+            except BaseException as exc:  # run_forever re-raises SystemExit & co. from callbacks
                 conn.reason = conn.reason or f"{type(exc).__name__}: {exc}"
+                self._log.warning("run", "%s: connection ended by %r; reconnecting", self.venue, exc)
             finally:
                 conn.open = False
                 self._close_app(app)
@@ -447,9 +627,10 @@ class SocketSubject(Multiplexer):
             if conn.stopping:
                 break
             opened = conn.opened_at
-            if opened is not None and time.monotonic() - opened >= self.backoff.reset_after:
+            if opened is not None and (time.monotonic() - opened >= self.backoff.reset_after or self._resynced(conn)):
                 attempt = 0
             attempt += 1
+            self._stats.attempt = attempt
             reconnect = reconnect or opened is not None
             if self.backoff.gives_up(attempt):
                 reason = conn.reason or "connection failed"
@@ -458,7 +639,7 @@ class SocketSubject(Multiplexer):
                     self._conn = None
                 self._fail_all(ConnectionFailed(f"{self.venue}: gave up after {attempt - 1} attempts: {reason}"))
                 return
-            delay = self.backoff.delay(attempt, self._rng)
+            delay = self._next_delay(attempt)
             if len(self.urls) > 1:
                 self._url_index = (self._url_index + 1) % len(self.urls)
             self._publish_state(ConnectionState.RECONNECTING, attempt, delay, conn.reason or "connection lost")

@@ -24,22 +24,41 @@ Example::
 
 from __future__ import annotations
 
+import ipaddress
+import logging
+import math
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Self
+from urllib.parse import urlparse
 
 from reactivex import Observable, abc
 from reactivex.subject import Subject
 
 from ..codec import Codec
-from ..errors import RequestError
+from ..errors import InvalidArgument, RequestError
 from ..events import ConnectionStatus
 from ..transport import Backoff, FrameTap, SocketSubject, Transport, TransportFactory
+from ..transport.backoff import check_backoff
+from ..transport.multiplexer import IsolatingSubject
+from ..transport.socket_subject import check_socket_options, check_url
 
-__all__ = ["VenueClient", "HttpGet", "urllib_get"]
+__all__ = [
+    "VenueClient",
+    "HttpGet",
+    "urllib_get",
+    "is_loopback_host",
+    "check_secure_url",
+    "check_url",
+    "check_seconds",
+    "check_http_url",
+    "as_list",
+]
+
+log = logging.getLogger("rxfeeds.venues")
 
 #: ``(url, timeout) -> body``: how clients fetch REST resources (replay substitutes recorded ones).
 HttpGet = Callable[[str, float], bytes]
@@ -62,6 +81,106 @@ def urllib_get(url: str, timeout: float) -> bytes:
         raise RequestError("http", f"GET {url.split('?')[0]} failed: HTTP {exc.code}", exc.code) from None
 
 
+def is_loopback_host(host: str | None) -> bool:
+    """Whether ``host`` is this machine (``localhost``, 127.0.0.0/8, ``::1``).
+
+    Example:
+        >>> is_loopback_host("127.0.0.2"), is_loopback_host("::1"), is_loopback_host("example.com")
+        (True, True, False)
+    """
+    if not host:
+        return False
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_secure_url(name: str, url: str, allow_insecure: bool = False) -> None:
+    """Refuse to send credentials over ``url`` unless it is encrypted (``wss://``, ``https://``)
+    or stays on this machine (a loopback host).
+
+    ``allow_insecure=True`` lets plain ``ws://``/``http://`` through with a logged warning
+    (a test network, a TLS-terminating proxy on the path).
+
+    Raises:
+        InvalidArgument: naming ``name``, before any credential is sent.
+
+    Example:
+        >>> check_secure_url("url", "wss://api.example.com/ws")
+        >>> check_secure_url("url", "ws://127.0.0.1:8000")
+        >>> try:
+        ...     check_secure_url("url", "ws://api.example.com/ws")
+        ... except InvalidArgument as e:
+        ...     print(e.name)
+        url
+    """
+    try:
+        parsed = urlparse(url)
+        scheme, host = parsed.scheme.lower(), parsed.hostname
+    except (ValueError, AttributeError, TypeError):
+        raise InvalidArgument(name, url, "not a URL") from None
+    if scheme in ("wss", "https") or is_loopback_host(host):
+        return
+    if allow_insecure:
+        log.warning("credentials will be sent unencrypted to %s://%s (allow_insecure=True)", scheme, host)
+        return
+    raise InvalidArgument(
+        name,
+        url,
+        "credentials would travel unencrypted over plain ws:// or http:// to a host that is not this "
+        "machine; use wss:// (https://) or pass allow_insecure=True",
+    )
+
+
+def check_seconds(name: str, value: Any, *, optional: bool = False) -> float | None:
+    """``value`` as a positive, finite number of seconds, else InvalidArgument naming ``name``.
+
+    Example:
+        >>> check_seconds("request_timeout", 5)
+        5.0
+    """
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise InvalidArgument(name, value, "must be a positive, finite number of seconds")
+    return float(value)
+
+
+def check_http_url(name: str, url: Any) -> str:
+    """``url`` if it is an ``http://``/``https://`` URL with a host, else InvalidArgument naming ``name``.
+
+    Example:
+        >>> check_http_url("rest_url", "https://api.example.com")
+        'https://api.example.com'
+    """
+    if isinstance(url, str):
+        try:
+            parsed = urlparse(url)
+            if parsed.scheme in ("http", "https") and parsed.hostname:
+                return url
+        except ValueError:
+            pass
+    raise InvalidArgument(name, url, "must be an http:// or https:// URL with a host")
+
+
+def as_list(name: str, value: Any) -> list[Any]:
+    """One item (a string) or a list/tuple/set of them, as a list; anything else (a number,
+    ``None``, a dict) is :class:`~rxfeeds.errors.InvalidArgument` naming ``name``.
+
+    Example:
+        >>> as_list("symbols", "BTCUSDT"), as_list("symbols", ("A", "B"))
+        (['BTCUSDT'], ['A', 'B'])
+    """
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return list(value)
+    raise InvalidArgument(name, value, "give one string or a list of strings")
+
+
 class VenueClient:
     """Shared machinery of venue clients (see the module docstring).
 
@@ -69,8 +188,15 @@ class VenueClient:
         transport_factory: builds a transport from ``(url, codec, **options)``; default
             :class:`~rxfeeds.transport.SocketSubject`.
         backoff: reconnect policy for every connection of this client.
+        allow_insecure: let credentials (logins, tokens, API keys) travel over plain ``ws://`` /
+            ``http://`` to a host that is not this machine.  Off by default: such a client
+            raises :class:`~rxfeeds.errors.InvalidArgument` before sending any credential.
         **socket_options: passed to every transport (``ping_interval``, ``stale_timeout``,
             ``sslopt``...).
+
+    Options are checked here, at construction (:class:`~rxfeeds.errors.InvalidArgument`
+    naming the option), not at the first subscription.  Status streams (``state``,
+    ``errors``, ``notices``) isolate their observers: one that raises is logged and skipped.
     """
 
     venue: ClassVar[str] = ""
@@ -81,20 +207,40 @@ class VenueClient:
         transport_factory: TransportFactory | None = None,
         backoff: Backoff | None = None,
         http_get: HttpGet | None = None,
+        allow_insecure: bool = False,
         **socket_options: Any,
     ) -> None:
+        if transport_factory is not None and not callable(transport_factory):
+            raise InvalidArgument("transport_factory", transport_factory, "must be callable (url, codec, **options)")
+        if http_get is not None and not callable(http_get):
+            raise InvalidArgument("http_get", http_get, "must be callable (url, timeout) -> bytes")
+        if not isinstance(allow_insecure, bool):
+            raise InvalidArgument("allow_insecure", allow_insecure, "must be True or False")
+        if backoff is not None:
+            check_backoff("backoff", backoff)
+        # Unknown names only matter to the default transport; replay factories take their own.
+        check_socket_options(socket_options, unknown=transport_factory is None)
+        self._allow_insecure = allow_insecure
         self._transport_factory: Any = transport_factory or SocketSubject
         self._backoff = backoff
         self._socket_options = socket_options
         self._transports: dict[str, Transport] = {}
         self._transports_lock = threading.Lock()
-        self._state: Subject[ConnectionStatus] = Subject()
-        self._errors: Subject[Exception] = Subject()
-        self._notices: Subject[Any] = Subject()
+        # Isolating subjects: a raising observer of client.state must not break the forwarding
+        # (nor make the next client.book() raise when a new connection replays its state).
+        self._state: Subject[ConnectionStatus] = IsolatingSubject()
+        self._errors: Subject[Exception] = IsolatingSubject()
+        self._notices: Subject[Any] = IsolatingSubject()
         self._taps: tuple[FrameTap, ...] = ()
         self._http = http_get or urllib_get
 
     # ------------------------------------------------------------------ connections
+
+    def _require_secure(self, name: str, url: str | Sequence[str]) -> None:
+        """Refuse (InvalidArgument naming ``name``) to send credentials over plain ws:// or
+        http:// to a non-loopback host, unless the client was made with ``allow_insecure=True``."""
+        for u in [url] if isinstance(url, str) else url:
+            check_secure_url(name, u, self._allow_insecure)
 
     def _transport(
         self,

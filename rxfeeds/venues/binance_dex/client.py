@@ -60,7 +60,7 @@ from ...errors import InvalidArgument
 from ...events import Event, StreamReset
 from ...intervals import IntervalLike, parse_interval
 from ...transport import Transport
-from ..base import VenueClient
+from ..base import VenueClient, as_list, check_seconds, check_url
 from .codec import (
     ACCOUNT_TOPICS,
     ALL_SYMBOLS,
@@ -78,12 +78,12 @@ _KEEPALIVE: Final = 20 * 60.0
 
 
 def _symbols(symbols: str | Iterable[str], name: str = "symbols") -> list[str]:
-    items = [symbols] if isinstance(symbols, str) else list(symbols)
+    items = as_list(name, symbols)
     if not items:
         raise InvalidArgument(name, symbols, "give at least one symbol")
     out: list[str] = []
     for s in items:
-        if not is_symbol(s):
+        if not isinstance(s, str) or not is_symbol(s):
             raise InvalidArgument(name, s, "not a Binance DEX market symbol (BASE_QUOTE, e.g. 'BNB_BTCB-1DE')")
         if s.upper() not in out:
             out.append(s.upper())
@@ -121,11 +121,15 @@ class BinanceDex(VenueClient):
         **options: Any,
     ) -> None:
         super().__init__(**options)
-        if keepalive_interval <= 0 or keepalive_interval > 30 * 60:
+        if not isinstance(testnet, bool):
+            raise InvalidArgument("testnet", testnet, "must be True or False")
+        check_seconds("keepalive_interval", keepalive_interval)
+        if keepalive_interval > 30 * 60:
             raise InvalidArgument("keepalive_interval", keepalive_interval, "must be in (0, 1800] seconds")
         base = url or (self.TESTNET_URL if testnet else self.MAINNET_URL)
-        if not base.startswith(("ws://", "wss://")):
+        if not isinstance(base, str) or not base.startswith(("ws://", "wss://")):
             raise InvalidArgument("url", url, "must be a ws:// or wss:// URL (the base ending in /api/)")
+        check_url("url", base)
         self.base_url = base if base.endswith("/") else base + "/"
         self.testnet = testnet
         self.address_prefix = "tbnb" if testnet else "bnb"

@@ -45,7 +45,7 @@ from ...events import BookDelta, BookSnapshot, Event, StreamReset
 from ...feed import Feed
 from ...intervals import IntervalLike, parse_interval
 from ...transport import Transport
-from ..base import VenueClient
+from ..base import VenueClient, as_list, check_http_url, check_seconds, check_url
 from .codec import KLINE_INTERVALS, BinanceSpotCodec
 from .rest import DepthClient
 
@@ -58,7 +58,7 @@ _SNAPSHOT_ATTEMPTS: Final = 5
 
 
 def _symbols(symbols: str | Iterable[str], name: str = "symbols") -> list[str]:
-    items = [symbols] if isinstance(symbols, str) else list(symbols)
+    items = as_list(name, symbols)
     if not items:
         raise InvalidArgument(name, symbols, "give at least one symbol")
     out: list[str] = []
@@ -107,8 +107,12 @@ class BinanceSpot(VenueClient):
         super().__init__(**options)
         if isinstance(snapshot_limit, bool) or not isinstance(snapshot_limit, int) or not 1 <= snapshot_limit <= 5000:
             raise InvalidArgument("snapshot_limit", snapshot_limit, "must be an int between 1 and 5000")
-        if min_send_interval < 0:
-            raise InvalidArgument("min_send_interval", min_send_interval, "must be >= 0")
+        if min_send_interval != 0:
+            check_seconds("min_send_interval", min_send_interval)
+        check_seconds("rest_rate", rest_rate)
+        check_http_url("rest_url", rest_url)
+        if url is not None:
+            check_url("url", url)
         self.url: str | Sequence[str] = url or self.DEFAULT_URL
         self.rest = DepthClient(rest_url, rate=rest_rate, http_get=self.http_get, venue=self.venue)
         self.snapshot_limit = snapshot_limit

@@ -51,7 +51,7 @@ from ...errors import AuthError, InvalidArgument
 from ...events import BookOrder, Event, StreamReset, Trade
 from ...feed import Feed
 from ...transport import Backoff, Transport
-from ..base import VenueClient
+from ..base import VenueClient, as_list, check_seconds, check_secure_url
 from .codec import (
     AccountUpdate,
     BitSharesCodec,
@@ -104,15 +104,22 @@ class BitShares(VenueClient):
         **socket_options: Any,
     ) -> None:
         chosen = url if url is not None else urls
-        url_list = [chosen] if isinstance(chosen, str) else list(chosen)
+        name = "url" if url is not None else "urls"
+        url_list = [chosen] if isinstance(chosen, str) else list(chosen) if isinstance(chosen, (list, tuple)) else []
         if not url_list or not all(isinstance(u, str) and u.startswith(("ws://", "wss://")) for u in url_list):
-            raise InvalidArgument("urls", chosen, "give a ws:// or wss:// node URL or a list of them")
-        if not isinstance(keep_alive, (int, float)) or keep_alive <= 0:
-            raise InvalidArgument("keep_alive", keep_alive, "must be a positive number of seconds")
-        if not isinstance(num_retries, int) or (num_retries < 1 and num_retries != -1):
+            raise InvalidArgument(name, chosen, "give a ws:// or wss:// node URL or a list of them")
+        check_seconds("keep_alive", keep_alive)
+        if isinstance(num_retries, bool) or not isinstance(num_retries, int) or (num_retries < 1 and num_retries != -1):
             raise InvalidArgument("num_retries", num_retries, "use -1 (retry forever) or a positive count")
         if not isinstance(user, str) or not isinstance(password, str):
             raise InvalidArgument("user", user if not isinstance(user, str) else "***", "user and password are strings")
+        if backoff is not None and not isinstance(backoff, Backoff):
+            raise InvalidArgument("backoff", backoff, "must be a Backoff (num_retries sets its max_attempts)")
+        if user or password:
+            # The login sends the password as it is: never over plain ws:// to a remote node.
+            insecure_ok = socket_options.get("allow_insecure", False) is True
+            for u in url_list:
+                check_secure_url(name, u, insecure_ok)
         max_attempts = None if num_retries == -1 else num_retries
         policy = backoff if backoff is not None else Backoff(initial=0.5, max_delay=10.0)
         policy = dataclasses.replace(policy, max_attempts=max_attempts)
@@ -152,7 +159,7 @@ class BitShares(VenueClient):
 
             bts.objects(["2.1.0"]).subscribe(lambda o: print(o.data["head_block_number"]))
         """
-        id_list = [ids] if isinstance(ids, str) else list(ids)
+        id_list = as_list("ids", ids)
         check_object_ids(id_list, "ids")
         return self._stream(("objects", ",".join(dict.fromkeys(id_list))))
 
@@ -165,7 +172,7 @@ class BitShares(VenueClient):
 
             bts.accounts(["init0", "1.2.30"]).subscribe(lambda a: print(a.account, a.data["total_ops"]))
         """
-        names = [names_or_ids] if isinstance(names_or_ids, str) else list(names_or_ids)
+        names = as_list("names_or_ids", names_or_ids)
         if not names:
             raise InvalidArgument("names_or_ids", names_or_ids, "give at least one account")
         for name in names:

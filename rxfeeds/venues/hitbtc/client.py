@@ -56,7 +56,7 @@ from ...errors import AuthError, InvalidArgument
 from ...events import BookDelta, BookSnapshot, Event, Kline, OrderUpdate, Ticker, Trade, VenueEvent
 from ...feed import Feed
 from ...transport import Transport
-from ..base import VenueClient
+from ..base import VenueClient, check_seconds, check_url
 from ._common import Credentials, candle_interval, iso_time, side_of
 from .codec import HitBTCCodec, order_update
 
@@ -144,13 +144,21 @@ class HitBTC(VenueClient):
         super().__init__(**options)
         if (key is None) != (secret is None):
             raise InvalidArgument("key", "<hidden>", "give both key and secret, or neither")
+        if key is not None and not (isinstance(key, str) and isinstance(secret, str) and key and secret):
+            raise InvalidArgument("key", "<hidden>", "key and secret must be non-empty strings")
         if credentials is not None and key is not None:
             raise InvalidArgument("credentials", credentials, "give credentials= or key=/secret=, not both")
-        if request_timeout <= 0:
-            raise InvalidArgument("request_timeout", request_timeout, "must be a positive number of seconds")
+        if credentials is not None and not isinstance(credentials, Credentials):
+            raise InvalidArgument("credentials", "<hidden>", "must be a Credentials")
+        check_seconds("request_timeout", request_timeout)
         for name, value in (("trades_limit", trades_limit), ("candles_limit", candles_limit)):
-            if not isinstance(value, int) or not 0 < value <= 1000:
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 1000:
                 raise InvalidArgument(name, value, "must be an integer between 1 and 1000")
+        for arg, endpoint in (("url", url), ("trading_url", trading_url), ("account_url", account_url)):
+            if endpoint is not None:
+                if not isinstance(endpoint, str):
+                    raise InvalidArgument(arg, endpoint, "must be a ws:// or wss:// URL string")
+                check_url(arg, endpoint)
         self.url = url or self.default_url
         self.trading_url = trading_url or self.default_trading_url
         self.account_url = account_url or self.default_account_url or self.trading_url
@@ -160,6 +168,10 @@ class HitBTC(VenueClient):
         self.request_timeout = request_timeout
         self.trades_limit = trades_limit
         self.candles_limit = candles_limit
+        if self._credentials is not None:
+            # The login goes to the trading (and account) endpoint: refuse plain ws:// there.
+            self._require_secure("trading_url", self.trading_url)
+            self._require_secure("account_url", self.account_url)
 
     def __repr__(self) -> str:
         login = self._credentials.algo if self._credentials else "none"
@@ -261,6 +273,8 @@ class HitBTC(VenueClient):
 
             hitbtc.candles("ETHBTC", "M1").subscribe(print)
         """
+        if not isinstance(period, str):
+            raise InvalidArgument("period", period, "must be one of M1 M3 M5 M15 M30 H1 H4 D1 D7 1M")
         candle_interval(period)
         return self._channel(("candles-" + period, _check_symbol(symbol)))
 

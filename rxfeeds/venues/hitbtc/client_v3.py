@@ -34,6 +34,7 @@ from reactivex.scheduler import ThreadPoolScheduler
 from ...aio import awaitable
 from ...errors import InvalidArgument, RequestError
 from ...events import Event, OrderUpdate, Trade, VenueEvent
+from ..base import check_http_url
 from ._common import Credentials
 from .client import HitBTC, _check_symbol, _history_trades
 from .codec_v3 import TICKER_SPEEDS, HitBTCV3Codec, order_update_v3
@@ -112,8 +113,10 @@ class HitBTCV3(HitBTC):
         ticker_speed: str = "1s",
         **options: Any,
     ) -> None:
-        if ticker_speed not in TICKER_SPEEDS:
+        if not isinstance(ticker_speed, str) or ticker_speed not in TICKER_SPEEDS:
             raise InvalidArgument("ticker_speed", ticker_speed, "must be '1s' or '3s'")
+        if rest_url is not None:
+            check_http_url("rest_url", rest_url)
         super().__init__(url, **options)
         self.ticker_speed = ticker_speed
         self.rest_url = (rest_url or rest_base(self.url)).rstrip("/")

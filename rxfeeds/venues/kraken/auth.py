@@ -33,6 +33,7 @@ import urllib.request
 from typing import Any, Final
 
 from ...errors import AuthError, InvalidArgument, RequestError
+from ..base import check_secure_url
 
 __all__ = ["API_URL", "TOKEN_PATH", "api_sign", "get_websockets_token", "KrakenToken"]
 
@@ -74,11 +75,14 @@ def get_websockets_token(
     base_url: str = API_URL,
     timeout: float = 10.0,
     nonce: str | None = None,
+    allow_insecure: bool = False,
 ) -> tuple[str, float]:
     """Fetch a websocket token; returns ``(token, expires_in_seconds)``.
 
     Raises:
-        InvalidArgument: empty key, non-base64 secret, non-http(s) base URL.
+        InvalidArgument: empty key, non-base64 secret, non-http(s) base URL, or a plain
+            ``http://`` URL to a host that is not this machine (the API key and signature would
+            travel unencrypted) without ``allow_insecure=True``.
         AuthError: Kraken refused the key or signature (its ``EAPI:...`` text, no secrets).
         RequestError: network failure or an unexpected reply.
 
@@ -91,6 +95,7 @@ def get_websockets_token(
     parsed = urllib.parse.urlparse(base_url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise InvalidArgument("base_url", base_url, "must be an http(s) URL")
+    check_secure_url("base_url", base_url, allow_insecure)
     nonce = nonce or _nonce()
     body = urllib.parse.urlencode({"nonce": nonce})
     path = (parsed.path.rstrip("/") or "") + TOKEN_PATH
@@ -133,9 +138,18 @@ class KrakenToken:
     """
 
     def __init__(
-        self, key: str, secret: str, *, base_url: str = API_URL, timeout: float = 10.0, max_age: float | None = None
+        self,
+        key: str,
+        secret: str,
+        *,
+        base_url: str = API_URL,
+        timeout: float = 10.0,
+        max_age: float | None = None,
+        allow_insecure: bool = False,
     ) -> None:
         api_sign(TOKEN_PATH, "0", "nonce=0", secret)  # validates the secret now, not on first use
+        check_secure_url("base_url", base_url, allow_insecure)
+        self.allow_insecure = allow_insecure
         self._key = key
         self._secret = secret
         self.base_url = base_url
@@ -152,7 +166,11 @@ class KrakenToken:
             limit = self.max_age if self.max_age is not None else 0.8 * self._lifetime
             if self._token is None or age >= limit:
                 self._token, self._lifetime = get_websockets_token(
-                    self._key, self._secret, base_url=self.base_url, timeout=self.timeout
+                    self._key,
+                    self._secret,
+                    base_url=self.base_url,
+                    timeout=self.timeout,
+                    allow_insecure=self.allow_insecure,
                 )
                 self._fetched = time.monotonic()
             return self._token

@@ -52,7 +52,7 @@ from ...events import Event, IntegrityEvent
 from ...feed import Feed
 from ...intervals import parse_interval
 from ...transport import Transport
-from ..base import VenueClient
+from ..base import VenueClient, check_seconds, check_url
 from .codec import BOOK_DEPTHS, OHLC_INTERVALS, KrakenCodec, book_channel, ohlc_channel, request_frame
 
 __all__ = ["Kraken", "Token", "URLS"]
@@ -175,6 +175,15 @@ def resolve_token(token: Token) -> str:
     return value
 
 
+def _oflags(oflags: Any) -> str | None:
+    """Order flags as Kraken's comma-separated text (a string or a list of strings)."""
+    if oflags is None or isinstance(oflags, str):
+        return oflags
+    if isinstance(oflags, (list, tuple)) and all(isinstance(f, str) for f in oflags):
+        return ",".join(oflags)
+    raise InvalidArgument("oflags", oflags, "must be a string or a list of flag strings (e.g. ['post', 'fciq'])")
+
+
 def check_token(token: Any) -> Token:
     """Accept a non-empty string or a callable; checked before anything is sent."""
     if callable(token) or (isinstance(token, str) and token):
@@ -238,10 +247,12 @@ class KrakenEndpoints(VenueClient):
         request_timeout: float = 10.0,
         **options: Any,
     ) -> None:
-        if env not in self.urls:
+        if not isinstance(env, str) or env not in self.urls:
             raise InvalidArgument("env", env, f"must be one of {', '.join(self.urls)}")
-        if isinstance(request_timeout, bool) or not isinstance(request_timeout, (int, float)) or request_timeout <= 0:
-            raise InvalidArgument("request_timeout", request_timeout, "must be a positive number of seconds")
+        check_seconds("request_timeout", request_timeout)
+        for name, value in (("url", url), ("auth_url", auth_url)):
+            if value is not None:
+                check_url(name, value)
         super().__init__(**options)
         self.env = env
         self.url = url or self.urls[env][0]
@@ -282,6 +293,8 @@ class Kraken(KrakenEndpoints):
         return self._transport(check_connection(connection), self.url, self._codec)
 
     def _private(self, connection: str) -> Transport:
+        # Every private channel and order carries the token: never over plain ws:// to a remote host.
+        self._require_secure("auth_url", self.auth_url)
         return self._transport(check_connection(connection), self.auth_url, self._codec)
 
     def _channels(self, channel: str, pairs: list[str], connection: str) -> tuple[Transport, Observable[Any]]:
@@ -475,7 +488,7 @@ class Kraken(KrakenEndpoints):
             "price": decimal_text("price", price) if price is not None else None,
             "price2": decimal_text("price2", price2) if price2 is not None else None,
             "leverage": str(leverage) if leverage is not None else None,
-            "oflags": ",".join(oflags) if isinstance(oflags, (list, tuple)) else oflags,
+            "oflags": _oflags(oflags),
             "starttm": str(starttm) if starttm is not None else None,
             "expiretm": str(expiretm) if expiretm is not None else None,
             "deadline": deadline,
@@ -520,7 +533,7 @@ class Kraken(KrakenEndpoints):
             "volume": decimal_text("volume", volume) if volume is not None else None,
             "price": decimal_text("price", price) if price is not None else None,
             "price2": decimal_text("price2", price2) if price2 is not None else None,
-            "oflags": ",".join(oflags) if isinstance(oflags, (list, tuple)) else oflags,
+            "oflags": _oflags(oflags),
             "newuserref": str(newuserref) if newuserref is not None else None,
             "validate": "true" if validate else "false",
         }

@@ -131,6 +131,8 @@ class KrakenV2(KrakenEndpoints):
         return self._transport(check_connection(connection), self.url, KrakenV2Codec)
 
     def _private(self, connection: str) -> Transport:
+        # Every private channel and order carries the token: never over plain ws:// to a remote host.
+        self._require_secure("auth_url", self.auth_url)
         return self._transport(check_connection(connection), self.auth_url, KrakenV2Codec)
 
     def _channels(self, channel: str, symbols: list[str], connection: str) -> tuple[Transport, Observable[Any]]:

@@ -45,7 +45,7 @@ from ...errors import InvalidArgument, RequestTimeout
 from ...events import BookOrder, ConnectionState, ConnectionStatus, Event, Trade
 from ...feed import Feed
 from ...transport import Transport
-from ..base import VenueClient
+from ..base import VenueClient, check_url
 from .codec import MidchainsCodec, check_security, encrypt_password
 
 __all__ = ["Midchains", "DEFAULT_URL"]
@@ -81,6 +81,7 @@ class Midchains(VenueClient):
     ) -> None:
         if not isinstance(url, str) or not url.startswith(("ws://", "wss://")):
             raise InvalidArgument("url", url, "must be a ws:// or wss:// URL")
+        check_url("url", url)
         super().__init__(transport_factory=transport_factory, backoff=backoff, **socket_options)
         self.url = url
         self._session: Any = None  # the connection hold of a logged-in session
@@ -138,7 +139,7 @@ class Midchains(VenueClient):
         The request is registered with the codec only when its frame is written, so a reply
         can never be matched to a request that did not reach this connection.
         """
-        if timeout <= 0:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
             raise InvalidArgument("timeout", timeout, "must be a positive number of seconds")
 
         def factory(_scheduler: Any = None) -> Observable[Any]:
@@ -213,6 +214,10 @@ class Midchains(VenueClient):
             raise InvalidArgument("userid", userid, "a non-empty user id")
         if not isinstance(password, str):
             raise InvalidArgument("password", "***", "must be a string")
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not timeout > 0:
+            raise InvalidArgument("timeout", timeout, "must be a positive number of seconds")
+        # The (encrypted) password must not cross the network over plain ws:// to a remote host.
+        self._require_secure("url", self.url)
 
         def send_login(key: str) -> Observable[Any]:
             secret = encrypt_password(key, password)
