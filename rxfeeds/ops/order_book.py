@@ -14,15 +14,19 @@ is exactly ``OrderBook | IntegrityEvent`` (``share()`` the source to see trades 
 
 Output, per input message:
 
-* an :class:`~rxfeeds.books.book.OrderBook` after every message that leaves the book synced.
-  Values are immutable: a book you hold never changes (levels live in persistent chunks, see
+* an :class:`~rxfeeds.books.book.OrderBook` after every message that leaves the book synced
+  (for order-level books: after the last order of each venue message, ``BookOrder.frame_end``,
+  once a whole image was applied; never half-applied).  Values are immutable: a book you hold never changes (levels live in persistent chunks, see
   :mod:`rxfeeds.books.side`), so keeping one costs nothing and emitting one is cheap.
 * :class:`~rxfeeds.events.IntegrityEvent` values next to the books they concern: ``synced``
-  (a snapshot made the book valid), ``gap`` / ``checksum`` / ``crossed`` (integrity failure,
-  followed by the last good book marked ``synced=False``), ``reset`` (a ``StreamReset``: the
+  (a snapshot made the book valid), ``gap`` / ``checksum`` / ``crossed`` / ``invalid``
+  (integrity failure, followed by the last good book marked ``synced=False``; ``invalid``: an
+  event with a NaN, infinite, negative or absurd number or a wrong field type, which never
+  reaches a book nor ends the stream), ``reset`` (a ``StreamReset``: the
   book is unsynced until the next snapshot; no resync is asked, the transport already
   resubscribed), ``resync`` (a fresh snapshot was requested, ``detail`` says which attempt),
-  ``stale`` (no snapshot within ``resync_timeout``), ``failed`` (given up).
+  ``stale`` (no snapshot within ``resync_timeout`` of a resync, or of the first update while
+  the book waits for its snapshot), ``failed`` (given up).
 
 The sync rules per venue family (Kraken checksum, HitBTC / Binance sequence, order-level,
 plain) are chosen from the data; see :mod:`rxfeeds.books.sync`.
