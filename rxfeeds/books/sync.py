@@ -69,54 +69,22 @@ Example:
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
 from operator import itemgetter
 from typing import Final, Literal
 
-from ..events import BookDelta, BookOrder, BookSnapshot, IntegrityEvent, IntegrityKind, Level, StreamReset
+from ..events import BookDelta, BookOrder, BookSnapshot, IntegrityEvent, IntegrityKind, StreamReset
 from .book import OrderBook
 from .checksum import CHECKSUM_DEPTH, checksum_segment, crc32
-from .side import BookSide
+from .side import MAX_NUMBER, BadLevel, BookSide, level_problem
 
 __all__ = ["MAX_NUMBER", "STALE_RUN", "STALE_SPAN", "Strategy", "SymbolBook"]
 
 Strategy = Literal["plain", "checksum", "sequence", "orders"]
 
-#: Prices and sizes must be below this (and above 0): anything else is corrupt data.
-MAX_NUMBER: Final = 1e18
 #: Stale updates in a row after a snapshot before the book may be declared frozen.
 STALE_RUN: Final = 10
 #: Seconds (receive time) within which stale updates must be able to catch up with a snapshot.
 STALE_SPAN: Final = 30.0
-
-_PRICE = itemgetter(0)
-_SIZE = itemgetter(1)
-_INF = float("inf")
-
-
-def _insane(levels: Sequence[Level]) -> str:
-    """``""`` when every level of a snapshot is sane, else what is wrong (C loops when sane)."""
-    if not levels:
-        return ""
-    prices = list(map(_PRICE, levels))
-    sizes = list(map(_SIZE, levels))
-    # NaN fails every comparison and poisons the sum; inf fails the max; negatives the min
-    if (
-        min(prices) > 0.0
-        and max(prices) < MAX_NUMBER
-        and min(sizes) >= 0.0
-        and max(sizes) < MAX_NUMBER
-        and sum(prices) + sum(sizes) < _INF
-    ):
-        return ""
-    for p, s, *_ in levels:
-        if not (0.0 < p < MAX_NUMBER and 0.0 <= s < MAX_NUMBER):
-            return _level_text(p, s)
-    return "a level is not a finite number"
-
-
-def _level_text(price: object, size: object) -> str:
-    return f"price {price!r} size {size!r} is not a finite number in (0, {MAX_NUMBER:g})"
 
 
 def _segment(price_text: str, size_text: str) -> str:
@@ -204,10 +172,6 @@ class SymbolBook:
 
     def on_snapshot(self, ev: BookSnapshot) -> OrderBook | None:
         """Replace the book with ``ev``; replays buffered deltas in sequence mode."""
-        problem = _insane(ev.bids) or _insane(ev.asks)
-        if problem:
-            self._fail("invalid", f"snapshot {problem}", ev)
-            return self._unsynced()
         if ev.depth is not None:
             self._venue_depth = ev.depth
         if ev.sequence is not None:
@@ -219,8 +183,12 @@ class SymbolBook:
             self.strategy = "checksum"
             self._segments = True
         # checksum fragments of snapshot levels are filled in lazily, when a level reaches the top
-        self.bids.load(ev.bids)
-        self.asks.load(ev.asks)
+        try:
+            self.bids.load(ev.bids)
+            self.asks.load(ev.asks)
+        except BadLevel as problem:  # a NaN, infinite, negative or absurd number
+            self._fail("invalid", f"snapshot {problem}", ev)
+            return self._unsynced()
         self._update_keep()
         self._truncate()
         self.last_sequence = ev.sequence
@@ -279,7 +247,7 @@ class SymbolBook:
         for p, s, pt, st in ev.bids:
             if s == 0:
                 bids.remove(p)
-            elif 0.0 < p < MAX_NUMBER and 0.0 < s < MAX_NUMBER:  # False for NaN too
+            elif p > 0.0 and s > 0.0 and p < 1e18 and s < 1e18:  # MAX_NUMBER; False for NaN too
                 bids.set(
                     p, s, pt, st, pt.replace(".", "").lstrip("0") + st.replace(".", "").lstrip("0") if seg else None
                 )
@@ -288,7 +256,7 @@ class SymbolBook:
         for p, s, pt, st in ev.asks:
             if s == 0:
                 asks.remove(p)
-            elif 0.0 < p < MAX_NUMBER and 0.0 < s < MAX_NUMBER:
+            elif p > 0.0 and s > 0.0 and p < 1e18 and s < 1e18:
                 asks.set(
                     p, s, pt, st, pt.replace(".", "").lstrip("0") + st.replace(".", "").lstrip("0") if seg else None
                 )
@@ -430,7 +398,7 @@ class SymbolBook:
         if type(ev) is BookOrder and not ev.frame_end:
             self._skip_frame = True
         self._in_order_image = False
-        self._fail("invalid", f"{side} {_level_text(price, size)}", ev)
+        self._fail("invalid", f"{side} {level_problem(price, size)}", ev)
         return self._unsynced()
 
     def _image_done(self, ev: BookOrder) -> None:
