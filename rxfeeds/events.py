@@ -257,7 +257,12 @@ class BookOrder(Event):
     """One order of an order-level (L3) book (Midchains, BitShares markets).
 
     ``removed`` marks a deleted order; otherwise the order is inserted or replaced by id.
-    ``snapshot`` is ``True`` for orders that belong to the initial book image.
+    ``snapshot`` is ``True`` for orders that belong to a full book image (the first message
+    after a subscribe).  ``frame_end`` is ``True`` on the last order of a venue message and
+    ``False`` on the others: a message is applied as a whole, so ``ops.order_book`` publishes
+    a book only after an order with ``frame_end=True`` (never half-applied); the default
+    ``True`` makes a hand-made order a message of its own.  An image is the ``snapshot``
+    orders of one message; an empty image is one ``removed`` order with an empty ``order_id``.
 
     Example:
         >>> BookOrder("midchains", "BTCUSD", 1.0, 1.0, order_id="7", side="buy", price=10.0, size=1.0).removed
@@ -270,6 +275,7 @@ class BookOrder(Event):
     size: float
     removed: bool = False
     snapshot: bool = False
+    frame_end: bool = True
 
 
 @fast_init
@@ -330,7 +336,7 @@ class StreamReset(Event):
     reason: str
 
 
-IntegrityKind = Literal["gap", "checksum", "crossed", "reset", "resync", "synced", "stale", "failed"]
+IntegrityKind = Literal["gap", "checksum", "crossed", "invalid", "reset", "resync", "synced", "stale", "failed"]
 
 
 @fast_init
@@ -339,7 +345,8 @@ class IntegrityEvent(Event):
     """Book (or stream) integrity news, emitted into the stream next to the values it concerns.
 
     ``kind`` is one of ``gap`` (sequence gap), ``checksum`` (mismatch), ``crossed`` (best bid >=
-    best ask), ``reset`` (a :class:`StreamReset` was seen), ``resync`` (a fresh snapshot was
+    best ask), ``invalid`` (an event that cannot be applied: a NaN, infinite, negative or absurd
+    number, a wrong field type), ``reset`` (a :class:`StreamReset` was seen), ``resync`` (a fresh snapshot was
     requested), ``synced`` (the book is valid again), ``stale``, ``failed``.
 
     Example:

@@ -118,11 +118,12 @@ def test_held_book_never_changes() -> None:
     subject: Subject[Any] = Subject()
     out = Collector()
     subject.pipe(order_book()).subscribe(out)
-    subject.on_next(snap(bids=[(99 - i, 1 + i) for i in range(200)], asks=[(101 + i, 1) for i in range(200)]))
+    # prices stay positive: a non-positive price is an invalid level
+    subject.on_next(snap(bids=[(399 - i, 1 + i) for i in range(200)], asks=[(401 + i, 1) for i in range(200)]))
     held = out.books[-1]
     before = (held.levels(), held.bids, held.asks, held.copy(), held.best_bid, held.synced)
     for i in range(300):
-        subject.on_next(delta(bids=[(99 - (i % 250), 0 if i % 3 else 7 + i)], asks=[(101 + (i % 90), 2 + i)]))
+        subject.on_next(delta(bids=[(399 - (i % 250), 0 if i % 3 else 7 + i)], asks=[(401 + (i % 90), 2 + i)]))
     subject.on_next(StreamReset(V, "A", 3.0, 3.0, channel="book", reason="reconnect"))
     assert out.books[-1] is not held
     assert (held.levels(), held.bids, held.asks, held.copy(), held.best_bid, held.synced) == before
@@ -367,8 +368,8 @@ def order(oid: str, side: str, price: float, size: float, **kw: Any) -> BookOrde
 def test_orders_aggregate_into_levels() -> None:
     out = run(
         [
-            order("1", "buy", 10.0, 1.0, snapshot=True),
-            order("2", "buy", 10.0, 2.0, snapshot=True),
+            order("1", "buy", 10.0, 1.0, snapshot=True, frame_end=False),
+            order("2", "buy", 10.0, 2.0, snapshot=True, frame_end=False),
             order("3", "sell", 11.0, 1.5, snapshot=True),
             order("1", "buy", 10.0, 0.5),  # replaced by id
             order("2", "buy", 10.0, 0.0, removed=True),
@@ -377,6 +378,7 @@ def test_orders_aggregate_into_levels() -> None:
             order("9", "sell", 12.0, 0.0, removed=True),  # unknown: fine
         ]
     )
+    assert out.books[0].bids == ((10.0, 3.0),) and out.books[0].asks == ((11.0, 1.5),)  # the whole image
     book = out.books[-1]
     assert book.bids == ((10.0, 0.5), (9.5, 1.0)) and book.asks == ((11.0, 1.5),)
     assert out.kinds() == ["synced"]

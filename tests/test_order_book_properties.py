@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reactivex import Subject
 
 from rxfeeds.books.book import OrderBook
 from rxfeeds.books.checksum import kraken_checksum
-from rxfeeds.books.side import BookSide
+from rxfeeds.books.side import BadLevel, BookSide
 from rxfeeds.events import BookDelta, BookSnapshot, IntegrityEvent, Level
 from rxfeeds.ops.order_book import order_book
 
@@ -222,7 +223,7 @@ def test_book_side_matches_a_sorted_dict(ops: list[tuple[str, int, int]], descen
         assert [(e[0], e[1]) for leaf in leaves for e in leaf] == expected
 
 
-snapshot_levels = st.lists(st.tuples(st.integers(0, 60), st.integers(0, 5)), max_size=120)
+snapshot_levels = st.lists(st.tuples(st.integers(1, 60), st.integers(0, 5)), max_size=120)  # prices > 0
 
 
 @settings(max_examples=200, deadline=None)
@@ -241,3 +242,25 @@ def test_book_side_load_matches_a_dict(raw: list[tuple[int, int]], descending: b
     assert all(e[4] is None for leaf in side.freeze() for e in leaf)
     side.set(100.0, 1.0, "100", "1", None)  # the loaded keys still route later changes
     assert side.get(100.0) is not None and side.count == len(expected) + 1
+
+
+insane_numbers = st.sampled_from([float("nan"), float("inf"), -float("inf"), -1.0, 0.0, 1e18, 1e300])
+
+
+@settings(max_examples=200, deadline=None)
+@given(snapshot_levels, insane_numbers, st.booleans(), st.booleans(), st.integers(0, 200))
+def test_book_side_load_rejects_insane_numbers_and_keeps_the_side(
+    raw: list[tuple[int, int]], bad: float, as_price: bool, descending: bool, where: int
+) -> None:
+    # any NaN, infinite, non-positive price or negative / absurd size anywhere in a snapshot
+    levels = [(p * 0.5, float(s), f"{p * 0.5}", f"{s}") for p, s in sorted(raw, reverse=descending)]
+    if not as_price and bad == 0.0:
+        bad = -0.5  # a zero size is a level to skip, not an insane one
+    level = (bad, 1.0, "x", "1") if as_price else (10.0, bad, "10", "x")
+    levels.insert(where % (len(levels) + 1), level)
+    side = BookSide(descending=descending)
+    side.load([(1.0, 1.0, "1", "1")])
+    before = side.freeze()
+    with pytest.raises(BadLevel):
+        side.load(levels)
+    assert side.freeze() is before and side.count == 1

@@ -36,11 +36,11 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from itertools import islice, repeat
 from operator import itemgetter, lt, neg
-from typing import TypeAlias
+from typing import Final, TypeAlias
 
 from ..events import Level
 
-__all__ = ["TOP", "LEAF_MAX", "Entry", "Leaves", "BookSide", "iter_entries", "top_entries"]
+__all__ = ["TOP", "LEAF_MAX", "MAX_NUMBER", "BadLevel", "Entry", "Leaves", "BookSide", "iter_entries", "top_entries"]
 
 #: One level: ``(price, size, price_text, size_text, checksum_segment or None)``.
 Entry: TypeAlias = tuple[float, float, str, str, str | None]
@@ -58,6 +58,18 @@ _LEAF_HALF = LEAF_MAX // 2
 _LEAF_MERGE = LEAF_MAX // 4
 #: Levels whose changes set :attr:`BookSide.top_dirty` (the Kraken checksum depth).
 TOP = 10
+#: Prices and sizes must be finite, above 0 and below this: anything else is corrupt data.
+MAX_NUMBER: Final = 1e18
+_INF = float("inf")
+
+
+class BadLevel(ValueError):
+    """A snapshot level with a NaN, infinite, negative, zero-price or absurd number (:meth:`BookSide.load`)."""
+
+
+def level_problem(price: object, size: object) -> str:
+    """Why a level is rejected, for messages."""
+    return f"price {price!r} size {size!r} is not a finite number in (0, {MAX_NUMBER:g})"
 
 
 def iter_entries(leaves: Leaves) -> Iterator[Entry]:
@@ -79,6 +91,13 @@ def top_entries(leaves: Leaves, n: int) -> tuple[Entry, ...]:
         if len(out) >= n:
             break
     return tuple(out)
+
+
+def _first_bad(levels: Sequence[Level]) -> str:
+    for p, s, *_ in levels:
+        if not (0.0 < p < MAX_NUMBER and 0.0 < s < MAX_NUMBER):
+            return level_problem(p, s)
+    return f"the sizes add up to {sum(lv[1] for lv in levels)!r}, not below {MAX_NUMBER:g}"
 
 
 class BookSide:
@@ -120,21 +139,42 @@ class BookSide:
         unknown (None).  Venues send snapshots sorted best-first, which is checked and then
         taken as is: the whole load runs in C loops (zip/map) unless a sort is needed.
 
+        Every other price and size must be finite and in ``(0, MAX_NUMBER)`` (the sizes of a
+        side add up to less than ``MAX_NUMBER``), else :class:`BadLevel` is raised and the side
+        is left as it was: a NaN could never be found or removed again.
+
         Example:
             >>> side = BookSide(descending=True)
             >>> side.load([(99.0, 1.0, "99", "1"), (101.0, 2.0, "101", "2"), (100.0, 0.0, "100", "0")])
             >>> [e[0] for e in side.top(5)], side.count
             ([101.0, 99.0], 2)
+            >>> side.load([(99.0, float("nan"), "99", "nan")])
+            Traceback (most recent call last):
+            ...
+            rxfeeds.books.side.BadLevel: price 99.0 size nan is not a finite number in (0, 1e+18)
         """
         prices = list(map(_PRICE, levels))
-        if 0 in map(_SIZE, levels):
+        sizes = list(map(_SIZE, levels))
+        # one scan finds zeros to skip and negative sizes (NaN fails every comparison and
+        # poisons the sum below; sorted prices, which cannot hold a NaN, need only their ends)
+        smallest = min(sizes) if sizes else 1.0
+        if not smallest > 0.0:
             levels = [level for level in levels if level[1] != 0]
             prices = list(map(_PRICE, levels))
-        entries: list[Entry] = list(
-            zip(prices, map(_SIZE, levels), map(_PRICE_TEXT, levels), map(_SIZE_TEXT, levels), repeat(None))
-        )
+            sizes = list(map(_SIZE, levels))
+            smallest = min(sizes) if sizes else 1.0
         keys = list(map(neg, prices)) if self.descending else prices
-        if not all(map(lt, keys, islice(keys, 1, None))):  # unsorted or duplicated prices
+        ordered = all(map(lt, keys, islice(keys, 1, None)))
+        if prices:
+            if ordered:
+                low, high = (prices[-1], prices[0]) if self.descending else (prices[0], prices[-1])
+                prices_ok = low > 0.0 and high < MAX_NUMBER
+            else:
+                prices_ok = min(prices) > 0.0 and max(prices) < MAX_NUMBER and sum(prices) < _INF
+            if not (prices_ok and smallest > 0.0 and sum(sizes) < MAX_NUMBER):
+                raise BadLevel(_first_bad(levels))
+        entries: list[Entry] = list(zip(prices, sizes, map(_PRICE_TEXT, levels), map(_SIZE_TEXT, levels), repeat(None)))
+        if not ordered:  # unsorted or duplicated prices
             by_price = {e[0]: e for e in entries}
             entries = sorted(by_price.values(), key=_PRICE, reverse=self.descending)
             keys = [-e[0] for e in entries] if self.descending else [e[0] for e in entries]

@@ -21,15 +21,28 @@ venue-agnostic:
     a snapshot older than the synced book (``sequence < last``) is ignored.
 ``orders`` (Midchains, BitShares: order-level books)
     :class:`~rxfeeds.events.BookOrder` events are aggregated by order id into price levels
-    (sum of the sizes of the orders at a price).  A run of ``snapshot=True`` orders that follows
-    anything else starts a new image and clears the book first.  The book counts as synced from
-    the first order on (these venues number nothing); after a ``StreamReset`` orders are dropped
-    until the next image starts.
+    (sum of the sizes of the orders at a price).  Orders come in venue messages; the last
+    order of a message has ``frame_end=True`` and only then is a book published, so no value
+    ever shows a half-applied message.  The ``snapshot=True`` orders of one message are a full
+    image: the first of them clears the book, and the book is synced once the whole image is
+    applied (these venues number nothing).  Orders that are not part of an image are dropped
+    while the book is not synced (before the first image, after a ``StreamReset`` or an
+    integrity failure); after an order that cannot be applied the rest of its message is
+    skipped.
 ``plain`` (everything else)
     Snapshot, then deltas; deltas before the first snapshot are dropped.
 
+Frozen books (``sequence``): a snapshot whose sequence is ahead of the stream (a corrupt or
+foreign ``lastUpdateId``) would make every later update look stale for ever.  When the updates
+since a snapshot are all stale, at least :data:`STALE_RUN` of them, and at their pace they would
+not reach the snapshot's sequence within :data:`STALE_SPAN` seconds (or they have been stale
+that long), the book fails with ``gap`` and is resynced.  A few stale updates right after a
+snapshot (the usual REST-snapshot race) are normal and stay silent.
+
 All strategies: sizes are absolute, size 0 removes, removing an unknown level is fine; a
-snapshot's zero-size levels are ignored; after every message each side is truncated to the
+snapshot's zero-size levels are ignored; every other price and size must be a finite number
+with ``0 < x < MAX_NUMBER``, else the book fails with ``invalid`` (a NaN level could never be
+removed again); after every message each side is truncated to the
 venue depth (``BookSnapshot.depth`` when the codec knows it, else ``max_depth``, and for
 checksum books the view ``depth``), and a crossed book (best bid >= best ask) is an integrity
 failure.
@@ -57,16 +70,21 @@ from __future__ import annotations
 
 from collections import deque
 from operator import itemgetter
-from typing import Literal
+from typing import Final, Literal
 
 from ..events import BookDelta, BookOrder, BookSnapshot, IntegrityEvent, IntegrityKind, StreamReset
 from .book import OrderBook
 from .checksum import CHECKSUM_DEPTH, checksum_segment, crc32
-from .side import BookSide
+from .side import MAX_NUMBER, BadLevel, BookSide, level_problem
 
-__all__ = ["Strategy", "SymbolBook"]
+__all__ = ["MAX_NUMBER", "STALE_RUN", "STALE_SPAN", "Strategy", "SymbolBook"]
 
 Strategy = Literal["plain", "checksum", "sequence", "orders"]
+
+#: Stale updates in a row after a snapshot before the book may be declared frozen.
+STALE_RUN: Final = 10
+#: Seconds (receive time) within which stale updates must be able to catch up with a snapshot.
+STALE_SPAN: Final = 30.0
 
 
 def _segment(price_text: str, size_text: str) -> str:
@@ -145,8 +163,10 @@ class SymbolBook:
         self._bid_text = ""
         self._orders: dict[str, tuple[bool, float, float]] = {}
         self._order_levels: dict[tuple[bool, float], dict[str, float]] = {}
-        self._in_order_image = False
-        self._await_image = False
+        self._in_order_image = False  # applying the snapshot orders of one message
+        self._skip_frame = False  # an order failed: ignore the rest of its message
+        self._stale_first: tuple[int, float] | None = None  # first stale update since the snapshot
+        self._stale_count = 0
 
     # --- events -------------------------------------------------------------------------------
 
@@ -163,12 +183,17 @@ class SymbolBook:
             self.strategy = "checksum"
             self._segments = True
         # checksum fragments of snapshot levels are filled in lazily, when a level reaches the top
-        self.bids.load(ev.bids)
-        self.asks.load(ev.asks)
+        try:
+            self.bids.load(ev.bids)
+            self.asks.load(ev.asks)
+        except BadLevel as problem:  # a NaN, infinite, negative or absurd number
+            self._fail("invalid", f"snapshot {problem}", ev)
+            return self._unsynced()
         self._update_keep()
         self._truncate()
         self.last_sequence = ev.sequence
         self._bridged = False
+        self._stale_first = None
         was_synced = self.synced
         self.synced = True
         if ev.checksum is not None and not self._verify(ev.checksum, ev):
@@ -211,7 +236,9 @@ class SymbolBook:
             return None
         seq = ev.sequence
         if seq is not None and not self._continues(ev, seq):
-            return self._unsynced() if not self.synced else None
+            if self.synced:  # stale; all of them since the snapshot may mean a frozen book
+                return None if self._bridged else self._stale_after_snapshot(ev, seq)
+            return self._unsynced()
         checksum = ev.checksum
         if checksum is not None and not self._segments:
             self._start_segments()
@@ -220,17 +247,21 @@ class SymbolBook:
         for p, s, pt, st in ev.bids:
             if s == 0:
                 bids.remove(p)
-            else:
+            elif p > 0.0 and s > 0.0 and p < 1e18 and s < 1e18:  # MAX_NUMBER; False for NaN too
                 bids.set(
                     p, s, pt, st, pt.replace(".", "").lstrip("0") + st.replace(".", "").lstrip("0") if seg else None
                 )
+            else:
+                return self._bad_level("bid", p, s, ev)
         for p, s, pt, st in ev.asks:
             if s == 0:
                 asks.remove(p)
-            else:
+            elif p > 0.0 and s > 0.0 and p < 1e18 and s < 1e18:
                 asks.set(
                     p, s, pt, st, pt.replace(".", "").lstrip("0") + st.replace(".", "").lstrip("0") if seg else None
                 )
+            else:
+                return self._bad_level("ask", p, s, ev)
         keep = self._keep
         if keep is not None:
             if bids.count > keep:
@@ -271,32 +302,58 @@ class SymbolBook:
         return book
 
     def on_order(self, ev: BookOrder) -> OrderBook | None:
-        """Apply one order of an order-level book."""
+        """Apply one order of an order-level book; a book is returned only at a message end.
+
+        Example:
+            >>> sb = SymbolBook("demo", "X")
+            >>> image = [BookOrder("demo", "X", 1.0, 1.0, order_id="1", side="buy", price=9.0, size=1.0,
+            ...                    snapshot=True, frame_end=False),
+            ...          BookOrder("demo", "X", 1.0, 1.0, order_id="2", side="sell", price=11.0, size=2.0,
+            ...                    snapshot=True)]
+            >>> [sb.on_order(o) for o in image][0] is None  # mid-message: nothing published
+            True
+            >>> sb.last_book.bids, sb.last_book.asks, sb.last_book.synced
+            (((9.0, 1.0),), ((11.0, 2.0),), True)
+        """
         self.strategy = "orders"
-        if self._await_image and not ev.snapshot:
-            self.dropped += 1  # after a reset only a new image (snapshot orders) restarts the book
+        if self._skip_frame:
+            self._skip_frame = not ev.frame_end
+            self.dropped += 1
             return None
-        self._await_image = False
-        if ev.snapshot and not self._in_order_image:
-            self._orders.clear()
-            self._order_levels.clear()
-            self.bids.clear()
-            self.asks.clear()
-        self._in_order_image = ev.snapshot
-        is_bid = ev.side == "buy"
-        old = self._orders.pop(ev.order_id, None)
+        if ev.snapshot:
+            if not self._in_order_image:  # a new image replaces the book
+                self._in_order_image = True
+                self._orders.clear()
+                self._order_levels.clear()
+                self.bids.clear()
+                self.asks.clear()
+        elif self._in_order_image:  # the image's message ended without its mark: it was whole
+            self._image_done(ev)
+        elif not self.synced:
+            self.dropped += 1  # only an image (re)starts the book
+            return None
+        order_id = ev.order_id
+        old = self._orders.pop(order_id, None)
         if old is not None:
-            self._order_level_change(old[0], old[1], ev.order_id, None)
-        if not ev.removed and ev.size > 0:
-            self._orders[ev.order_id] = (is_bid, ev.price, ev.size)
-            self._order_level_change(is_bid, ev.price, ev.order_id, ev.size)
+            self._order_level_change(old[0], old[1], order_id, None)
+        if not ev.removed:
+            price, size = ev.price, ev.size
+            if size != 0:
+                if not (0.0 < price < MAX_NUMBER and 0.0 < size < MAX_NUMBER):  # False for NaN too
+                    return self._bad_level("bid" if ev.side == "buy" else "ask", price, size, ev)
+                is_bid = ev.side == "buy"
+                self._orders[order_id] = (is_bid, price, size)
+                self._order_level_change(is_bid, price, order_id, size)
+        if not ev.frame_end:
+            return None
+        image = self._in_order_image
+        if image:
+            self._image_done(ev)
         self._truncate()
-        was_synced = self.synced
-        self.synced = True
-        if not was_synced:
-            self._note("synced", "order-level book", ev)
         if self._crossed(ev):
             return self._unsynced()
+        if not image and self.resync_attempts:
+            self.resync_attempts = 0
         return self._publish(ev.time, ev.recv_time)
 
     def on_reset(self, ev: StreamReset) -> OrderBook | None:
@@ -304,14 +361,81 @@ class SymbolBook:
         self.buffer.clear()
         self._bridged = False
         self._in_order_image = False
-        self._await_image = self.strategy == "orders"
+        self._skip_frame = False
+        self._stale_first = None
         self._note("reset", ev.reason, ev)
         if not self.synced:
             return None
         self.synced = False
         return self.last_book.with_synced(False) if self.last_book is not None else None
 
+    def invalid(self, ev: BookSnapshot | BookDelta | BookOrder | StreamReset, error: Exception) -> OrderBook | None:
+        """``ev`` raised ``error`` while being applied: an integrity failure (``invalid``) of this book.
+
+        The operator calls it for errors a malformed event causes (wrong field types); the book
+        is unsynced, a resync is asked, and the rest of an order message is skipped.
+
+        Example:
+            >>> sb = SymbolBook("demo", "X")
+            >>> sb.invalid(BookDelta("demo", "X", 1.0, 1.0, bids=(), asks=()), TypeError("bad")) is None
+            True
+            >>> [(n.kind, n.detail) for n in sb.notes], sb.needs_resync
+            ([('invalid', 'BookDelta could not be applied: TypeError: bad')], True)
+        """
+        if type(ev) is BookOrder and not ev.frame_end:
+            self._skip_frame = True
+        self._in_order_image = False
+        text = f"{type(ev).__name__} could not be applied: {type(error).__name__}: {error}"
+        self._fail("invalid", text if len(text) <= 300 else text[:300] + "...", ev)
+        return self._unsynced()
+
     # --- internals ------------------------------------------------------------------------------
+
+    def _bad_level(
+        self, side: str, price: object, size: object, ev: BookDelta | BookOrder | BookSnapshot
+    ) -> OrderBook | None:
+        """A level that must never reach the book (NaN, infinite, negative, absurd)."""
+        if type(ev) is BookOrder and not ev.frame_end:
+            self._skip_frame = True
+        self._in_order_image = False
+        self._fail("invalid", f"{side} {level_problem(price, size)}", ev)
+        return self._unsynced()
+
+    def _image_done(self, ev: BookOrder) -> None:
+        self._in_order_image = False
+        if not self.synced:
+            self.synced = True
+            self._note("synced", f"order-level image of {len(self._orders)} orders", ev)
+
+    def _stale_after_snapshot(self, ev: BookDelta, seq: int) -> OrderBook | None:
+        """Every update since the snapshot was stale: fail when they cannot catch up (frozen book)."""
+        first = self._stale_first
+        if first is None:
+            self._stale_first = (seq, ev.recv_time)
+            self._stale_count = 1
+            return None
+        self._stale_count += 1
+        if self._stale_count < STALE_RUN:
+            return None
+        first_seq, first_time = first
+        span = ev.recv_time - first_time
+        last = self.last_sequence
+        assert last is not None
+        if span < STALE_SPAN:
+            if not span > 0.0:  # no time has passed (a burst): keep watching
+                return None
+            advanced = seq - first_seq
+            if advanced > 0 and (last - seq) * span / advanced <= STALE_SPAN:
+                return None  # catching up with the snapshot soon: the usual REST-snapshot race
+        self.gaps += 1
+        self._fail(
+            "gap",
+            f"snapshot sequence {last} is ahead of the stream: the {self._stale_count} updates since "
+            f"(up to {seq}) were all older",
+            ev,
+        )
+        self._stale_first = None
+        return self._unsynced()
 
     def _continues(self, ev: BookDelta, seq: int) -> bool:
         """Sequence rules for ``ev``: True to apply it; False when stale or a gap (then failed)."""
@@ -339,12 +463,15 @@ class SymbolBook:
         if checksum is not None and not self._segments:
             self._start_segments()
         seg = self._segments
-        for side, levels in ((self.bids, ev.bids), (self.asks, ev.asks)):
+        for name, side, levels in (("bid", self.bids, ev.bids), ("ask", self.asks, ev.asks)):
             for p, s, pt, st in levels:
                 if s == 0:
                     side.remove(p)
-                else:
+                elif 0.0 < p < MAX_NUMBER and 0.0 < s < MAX_NUMBER:
                     side.set(p, s, pt, st, _segment(pt, st) if seg else None)
+                else:
+                    self._bad_level(name, p, s, ev)
+                    return False
         self._truncate()
         return checksum is None or self._verify(checksum, ev)
 
@@ -402,7 +529,7 @@ class SymbolBook:
         self._fail("crossed", f"best bid {bid[2] or bid[0]} >= best ask {ask[2] or ask[0]}", ev)
         return True
 
-    def _fail(self, kind: IntegrityKind, detail: str, ev: BookSnapshot | BookDelta | BookOrder) -> None:
+    def _fail(self, kind: IntegrityKind, detail: str, ev: BookSnapshot | BookDelta | BookOrder | StreamReset) -> None:
         self.synced = False
         self._bridged = False
         self.needs_resync = True

@@ -14,15 +14,20 @@ is exactly ``OrderBook | IntegrityEvent`` (``share()`` the source to see trades 
 
 Output, per input message:
 
-* an :class:`~rxfeeds.books.book.OrderBook` after every message that leaves the book synced.
-  Values are immutable: a book you hold never changes (levels live in persistent chunks, see
-  :mod:`rxfeeds.books.side`), so keeping one costs nothing and emitting one is cheap.
+* an :class:`~rxfeeds.books.book.OrderBook` after every message that leaves the book synced
+  (for order-level books: after the last order of each venue message, ``BookOrder.frame_end``,
+  once a whole image was applied; never half-applied).  Values are immutable: a book you
+  hold never changes (levels live in persistent chunks, see :mod:`rxfeeds.books.side`), so
+  keeping one costs nothing and emitting one is cheap.
 * :class:`~rxfeeds.events.IntegrityEvent` values next to the books they concern: ``synced``
-  (a snapshot made the book valid), ``gap`` / ``checksum`` / ``crossed`` (integrity failure,
-  followed by the last good book marked ``synced=False``), ``reset`` (a ``StreamReset``: the
+  (a snapshot made the book valid), ``gap`` / ``checksum`` / ``crossed`` / ``invalid``
+  (integrity failure, followed by the last good book marked ``synced=False``; ``invalid``: an
+  event with a NaN, infinite, negative or absurd number or a wrong field type, which never
+  reaches a book nor ends the stream), ``reset`` (a ``StreamReset``: the
   book is unsynced until the next snapshot; no resync is asked, the transport already
   resubscribed), ``resync`` (a fresh snapshot was requested, ``detail`` says which attempt),
-  ``stale`` (no snapshot within ``resync_timeout``), ``failed`` (given up).
+  ``stale`` (no snapshot within ``resync_timeout`` of a resync, or of the first update while
+  the book waits for its snapshot), ``failed`` (given up).
 
 The sync rules per venue family (Kraken checksum, HitBTC / Binance sequence, order-level,
 plain) are chosen from the data; see :mod:`rxfeeds.books.sync`.
@@ -197,6 +202,8 @@ class _Run:
         """The book of ``(venue, symbol)``, made on first use."""
         sb = self.books.get((venue, symbol))
         if sb is None:
+            if type(venue) is not str or type(symbol) is not str:
+                raise TypeError(f"venue and symbol must be strings, got {venue!r} and {symbol!r}"[:200])
             sb = self.books[(venue, symbol)] = SymbolBook(venue, symbol, self.depth, self.max_depth, self.max_buffer)
         # the symbol index holds the latest book seen per symbol; venue clashes fall back here
         self.by_symbol[symbol] = sb
@@ -209,21 +216,28 @@ class _Run:
             if self.done:
                 return
             kind = type(ev)
+            # A malformed event (wrong field types) must not end the stream with a raw Python
+            # error: it is an integrity failure of its book (try costs nothing when nothing raises).
             if kind is BookDelta:
                 # hot path: books are found by symbol first (a tuple key costs a tuple per event)
-                sb = self.by_symbol.get(ev.symbol)
-                if sb is None or sb.venue != ev.venue:
-                    sb = self.book(ev.venue, ev.symbol)
-                value = sb.on_delta(ev)
+                try:
+                    sb = self.by_symbol.get(ev.symbol)
+                    if sb is None or sb.venue != ev.venue:
+                        sb = self.book(ev.venue, ev.symbol)
+                    value = sb.on_delta(ev)
+                except Exception as error:
+                    self._bad_event(ev, error)
+                    return
                 if value is not None and not sb.notes and not sb.needs_resync and not self.timers:
                     self.observer.on_next(value)
                     return
-            elif kind is BookSnapshot:
-                sb = self.book(ev.venue, ev.symbol)
-                value = sb.on_snapshot(ev)
-            elif kind is BookOrder:
-                sb = self.book(ev.venue, ev.symbol)
-                value = sb.on_order(ev)
+            elif kind is BookSnapshot or kind is BookOrder:
+                try:
+                    sb = self.book(ev.venue, ev.symbol)
+                    value = sb.on_snapshot(ev) if kind is BookSnapshot else sb.on_order(ev)
+                except Exception as error:
+                    self._bad_event(ev, error)
+                    return
             elif kind is StreamReset:
                 self._reset(ev)
                 return
@@ -236,10 +250,15 @@ class _Run:
             if sb.needs_resync:
                 sb.needs_resync = False
                 self._failure(sb)
-            elif self.timers and sb.synced:
-                timer = self.timers.pop((sb.venue, sb.symbol), None)
-                if timer is not None:
-                    timer.dispose()
+            elif sb.synced:
+                if self.timers:
+                    timer = self.timers.pop((sb.venue, sb.symbol), None)
+                    if timer is not None:
+                        timer.dispose()
+            elif self.hook is not None and (sb.venue, sb.symbol) not in self.timers:
+                # updates flow but the book waits for a snapshot (first one, or after a reset):
+                # when none comes (a failed REST fetch, a lost reply) ask again
+                self._expect_snapshot(sb)
 
     def on_error(self, error: Exception) -> None:
         with self.lock:
@@ -265,12 +284,16 @@ class _Run:
     # --- integrity --------------------------------------------------------------------------------
 
     def _reset(self, ev: StreamReset) -> None:
-        if ev.symbol:
-            # a symbol with no book state yet has nothing to forget
-            found = self.books.get((ev.venue, ev.symbol))
-            targets = [found] if found is not None else []
-        else:  # a connection-wide reset concerns every book of that venue
-            targets = [sb for sb in self.books.values() if sb.venue == ev.venue]
+        try:
+            if ev.symbol:
+                # a symbol with no book state yet has nothing to forget
+                found = self.books.get((ev.venue, ev.symbol))
+                targets = [found] if found is not None else []
+            else:  # a connection-wide reset concerns every book of that venue
+                targets = [sb for sb in self.books.values() if sb.venue == ev.venue]
+        except Exception as error:  # an unhashable symbol
+            self._bad_event(ev, error)
+            return
         for sb in targets:
             value = sb.on_reset(ev)
             self._flush(sb)
@@ -282,6 +305,46 @@ class _Run:
         sb.notes = []
         for note in notes:
             self.observer.on_next(note)
+
+    def _bad_event(self, ev: BookSnapshot | BookDelta | BookOrder | StreamReset, error: Exception) -> None:
+        """``ev`` could not be applied: an ``invalid`` integrity failure of its book, then a resync.
+
+        An event whose symbol names no book (not a string) may belong to any book of its venue
+        in this stream: each of them is resynced; the other venues' books go on.
+        """
+        try:
+            found = self.books.get((ev.venue, ev.symbol))
+        except TypeError:
+            found = None
+        targets = [found] if found is not None else [sb for sb in self.books.values() if sb.venue == ev.venue]
+        if not targets:
+            now = self.scheduler.now.timestamp()
+            venue = ev.venue if type(ev.venue) is str else ""
+            text = f"{type(ev).__name__} could not be applied: {type(error).__name__}: {error}"[:300]
+            self.observer.on_next(IntegrityEvent(venue, "", now, now, kind="invalid", detail=text))
+            return
+        for sb in targets:
+            value = sb.invalid(ev, error)
+            self._flush(sb)
+            if value is not None:
+                self.observer.on_next(value)
+            if sb.needs_resync:
+                sb.needs_resync = False
+                self._failure(sb)
+
+    def _expect_snapshot(self, sb: SymbolBook) -> None:
+        attempt = sb.resync_attempts
+
+        def due() -> None:
+            with self.lock:
+                if self.done or sb.synced or sb.resync_attempts != attempt:
+                    return
+                self.timers.pop((sb.venue, sb.symbol), None)
+                sb.last_problem = f"no snapshot within {self.resync_timeout:g} s of the first update"
+                self._note(sb, "stale", sb.last_problem)
+                self._failure(sb)
+
+        self._set_timer(sb, self.resync_timeout, due)
 
     def _note(self, sb: SymbolBook, kind: IntegrityKind, detail: str) -> None:
         now = self.scheduler.now.timestamp()

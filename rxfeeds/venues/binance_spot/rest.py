@@ -13,13 +13,14 @@ Example:
 
 from __future__ import annotations
 
+import http.client
 import threading
 import time
 from collections.abc import Callable
 from typing import Final
-from urllib.parse import urlencode, urlparse
+from urllib.parse import urlencode, urlparse, urlsplit
 
-from ...errors import InvalidArgument
+from ...errors import InvalidArgument, RequestError, RequestTimeout, RxfeedsError
 from ...events import BookSnapshot
 from ..base import HttpGet, urllib_get
 from .codec import VENUE, decode_depth_snapshot
@@ -107,11 +108,46 @@ class DepthClient:
 
         Raises:
             InvalidArgument: ``limit`` outside 1..5000.
-            RequestError: the venue's error (``-1121 Invalid symbol.``) or an HTTP failure.
+            RequestError: the venue's error (``-1121 Invalid symbol.``), an HTTP failure or a
+                network failure (refused, reset, DNS); :class:`~rxfeeds.errors.RequestTimeout`
+                when the venue did not answer within ``timeout``.  The message names the URL
+                without any user info.
             FrameError: an unreadable body.
+
+        Example:
+            >>> DepthClient("http://127.0.0.1:9").depth("BTCUSDT", 5)  # nothing listens on port 9
+            Traceback (most recent call last):
+            ...
+            rxfeeds.errors.RequestError: binance-spot: GET http://127.0.0.1:9/api/v3/depth?symbol=BTCUSDT... failed: ...
         """
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 5000:
             raise InvalidArgument("limit", limit, "must be an int between 1 and 5000")
         self.bucket.acquire()
-        body = self._get(self.depth_url(symbol, limit), self.timeout)
+        url = self.depth_url(symbol, limit)
+        try:
+            body = self._get(url, self.timeout)
+        except RxfeedsError:
+            raise
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            # urllib's URLError (an OSError), resets, timeouts, broken HTTP: a typed error that
+            # shows the URL but never user info (the chained exception could, so it is dropped)
+            reason = getattr(exc, "reason", exc)
+            text = f"GET {_shown(url)} failed: {type(reason).__name__}: {reason}"
+            if isinstance(reason, TimeoutError) or isinstance(exc, TimeoutError):
+                raise RequestTimeout(self.venue, text) from None
+            raise RequestError(self.venue, text) from None
         return decode_depth_snapshot(body, symbol, time.time(), depth=limit, venue=self.venue)
+
+
+def _shown(url: str) -> str:
+    """``url`` without user info (``user:password@``), for messages."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        port = ""
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}{query}"

@@ -38,6 +38,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 from dataclasses import dataclass
@@ -682,12 +683,11 @@ class BitSharesCodec(BaseCodec):
         market = self._market_by_callback.get(callback)
         if market is None:
             return []
-        out: list[Message] = []
+        # one notice is one message: its orders go out as one batch (order_book applies it whole)
+        items: list[Any] = []
         for updates in args:
-            out.extend(
-                self._market_items(market, updates if isinstance(updates, list) else [updates], recv_time, False)
-            )
-        return out
+            items.extend(updates if isinstance(updates, list) else [updates])
+        return self._market_items(market, items, recv_time, False)
 
     def _object_notice(self, args: list[Any], recv_time: float) -> list[Message]:
         per_key: dict[Key, list[Event]] = {}
@@ -769,6 +769,7 @@ class BitSharesCodec(BaseCodec):
                 op = item[0] if isinstance(item[0], list) else item
                 if len(op) == 2 and op[0] == 4 and isinstance(op[1], dict):
                     events.append(_fill(symbol, base, quote, op[1], recv_time))
+        _mark_frame_end(events, symbol, recv_time, snapshot)
         return [Data(market.key, events)] if events else []
 
     def _limit_order(
@@ -808,6 +809,7 @@ class BitSharesCodec(BaseCodec):
             price=price,
             size=size,
             snapshot=snapshot,
+            frame_end=False,  # _mark_frame_end marks the message's last order
         )
 
     def _removed(self, market: _Market, object_id: str, recv_time: float) -> Event:
@@ -824,12 +826,41 @@ class BitSharesCodec(BaseCodec):
                 price=price,
                 size=0.0,
                 removed=True,
+                frame_end=False,  # _mark_frame_end marks the message's last order
             )
         if object_id.startswith("1.8."):
             return CallOrderUpdate(
                 VENUE, symbol, recv_time, recv_time, kind="call_order", order_id=object_id, removed=True
             )
         return ObjectUpdate(VENUE, symbol, recv_time, recv_time, kind="object", object_id=object_id, removed=True)
+
+
+def _mark_frame_end(events: list[Event], symbol: str, recv_time: float, snapshot: bool) -> None:
+    """Set ``frame_end`` on the message's last order (``ops.order_book`` publishes whole messages).
+
+    An image without orders (an empty market) is one removed order with no id, so the book
+    still becomes whole.
+    """
+    for i in range(len(events) - 1, -1, -1):
+        ev = events[i]
+        if type(ev) is BookOrder:
+            events[i] = dataclasses.replace(ev, frame_end=True)
+            return
+    if snapshot:
+        events.append(
+            BookOrder(
+                VENUE,
+                symbol,
+                recv_time,
+                recv_time,
+                order_id="",
+                side="buy",
+                price=0.0,
+                size=0.0,
+                removed=True,
+                snapshot=True,
+            )
+        )
 
 
 def _asset_amount(amount: dict[str, Any], base: _Asset, quote: _Asset) -> float:

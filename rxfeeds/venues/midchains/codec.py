@@ -305,10 +305,10 @@ class MidchainsCodec(BaseCodec):
 
     def _orders(self, security: str, books: list[dict[str, Any]], recv_time: float, snapshot: bool) -> list[Event]:
         events: list[Event] = []
-        for entry in books:
-            side = _SIDES.get(entry.get("side", ""))
-            if side is None:
-                continue  # the "side" summary messages (added 2021-09) are not order entries
+        # the "side" summary messages (added 2021-09) are not order entries
+        entries = [(entry, side) for entry in books if (side := _SIDES.get(entry.get("side", ""))) is not None]
+        last = len(entries) - 1
+        for i, (entry, side) in enumerate(entries):
             removed = entry.get("act") == "R"
             price_text = entry.get("price")
             qty_text = entry.get("qty")
@@ -327,8 +327,11 @@ class MidchainsCodec(BaseCodec):
                     size=order_size,
                     removed=removed,
                     snapshot=snapshot,
+                    frame_end=i == last,  # order_book publishes whole messages only
                 )
             )
+        if snapshot and not events:  # an empty image still (re)starts the book
+            events.append(_empty_image(security, recv_time))
         return events
 
     def _trade(self, msg: dict[str, Any], recv_time: float) -> list[Message]:
@@ -346,6 +349,13 @@ class MidchainsCodec(BaseCodec):
             trade_id=msg.get("matchid"),
         )
         return [Data(key, [trade])]
+
+
+def _empty_image(security: str, recv_time: float) -> BookOrder:
+    """The image of an empty book: one removed order with no id (see ``BookOrder``)."""
+    return BookOrder(
+        VENUE, security, recv_time, recv_time, order_id="", side="buy", price=0.0, size=0.0, removed=True, snapshot=True
+    )
 
 
 def _correlation(message: dict[str, Any], request: bool) -> tuple[str, ...]:
