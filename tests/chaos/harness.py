@@ -52,7 +52,7 @@ from rxfeeds.sim import simulator_class
 from rxfeeds.sim.server import SimServer, TruthRecord
 from rxfeeds.transport.backoff import Backoff
 
-__all__ = ["ALL_KINDS", "VENUES", "CampaignResult", "VenueResult", "run_campaign", "run_venue"]
+__all__ = ["ALL_KINDS", "VENUES", "CampaignResult", "Fault", "VenueResult", "plan", "run_campaign", "run_venue"]
 
 DEPTH = 10
 #: reconnects and resyncs fast: the campaign measures correctness, not the production back-off
@@ -548,6 +548,45 @@ class _Checker:
         return before[-400:]
 
 
+@dataclass(frozen=True)
+class Fault:
+    """One planned fault."""
+
+    kind: str
+    symbol: str
+    stall_for: float
+    payload: str | bytes
+    pause: float
+
+
+def plan(venue: str, faults: int, seed: int = 0, kinds: Iterable[str] | None = None, pace: float = 0.05) -> list[Fault]:
+    """The fault schedule of ``venue``: a pure function of its arguments (seeded, deterministic).
+
+    Example:
+        >>> [f.kind for f in plan("kraken", 3, seed=1)] == [f.kind for f in plan("kraken", 3, seed=1)]
+        True
+    """
+    setup = VENUES[venue]
+    allowed = set(kinds) if kinds is not None else set(ALL_KINDS)
+    usable = [k for k in setup.kinds if k in allowed]
+    if not usable:
+        raise ValueError(f"none of the fault kinds {sorted(allowed)} applies to {venue}")
+    rng = random.Random(f"{seed}:{venue}")
+    out = []
+    for _ in range(faults):
+        kind = rng.choices(usable, [WEIGHTS[k] for k in usable])[0]
+        out.append(
+            Fault(
+                kind,
+                rng.choice(setup.symbols),
+                rng.uniform(0.1, 1.5),
+                rng.choice(MALFORMED),
+                rng.uniform(0, pace) if pace else 0.0,
+            )
+        )
+    return out
+
+
 # -- one venue --------------------------------------------------------------------------------------
 
 
@@ -571,9 +610,7 @@ class _Run:
         self.budget = recovery_budget
         self.deadline = time.monotonic() + max_seconds
         self.pace = pace
-        allowed = set(kinds) if kinds is not None else set(ALL_KINDS)
-        self.kinds = [k for k in setup.kinds if k in allowed]
-        self.rng = random.Random(f"{seed}:{setup.name}")
+        self.kinds = kinds
         self.result = VenueResult(setup.name, seed, faults)
         self.checker = _Checker(setup, self.result)
         self.watches: dict[str, _Watch] = {}
@@ -631,13 +668,13 @@ class _Run:
             for symbol, watch in self.watches.items():
                 if not self.wait(lambda w=watch: w.synced_after(t0), self.budget * 2):
                     self.lose(symbol, "start")
-            for _ in range(self.n):
+            for fault in plan(self.setup.name, self.n, self.seed, self.kinds, self.pace):
                 if time.monotonic() > self.deadline:
                     self.result.stopped_early = True
                     break
-                self.one_fault()
-                if self.pace:
-                    time.sleep(self.rng.uniform(0, self.pace))  # pacing of the injections only
+                self.one_fault(fault)
+                if fault.pause:
+                    time.sleep(fault.pause)  # pacing of the injections only
             self.drain()
         finally:
             self.close()
@@ -670,12 +707,9 @@ class _Run:
             self.result.lost += 1
             self.result.lost_by_kind["resubscribe"] += 1
 
-    def one_fault(self) -> None:
+    def one_fault(self, fault: Fault) -> None:
         assert self.sim is not None
-        kind = self.rng.choices(self.kinds, [WEIGHTS[k] for k in self.kinds])[0]
-        symbol = self.rng.choice(self.setup.symbols)
-        stall_for = self.rng.uniform(0.1, 1.5)
-        payload = self.rng.choice(MALFORMED)
+        kind, symbol, stall_for, payload = fault.kind, fault.symbol, fault.stall_for, fault.payload
         for watch in self.watches.values():
             watch.context = kind
         affected = list(self.setup.symbols) if kind in NETWORK else [symbol]
@@ -736,26 +770,20 @@ class _Run:
         for symbol in affected:
             watch = self.watches[symbol]
             when, broke = watch.recovered(ready, need_break)
-            if watch.terminated or when is None:
-                if not watch.terminated:
-                    # still flowing without the expected integrity event? then the gap was invisible
-                    if need_break and not broke and watch.synced_after(ready):
-                        self.result.invisible += 1
-                        self.result.invisible_by_kind[kind] += 1
-                        with watch.lock:
-                            seen = [k for t, k in watch.events if t >= t0]
-                        self.result.example(
-                            f"invisible gap {symbol} after {kind} (fault {self.result.injected}, books kept coming,"
-                            f" integrity events since: {seen})"
-                        )
-                        continue
-                self.lose(symbol, kind)
-                continue
-            if need_break and not broke:
+            if when is not None and not watch.terminated:
+                worst = max(worst, when - t0)
+            elif not watch.terminated and need_break and not broke and watch.synced_after(ready):
+                # books kept coming but no integrity event said that continuity broke
                 self.result.invisible += 1
                 self.result.invisible_by_kind[kind] += 1
-                self.result.example(f"invisible gap {symbol} after {kind}")
-            worst = max(worst, when - t0)
+                with watch.lock:
+                    seen = [k for t, k in watch.events if t >= t0]
+                self.result.example(
+                    f"invisible gap {symbol} after {kind} (fault {self.result.injected}, books kept coming,"
+                    f" integrity events since: {seen})"
+                )
+            else:
+                self.lose(symbol, kind)
         self.result.recoveries.append(worst)
 
 
