@@ -33,7 +33,10 @@ reason)``, ``conn.abort()``, ``conn.subscriptions`` / ``conn.state`` (free-form 
 book (``key`` is usually the symbol; use e.g. ``(symbol, depth)`` when it varies); tests read
 it with ``server.truth(key)``; ``self.faults`` (consult ``take_skip_sequence``,
 ``take_corrupt_checksum``, ``should_reject``: see :mod:`rxfeeds.sim.faults`);
-``self.spawn(coro)`` for background tasks (cancelled on stop); ``self.loop``.
+``self.spawn(coro)`` for background tasks (cancelled on stop); ``self.loop``;
+``self.record_truth(key, marker)`` right after sending a book frame (the chaos harness reads
+``truth_history(key)`` to check books at the sequence or time ``marker``; off unless
+``truth_history_size`` > 0).
 
 From other threads (tests): ``start()``/``stop()``/``with``, ``url``, ``http_url``,
 ``faults.*``, ``truth(key)``, ``step(n)`` (run ticks now), ``freeze()``/``unfreeze()`` (pause

@@ -377,7 +377,9 @@ class CampaignResult:
             f"{sum(v.corrupted for v in self.venues):>8}{sum(v.unmatched for v in self.venues):>8}"
             f"{sum(v.lost for v in self.venues):>5}{sum(v.invisible for v in self.venues):>6}"
         )
-        lines.append(f"seed {self.seed}, {self.seconds:.1f} s; recovery in seconds (fault -> next synced book)")
+        lines.append(
+            f"seed {self.seed}, {self.seconds:.1f} s; recovery: seconds from the end of a fault to the next synced book"
+        )
         lines.append("kinds: " + ", ".join(f"{s}={k}" for k, s in _SHORT.items()))
         return "\n".join(lines)
 
@@ -771,7 +773,7 @@ class _Run:
             watch = self.watches[symbol]
             when, broke = watch.recovered(ready, need_break)
             if when is not None and not watch.terminated:
-                worst = max(worst, when - t0)
+                worst = max(worst, when - ready)
             elif not watch.terminated and need_break and not broke and watch.synced_after(ready):
                 # books kept coming but no integrity event said that continuity broke
                 self.result.invisible += 1
