@@ -32,6 +32,7 @@ Used by ``tests/chaos`` (CI budget) and ``benchmarks/chaos.py`` (soak).
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 import statistics
@@ -491,11 +492,18 @@ class _Checker:
         #: books received but not checked yet, per symbol, oldest first
         self.waiting: dict[str, list[tuple[OrderBook, str]]] = {}
 
-    def sim_for(self, recv_time: float) -> SimServer:
-        for start, sim in reversed(self.sims):
+    def sims_for(self, recv_time: float) -> list[SimServer]:
+        """The simulators that may have sent a book received at ``recv_time``, likeliest first.
+
+        A lagging client can still be reading the frames of a simulator that was restarted
+        meanwhile, so older simulators follow (for ``recv`` matching only the previous one).
+        """
+        current = 0
+        for i, (start, _) in enumerate(self.sims):
             if start <= recv_time:
-                return sim
-        return self.sims[0][1]
+                current = i
+        order = [self.sims[current][1]] + [sim for _, sim in reversed(self.sims[:current])]
+        return order[:2] if self.setup.match == "recv" else order
 
     def check(self, symbol: str, items: list[tuple[OrderBook, str]], *, final: bool = False) -> None:
         # A simulator records its truth right after writing the frame; the client may have
@@ -511,43 +519,62 @@ class _Checker:
         if not items:
             return
         key = self.setup.truth_key(symbol)
-        histories: dict[int, list[TruthRecord]] = {}
+        indexes: dict[int, _Index] = {}
+        tol = self.setup.size_tol
         for book, context in items:
-            sim = self.sim_for(book.recv_time)
-            history = histories.get(id(sim))
-            if history is None:
-                history = histories[id(sim)] = sim.truth_history(key)
             self.result.checked += 1
-            candidates = self._candidates(history, book)
+            candidates: list[TruthRecord] = []
+            for sim in self.sims_for(book.recv_time):
+                index = indexes.get(id(sim))
+                if index is None:
+                    index = indexes[id(sim)] = _Index(sim.truth_history(key))
+                candidates += index.candidates(self.setup.match, book)
             if not candidates:
                 self.result.unmatched += 1
                 self.result.example(f"unmatched {symbol} seq={book.sequence} time={book.time:.6f} after {context}")
                 continue
             bids, asks = _pairs(book.bids, DEPTH), _pairs(book.asks, DEPTH)
-            tol = self.setup.size_tol
             if not any(
                 _same(bids, _pairs(r.book.bids, DEPTH), tol) and _same(asks, _pairs(r.book.asks, DEPTH), tol)
                 for r in candidates
             ):
                 self.result.corrupted += 1
                 self.result.corrupted_by_kind[context] += 1
-                truth = candidates[-1].book
+                truth = candidates[0].book
                 self.result.example(
                     f"corrupted {symbol} seq={book.sequence} time={book.time:.6f} after {context}: "
                     f"book {len(bids)}/{len(asks)} levels best {bids[:1]}/{asks[:1]}, "
                     f"truth {len(truth.bids)}/{len(truth.asks)} best {_pairs(truth.bids, 1)}/{_pairs(truth.asks, 1)}"
                 )
 
-    def _candidates(self, history: list[TruthRecord], book: OrderBook) -> list[TruthRecord]:
-        mode = self.setup.match
+
+class _Index:
+    """One simulator's truth history of one key, indexed for the three ways of matching."""
+
+    def __init__(self, history: list[TruthRecord]) -> None:
+        self.history = history
+        self.by_marker: dict[int, list[TruthRecord]] = {}
+        for r in history:
+            if r.marker is not None:
+                self.by_marker.setdefault(self._bucket(r.marker), []).append(r)
+        self.wall_times = [r.wall_time for r in history]
+
+    @staticmethod
+    def _bucket(marker: float) -> int:
+        return round(marker * 1e5)
+
+    def candidates(self, mode: str, book: OrderBook) -> list[TruthRecord]:
         if mode == "sequence":
-            return [r for r in history if r.marker == book.sequence]
+            if book.sequence is None:
+                return []
+            return [r for r in self.by_marker.get(self._bucket(book.sequence), ()) if r.marker == book.sequence]
         if mode == "time":
-            return [r for r in history if r.marker is not None and abs(r.marker - book.time) <= 1e-5]
-        # "recv": a state sent before the book was received (newest first, bounded scan)
-        limit = book.recv_time + 0.05
-        before = [r for r in history if r.wall_time <= limit]
-        return before[-400:]
+            k = self._bucket(book.time)
+            near = [r for b in (k - 1, k, k + 1) for r in self.by_marker.get(b, ())]
+            return [r for r in near if r.marker is not None and abs(r.marker - book.time) <= 1e-5]
+        # "recv": a state written before the book was received; the most recent ones first
+        end = bisect.bisect_right(self.wall_times, book.recv_time + 0.05)
+        return self.history[max(0, end - 400) : end][::-1]
 
 
 @dataclass(frozen=True)
@@ -740,6 +767,7 @@ class _Run:
         elif kind == "restart":
             old = self.sim
             port, http_port = old.port, old.http_port
+            faults.reset_all()  # like a killed process: connections die without a close frame
             old.stop()
             self.start_sim(port, http_port)
         self.result.faults[kind] += 1
