@@ -251,7 +251,7 @@ VENUES: dict[str, VenueSetup] = {
             _sim("bitshares"),
             _bitshares,
             lambda c, s: c.book(s),
-            size_tol=1e-6,
+            size_tol=1e-6,  # sizes come from integer satoshi amounts and price ratios
         ),
         VenueSetup(
             "midchains",
@@ -261,6 +261,7 @@ VENUES: dict[str, VenueSetup] = {
             _sim("midchains"),
             _midchains,
             lambda c, s: c.book(s),
+            size_tol=1e-9,  # a level's size is a float sum of its orders' sizes
         ),
     )
 }
