@@ -41,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recovery-budget", type=float, default=10.0, help="seconds before a subscription is lost")
     parser.add_argument("--max-seconds", type=float, default=900.0, help="stop injecting after this long per venue")
     parser.add_argument("--pace", type=float, default=0.05, help="random pause (0..pace s) between faults")
+    parser.add_argument(
+        "--production-backoff",
+        action="store_true",
+        help="keep the clients' and order_book's default back-off (default: a fast one, 0.05-0.5 s)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     args = parser.parse_args(argv)
     if args.faults < 1:
@@ -55,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         max_seconds=args.max_seconds,
         pace=args.pace,
         kinds=args.kinds,
+        production_backoff=args.production_backoff,
     )
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))

@@ -113,7 +113,7 @@ class VenueSetup:
     match: str  # "sequence" | "time" | "recv"
     kinds: tuple[str, ...]
     make_sim: Callable[..., SimServer]
-    make_client: Callable[[SimServer], Any]
+    make_client: Callable[..., Any]  # (sim, **client options)
     feed: Callable[[Any, str], Any]
     truth_key: Callable[[str], Hashable] = lambda s: s
     fault_key: Callable[[str], str] = lambda s: s
@@ -129,55 +129,52 @@ def _sim(venue: str, **extra: Any) -> Callable[..., SimServer]:
     return make
 
 
-_CLIENT_OPTIONS: dict[str, Any] = {"backoff": FAST, "stale_timeout": 1.0}
-
-
-def _kraken(sim: SimServer) -> Any:
+def _kraken(sim: SimServer, **options: Any) -> Any:
     from rxfeeds.venues.kraken.client import Kraken
 
-    return Kraken(url=sim.url, auth_url=sim.url, ping_interval=None, **_CLIENT_OPTIONS)
+    return Kraken(url=sim.url, auth_url=sim.url, ping_interval=None, **options)
 
 
-def _kraken_v2(sim: SimServer) -> Any:
+def _kraken_v2(sim: SimServer, **options: Any) -> Any:
     from rxfeeds.venues.kraken.client_v2 import KrakenV2
 
-    return KrakenV2(url=sim.url, auth_url=sim.url, ping_interval=None, **_CLIENT_OPTIONS)
+    return KrakenV2(url=sim.url, auth_url=sim.url, ping_interval=None, **options)
 
 
-def _hitbtc(sim: Any) -> Any:
+def _hitbtc(sim: Any, **options: Any) -> Any:
     from rxfeeds.venues.hitbtc.client import HitBTC
 
-    return HitBTC(sim.public_url, trading_url=sim.trading_url, ping_interval=None, **_CLIENT_OPTIONS)
+    return HitBTC(sim.public_url, trading_url=sim.trading_url, ping_interval=None, **options)
 
 
-def _hitbtc_v3(sim: Any) -> Any:
+def _hitbtc_v3(sim: Any, **options: Any) -> Any:
     from rxfeeds.venues.hitbtc.client_v3 import HitBTCV3
 
-    return HitBTCV3(sim.public_url, trading_url=sim.trading_url, ping_interval=None, **_CLIENT_OPTIONS)
+    return HitBTCV3(sim.public_url, trading_url=sim.trading_url, ping_interval=None, **options)
 
 
-def _binance_spot(sim: SimServer) -> Any:
+def _binance_spot(sim: SimServer, **options: Any) -> Any:
     from rxfeeds.venues.binance_spot import BinanceSpot
 
-    return BinanceSpot(url=sim.url, rest_url=sim.http_url, min_send_interval=0.0, rest_rate=100.0, **_CLIENT_OPTIONS)
+    return BinanceSpot(url=sim.url, rest_url=sim.http_url, min_send_interval=0.0, rest_rate=100.0, **options)
 
 
-def _binance_dex(sim: SimServer) -> Any:
+def _binance_dex(sim: SimServer, **options: Any) -> Any:
     from rxfeeds.venues.binance_dex.client import BinanceDex
 
-    return BinanceDex(url=sim.url, **_CLIENT_OPTIONS)
+    return BinanceDex(url=sim.url, **options)
 
 
-def _bitshares(sim: SimServer) -> Any:
+def _bitshares(sim: SimServer, **options: Any) -> Any:
     from rxfeeds.venues.bitshares.client import BitShares
 
-    return BitShares(sim.url, **_CLIENT_OPTIONS)
+    return BitShares(sim.url, **options)
 
 
-def _midchains(sim: SimServer) -> Any:
+def _midchains(sim: SimServer, **options: Any) -> Any:
     from rxfeeds.venues.midchains.client import Midchains
 
-    return Midchains(sim.url, **_CLIENT_OPTIONS)
+    return Midchains(sim.url, **options)
 
 
 _NET = ("close", "reset", "stall", "malformed", "reject", "restart")
@@ -632,6 +629,7 @@ class _Run:
         max_seconds: float,
         pace: float,
         kinds: Iterable[str] | None,
+        production_backoff: bool = False,
     ) -> None:
         self.setup = setup
         self.n = faults
@@ -641,6 +639,13 @@ class _Run:
         self.deadline = time.monotonic() + max_seconds
         self.pace = pace
         self.kinds = kinds
+        # FAST back-off by default: the campaign is about correctness; production_backoff=True
+        # keeps the clients' and order_book's own defaults (to measure real recovery times)
+        self.client_options: dict[str, Any] = {"stale_timeout": 1.0}
+        self.book_backoff: Backoff | None = None
+        if not production_backoff:
+            self.client_options["backoff"] = FAST
+            self.book_backoff = FAST
         self.result = VenueResult(setup.name, seed, faults)
         self.checker = _Checker(setup, self.result)
         self.watches: dict[str, _Watch] = {}
@@ -667,7 +672,7 @@ class _Run:
         self.watches[symbol] = watch
         feed = self.setup.feed(self.client, symbol)
         watch.disposable = feed.pipe(
-            ops.order_book(depth=DEPTH, backoff=FAST, resync_timeout=5.0, max_resyncs=10)
+            ops.order_book(depth=DEPTH, backoff=self.book_backoff, resync_timeout=5.0, max_resyncs=10)
         ).subscribe(watch)
         return watch
 
@@ -691,7 +696,7 @@ class _Run:
         began = time.monotonic()
         sim = self.start_sim()
         try:
-            self.client = self.setup.make_client(sim)
+            self.client = self.setup.make_client(sim, **self.client_options)
             t0 = time.time()
             for symbol in self.setup.symbols:
                 self.subscribe(symbol)
@@ -828,6 +833,7 @@ def run_venue(
     max_seconds: float = 600.0,
     pace: float = 0.05,
     kinds: Iterable[str] | None = None,
+    production_backoff: bool = False,
 ) -> VenueResult:
     """Run ``faults`` seeded faults against one venue (see the module docstring)."""
     run = _Run(
@@ -839,6 +845,7 @@ def run_venue(
         max_seconds=max_seconds,
         pace=pace,
         kinds=kinds,
+        production_backoff=production_backoff,
     )
     return run.run()
 
