@@ -71,10 +71,14 @@ ALL_KINDS = (
     "corrupt_checksum",
     "reject",
     "restart",
+    "hostile",
 )
 #: faults after which every affected symbol must show an integrity event before its next synced book
 BREAKING = frozenset({"close", "reset", "restart", "reject", "skip_sequence", "corrupt_checksum"})
 NETWORK = frozenset({"close", "reset", "stall", "malformed", "reject", "restart"})
+#: faults that must not cost a reconnect (one bad frame never tears the socket down)
+FRAME_FAULTS = frozenset({"malformed", "hostile"})
+_DEEP = '{"x":' + "[" * 3000 + "]" * 3000 + "}"
 #: relative weights of the kinds in the schedule (restarts are the slowest)
 WEIGHTS = {
     "close": 3,
@@ -85,6 +89,7 @@ WEIGHTS = {
     "corrupt_checksum": 3,
     "reject": 1,
     "restart": 1,
+    "hostile": 2,
 }
 #: well-formed but meaningless or broken frames no venue should choke on
 MALFORMED: tuple[str | bytes, ...] = (
@@ -118,6 +123,14 @@ class VenueSetup:
     truth_key: Callable[[str], Hashable] = lambda s: s
     fault_key: Callable[[str], str] = lambda s: s
     size_tol: float = 0.0
+    #: venue-shaped frames no codec may accept ("<S>"/"<s>" stand for the symbol, upper/lower case):
+    #: wrong types, NaN, a list where a symbol belongs, too deep a nesting
+    hostile: tuple[str, ...] = ()
+
+    @property
+    def fault_kinds(self) -> tuple[str, ...]:
+        """Every fault kind that applies to this venue."""
+        return (*self.kinds, "hostile") if self.hostile else self.kinds
 
 
 def _sim(venue: str, **extra: Any) -> Callable[..., SimServer]:
@@ -191,6 +204,12 @@ VENUES: dict[str, VenueSetup] = {
             _kraken,
             lambda c, s: c.book(s, depth=DEPTH),
             truth_key=lambda s: (s, DEPTH),
+            hostile=(
+                '[1,{"a":[[1.5,"1.00000000","1.0"]],"c":"0"},"book-10","<S>"]',
+                '[1,{"b":[["NaN","1.00000000","1.0"]],"c":"0"},"book-10","<S>"]',
+                '[1,{"a":[]},"book-10",["<S>"]]',
+                '[1,[],"ohlc-1",{"pair":"<S>"}]',
+            ),
         ),
         VenueSetup(
             "kraken-v2",
@@ -201,6 +220,13 @@ VENUES: dict[str, VenueSetup] = {
             _kraken_v2,
             lambda c, s: c.book(s, depth=DEPTH),
             truth_key=lambda s: (s, DEPTH),
+            hostile=(
+                '{"channel":"ohlc","type":"update","data":[{"symbol":["<S>"]}]}',
+                '{"channel":"book","type":"update","data":[{"symbol":{"s":"<S>"},"bids":[],"asks":[],"checksum":0}]}',
+                '{"channel":"book","type":"update","data":[{"symbol":"<S>","bids":[{"price":NaN,"qty":1}],'
+                '"asks":[],"checksum":0,"timestamp":"2026-01-01T00:00:00.000000Z"}]}',
+                '{"channel":"book","type":"update","data":[{"symbol":"<S>","bids":' + "[" * 3000 + "]" * 3000 + "}]}",
+            ),
         ),
         VenueSetup(
             "hitbtc",
@@ -210,6 +236,12 @@ VENUES: dict[str, VenueSetup] = {
             _sim("hitbtc"),
             _hitbtc,
             lambda c, s: c.book(s),
+            hostile=(
+                '{"jsonrpc":"2.0","method":"updateOrderbook","params":{"ask":[],"bid":[],"symbol":["<S>"],"sequence":1}}',
+                '{"jsonrpc":"2.0","method":"updateOrderbook","params":{"ask":[{"price":"NaN","size":"1"}],"bid":[],'
+                '"symbol":"SYM","sequence":"x"}}',
+                '{"jsonrpc":"2.0","method":"snapshotOrderbook","params":{"ask":[],"bid":[],"symbol":{"<S>":1}}}',
+            ),
         ),
         VenueSetup(
             "hitbtc-v3",
@@ -219,6 +251,11 @@ VENUES: dict[str, VenueSetup] = {
             _sim("hitbtc-v3"),
             _hitbtc_v3,
             lambda c, s: c.book(s),
+            hostile=(
+                '{"ch":"orderbook/full","update":{"<S>":{"t":1,"s":"x","a":[["NaN","1"]],"b":[]}}}',
+                '{"ch":"orderbook/full","update":[["<S>"]]}',
+                '{"ch":"orderbook/full","update":{"<S>":' + "[" * 3000 + "]" * 3000 + "}}",
+            ),
         ),
         VenueSetup(
             "binance-spot",
@@ -228,6 +265,12 @@ VENUES: dict[str, VenueSetup] = {
             _sim("binance-spot", listed=["BTCUSDT", "ETHBTC"]),
             _binance_spot,
             lambda c, s: c.book(s),
+            hostile=(
+                '{"stream":"<s>@depth@100ms","data":{"e":"depthUpdate","E":1,"s":["<S>"],"U":1,"u":2,"b":[],"a":[]}}',
+                '{"stream":"<s>@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"<S>","U":"a","u":null,'
+                '"b":[["NaN","1"]],"a":[]}}',
+                '{"stream":["<s>@depth@100ms"],"data":{}}',
+            ),
         ),
         VenueSetup(
             "binance-dex",
@@ -239,6 +282,11 @@ VENUES: dict[str, VenueSetup] = {
             lambda c, s: c.market_depth(s, levels=20),
             truth_key=str.upper,
             fault_key=str.upper,
+            hostile=(
+                '{"stream":"marketDepth","data":{"lastUpdateId":"x","symbol":"<S>","bids":[["NaN","1"]],"asks":[]}}',
+                '{"stream":"marketDepth","data":{"lastUpdateId":1,"symbol":["<S>"],"bids":[],"asks":[]}}',
+                '{"stream":"marketDiff","data":{"e":"depthUpdate","E":1,"s":{"<S>":1},"b":[],"a":[]}}',
+            ),
         ),
         VenueSetup(
             "bitshares",
@@ -259,6 +307,12 @@ VENUES: dict[str, VenueSetup] = {
             _midchains,
             lambda c, s: c.book(s),
             size_tol=1e-9,  # a level's size is a float sum of its orders' sizes
+            hostile=(
+                '{"type":"book","security":["<S>"],"books":[]}',
+                '{"type":"book","security":"<S>","books":[{"side":"B","act":"U","price":"NaN","qty":"1",'
+                '"id":"h1","time":"99999999999999999999999"}]}',
+                '{"type":"book","security":"<S>","books":' + "[" * 3000 + "]" * 3000 + "}",
+            ),
         ),
     )
 }
@@ -284,6 +338,8 @@ class VenueResult:
     lost: int = 0
     lost_by_kind: Counter[str] = field(default_factory=Counter)
     invisible: int = 0
+    #: single bad frames after which the client had to reconnect (the socket was torn down)
+    torn: Counter[str] = field(default_factory=Counter)
     invisible_by_kind: Counter[str] = field(default_factory=Counter)
     recoveries: list[float] = field(default_factory=list)
     stream_errors: list[str] = field(default_factory=list)
@@ -322,6 +378,7 @@ class VenueResult:
             "unmatched": self.unmatched,
             "lost_subscriptions": self.lost,
             "lost_by_fault": dict(self.lost_by_kind),
+            "torn_by_bad_frame": dict(self.torn),
             "invisible_gaps": self.invisible,
             "invisible_by_fault": dict(self.invisible_by_kind),
             "recovery_median_s": _round(self.recovery_median),
@@ -359,7 +416,7 @@ class CampaignResult:
         """A plain-text table, one row per venue."""
         head = (
             f"{'venue':<13}{'faults':>7}  {'by kind':<58}{'checked':>9}{'corrupt':>8}{'unmatch':>8}"
-            f"{'lost':>5}{'invis':>6}{'rec med':>8}{'rec max':>8}"
+            f"{'lost':>5}{'invis':>6}{'torn':>5}{'rec med':>8}{'rec max':>8}"
         )
         lines = [head, "-" * len(head)]
         for v in self.venues:
@@ -367,7 +424,7 @@ class CampaignResult:
             med, mx = v.recovery_median, v.recovery_max
             lines.append(
                 f"{v.venue:<13}{v.injected:>7}  {kinds:<58}{v.checked:>9}{v.corrupted:>8}{v.unmatched:>8}"
-                f"{v.lost:>5}{v.invisible:>6}{_fmt(med):>8}{_fmt(mx):>8}"
+                f"{v.lost:>5}{v.invisible:>6}{sum(v.torn.values()):>5}{_fmt(med):>8}{_fmt(mx):>8}"
             )
         total = sum(v.injected for v in self.venues)
         lines.append("-" * len(head))
@@ -375,6 +432,7 @@ class CampaignResult:
             f"{'total':<13}{total:>7}  {'':<58}{sum(v.checked for v in self.venues):>9}"
             f"{sum(v.corrupted for v in self.venues):>8}{sum(v.unmatched for v in self.venues):>8}"
             f"{sum(v.lost for v in self.venues):>5}{sum(v.invisible for v in self.venues):>6}"
+            f"{sum(sum(v.torn.values()) for v in self.venues):>5}"
         )
         lines.append(
             f"seed {self.seed}, {self.seconds:.1f} s; recovery: seconds from the end of a fault to the next synced book"
@@ -392,6 +450,7 @@ _SHORT = {
     "corrupt_checksum": "crc",
     "reject": "rej",
     "restart": "rs",
+    "hostile": "hos",
 }
 
 
@@ -595,22 +654,19 @@ def plan(venue: str, faults: int, seed: int = 0, kinds: Iterable[str] | None = N
     """
     setup = VENUES[venue]
     allowed = set(kinds) if kinds is not None else set(ALL_KINDS)
-    usable = [k for k in setup.kinds if k in allowed]
+    usable = [k for k in setup.fault_kinds if k in allowed]
     if not usable:
         raise ValueError(f"none of the fault kinds {sorted(allowed)} applies to {venue}")
     rng = random.Random(f"{seed}:{venue}")
     out = []
     for _ in range(faults):
         kind = rng.choices(usable, [WEIGHTS[k] for k in usable])[0]
-        out.append(
-            Fault(
-                kind,
-                rng.choice(setup.symbols),
-                rng.uniform(0.1, 1.5),
-                rng.choice(MALFORMED),
-                rng.uniform(0, pace) if pace else 0.0,
-            )
-        )
+        symbol = rng.choice(setup.symbols)
+        stall_for = rng.uniform(0.1, 1.5)
+        payload = rng.choice(MALFORMED)
+        if kind == "hostile":
+            payload = rng.choice(setup.hostile).replace("<S>", symbol).replace("<s>", symbol.lower())
+        out.append(Fault(kind, symbol, stall_for, payload, rng.uniform(0, pace) if pace else 0.0))
     return out
 
 
@@ -760,7 +816,8 @@ class _Run:
         elif kind == "stall":
             faults.stall(stall_for)
             ready = t0 + stall_for
-        elif kind == "malformed":
+        elif kind in FRAME_FAULTS:
+            newest = self.sim.call(lambda: max(self.sim._connections, default=0))  # type: ignore[union-attr]
             faults.send_malformed(payload, binary=isinstance(payload, bytes))
         elif kind == "skip_sequence":
             faults.skip_sequence(symbol)
@@ -793,6 +850,11 @@ class _Run:
                 self.result.not_taken[kind] += 1
             faults.accept_subscriptions()
         self.await_recovery(kind, affected, t0, ready, need_break)
+        if kind in FRAME_FAULTS:
+            sim = self.sim
+            if sim.call(lambda: max(sim._connections, default=0)) > newest:
+                self.result.torn[kind] += 1
+                self.result.example(f"{kind} frame made the client reconnect: {payload[:100]!r}")
 
     def await_recovery(self, kind: str, affected: list[str], t0: float, ready: float, need_break: bool) -> None:
         def done() -> bool:

@@ -44,7 +44,7 @@ def test_fault_plan_is_seeded_and_deterministic() -> None:
         first, again = plan(venue, 50, SEED), plan(venue, 50, SEED)
         assert first == again
         assert plan(venue, 50, SEED + 1) != first
-        assert set(f.kind for f in first) <= set(VENUES[venue].kinds)
+        assert set(f.kind for f in first) <= set(VENUES[venue].fault_kinds)
 
 
 @pytest.mark.parametrize("venue", list(VENUES))
@@ -84,10 +84,17 @@ def test_every_gap_is_visible(campaign: CampaignResult, venue: str) -> None:
     assert result.invisible == 0, f"{result.invisible} invisible gaps {dict(result.invisible_by_kind)}\n{details}"
 
 
+@pytest.mark.parametrize("venue", list(VENUES))
+def test_one_bad_frame_never_tears_the_socket_down(campaign: CampaignResult, venue: str) -> None:
+    result = venue_result(campaign, venue)
+    details = "\n".join(result.examples)
+    assert not result.torn, f"bad frames made the client reconnect: {dict(result.torn)}\n{details}"
+
+
 def test_campaign_covers_every_fault_kind(campaign: CampaignResult) -> None:
     print(campaign.table())
     kinds: Counter[str] = Counter()
     for v in campaign.venues:
         kinds.update(v.faults)
-    assert set(kinds) == {k for s in VENUES.values() for k in s.kinds}
+    assert set(kinds) == {k for s in VENUES.values() for k in s.fault_kinds}
     assert sum(kinds.values()) == FAULTS
