@@ -434,6 +434,9 @@ class CampaignResult:
             f"{sum(v.lost for v in self.venues):>5}{sum(v.invisible for v in self.venues):>6}"
             f"{sum(sum(v.torn.values()) for v in self.venues):>5}"
         )
+        for v in self.venues:
+            if v.stopped_early:
+                lines.append(f"{v.venue}: stopped at max_seconds after {v.injected} of {v.planned} faults")
         lines.append(
             f"seed {self.seed}, {self.seconds:.1f} s; recovery: seconds from the end of a fault to the next synced book"
         )
