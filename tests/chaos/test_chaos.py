@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.chaos.harness import VENUES, CampaignResult, VenueResult, plan, run_campaign
+from tests.chaos.harness import VENUES, CampaignResult, VenueResult, plan, run_campaign, run_venue
 
 pytestmark = pytest.mark.chaos
 
@@ -98,3 +98,25 @@ def test_campaign_covers_every_fault_kind(campaign: CampaignResult) -> None:
         kinds.update(v.faults)
     assert set(kinds) == {k for s in VENUES.values() for k in s.fault_kinds}
     assert sum(kinds.values()) == FAULTS
+
+
+def test_recovery_stays_fast_on_a_flapping_link_with_the_default_back_off() -> None:
+    # Issue 16 #16: with the clients' own back-off, repeated faults must not push recovery
+    # towards the 30 s cap (the attempt counter resets once a connection or book is good again).
+    logging.disable(logging.WARNING)
+    try:
+        result = run_venue(
+            "kraken",
+            12,
+            SEED,
+            kinds=("close", "reset"),
+            production_backoff=True,
+            recovery_budget=35.0,
+            max_seconds=30.0,
+            pace=0.05,
+        )
+    finally:
+        logging.disable(logging.NOTSET)
+    assert not result.stopped_early and result.injected == 12
+    assert result.lost == 0 and result.corrupted == 0 and result.invisible == 0
+    assert max(result.recoveries) < 5.0, f"recovery times {sorted(round(r, 2) for r in result.recoveries)}"
