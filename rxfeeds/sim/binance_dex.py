@@ -351,6 +351,7 @@ class BinanceDexSim(SimServer):
                 p, q = market.price_text(c.price, _DECIMALS), market.size_text(c.size, _DECIMALS)
                 book.set(c.side, p, q)
                 (bids if c.side == "bid" else asks).append([p, q])
+            self.record_truth(symbol, height)
             self._push(("marketDiff", symbol), {"e": "depthUpdate", "E": height, "s": symbol, "b": bids, "a": asks})
             for topic, levels in _DEPTH_LEVELS.items():
                 if (topic, symbol) in self._watchers:

@@ -269,6 +269,7 @@ class BinanceSpotSim(SimServer):
                 [(market.price_text(p, _DECIMALS), market.size_text(q, _DECIMALS)) for p, q in market.bids()],
                 [(market.price_text(p, _DECIMALS), market.size_text(q, _DECIMALS)) for p, q in market.asks()],
             )
+            self.record_truth(symbol, st.update_id)
         return st
 
     @staticmethod
@@ -456,6 +457,7 @@ class BinanceSpotSim(SimServer):
             book = self.sent_book(symbol)
             for c in step.changes:
                 book.set(c.side, market.price_text(c.price, _DECIMALS), market.size_text(c.size, _DECIMALS))
+            self.record_truth(symbol, last)
             bids, asks = self._levels(market, ((c.side, c.price, c.size) for c in step.changes))
             self._push(
                 ("depth@100ms", symbol),

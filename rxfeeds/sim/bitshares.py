@@ -225,6 +225,7 @@ class BitSharesSim(SimServer):
                         )
                     self._new_call_order(sim)
                     self.sim_markets[symbol] = sim
+                    self.record_truth(symbol)
                 return sim
         return None
 
@@ -621,6 +622,7 @@ class BitSharesSim(SimServer):
             callback = conn.state["markets"].get(pair) if "markets" in conn.state else None
             if callback is not None:
                 conn.send(f'{{"method":"notice","params":[{int(callback)},[{frame_args}]]}}')
+        self.record_truth(sim.symbol)
 
     def _fills(self, sim: _SimMarket, trade: SimTrade) -> list[Any]:
         quote_sats = trade.size * sim.unit_quote_sats

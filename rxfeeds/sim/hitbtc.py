@@ -341,6 +341,7 @@ class HitBTCSim(SimServer):
         self.sent_book(symbol).replace(
             [(m.price_text(p), m.size_text(s)) for p, s in bids], [(m.price_text(p), m.size_text(s)) for p, s in asks]
         )
+        self.record_truth(symbol, sequence)
 
     def book_update_frame(self, symbol: str, m: SyntheticMarket, changes: Iterable[LevelChange], sequence: int) -> str:
         ask = [{"price": m.price_text(c.price), "size": m.size_text(c.size)} for c in changes if c.side == "ask"]
@@ -473,6 +474,7 @@ class HitBTCSim(SimServer):
                 sent = self.sent_book(symbol)
                 for change in step.changes:
                     sent.set(change.side, market.price_text(change.price), market.size_text(change.size))
+                self.record_truth(symbol, sequence)
         if step.trades:
             trade_subs = [c for c in conns if ("trades", symbol) in c.subscriptions]
             if trade_subs:

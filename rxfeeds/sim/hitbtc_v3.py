@@ -99,6 +99,7 @@ class HitBTCV3Sim(HitBTCSim):
         self.sent_book(symbol).replace(
             [(m.price_text(p), m.size_text(s)) for p, s in bids], [(m.price_text(p), m.size_text(s)) for p, s in asks]
         )
+        self.record_truth(symbol, sequence)
 
     def book_update_frame(self, symbol: str, m: SyntheticMarket, changes: Iterable[LevelChange], sequence: int) -> str:
         a = [[m.price_text(c.price), m.size_text(c.size)] for c in changes if c.side == "ask"]

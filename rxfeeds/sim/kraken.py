@@ -425,6 +425,7 @@ class KrakenSim(SimServer):
         if sub.name == "book":
             view, _ = self._view(sub.pair, sub.depth)
             self.send_book_snapshot(conn, sub, view, now)
+            self.record_truth((sub.pair, sub.depth), now)
         elif sub.name == "ticker":
             self.send_ticker(conn, sub, market, now)
         elif sub.name == "spread":
@@ -439,6 +440,9 @@ class KrakenSim(SimServer):
         ]
         depths = {sub.depth for _, sub in subs if sub.name == "book"}
         updates = {depth: self._book_update(symbol, market, depth) for depth in depths}
+        for depth, update in updates.items():
+            if update is not None:
+                self.record_truth((symbol, depth), now)
         top = (market.best_bid(), market.best_ask())
         top_changed = self._tops.get(symbol) != top
         self._tops[symbol] = top

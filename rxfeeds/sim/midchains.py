@@ -294,6 +294,7 @@ class MidchainsSim(SimServer):
         book = self.book_of(security)
         now = self.clock()
         conn.send(self._book_message(security, [self._entry(security, o, now) for o in book.orders()]))
+        self.record_truth(security, int(now * 1000) / 1000)
 
     def _on_challenge(self, conn: SimConnection, msg: dict[str, Any]) -> None:
         key = self._ensure_key()
@@ -436,6 +437,7 @@ class MidchainsSim(SimServer):
             frame = self._book_message(symbol, entries)
             for conn in book_subs:
                 conn.send(frame)
+            self.record_truth(symbol, int(step.time * 1000) / 1000)
         trade_subs = [c for c in self.connections if ("trade", symbol) in c.subscriptions]
         for trade in step.trades:
             record = {

@@ -33,7 +33,10 @@ reason)``, ``conn.abort()``, ``conn.subscriptions`` / ``conn.state`` (free-form 
 book (``key`` is usually the symbol; use e.g. ``(symbol, depth)`` when it varies); tests read
 it with ``server.truth(key)``; ``self.faults`` (consult ``take_skip_sequence``,
 ``take_corrupt_checksum``, ``should_reject``: see :mod:`rxfeeds.sim.faults`);
-``self.spawn(coro)`` for background tasks (cancelled on stop); ``self.loop``.
+``self.spawn(coro)`` for background tasks (cancelled on stop); ``self.loop``;
+``self.record_truth(key, marker)`` right after sending a book frame (the chaos harness reads
+``truth_history(key)`` to check books at the sequence or time ``marker``; off unless
+``truth_history_size`` > 0).
 
 From other threads (tests): ``start()``/``stop()``/``with``, ``url``, ``http_url``,
 ``faults.*``, ``truth(key)``, ``step(n)`` (run ticks now), ``freeze()``/``unfreeze()`` (pause
@@ -101,6 +104,7 @@ import threading
 import time
 import traceback
 import zlib
+from collections import deque
 from collections.abc import Callable, Coroutine, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Self, TypeAlias, TypeVar
@@ -126,6 +130,7 @@ __all__ = [
     "SentBook",
     "SimConnection",
     "SimServer",
+    "TruthRecord",
     "encode_frame",
     "json_response",
 ]
@@ -272,6 +277,20 @@ class SentBook:
             return tuple((p, float(book[p][1]), book[p][0], book[p][1]) for p in prices)
 
         return BookTruth(levels(self.bids, True), levels(self.asks, False))
+
+
+@dataclass(frozen=True, slots=True)
+class TruthRecord:
+    """One entry of a truth history (:meth:`SimServer.record_truth`): the sent book at a frame boundary.
+
+    ``marker`` is what a client's book shows for that state (the venue's sequence number, or
+    the exchange time the frame carries) or None where the venue sends neither; ``wall_time``
+    is ``time.time()`` when the frame was written (clients on this host receive it later).
+    """
+
+    marker: float | None
+    wall_time: float
+    book: BookTruth
 
 
 # -- connections -----------------------------------------------------------------------------
@@ -459,6 +478,10 @@ class SimServer:
         self._http_writers: set[asyncio.StreamWriter] = set()
         self._tick_task: asyncio.Task[None] | None = None
         self._connection_event = threading.Condition()
+        #: truth records kept per key by :meth:`record_truth`; 0 (the default) keeps none
+        self.truth_history_size = 0
+        self._truth_history: dict[Hashable, deque[TruthRecord]] = {}
+        self._truth_history_lock = threading.Lock()
 
     # -- hooks (override) ------------------------------------------------------------------
 
@@ -900,6 +923,40 @@ class SimServer:
             return book.snapshot(depth) if book is not None else BookTruth()
 
         return self.call(copy) if self.running else copy()
+
+    def record_truth(self, key: Hashable, marker: float | None = None) -> None:
+        """Venue side (loop thread): remember the sent book of ``key`` as it is now, at a frame boundary.
+
+        Call it after the sent book reflects a frame the clients get (snapshot or update),
+        with the ``marker`` the client's book will carry for it (sequence or exchange time).
+        Costs nothing unless ``truth_history_size`` > 0 (the chaos harness sets it); at most
+        that many records are kept per key.
+        """
+        size = self.truth_history_size
+        if size <= 0:
+            return
+        book = self.sent_books.get(key)
+        record = TruthRecord(marker, time.time(), book.snapshot() if book is not None else BookTruth())
+        with self._truth_history_lock:
+            history = self._truth_history.get(key)
+            if history is None or history.maxlen != size:
+                history = self._truth_history[key] = deque(history or (), maxlen=size)
+            history.append(record)
+
+    def truth_history(self, key: Hashable) -> list[TruthRecord]:
+        """The recorded truth of ``key``, oldest first (a copy; any thread).
+
+        Example:
+            >>> class Quiet(SimServer):
+            ...     venue = "quiet"
+            >>> srv = Quiet(tick_interval=None)
+            >>> srv.truth_history_size = 2
+            >>> srv.sent_book("A").set("bid", "1.5", "2"); srv.record_truth("A", 7)
+            >>> [(r.marker, r.book.bids[0][:2]) for r in srv.truth_history("A")]
+            [(7, (1.5, 2.0))]
+        """
+        with self._truth_history_lock:
+            return list(self._truth_history.get(key, ()))
 
     # -- fault plumbing (loop thread; called through self.faults) ---------------------------
 
