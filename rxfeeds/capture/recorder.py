@@ -2,7 +2,9 @@
 
 The file is JSON lines (gzip when the name ends in ``.gz``), readable by
 :func:`~rxfeeds.capture.records.read_capture` and replayable with :func:`rxfeeds.replay`.
-Writes are buffered and flushed at least once a second (by a small daemon thread while the
+Records are written in time order: one stamped before the record written last (threads stamp
+before they write, or the clock stepped back) is written at that later time.  Writes are
+buffered and flushed at least once a second (by a small daemon thread while the
 recorder is open), so a crash loses at most the last second.  Safe to use from several socket
 threads at once.
 
@@ -97,12 +99,14 @@ class Recorder(FrameTap):
             if len(self._urls) < 1024:  # a handful of URLs per client; bounded anyway
                 self._urls[url] = clean
         obj = {"t": t, "dir": kind, "url": clean, "data": data}
-        if not in_order:
-            self._write(obj, t)
-            return
         with self._lock:  # stamp and write together: nothing lands in between
+            # Threads stamp before they take the lock (socket thread, sender, REST worker), so a
+            # record can reach the file after a later one: written at the latest time instead,
+            # the file stays in time order and replays without clock repairs.
             stamp = max(t, self._last_t)
-            obj["t"], obj["requested"] = stamp, t
+            if in_order:
+                obj["requested"] = t
+            obj["t"] = stamp
             self._emit(orjson.dumps(obj) + b"\n", stamp)
 
     def _write(self, obj: dict[str, Any], t: float = 0.0) -> None:
