@@ -461,8 +461,9 @@ class DepthChart(_FigureView):
     """Live depth chart (cumulative size against price) of an ``OrderBook`` stream.
 
     The holder keeps only the newest book (conflation: a burst of 1000 updates costs one
-    redraw).  ``IntegrityEvent`` s are counted and shown in the title; an unsynced book is
-    drawn with a warning.
+    redraw).  ``IntegrityEvent`` s are counted and shown in the title (a book ``Feed`` given
+    here gets them; pipe your own books through ``ops.order_book(integrity=True)`` to have them
+    counted); an unsynced book is drawn with a warning.
 
     Attributes:
         book: the newest ``OrderBook`` received (None before the first).
@@ -486,7 +487,7 @@ class DepthChart(_FigureView):
             # a venue book feed (snapshots + deltas): build the books, keeping the resync hook
             from .ops import order_book
 
-            source = source.pipe(order_book(depth=self.depth))
+            source = source.pipe(order_book(depth=self.depth, integrity=True))
         super().__init__(source, fps=fps, display=display, figsize=figsize, dpi=dpi)
         self.symbol = symbol
         self.book: OrderBook | None = None

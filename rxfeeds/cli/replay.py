@@ -105,7 +105,7 @@ def replay_summary(
                 pending["verified"] = True
                 stats["checksum_ok"] += 1
 
-        events.pipe(rx_ops.do_action(mark), order_book(depth=depth, scheduler=scheduler)).subscribe(
+        events.pipe(rx_ops.do_action(mark), order_book(depth=depth, scheduler=scheduler, integrity=True)).subscribe(
             count_book, on_error=lambda e: frame_errors.append(f"order_book: {e}")
         )
 

@@ -142,7 +142,7 @@ def _pipeline(observable: Any) -> Any:
     books = shared.pipe(rx_ops.filter(lambda e: isinstance(e, (BookSnapshot, BookDelta))))
     rest = shared.pipe(rx_ops.filter(lambda e: not isinstance(e, (BookSnapshot, BookDelta))))
 
-    return reactivex.merge(books.pipe(order_book()), rest)
+    return reactivex.merge(books.pipe(order_book(integrity=True)), rest)
 
 
 @click.command("watch")
