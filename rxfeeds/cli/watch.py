@@ -24,7 +24,8 @@ import click
 
 from ..events import BookDelta, BookSnapshot, IntegrityEvent, Kline, Trade
 from ..venues import VENUES
-from ._channels import make_client, open_channel
+from ._channels import CONNECT_TIMEOUT, connection_options, make_client, open_channel
+from ._connection import ConnectionView
 
 __all__ = ["command", "WatchState"]
 
@@ -58,7 +59,7 @@ class WatchState:
             else:
                 self.other.append(value)
 
-    def render(self, title: str) -> Any:
+    def render(self, title: str, connection: str = "") -> Any:
         from rich.console import Group
         from rich.table import Table
 
@@ -114,7 +115,7 @@ class WatchState:
                 parts.append(str(v)[:200])
             for ev in self.integrity:
                 parts.append(f"[yellow]{ev.symbol}: {ev.kind} {ev.detail}[/yellow]")
-            parts.append(f"{title}: {self.count} updates")
+            parts.append(f"{title}: {self.count} updates" + (f"  [{connection}]" if connection else ""))
             return Group(*parts)
 
     def line(self) -> str:
@@ -151,11 +152,22 @@ def _pipeline(observable: Any) -> Any:
 @click.argument("symbols", nargs=-1, required=True)
 @click.option("--url", help="Websocket URL (default: the venue's production endpoint).")
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), help="Stop after S seconds.")
-def command(venue: str, channel: str, symbols: tuple[str, ...], url: str | None, duration: float | None) -> None:
+@connection_options
+def command(
+    venue: str,
+    channel: str,
+    symbols: tuple[str, ...],
+    url: str | None,
+    duration: float | None,
+    rest_url: str | None = None,
+    connect_timeout: float = CONNECT_TIMEOUT,
+) -> None:
     """Show CHANNEL of SYMBOL(s) on VENUE live in the terminal until Ctrl-C (or --duration)."""
-    client = make_client(venue, url)
+    client = make_client(venue, url, rest_url=rest_url)
     state = WatchState()
     done = threading.Event()
+    connection = ConnectionView(client)
+    failure: list[str] = []
 
     def on_error(exc: Exception) -> None:
         state.error = exc
@@ -164,25 +176,36 @@ def command(venue: str, channel: str, symbols: tuple[str, ...], url: str | None,
     subscription = _pipeline(open_channel(client, channel, symbols)).subscribe(state.on_next, on_error, done.set)
     started = time.monotonic()
     title = f"{venue} {channel} {' '.join(symbols)}"
+
+    def stop_now() -> bool:
+        elapsed = time.monotonic() - started
+        problem = connection.never_connected(elapsed, connect_timeout)
+        if problem is not None:
+            failure.append(problem)
+            return True
+        return duration is not None and elapsed >= duration
+
     try:
         if sys.stdout.isatty():
             from rich.live import Live
 
-            with Live(state.render(title), refresh_per_second=4) as live:
+            with Live(state.render(title, connection.line()), refresh_per_second=4) as live:
                 while not done.wait(0.25):
-                    live.update(state.render(title))
-                    if duration is not None and time.monotonic() - started >= duration:
+                    live.update(state.render(title, connection.line()))
+                    if stop_now():
                         break
         else:
             while not done.wait(1.0):
-                click.echo(state.line())
-                if duration is not None and time.monotonic() - started >= duration:
+                click.echo(f"{connection.line()} | {state.line()}")
+                if stop_now():
                     break
     except KeyboardInterrupt:
         pass
     finally:
         subscription.dispose()
+        connection.dispose()
         client.close()
     if state.error is not None:
-        click.echo(f"watch failed: {state.error}", err=True)
-        sys.exit(1)
+        raise click.ClickException(f"watch failed: {state.error}")
+    if failure:
+        raise click.ClickException(f"watch failed: {failure[0]}")

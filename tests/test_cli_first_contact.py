@@ -1,0 +1,188 @@
+"""What a new user meets on the command line: visible connection state, non-zero exits, and
+one-line errors instead of tracebacks (issue 18 items 3 and 4)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import reactivex as rx
+from click.testing import CliRunner
+
+import rxfeeds
+from rxfeeds.cli import cli, main
+from rxfeeds.errors import InvalidArgument
+from rxfeeds.sim.kraken import KrakenSim
+from rxfeeds.transport.backoff import Backoff
+from tests.helpers import wait_until
+
+pytestmark = pytest.mark.timeout(120)
+
+ROOT = Path(__file__).resolve().parents[1]
+# nothing listens on port 1 (a privileged port): every connection attempt is refused at once
+DEAD = "ws://127.0.0.1:1"
+
+
+def invoke(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args))
+
+
+def assert_one_line_error(result: Any, code: int, *needles: str) -> None:
+    assert result.exit_code == code, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("Error: ") and "Traceback" not in result.output
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+# --- never connects: state shown, exit 1 --------------------------------------------------------
+
+
+def test_watch_that_never_connects_shows_the_state_and_exits_1() -> None:
+    result = invoke("watch", "kraken", "book", "XBT/USD", "--url", DEAD, "--connect-timeout", "2.5")
+    assert result.exit_code == 1, result.output
+    assert "reconnecting in" in result.output and "Connection refused" in result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("Error: watch failed: could not connect to ws://127.0.0.1:1 within 2.5 s"), last
+    assert "check --url" in last
+
+
+def test_record_that_never_connects_exits_1(tmp_path: Path) -> None:
+    out = tmp_path / "x.jsonl"
+    result = invoke("record", "kraken", "book", "XBT/USD", "-o", str(out), "--url", DEAD, "--connect-timeout", "2")
+    assert result.exit_code == 1, result.output
+    assert "record failed: could not connect to ws://127.0.0.1:1" in result.output
+
+
+def test_watch_shows_the_open_connection() -> None:
+    with KrakenSim(seed=5, tick_interval=0.02) as sim:
+        result = invoke("watch", "kraken", "book", "XBT/USD", "--duration", "2.5", "--url", sim.url)
+    assert result.exit_code == 0, result.output
+    assert "kraken open | " in result.output.strip().splitlines()[-1]
+
+
+def test_the_library_logs_each_reconnect_at_warning_with_the_reason(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="rxfeeds.transport")
+    kraken = rxfeeds.Kraken(url=DEAD, backoff=Backoff(initial=0.01, max_delay=0.05))
+    sub = kraken.trades("XBT/USD").subscribe(lambda _: None, lambda _: None)
+    try:
+
+        def reconnects() -> list[logging.LogRecord]:
+            return [r for r in caplog.records if r.levelno == logging.WARNING and "reconnecting in" in r.getMessage()]
+
+        wait_until(lambda: len(reconnects()) >= 2, timeout=30)
+        assert "Connection refused" in reconnects()[0].getMessage()
+        assert reconnects()[0].getMessage().startswith("kraken: ")
+    finally:
+        sub.dispose()
+        kraken.close()
+
+
+# --- misuse: one line naming the problem and the fix, exit 2 ------------------------------------
+
+
+@pytest.mark.parametrize("url", ["not-a-url", "http://127.0.0.1:8765"])
+def test_a_url_that_is_no_websocket_url_is_one_line(url: str) -> None:
+    assert_one_line_error(invoke("watch", "kraken", "book", "XBT/USD", "--url", url), 2, f"--url {url!r}", "ws://")
+
+
+def test_bitshares_market_without_quote_is_one_line() -> None:
+    result = invoke("watch", "bitshares", "book", "BTS", "--url", DEAD)
+    assert_one_line_error(result, 2, "SYMBOL 'BTS'", "BTS:USD")
+
+
+def test_midchains_symbol_in_the_wrong_form_is_one_line() -> None:
+    result = invoke("watch", "midchains", "book", "BTC/USD", "--url", DEAD)
+    assert_one_line_error(result, 2, "SYMBOL 'BTC/USD'", "BTCUSD")
+
+
+def test_record_into_a_missing_folder_is_one_line(tmp_path: Path) -> None:
+    target = tmp_path / "no" / "such" / "dir" / "x.jsonl"
+    result = invoke("record", "kraken", "book", "XBT/USD", "-o", str(target), "--url", DEAD)
+    assert_one_line_error(result, 2, str(target), "does not exist", "create it")
+    assert not target.parent.exists()
+
+
+def test_unknown_channel_is_one_line() -> None:
+    assert_one_line_error(invoke("watch", "kraken", "nonsense", "XBT/USD", "--url", DEAD), 2, "choose one of", "book")
+
+
+def test_rest_url_for_a_venue_without_rest_is_one_line() -> None:
+    result = invoke("watch", "kraken", "book", "XBT/USD", "--url", DEAD, "--rest-url", "http://127.0.0.1:1")
+    assert_one_line_error(result, 2, "--rest-url", "kraken")
+
+
+def test_debug_shows_the_traceback_instead() -> None:
+    result = invoke("--debug", "watch", "kraken", "book", "XBT/USD", "--url", "not-a-url")
+    assert isinstance(result.exception, InvalidArgument)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    code = "from rxfeeds.cli import main; main()"
+    args = ["watch", "kraken", "book", "XBT/USD", "--url", "not-a-url"]
+    plain = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=60)
+    debug = subprocess.run(
+        [sys.executable, "-c", code, *args, "--debug"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert plain.returncode == 2 and plain.stderr.strip().count("\n") == 0 and "Traceback" not in plain.stderr
+    assert debug.returncode == 1 and "Traceback" in debug.stderr and "InvalidArgument" in debug.stderr
+
+
+def test_main_moves_debug_to_the_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(InvalidArgument):
+        main(["watch", "kraken", "book", "XBT/USD", "--url", "not-a-url", "--debug"])
+
+
+# --- replay: the venue is read from the capture --------------------------------------------------
+
+
+def kraken_capture(tmp_path: Path, url: str) -> Path:
+    """A plain-text capture of a few Kraken v1 trade frames received from ``url``."""
+    trade = '[0,[["50000.1","0.5","1618678133.1","b","l",""]],"trade","XBT/USD"]'
+    lines = [f"{url} <-> 1618678132.0"] + [f"{1618678133.0 + i}: {trade}" for i in range(5)]
+    path = tmp_path / "k.capture"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_replay_with_a_venue_the_capture_contradicts_exits_2_naming_the_right_one(tmp_path: Path) -> None:
+    capture = kraken_capture(tmp_path, "wss://ws.kraken.com")
+    result = invoke("replay", str(capture), "--venue", "hitbtc", "--json")
+    assert_one_line_error(result, 2, "--venue hitbtc", "recorded from kraken", "--venue kraken")
+
+
+def test_replay_infers_the_venue_from_the_capture(tmp_path: Path) -> None:
+    capture = kraken_capture(tmp_path, "wss://ws.kraken.com")
+    result = invoke("replay", str(capture), "--json")
+    assert result.exit_code == 0, result.output
+    assert '"venue": "kraken"' in result.output and '"Trade": 5' in result.output
+
+
+def test_replay_infers_the_venue_from_a_recorded_header(tmp_path: Path) -> None:
+    with KrakenSim(seed=5, tick_interval=0.02) as sim:
+        out = tmp_path / "rec.jsonl"
+        recorded = invoke(
+            "record", "kraken", "trades", "XBT/USD", "-o", str(out), "--url", sim.url, "--duration", "1.5"
+        )
+    assert recorded.exit_code == 0, recorded.output
+    result = invoke("replay", str(out), "--venue", "hitbtc-v3")
+    assert_one_line_error(result, 2, "recorded from kraken (its header)")
+
+
+def test_replay_of_an_unlabelled_capture_that_never_decodes_exits_1(tmp_path: Path) -> None:
+    capture = kraken_capture(tmp_path, "ws://127.0.0.1:8765")  # a simulator: the URL says nothing
+    assert_one_line_error(invoke("replay", str(capture)), 2, "pass --venue")
+    result = invoke("replay", str(capture), "--venue", "hitbtc", "--json")
+    assert result.exit_code == 1, result.output
+    assert "none of the 5 frames decoded as hitbtc" in result.output
+    ok = invoke("replay", str(capture), "--venue", "kraken", "--json")
+    assert ok.exit_code == 0, ok.output
+
+
+def test_run_source_is_checked() -> None:
+    with pytest.raises(InvalidArgument):
+        rxfeeds.run(rx.of(1), duration=True)  # type: ignore[arg-type]
