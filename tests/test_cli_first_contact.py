@@ -186,3 +186,145 @@ def test_replay_of_an_unlabelled_capture_that_never_decodes_exits_1(tmp_path: Pa
 def test_run_source_is_checked() -> None:
     with pytest.raises(InvalidArgument):
         rxfeeds.run(rx.of(1), duration=True)  # type: ignore[arg-type]
+
+
+# --- sim: URLs and fault options; watch/record --rest-url (issue 18 item 6) ---------------------
+
+
+class SimProcess:
+    """``rxfeeds sim ...`` in a child process; reads its URL lines and collects the rest."""
+
+    def __init__(self, *args: str) -> None:
+        env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", "from rxfeeds.cli import main; main()", "sim", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        first = self.proc.stdout.readline()
+        assert " simulator: ws://127.0.0.1:" in first, first + (self.proc.stderr.read() if self.proc.stderr else "")
+        self.url = first.split(": ", 1)[1].strip()
+        rest = self.proc.stdout.readline()
+        assert rest.startswith("REST: http://127.0.0.1:"), rest
+        self.rest_url = rest.split(": ", 1)[1].strip()
+        self.lines: list[str] = []
+        self._reader = __import__("threading").Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def test_watch_binance_spot_against_its_simulator_with_rest_url() -> None:
+    sim = SimProcess("binance-spot", "--tick-interval", "0.02", "--symbol", "BTCUSDT")
+    try:
+        result = invoke(
+            "watch", "binance-spot", "book", "BTCUSDT", "--url", sim.url, "--rest-url", sim.rest_url, "--duration", "3"
+        )
+        assert result.exit_code == 0, result.output
+        assert "binance-spot open" in result.output
+        last = [line for line in result.output.splitlines() if "BTCUSDT " in line][-1]
+        bid, ask = (float(x) for x in last.split("BTCUSDT ")[1].split(" / "))
+        assert 0 < bid < ask
+    finally:
+        sim.stop()
+
+
+def test_sim_fault_options_inject_and_announce_faults() -> None:
+    from rxfeeds import ops
+    from rxfeeds.events import IntegrityEvent, StreamReset
+
+    sim = SimProcess(
+        "kraken",
+        "--tick-interval",
+        "0.02",
+        "--symbol",
+        "XBT/USD",
+        "--bad-checksum-every",
+        "0.5",
+        "--garbage-every",
+        "0.5",
+        "--drop-every",
+        "2",
+        "--stall-every",
+        "1",
+        "--stall-for",
+        "0.2",
+    )
+    kraken = rxfeeds.Kraken(url=sim.url, backoff=Backoff(initial=0.05, max_delay=0.2))
+    seen: list[Any] = []
+    errors: list[Exception] = []
+    resets: list[Any] = []
+    unsub_errors = kraken.errors.subscribe(errors.append)
+    feed = kraken.book("XBT/USD", depth=10)
+    sub = feed.pipe(ops.order_book(depth=10, integrity=True)).subscribe(seen.append)
+    sub_raw = kraken.book("XBT/USD", depth=10).subscribe(lambda e: resets.append(e) if type(e) is StreamReset else None)
+    try:
+        wait_until(lambda: any(isinstance(v, IntegrityEvent) and v.kind == "checksum" for v in seen), timeout=60)
+        wait_until(lambda: resets, timeout=60)  # a drop: the stream restarted
+        wait_until(lambda: errors, timeout=60)  # the garbage frame, reported, the connection kept
+        wait_until(
+            lambda: (
+                {"dropped", "stalled", "garbage", "bad checksum"}
+                <= {w for line in sim.lines for w in ("dropped", "stalled", "garbage", "bad checksum") if w in line}
+            ),
+            timeout=60,
+        )
+        # and the book heals after all of it
+        n = len(seen)
+        wait_until(lambda: any(isinstance(v, ops.OrderBook) and v.synced for v in seen[n:]), timeout=60)
+    finally:
+        sub.dispose()
+        sub_raw.dispose()
+        unsub_errors.dispose()
+        kraken.close()
+        sim.stop()
+    assert any(line.startswith("fault drop-every 2 s") for line in sim.lines[:10]), sim.lines[:10]
+
+
+def test_sim_skip_sequence_option_makes_gaps_the_book_repairs() -> None:
+    from rxfeeds import ops
+    from rxfeeds.events import IntegrityEvent
+
+    sim = SimProcess("binance-spot", "--tick-interval", "0.02", "--symbol", "BTCUSDT", "--skip-sequence-every", "0.5")
+    spot = rxfeeds.BinanceSpot(url=sim.url, rest_url=sim.rest_url, backoff=Backoff(initial=0.05, max_delay=0.2))
+    seen: list[Any] = []
+    sub = spot.book("BTCUSDT").pipe(ops.order_book(integrity=True)).subscribe(seen.append)
+    try:
+        wait_until(lambda: any(isinstance(v, IntegrityEvent) and v.kind == "gap" for v in seen), timeout=60)
+        gap = next(i for i, v in enumerate(seen) if isinstance(v, IntegrityEvent) and v.kind == "gap")
+        wait_until(lambda: any(isinstance(v, ops.OrderBook) and v.synced for v in seen[gap:]), timeout=60)
+    finally:
+        sub.dispose()
+        spot.close()
+        sim.stop()
+    assert any("sequence skip armed for BTCUSDT" in line for line in sim.lines)
+
+
+def test_record_takes_rest_url(tmp_path: Path) -> None:
+    sim = SimProcess("binance-spot", "--tick-interval", "0.02", "--symbol", "BTCUSDT")
+    out = tmp_path / "spot.jsonl"
+    try:
+        result = invoke(
+            "record", "binance-spot", "book", "BTCUSDT", "-o", str(out), "--url", sim.url,
+            "--rest-url", sim.rest_url, "--duration", "2",
+        )  # fmt: skip
+    finally:
+        sim.stop()
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert '"dir":"http"' in text.replace(" ", "") and sim.rest_url in text
