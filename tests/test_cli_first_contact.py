@@ -328,3 +328,57 @@ def test_record_takes_rest_url(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     text = out.read_text()
     assert '"dir":"http"' in text.replace(" ", "") and sim.rest_url in text
+
+
+# --- watch display: tables, numbers as sent, no float noise (issue 18 item 7) ---------------------
+
+
+def rendered(state: Any) -> str:
+    from rich.console import Console
+
+    console = Console(record=True, width=200, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(state.render("test"))
+    text = console.export_text()
+    console.file.close()
+    return text
+
+
+def test_watch_shows_ticker_and_spread_as_tables_without_float_noise() -> None:
+    from rxfeeds.books.book import OrderBook
+    from rxfeeds.books.side import BookSide
+    from rxfeeds.cli.watch import WatchState
+    from rxfeeds.events import Kline, Quote, Ticker
+
+    state = WatchState()
+    state.on_next(Quote("kraken", "XBT/USD", 1.0, 1.0, bid=50000.1, bid_size=1.35412825, ask=50000.2, ask_size=0.5))
+    state.on_next(
+        Ticker("kraken", "XBT/USD", 1.0, 1.0, bid=50000.1, ask=50000.2, last=50000.15, volume=36.05017662000001)
+    )
+    bids, asks = BookSide(descending=True), BookSide(descending=False)
+    bids.set(50000.1, 1.35412825, "50000.10000", "1.35412825", None)
+    asks.set(50000.2, 0.1 + 0.2, "50000.20000", "0.30000000", None)
+    state.on_next(OrderBook("kraken", "ETH/USD", 1.0, 1.0, bids.freeze(), asks.freeze(), synced=True))
+    state.on_next(
+        Kline("kraken", "XBT/USD", 1.0, 1.0, interval="1m", open_time=0.0, close_time=60.0,
+              open=1.0, high=2.0, low=0.5, close=1.5, volume=36.05017662000001)
+    )  # fmt: skip
+    text = rendered(state)
+    assert "best bid / ask" in text and "ticker" in text
+    assert "1.35412825" in text and "50000.20000" in text and "0.30000000" in text  # as sent
+    assert "36.05017662" in text and "36.050176620000" not in text
+    assert "0.1" in text and "0.0999999" not in text and "0.30000000000000004" not in text
+    assert "Quote(" not in text and "Ticker(" not in text
+    line = state.line()
+    assert "ETH/USD 50000.10000 / 50000.20000" in line
+
+
+def test_watch_spread_and_ticker_against_the_simulator_print_clean_numbers() -> None:
+    with KrakenSim(seed=5, tick_interval=0.02) as sim:
+        spread = invoke("watch", "kraken", "spread", "XBT/USD", "--duration", "2.5", "--url", sim.url)
+        ticker = invoke("watch", "kraken", "ticker", "XBT/USD", "--duration", "2.5", "--url", sim.url)
+    assert spread.exit_code == 0, spread.output
+    last = [line for line in spread.output.splitlines() if " spread " in line][-1]
+    value = last.split(" spread ")[1].split()[0]
+    assert len(value) <= 12 and float(value) > 0, last  # 0.1, never 0.09999999999854481
+    assert ticker.exit_code == 0, ticker.output
+    assert "XBT/USD last " in ticker.output and "Ticker(" not in ticker.output
