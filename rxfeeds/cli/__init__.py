@@ -21,6 +21,7 @@ from typing import Any
 
 import click
 
+from .. import __version__
 from ..errors import InvalidArgument, RxfeedsError
 
 #: command name -> (module, short help)
@@ -89,7 +90,7 @@ class _LazyGroup(click.Group):
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="rxfeeds")
+@click.version_option(version=__version__, prog_name="rxfeeds")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs instead of one-line errors.")
 def cli(debug: bool) -> None:
     """rxfeeds: exchange websocket feeds as ReactiveX Observables."""

@@ -46,7 +46,7 @@ from ...events import BookOrder, ConnectionState, ConnectionStatus, Event, Trade
 from ...feed import Feed
 from ...transport import Transport
 from ..base import VenueClient
-from .codec import MidchainsCodec, check_security, encrypt_password
+from .codec import MidchainsCodec, check_security, encrypt_password, require_cryptography
 
 __all__ = ["Midchains", "DEFAULT_URL"]
 
@@ -213,6 +213,7 @@ class Midchains(VenueClient):
             raise InvalidArgument("userid", userid, "a non-empty user id")
         if not isinstance(password, str):
             raise InvalidArgument("password", "***", "must be a string")
+        require_cryptography()  # before anything is sent: the optional extra may be missing
 
         def send_login(key: str) -> Observable[Any]:
             secret = encrypt_password(key, password)
