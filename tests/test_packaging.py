@@ -101,3 +101,20 @@ def test_book_benchmark_without_captures_says_why_and_uses_the_simulator(tmp_pat
     assert "capture not found" in out.stderr and "Kraken simulator instead" in out.stderr
     assert '"capture": "kraken simulator' in out.stdout
     assert '"checksum_failed": 0' in out.stdout and '"checksum_ok": 0' not in out.stdout
+
+
+def test_readme_and_docs_show_the_charts_the_notebooks_draw() -> None:
+    import re
+
+    script = (ROOT / "notebooks" / "export_images.py").read_text()
+    for page, prefix in (
+        (ROOT / "README.md", "docs/"),
+        (ROOT / "docs" / "index.md", ""),
+        (ROOT / "docs" / "notebooks.md", ""),
+    ):
+        images = re.findall(r"!\[[^\]]+\]\(([^)]+\.png)\)", page.read_text())
+        assert {f"{prefix}images/depth-chart.png", f"{prefix}images/candles.png"} <= set(images), page.name
+        for image in images:
+            data = (page.parent / image).read_bytes()
+            assert data.startswith(b"\x89PNG") and len(data) > 5000, image
+            assert Path(image).name in script  # made by the export script, not by hand
