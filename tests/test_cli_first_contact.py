@@ -382,3 +382,16 @@ def test_watch_spread_and_ticker_against_the_simulator_print_clean_numbers() -> 
     assert len(value) <= 12 and float(value) > 0, last  # 0.1, never 0.09999999999854481
     assert ticker.exit_code == 0, ticker.output
     assert "XBT/USD last " in ticker.output and "Ticker(" not in ticker.output
+
+
+def test_the_live_view_shows_the_connection_state() -> None:
+    from rich.console import Console
+
+    from rxfeeds.cli.watch import WatchState
+
+    state = WatchState()
+    console = Console(record=True, width=200, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(state.render("kraken book XBT/USD", "kraken reconnecting in 2.0 s (attempt 3: [Errno 111] refused)"))
+    console.file.close()
+    text = console.export_text()
+    assert "[kraken reconnecting in 2.0 s (attempt 3: [Errno 111] refused)]" in text

@@ -69,6 +69,7 @@ class WatchState:
 
     def render(self, title: str, connection: str = "") -> Any:
         from rich.console import Group
+        from rich.markup import escape
         from rich.table import Table
 
         with self.lock:
@@ -143,8 +144,9 @@ class WatchState:
             for v in list(self.other)[-5:]:
                 parts.append(describe(v))
             for ev in self.integrity:
-                parts.append(f"[yellow]{ev.symbol}: {ev.kind} {ev.detail}[/yellow]")
-            parts.append(f"{title}: {self.count} updates" + (f"  [{connection}]" if connection else ""))
+                parts.append(f"[yellow]{escape(f'{ev.symbol}: {ev.kind} {ev.detail}')}[/yellow]")
+            # escaped: "[kraken open]" would otherwise be read as a rich markup tag and vanish
+            parts.append(escape(f"{title}: {self.count} updates" + (f"  [{connection}]" if connection else "")))
             return Group(*parts)
 
     def line(self) -> str:
