@@ -67,7 +67,8 @@ _HOSTS = (
 def capture_venue(path: str | Path) -> tuple[str | None, str]:
     """``(venue, evidence)`` of a capture: its ``rxfeeds record`` header, else its first URL.
 
-    ``(None, "")`` when neither tells (a plain capture of a simulator on 127.0.0.1).
+    ``(None, evidence)`` when neither tells (a plain capture of a simulator on 127.0.0.1, or of a
+    venue rxfeeds does not speak); ``evidence`` then names the host, if any.
 
     Example:
         >>> import tempfile, pathlib
@@ -97,7 +98,7 @@ def capture_venue(path: str | Path) -> tuple[str | None, str]:
     for suffix, prefix, venue in _HOSTS:
         if (host == suffix or host.endswith("." + suffix)) and parts.path.startswith(prefix):
             return venue, f"frames from {parts.scheme}://{host}{parts.path.rstrip('/')}"
-    return None, ""
+    return None, f"frames from {parts.scheme}://{host}" if host else ""
 
 
 def _choose_venue(files: list[str], venue: str | None) -> str:
@@ -118,8 +119,10 @@ def _choose_venue(files: list[str], venue: str | None) -> str:
         return venues.pop()
     if venues:
         raise cli_error(f"the files come from different venues ({', '.join(sorted(venues))}); replay them apart", 2)
+    hints = [evidence for _, evidence in found.values() if evidence and "127.0.0.1" not in evidence]
+    why = f" ({hints[0]}, not a venue rxfeeds speaks)" if hints else ""
     raise cli_error(
-        f"cannot tell which venue {files[0]} was recorded from; pass --venue (one of {', '.join(VENUES)})", 2
+        f"cannot tell which venue {files[0]} was recorded from{why}; pass --venue (one of {', '.join(VENUES)})", 2
     )
 
 
