@@ -20,6 +20,10 @@ Run from the project root::
 
     python benchmarks/book.py            # RXFEEDS_CAPTURES overrides ../shared/captures
     python benchmarks/book.py --crc zlib # the same without ISA-L's CRC-32
+
+Without the capture (a fresh clone has no ``../shared/captures``) it says so on stderr and
+measures frames recorded from the Kraken simulator instead (the same 6 pairs at depth 1000,
+checksummed, seeded); ``capture`` in the output names which source was used.
 """
 
 from __future__ import annotations
@@ -49,6 +53,28 @@ from rxfeeds.ops.order_book import OrderBook, order_book  # noqa: E402
 from rxfeeds.venues.kraken.codec import KrakenCodec  # noqa: E402
 
 CAPTURE = "kraken-book-1000.dev.capture"
+PAIRS = ("XBT/USD", "ETH/USD", "XBT/EUR", "ETH/XBT", "LTC/USD", "XRP/USD")
+
+
+def simulator_frames(count: int = 3_000, seed: int = 1, timeout: float = 120.0) -> list[bytes]:
+    """``count`` frames a Kraken v1 client receives from the simulator: book depth 1000 of PAIRS."""
+    import websocket
+
+    from rxfeeds.sim.kraken import KrakenSim
+
+    subscribe = {"event": "subscribe", "pair": list(PAIRS), "subscription": {"name": "book", "depth": 1000}}
+    frames: list[bytes] = []
+    with KrakenSim(symbols=list(PAIRS), seed=seed, tick_interval=0.002) as sim:
+        ws = websocket.create_connection(sim.url, timeout=10)
+        try:
+            ws.send(json.dumps(subscribe))
+            deadline = time.monotonic() + timeout
+            while len(frames) < count and time.monotonic() < deadline:
+                frame = ws.recv()
+                frames.append(frame.encode() if isinstance(frame, str) else frame)
+        finally:
+            ws.close()
+    return frames
 
 
 def received_frames(path: Path) -> list[bytes]:
@@ -205,9 +231,17 @@ def main() -> None:
 
     captures = Path(os.environ.get("RXFEEDS_CAPTURES", ROOT.parent / "shared" / "captures"))
     path = captures / CAPTURE
-    if not path.is_file():
-        sys.exit(f"capture not found: {path} (set RXFEEDS_CAPTURES)")
-    one_pass = received_frames(path)
+    if path.is_file():
+        one_pass = received_frames(path)
+        source = CAPTURE
+    else:
+        print(
+            f"capture not found: {path} (set RXFEEDS_CAPTURES to the folder holding {CAPTURE});"
+            " measuring frames recorded from the Kraken simulator instead",
+            file=sys.stderr,
+        )
+        one_pass = simulator_frames()
+        source = f"kraken simulator (seed 1, {len(one_pass)} frames, depth 1000, {len(PAIRS)} pairs)"
     passes = -(-args.frames // len(one_pass))
     frames = one_pass * passes
 
@@ -239,7 +273,7 @@ def main() -> None:
 
     n = len(frames)
     result = {
-        "capture": CAPTURE,
+        "capture": source,
         "frames": n,
         "events": len(events),
         "passes": passes,

@@ -6,9 +6,11 @@ Example::
     from rxfeeds import ops
 
     kraken = rxfeeds.Kraken()
-    kraken.book("XBT/USD", depth=10).pipe(ops.order_book()).subscribe(print)
+    books = kraken.book("XBT/USD", depth=10).pipe(ops.order_book())
+    rxfeeds.run(books, lambda book: print(book.best_bid))   # blocks until Ctrl-C
 
-Callbacks run on the socket's thread; use ``observe_on`` (or the helpers in
+``rxfeeds.run`` blocks a script until Ctrl-C or ``duration=`` (``subscribe`` alone returns at
+once).  Callbacks run on the socket's thread; use ``observe_on`` (or the helpers in
 ``rxfeeds.notebook``) to move them elsewhere, and ``rxfeeds.aio`` for asyncio
 (``async for``, ``await``).  Venue clients are imported lazily.
 """
@@ -34,7 +36,7 @@ _CLIENTS = {
     "replay": "rxfeeds.capture.replay:replay",
 }
 
-__all__ = ["events", "errors", "RxfeedsError", "ops", "aio", *_CLIENTS]
+__all__ = ["events", "errors", "RxfeedsError", "ops", "aio", "run", "RunResult", *_CLIENTS]
 
 
 def __getattr__(name: str) -> Any:
@@ -42,6 +44,11 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return importlib.import_module(f"rxfeeds.{name}")
+    if name in ("run", "RunResult"):
+        from . import runner
+
+        globals()[name] = value = getattr(runner, name)
+        return value
     if name in _CLIENTS:
         from .venues import load
 

@@ -383,7 +383,7 @@ class LiveView:
             self._subscription.dispose()
         self._wake.set()
         try:
-            self.refresh()
+            self.refresh(force=True)  # the status changed to "stopped" even if no value came since
         except Exception:
             log.exception("drawing the final frame of %r failed", self)
 
@@ -461,8 +461,9 @@ class DepthChart(_FigureView):
     """Live depth chart (cumulative size against price) of an ``OrderBook`` stream.
 
     The holder keeps only the newest book (conflation: a burst of 1000 updates costs one
-    redraw).  ``IntegrityEvent`` s are counted and shown in the title; an unsynced book is
-    drawn with a warning.
+    redraw).  ``IntegrityEvent`` s are counted and shown in the title (a book ``Feed`` given
+    here gets them; pipe your own books through ``ops.order_book(integrity=True)`` to have them
+    counted); an unsynced book is drawn with a warning.
 
     Attributes:
         book: the newest ``OrderBook`` received (None before the first).
@@ -486,7 +487,7 @@ class DepthChart(_FigureView):
             # a venue book feed (snapshots + deltas): build the books, keeping the resync hook
             from .ops import order_book
 
-            source = source.pipe(order_book(depth=self.depth))
+            source = source.pipe(order_book(depth=self.depth, integrity=True))
         super().__init__(source, fps=fps, display=display, figsize=figsize, dpi=dpi)
         self.symbol = symbol
         self.book: OrderBook | None = None
@@ -508,14 +509,16 @@ class DepthChart(_FigureView):
             book, books, integrity = self.book, self.books, dict(self.integrity)
         fig = self.figure
         fig.clear()
-        # fixed margins: constrained layout would cost a third of every frame
-        fig.subplots_adjust(left=0.09, right=0.98, top=0.9, bottom=0.17)
+        bids, asks = book.top(self.depth) if book is not None else ((), ())
+        most = max(sum(size for _, size in bids), sum(size for _, size in asks), 1.0)
+        # fixed margins (constrained layout would cost a third of every frame), wide enough for
+        # the widest size label
+        fig.subplots_adjust(left=_left_margin(fig, _tick_chars(0.0, most * 1.05)), right=0.98, top=0.9, bottom=0.17)
         ax = fig.add_subplot()
         if book is None:
             ax.text(0.5, 0.5, f"waiting for the first book... ({self._status()})", ha="center", va="center")
             ax.set_axis_off()
             return
-        bids, asks = book.top(self.depth)
         _plot_side(ax, bids, "#1a9850", "bids")
         _plot_side(ax, asks, "#d73027", "asks")
         if book.mid is not None:
@@ -534,6 +537,22 @@ class DepthChart(_FigureView):
             fontsize="small",
             color="black" if book.synced else "#b2182b",
         )
+
+
+def _tick_chars(low: float, high: float, ticks: int = 5) -> int:
+    """Characters of the widest plain tick label on an axis from ``low`` to ``high`` (an estimate)."""
+    import math
+
+    step = (high - low) / ticks
+    decimals = max(0, -math.floor(math.log10(step))) if step > 0 and math.isfinite(step) else 1
+    return max(len(f"{v:.{decimals}f}") for v in (low, high))
+
+
+def _left_margin(fig: Any, chars: int, fontsize: float = 10.0) -> float:
+    """Left margin (figure fraction) holding ``chars`` tick characters plus the axis label."""
+    width_px = fig.get_figwidth() * fig.dpi
+    points = chars * 0.62 * fontsize + 1.3 * fontsize + 14.0  # tick texts, label, paddings
+    return float(min(0.35, max(0.06, points * fig.dpi / 72.0 / width_px)))
 
 
 def _rgba(colour: str, alpha: float) -> tuple[float, float, float, float]:
@@ -605,7 +624,15 @@ class CandlestickChart(_FigureView):
             shown = [self.klines[k] for k in sorted(self.klines)[-self.bars :]]
         fig = self.figure
         fig.clear()
-        fig.subplots_adjust(left=0.1, right=0.98, top=0.92, bottom=0.16, hspace=0.08)
+        if shown:
+            low, high = min(k.low for k in shown), max(k.high for k in shown)
+            pad = (high - low) * 0.08 or abs(high) * 1e-4 or 1.0
+            widest = max(_tick_chars(low - pad, high + pad), _tick_chars(0.0, max(k.volume for k in shown) * 1.1))
+        else:
+            widest = 4
+        # fixed margins (a layout engine would cost a third of every frame), wide enough for the
+        # widest tick label so the axis labels stay inside the picture
+        fig.subplots_adjust(left=_left_margin(fig, widest), right=0.98, top=0.92, bottom=0.16, hspace=0.08)
         if not shown:
             ax = fig.add_subplot()
             ax.text(0.5, 0.5, f"waiting for the first kline... ({self._status()})", ha="center", va="center")
@@ -640,8 +667,6 @@ class CandlestickChart(_FigureView):
         volume_ax.set_ylim(0, max(k.volume for k in shown) * 1.1 or 1.0)
         volume_ax.xaxis_date()
         # bars stick to their bottom edge in autoscaling: set the price range with a margin
-        low, high = min(k.low for k in shown), max(k.high for k in shown)
-        pad = (high - low) * 0.08 or abs(high) * 1e-4 or 1.0
         price_ax.set_ylim(low - pad, high + pad)
         span = shown[-1].close_time - shown[0].open_time
         volume_ax.xaxis.set_major_formatter(dates.DateFormatter("%H:%M:%S" if span < 86400 else "%Y-%m-%d %H:%M"))

@@ -111,7 +111,7 @@ def test_book_from_diffs_and_rest_snapshot_equals_simulator_book(sim: BinanceSpo
 
 def test_gap_triggers_resync_of_that_symbol_and_the_book_heals(sim: BinanceSpotSim, client: BinanceSpot) -> None:
     sink = Sink()
-    disposable = client.book("BTCUSDT").pipe(ops.order_book()).subscribe(sink.on_next, sink.on_error)
+    disposable = client.book("BTCUSDT").pipe(ops.order_book(integrity=True)).subscribe(sink.on_next, sink.on_error)
     try:
         wait_until(lambda: synced_books(sink))
         sim.faults.skip_sequence("BTCUSDT")
@@ -127,7 +127,7 @@ def test_gap_triggers_resync_of_that_symbol_and_the_book_heals(sim: BinanceSpotS
 
 def test_reconnect_refetches_the_snapshot(sim: BinanceSpotSim, client: BinanceSpot) -> None:
     sink = Sink()
-    disposable = client.book("BTCUSDT").pipe(ops.order_book()).subscribe(sink.on_next, sink.on_error)
+    disposable = client.book("BTCUSDT").pipe(ops.order_book(integrity=True)).subscribe(sink.on_next, sink.on_error)
     try:
         wait_until(lambda: synced_books(sink))
         sim.faults.reset_all()

@@ -475,7 +475,8 @@ def test_binance_record_then_replay_keeps_snapshots_in_order_and_books_match(tmp
     replayed: list[Any] = []
     snapshots: list[Any] = []
     session.book(symbols).pipe(
-        rx_ops.do_action(lambda e: snapshots.append(e) if isinstance(e, BookSnapshot) else None), ops.order_book()
+        rx_ops.do_action(lambda e: snapshots.append(e) if isinstance(e, BookSnapshot) else None),
+        ops.order_book(integrity=True),
     ).subscribe(replayed.append)
     session.run()
     assert sorted(s.recv_time for s in snapshots) == sorted(records[i].t for i in http)

@@ -182,3 +182,23 @@ def test_docstring_converter_fences_doctests_and_literal_blocks() -> None:
     assert "Marble sketch:\n\n```text\na: -x-|\nb: --y|\n```" in out
     assert "    ```pycon\n    >>> [1][0]\n    1\n    ```" in out
     assert out.endswith("After.")
+
+
+@pytest.mark.timeout(150)
+def test_api_reference_is_complete_and_pages_show_the_charts(site: Path) -> None:
+    """Issue 18 item 8: the reference lacked these; no chart was visible anywhere."""
+    from rxfeeds.sim import SIMULATORS
+
+    clients = _text(site / "reference" / "clients" / "index.html")
+    assert "KrakenToken" in clients and "OwnTrade" in clients
+    simulators = _text(site / "reference" / "simulators" / "index.html")
+    for spec in SIMULATORS.values():
+        assert spec.split(":")[1] in simulators, spec
+    books = _text(site / "reference" / "books" / "index.html")
+    assert "rxfeeds.books.side" in books and "rxfeeds.books.sync" in books and "SymbolBook" in books
+    assert "stylesheets/extra.css" in (site / "index.html").read_text(encoding="utf-8")
+    for page in ("index.html", "notebooks/index.html"):
+        text = (site / page).read_text(encoding="utf-8")
+        for image in ("depth-chart.png", "candles.png"):
+            assert f"images/{image}" in text, (page, image)
+    assert (site / "images" / "depth-chart.png").read_bytes().startswith(b"\x89PNG")

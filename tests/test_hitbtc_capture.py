@@ -229,7 +229,7 @@ def test_replay_through_the_client_and_order_book(capture_file: Any) -> None:
     session = rxfeeds.replay(path, venue="hitbtc")
     outputs: dict[str, list[Any]] = {s: [] for s in raw_books}
     for symbol, out in outputs.items():
-        session.orderbook(symbol).pipe(ops.order_book()).subscribe(out.append)
+        session.orderbook(symbol).pipe(ops.order_book(integrity=True)).subscribe(out.append)
     session.run()
     for symbol, out in outputs.items():
         kinds = [e.kind for e in out if isinstance(e, IntegrityEvent)]

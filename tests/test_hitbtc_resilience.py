@@ -49,7 +49,7 @@ def truth_levels(sim: HitBTCSim, symbol: str) -> tuple[dict[float, float], dict[
 def test_order_book_operator_heals_a_sequence_gap_by_resubscribing(sim: HitBTCSim) -> None:
     with client_for(sim) as client:
         sink = Sink()
-        sub = client.orderbook("ETHBTC").pipe(ops.order_book()).subscribe(sink)
+        sub = client.orderbook("ETHBTC").pipe(ops.order_book(integrity=True)).subscribe(sink)
         wait_until(lambda: any(getattr(b, "synced", False) for b in sink.items))
         sim.faults.skip_sequence("ETHBTC")
         sim.step(5)

@@ -306,7 +306,7 @@ def test_reconnect_resubscribes_and_the_new_snapshot_replaces_the_book(live: Kra
 def test_resync_and_order_book_operator_recover_from_a_bad_checksum(live: KrakenSim) -> None:
     with Kraken(url=live.url, auth_url=live.url, backoff=FAST) as kraken:
         out = Sink()
-        out.subscribe(kraken.book("XBT/USD", depth=10).pipe(ops.order_book(depth=10)))
+        out.subscribe(kraken.book("XBT/USD", depth=10).pipe(ops.order_book(depth=10, integrity=True)))
         wait_until(lambda: any(isinstance(i, IntegrityEvent) and i.kind == "synced" for i in out.items))
         live.faults.corrupt_checksum("XBT/USD")
 

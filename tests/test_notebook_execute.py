@@ -75,6 +75,17 @@ def test_notebook_executes_without_error(path: Path, tmp_path: Path, monkeypatch
     nb = _execute(path, tmp_path, monkeypatch)
     images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
     assert images, f"{path.name} drew no chart"
+    # a cell result that is markup shown as a Python string (issue 18: notebook 03)
+    raw_markup = [
+        o["data"]["text/plain"][:60]
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "execute_result"
+        and "text/html" not in o.get("data", {})
+        and o.get("data", {}).get("text/plain", "").lstrip("'\"").startswith("<")
+    ]
+    assert raw_markup == [], f"{path.name}: HTML shown as a string: {raw_markup}"
     for image in images:
         assert _pixels(image["data"]["image/png"]).std() > 0.02, f"{path.name}: a blank picture"
     if path.stem == "02-order-book-depth-chart":

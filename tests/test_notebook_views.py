@@ -375,3 +375,55 @@ def test_background_redraws_run_on_the_asyncio_loop_and_stop_after_a_drawing_err
     assert errors == 1 and table.frames == frames
     table.stop()  # still stops cleanly (the final frame's failure is logged)
     assert not table.running and subject.observers == []
+
+
+# --- issue 18 item 8: notebook glitches -------------------------------------------------------------
+
+
+def test_a_stopped_view_says_stopped_even_when_nothing_arrived_since_the_last_frame() -> None:
+    subject: Subject[Any] = Subject()
+    table = nb.TradesTable(subject, rows=5, display=False)
+    table.start()
+    subject.on_next(Trade("kraken", "XBT/USD", 1.0, 1.0, price=1.0, size=2.0, side="buy"))
+    assert table.refresh() and "live" in table.html
+    table.stop()
+    assert "stopped" in table.html and "| live" not in table.html
+
+
+def _label_clear_of_ticks(chart: Any) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = chart.figure
+    FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        label = ax.yaxis.label.get_window_extent(renderer)
+        low, high = sorted(ax.get_ylim())
+        ticks = [
+            t.get_window_extent(renderer)
+            for t in ax.get_yticklabels()
+            if t.get_text() and low <= t.get_position()[1] <= high  # labels outside the view are not drawn
+        ]
+        assert ticks
+        assert label.x0 >= 0, f"{ax.yaxis.label.get_text()!r} label cut off at the left edge ({label.x0:.1f} px)"
+        assert all(label.x1 <= t.x0 for t in ticks), "the axis label overlaps the tick labels"
+
+
+def test_candle_chart_axis_labels_stay_inside_the_picture() -> None:
+    bars = [
+        Kline("kraken", "XBT/USD", float(i), float(i), interval="1s", open_time=1.7e9 + i, close_time=1.7e9 + i + 1,
+              open=50000.12345 + i * 0.01, high=50000.5 + i * 0.01, low=49999.8, close=50000.2 + i * 0.01,
+              volume=1234.5 + i)
+        for i in range(30)
+    ]  # fmt: skip
+    chart = nb.CandlestickChart(rx.from_iterable(bars), display=False).run_for(5)
+    _label_clear_of_ticks(chart)
+
+
+def test_depth_chart_axis_labels_stay_inside_the_picture() -> None:
+    book = _book(
+        "kraken", "XBT/USD", [(100.0 - i, 123456.0) for i in range(20)], [(101.0 + i, 99999.0) for i in range(20)]
+    )
+    chart = nb.DepthChart(rx.of(book), display=False).run_for(5)
+    _label_clear_of_ticks(chart)

@@ -78,7 +78,7 @@ class Collector(ObserverBase[Any]):
 
 def run(events: list[Any], **kw: Any) -> Collector:
     out = Collector()
-    rx.from_iterable(events).pipe(order_book(**kw)).subscribe(out)
+    rx.from_iterable(events).pipe(order_book(**{"integrity": True, **kw})).subscribe(out)
     return out
 
 
@@ -117,7 +117,7 @@ def test_snapshot_then_delta_builds_the_book() -> None:
 def test_held_book_never_changes() -> None:
     subject: Subject[Any] = Subject()
     out = Collector()
-    subject.pipe(order_book()).subscribe(out)
+    subject.pipe(order_book(integrity=True)).subscribe(out)
     # prices stay positive: a non-positive price is an invalid level
     subject.on_next(snap(bids=[(399 - i, 1 + i) for i in range(200)], asks=[(401 + i, 1) for i in range(200)]))
     held = out.books[-1]
@@ -331,7 +331,7 @@ def test_stream_reset_unsyncs_without_resync_until_snapshot() -> None:
     out = Collector()
     scheduler = TestScheduler()
     feed: Feed[Any] = Feed(rx.from_iterable(events).subscribe, resync=asked.append)
-    feed.pipe(order_book(scheduler=scheduler)).subscribe(out)
+    feed.pipe(order_book(integrity=True, scheduler=scheduler)).subscribe(out)
     scheduler.advance_by(100.0)
     assert out.kinds() == ["synced", "reset", "synced"]
     assert [b.synced for b in out.books] == [True, False, True]
@@ -424,7 +424,7 @@ def test_gap_resyncs_that_symbol_only_and_recovers() -> None:
     subject: Subject[Any] = Subject()
     asked: list[str] = []
     out = Collector()
-    subject.pipe(order_book(resync=asked.append, scheduler=scheduler)).subscribe(out)
+    subject.pipe(order_book(integrity=True, resync=asked.append, scheduler=scheduler)).subscribe(out)
     for ev in [snap("B", bids=[(5, 1)], asks=[(6, 1)], sequence=1), *gap_events("A", 10)]:
         subject.on_next(ev)
     scheduler.advance_by(0.001)
@@ -447,7 +447,7 @@ def test_resync_hook_comes_from_the_feed() -> None:
     source = rx.concat(rx.from_iterable(gap_events("A", 1)), rx.never())
     feed: Feed[Any] = Feed(source.subscribe, resync=asked.append)
     out = Collector()
-    feed.pipe(order_book(scheduler=scheduler)).subscribe(out)
+    feed.pipe(order_book(integrity=True, scheduler=scheduler)).subscribe(out)
     scheduler.advance_by(0.001)
     assert asked == ["A"]
 
@@ -455,7 +455,7 @@ def test_resync_hook_comes_from_the_feed() -> None:
 def test_no_hook_means_no_resync_and_no_failure() -> None:
     scheduler = TestScheduler()
     out = Collector()
-    rx.from_iterable(gap_events("A", 1)).pipe(order_book(scheduler=scheduler)).subscribe(out)
+    rx.from_iterable(gap_events("A", 1)).pipe(order_book(integrity=True, scheduler=scheduler)).subscribe(out)
     scheduler.advance_by(1000.0)
     assert out.kinds() == ["synced", "gap"] and out.error is None
 
@@ -468,6 +468,7 @@ def test_repeated_failure_backs_off_then_errors() -> None:
     policy = Backoff(initial=1.0, max_delay=8.0, jitter="none")
     subject.pipe(
         order_book(
+            integrity=True,
             resync=lambda s: asked.append(scheduler.clock),
             backoff=policy,
             max_resyncs=3,
@@ -503,7 +504,7 @@ def test_clean_delta_resets_the_attempt_count() -> None:
     subject: Subject[Any] = Subject()
     asked: list[str] = []
     out = Collector()
-    subject.pipe(order_book(resync=asked.append, max_resyncs=1, scheduler=scheduler)).subscribe(out)
+    subject.pipe(order_book(integrity=True, resync=asked.append, max_resyncs=1, scheduler=scheduler)).subscribe(out)
     for base in (1, 100, 200):
         for ev in gap_events("A", base):
             subject.on_next(ev)
@@ -521,7 +522,13 @@ def test_hook_exception_counts_as_failure() -> None:
         raise RuntimeError("socket closed")
 
     rx.concat(rx.from_iterable(gap_events("A", 1)), rx.never()).pipe(
-        order_book(resync=broken, max_resyncs=2, backoff=Backoff(initial=1.0, jitter="none"), scheduler=scheduler)
+        order_book(
+            integrity=True,
+            resync=broken,
+            max_resyncs=2,
+            backoff=Backoff(initial=1.0, jitter="none"),
+            scheduler=scheduler,
+        )
     ).subscribe(out)
     scheduler.advance_by(10.0)
     assert isinstance(out.error, IntegrityError) and "socket closed" in str(out.error)
@@ -539,6 +546,7 @@ def test_hook_exception_counts_as_failure() -> None:
         ({"max_buffer": 0}, "max_buffer"),
         ({"resync": 5}, "resync"),
         ({"backoff": 1.0}, "backoff"),
+        ({"integrity": "yes"}, "integrity"),
     ],
 )
 def test_invalid_arguments(kw: dict[str, Any], name: str) -> None:
@@ -551,5 +559,47 @@ def test_source_error_and_completion_pass_through() -> None:
     out = run([snap(bids=[(1, 1)], asks=[(2, 1)])])
     assert out.completed
     errs = Collector()
-    rx.throw(RuntimeError("boom")).pipe(order_book()).subscribe(errs)
+    rx.throw(RuntimeError("boom")).pipe(order_book(integrity=True)).subscribe(errs)
     assert isinstance(errs.error, RuntimeError)
+
+
+# --- books only by default (issue 18 item 10) -------------------------------------------------------
+
+
+def test_default_stream_is_books_only_so_a_plain_book_callback_is_safe() -> None:
+    scheduler = TestScheduler()
+    subject: Subject[Any] = Subject()
+    bids: list[Any] = []
+    errors: list[Exception] = []
+    subject.pipe(order_book(resync=lambda s: None, scheduler=scheduler)).subscribe(
+        lambda book: bids.append(book.best_bid), errors.append
+    )
+    for ev in [*gap_events("A", 1), StreamReset(V, "A", 3.0, 3.0, channel="book", reason="reconnect")]:
+        subject.on_next(ev)
+    scheduler.advance_by(15.0)  # a resync attempt and its stale timer fire meanwhile
+    subject.on_next(snap(bids=[(5, 1)], asks=[(6, 1)], sequence=50))
+    assert errors == []
+    assert bids[0] == (1.0, 1.0) and bids[-1] == (5.0, 1.0)
+
+
+def test_default_stream_shows_every_integrity_problem_on_the_book_itself() -> None:
+    events = [*gap_events("A", 1), snap(bids=[(5, 1)], asks=[(6, 1)], sequence=50)]
+    books_only = run(events[:], integrity=False)
+    with_integrity = run(events[:])
+    assert all(isinstance(v, OrderBook) for v in books_only.values)
+    # the same books in the same order, the problem visible as synced=False then True again
+    assert [(b.synced, b.best_bid) for b in books_only.values] == [(b.synced, b.best_bid) for b in with_integrity.books]
+    assert [b.synced for b in books_only.values] == [True, False, True]
+    assert with_integrity.kinds() == ["synced", "gap", "synced"]
+
+
+def test_default_stream_still_ends_with_integrity_error_when_resync_gives_up() -> None:
+    scheduler = TestScheduler()
+    out = Collector()
+    subject: Subject[Any] = Subject()
+    subject.pipe(order_book(resync=lambda s: None, max_resyncs=1, scheduler=scheduler)).subscribe(out)
+    for ev in gap_events("A", 1):
+        subject.on_next(ev)
+    scheduler.advance_by(100.0)
+    assert isinstance(out.error, IntegrityError)
+    assert all(isinstance(v, OrderBook) for v in out.values)

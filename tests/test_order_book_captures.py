@@ -60,7 +60,7 @@ class Run:
         self.values: list[Any] = []
         self.latest: dict[str, OrderBook] = {}
         self.error: Exception | None = None
-        self.subject.pipe(order_book(**kw)).subscribe(self._on_next, self._on_error)
+        self.subject.pipe(order_book(integrity=True, **kw)).subscribe(self._on_next, self._on_error)
 
     def _on_next(self, value: Any) -> None:
         self.values.append(value)

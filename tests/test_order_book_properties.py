@@ -103,7 +103,7 @@ def feed(actions: list[tuple[bool, int, int, str]], depth: int | None, mode: str
         venue.apply(False, i * 3, 200 + i)
     subject: Subject[Any] = Subject()
     out: list[Any] = []
-    subject.pipe(order_book()).subscribe(out.append)
+    subject.pipe(order_book(integrity=True)).subscribe(out.append)
     sequenced = mode == "sequence"
     history: dict[int, tuple[Any, Any]] = {venue.seq: venue.view()}
     sent: list[BookDelta] = []

@@ -95,7 +95,7 @@ def hitbtc_books(sim: HitBTCSim, **client_options: Any) -> tuple[HitBTC, Books, 
         feeds[symbol].resync(symbol)
 
     books = Books()
-    sub = rx.merge(*feeds.values()).pipe(order_book(resync=resync)).subscribe(books)
+    sub = rx.merge(*feeds.values()).pipe(order_book(integrity=True, resync=resync)).subscribe(books)
     wait_until(lambda: all(books.kinds(s) == ["synced"] for s in SYMBOLS))
     return client, books, asked, sub
 
@@ -186,7 +186,7 @@ def test_kraken_corrupted_checksum_resyncs_that_pair_once() -> None:
                 hook(pair)
 
             books = Books()
-            sub = feed.pipe(order_book(resync=resync)).subscribe(books)
+            sub = feed.pipe(order_book(integrity=True, resync=resync)).subscribe(books)
             wait_until(lambda: all(books.kinds(p) == ["synced"] for p in PAIRS))
             for _ in range(4):
                 sim.step(1)
@@ -227,7 +227,7 @@ def test_binance_spot_gap_refetches_that_symbols_snapshot_once() -> None:
                 hook(symbol)
 
             books = Books()
-            sub = feed.pipe(order_book(resync=resync)).subscribe(books)
+            sub = feed.pipe(order_book(integrity=True, resync=resync)).subscribe(books)
             wait_until(lambda: all(books.count_books(s) > 2 for s in symbols))
             other_before = books.count_books("ETHBTC")
             sim.faults.skip_sequence("BTCUSDT")
@@ -257,7 +257,7 @@ def test_kraken_v2_books_verify_every_checksum_and_equal_truth() -> None:
     with KrakenV2Sim(seed=25, tick_interval=None) as sim:
         with KrakenV2(url=sim.url, auth_url=sim.url, ping_interval=None) as client:
             books = Books()
-            sub = client.book(list(pairs), depth=10).pipe(order_book()).subscribe(books)
+            sub = client.book(list(pairs), depth=10).pipe(order_book(integrity=True)).subscribe(books)
             wait_until(lambda: all(books.kinds(p) == ["synced"] for p in pairs))
             for _ in range(20):
                 sim.step(1)

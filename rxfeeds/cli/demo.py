@@ -234,7 +234,9 @@ def run_demo(
     subscriptions = []
     try:
         subscriptions.append(
-            client.book(symbol, depth=depth).pipe(ops.order_book(depth=depth)).subscribe(on_book, on_error("book"))
+            client.book(symbol, depth=depth)
+            .pipe(ops.order_book(depth=depth, integrity=True))
+            .subscribe(on_book, on_error("book"))
         )
         # the klines' first bucket starts after the subscription: it is partial, not checked
         subscribed_at = time.time()

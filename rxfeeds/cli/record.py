@@ -14,12 +14,14 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from pathlib import Path
 
 import click
 
 from ..capture.recorder import Recorder
 from ..venues import VENUES
-from ._channels import make_client, open_channel
+from ._channels import CONNECT_TIMEOUT, cli_error, connection_options, make_client, open_channel
+from ._connection import ConnectionView
 
 __all__ = ["command"]
 
@@ -31,13 +33,24 @@ __all__ = ["command"]
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True), help="Capture file.")
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), help="Stop after S seconds.")
 @click.option("--url", help="Websocket URL (default: the venue's production endpoint).")
+@connection_options
 def command(
-    venue: str, channel: str, symbols: tuple[str, ...], output: str, duration: float | None, url: str | None
+    venue: str,
+    channel: str,
+    symbols: tuple[str, ...],
+    output: str,
+    duration: float | None,
+    url: str | None,
+    rest_url: str | None = None,
+    connect_timeout: float = CONNECT_TIMEOUT,
 ) -> None:
     """Record CHANNEL of SYMBOL(s) on VENUE to a capture file until Ctrl-C (or --duration)."""
-    client = make_client(venue, url)
+    folder = Path(output).expanduser().resolve().parent
+    if not folder.is_dir():
+        raise cli_error(f"-o {output}: the folder {folder} does not exist; create it or choose another path", 2)
+    client = make_client(venue, url, rest_url=rest_url)
     events = 0
-    failure: list[BaseException] = []
+    failure: list[str] = []
     done = threading.Event()
 
     def on_next(_: object) -> None:
@@ -45,14 +58,28 @@ def command(
         events += 1
 
     def on_error(exc: Exception) -> None:
-        failure.append(exc)
+        failure.append(str(exc))
         done.set()
 
     observable = open_channel(client, channel, symbols)
-    recorder = Recorder(output, venue=venue).attach(client)
+    try:
+        recorder = Recorder(output, venue=venue).attach(client)
+    except OSError as exc:
+        client.close()
+        raise cli_error(f"-o {output}: cannot write it ({exc.strerror or exc}); choose another path") from None
+    connection = ConnectionView(client)
     started = time.monotonic()
     subscription = observable.subscribe(on_next, on_error, done.set)
     show = sys.stderr.isatty()
+
+    def stop_now() -> bool:
+        elapsed = time.monotonic() - started
+        problem = connection.never_connected(elapsed, connect_timeout)
+        if problem is not None:
+            failure.append(problem)
+            return True
+        return duration is not None and elapsed >= duration
+
     try:
         if show:
             from rich.live import Live
@@ -63,20 +90,23 @@ def command(
                     elapsed = time.monotonic() - started
                     live.update(
                         Text(
-                            f"recording {venue} {channel}: {recorder.records} records, {events} events, {elapsed:.0f} s"
+                            f"recording {venue} {channel}: {recorder.records} records, {events} events,"
+                            f" {elapsed:.0f} s  [{connection.line()}]"
                         )
                     )
-                    if duration is not None and elapsed >= duration:
+                    if stop_now():
                         break
         else:
-            done.wait(duration)
+            while not done.wait(0.25):
+                if stop_now():
+                    break
     except KeyboardInterrupt:
         pass
     finally:
         subscription.dispose()
+        connection.dispose()
         client.close()
         recorder.close()
     click.echo(f"recorded {recorder.records} records ({events} events) to {output}", err=True)
     if failure:
-        click.echo(f"record failed: {failure[0]}", err=True)
-        sys.exit(1)
+        raise cli_error(f"record failed: {failure[0]}")

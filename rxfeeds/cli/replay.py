@@ -14,7 +14,12 @@ as trade snapshots, which a clock-driven close would call late).
 ``clock_max_step_back_s``: how often the recording clock stepped back, and by how much at most;
 the replay clock then holds still instead of going back, for ``clock_held_records`` records).
 
-Exit status 1 when nothing could be read from the files and something was unreadable.
+``--venue`` may be left out: the venue is read from the capture (the header ``rxfeeds record``
+writes, or the production URL the frames came from).  A ``--venue`` the capture contradicts is
+a usage error (exit 2) naming the venue to use.
+
+Exit status 1 when nothing could be read from the files and something was unreadable, or when
+frames were read but not one decoded as the venue's protocol (a wrong ``--venue``).
 
 Example::
 
@@ -41,7 +46,84 @@ from ..capture.replay import ReplayTransport
 from ..events import BookDelta, BookSnapshot, Event, IntegrityEvent, Kline
 from ..venues import VENUES, codec_class
 
-__all__ = ["command", "replay_summary"]
+__all__ = ["capture_venue", "command", "replay_summary"]
+
+#: production hosts -> venue (the path tells the API version apart)
+_HOSTS = (
+    ("ws.kraken.com", "/v2", "kraken-v2"),
+    ("ws-auth.kraken.com", "/v2", "kraken-v2"),
+    ("ws.kraken.com", "", "kraken"),
+    ("ws-auth.kraken.com", "", "kraken"),
+    ("api.hitbtc.com", "/api/3", "hitbtc-v3"),
+    ("api.hitbtc.com", "", "hitbtc"),
+    ("dex.binance.org", "", "binance-dex"),
+    ("testnet-dex.binance.org", "", "binance-dex"),
+    ("stream.binance.com", "", "binance-spot"),
+    ("api.binance.com", "", "binance-spot"),
+    ("midchains.com", "", "midchains"),
+)
+
+
+def capture_venue(path: str | Path) -> tuple[str | None, str]:
+    """``(venue, evidence)`` of a capture: its ``rxfeeds record`` header, else its first URL.
+
+    ``(None, evidence)`` when neither tells (a plain capture of a simulator on 127.0.0.1, or of a
+    venue rxfeeds does not speak); ``evidence`` then names the host, if any.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.capture"
+        >>> _ = p.write_text('wss://ws.kraken.com <-> 1.0\\n2.5: {"event":"heartbeat"}\\n')
+        >>> capture_venue(p)
+        ('kraken', 'frames from wss://ws.kraken.com')
+    """
+    from urllib.parse import urlsplit
+
+    from ..capture.records import _DAMAGED, _open_text, read_capture
+
+    try:
+        with _open_text(Path(path)) as f:
+            first = next((line for line in f if line.strip()), "")
+        header = orjson.loads(first) if first.lstrip().startswith("{") else None
+    except (*_DAMAGED, ValueError):  # unreadable or not JSON: no header
+        header = None
+    if isinstance(header, dict) and "rxfeeds_capture" in header and header.get("venue") in VENUES:
+        return str(header["venue"]), "its header"
+    try:
+        url = next((r.url for r in read_capture(path, []) if r.url), "")
+    except _DAMAGED:
+        url = ""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    for suffix, prefix, venue in _HOSTS:
+        if (host == suffix or host.endswith("." + suffix)) and parts.path.startswith(prefix):
+            return venue, f"frames from {parts.scheme}://{host}{parts.path.rstrip('/')}"
+    return None, f"frames from {parts.scheme}://{host}" if host else ""
+
+
+def _choose_venue(files: list[str], venue: str | None) -> str:
+    """The venue to replay ``files`` with; a one-line usage error when it cannot be right."""
+    from ._channels import cli_error
+
+    found = {f: capture_venue(f) for f in files}
+    if venue is not None:
+        for f, (seen, evidence) in found.items():
+            if seen is not None and seen != venue:
+                raise cli_error(
+                    f"--venue {venue}: {f} was recorded from {seen} ({evidence}); use --venue {seen} or leave it out",
+                    2,
+                )
+        return venue
+    venues = {seen for seen, _ in found.values() if seen is not None}
+    if len(venues) == 1:
+        return venues.pop()
+    if venues:
+        raise cli_error(f"the files come from different venues ({', '.join(sorted(venues))}); replay them apart", 2)
+    hints = [evidence for _, evidence in found.values() if evidence and "127.0.0.1" not in evidence]
+    why = f" ({hints[0]}, not a venue rxfeeds speaks)" if hints else ""
+    raise cli_error(
+        f"cannot tell which venue {files[0]} was recorded from{why}; pass --venue (one of {', '.join(VENUES)})", 2
+    )
 
 
 def replay_summary(
@@ -105,7 +187,7 @@ def replay_summary(
                 pending["verified"] = True
                 stats["checksum_ok"] += 1
 
-        events.pipe(rx_ops.do_action(mark), order_book(depth=depth, scheduler=scheduler)).subscribe(
+        events.pipe(rx_ops.do_action(mark), order_book(depth=depth, scheduler=scheduler, integrity=True)).subscribe(
             count_book, on_error=lambda e: frame_errors.append(f"order_book: {e}")
         )
 
@@ -182,7 +264,11 @@ def replay_summary(
 
 @click.command("replay")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--venue", required=True, type=click.Choice(list(VENUES)), help="Venue protocol of the captures.")
+@click.option(
+    "--venue",
+    type=click.Choice(list(VENUES)),
+    help="Venue protocol of the captures (default: read from the capture's header or URL).",
+)
 @click.option("--book", is_flag=True, help="Rebuild order books (ops.order_book) and check their integrity.")
 @click.option("--depth", type=click.IntRange(min=1), default=None, help="Book depth to keep (default: all).")
 @click.option("--klines", "klines_interval", default=None, help="Build klines from trades, e.g. 1m.")
@@ -190,7 +276,7 @@ def replay_summary(
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def command(
     files: tuple[str, ...],
-    venue: str,
+    venue: str | None,
     book: bool,
     depth: int | None,
     klines_interval: str | None,
@@ -209,6 +295,7 @@ def command(
             parse_interval(klines_interval)
         except InvalidArgument as exc:
             raise click.BadParameter(str(exc), param_hint="--klines") from None
+    venue = _choose_venue(list(files), venue)
     show_progress = not as_json and sys.stderr.isatty()
     try:
         if show_progress:
@@ -234,9 +321,12 @@ def command(
         click.echo(f"replay failed: {exc}", err=True)
         sys.exit(1)
     unreadable = summary["records"] == 0 and bool(summary["problems"])
+    undecodable = summary["frames"] > 0 and not summary["events"] and bool(summary["frame_errors"])
     if as_json:
         click.echo(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
-        if unreadable:
+        if undecodable:
+            click.echo(_undecodable(summary, venue), err=True)
+        if unreadable or undecodable:
             sys.exit(1)
         return
     from rich.console import Console
@@ -267,3 +357,14 @@ def command(
     if unreadable:
         click.echo("replay failed: nothing could be read from the capture(s)", err=True)
         sys.exit(1)
+    if undecodable:
+        click.echo(_undecodable(summary, venue), err=True)
+        sys.exit(1)
+
+
+def _undecodable(summary: dict[str, Any], venue: str) -> str:
+    first = summary["frame_errors"][0][:120]
+    return (
+        f"replay failed: none of the {summary['frames']} frames decoded as {venue}"
+        f" (first error: {first}); is --venue right?"
+    )

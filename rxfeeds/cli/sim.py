@@ -7,12 +7,19 @@ printed are the websocket and REST URLs, so scripts can read them.
 Exit codes: 0 after Ctrl-C / SIGTERM / ``--duration``; 1 when the simulator cannot run
 (not written yet, port in use); 2 for an unknown venue.
 
+Fault options inject :mod:`rxfeeds.sim.faults` at a fixed period, each announced on its own
+line (``fault: ...``), so a client can be watched healing: ``--drop-every S`` (close every
+connection), ``--stall-every S`` with ``--stall-for S`` (stop sending), ``--garbage-every S``
+(a frame that is not the venue's protocol), ``--skip-sequence-every S`` (a sequence gap in
+every book), ``--bad-checksum-every S`` (a wrong checksum in every book; Kraken).
+
 Example::
 
     $ rxfeeds sim kraken --port 8765 --seed 7
     kraken simulator: ws://127.0.0.1:8765/
     REST: http://127.0.0.1:40117
     seed 7, tick 0.1 s; Ctrl-C to stop
+    $ rxfeeds sim binance-spot --drop-every 30 --skip-sequence-every 10
 """
 
 from __future__ import annotations
@@ -62,8 +69,68 @@ class _Stop(Exception):
     pass
 
 
+#: fault option -> what it does to a running server (returns the line announcing it)
+GARBAGE = "rxfeeds-sim: this frame is not the venue's protocol {"
+
+
+def _drop(server: Any, stall_for: float) -> str:
+    return f"fault: dropped {server.faults.close_all(1001, 'rxfeeds sim --drop-every')} connection(s)"
+
+
+def _stall(server: Any, stall_for: float) -> str:
+    server.faults.stall(stall_for)
+    return f"fault: stalled for {stall_for:g} s"
+
+
+def _garbage(server: Any, stall_for: float) -> str:
+    return f"fault: sent a garbage frame to {server.faults.send_malformed(GARBAGE)} connection(s)"
+
+
+def _skip_sequence(server: Any, stall_for: float) -> str:
+    symbols = sorted(server.markets)
+    for symbol in symbols:
+        server.faults.skip_sequence(symbol)
+    return f"fault: sequence skip armed for {', '.join(symbols) or 'no market yet'}"
+
+
+def _bad_checksum(server: Any, stall_for: float) -> str:
+    symbols = sorted(server.markets)
+    for symbol in symbols:
+        server.faults.corrupt_checksum(symbol)
+    return f"fault: bad checksum armed for {', '.join(symbols) or 'no market yet'}"
+
+
+FAULTS = {
+    "drop_every": _drop,
+    "stall_every": _stall,
+    "garbage_every": _garbage,
+    "skip_sequence_every": _skip_sequence,
+    "bad_checksum_every": _bad_checksum,
+}
+
+
+class _FaultClock:
+    """Which faults are due: each runs every ``period`` seconds, the first after one period."""
+
+    def __init__(self, periods: dict[str, float | None], now: float) -> None:
+        self.due = {name: now + p for name, p in periods.items() if p is not None}
+        self.periods = {name: p for name, p in periods.items() if p is not None}
+
+    def take_due(self, now: float) -> list[str]:
+        names = [name for name, t in self.due.items() if t <= now]
+        for name in names:
+            self.due[name] = now + self.periods[name]
+        return names
+
+    def next_due(self) -> float | None:
+        return min(self.due.values(), default=None)
+
+
 def _raise_stop(signum: int, frame: FrameType | None) -> None:
     raise _Stop
+
+
+_PERIOD = click.FloatRange(min=0.05)
 
 
 @click.command("sim")
@@ -79,8 +146,25 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 )
 @click.option("--symbol", "symbols", multiple=True, help="Create this market up front (repeatable).")
 @click.option("--duration", type=click.FloatRange(min=0), default=None, help="Stop after this many seconds.")
+@click.option("--drop-every", type=_PERIOD, help="Close every connection every S seconds.")
+@click.option("--stall-every", type=_PERIOD, help="Stop sending every S seconds (for --stall-for).")
+@click.option("--stall-for", type=_PERIOD, default=2.0, show_default=True, help="Length of each stall, seconds.")
+@click.option("--garbage-every", type=_PERIOD, help="Send a frame that is not the protocol every S seconds.")
+@click.option("--skip-sequence-every", type=_PERIOD, help="Skip a sequence number in every book every S seconds.")
+@click.option("--bad-checksum-every", type=_PERIOD, help="Send a wrong checksum in every book every S seconds.")
 def command(
-    venue: str, port: int, seed: int, tick_interval: float, symbols: tuple[str, ...], duration: float | None
+    venue: str,
+    port: int,
+    seed: int,
+    tick_interval: float,
+    symbols: tuple[str, ...],
+    duration: float | None,
+    drop_every: float | None = None,
+    stall_every: float | None = None,
+    stall_for: float = 2.0,
+    garbage_every: float | None = None,
+    skip_sequence_every: float | None = None,
+    bad_checksum_every: float | None = None,
 ) -> None:
     """Serve a simulated VENUE on 127.0.0.1 until interrupted (Ctrl-C).
 
@@ -101,9 +185,23 @@ def command(
         click.echo(f"{name} simulator: {server.url}")
         click.echo(f"REST: {server.http_url}")
         click.echo(f"seed {seed}, tick {tick_interval:g} s; Ctrl-C to stop")
+        periods = {
+            "drop_every": drop_every,
+            "stall_every": stall_every,
+            "garbage_every": garbage_every,
+            "skip_sequence_every": skip_sequence_every,
+            "bad_checksum_every": bad_checksum_every,
+        }
+        faults = _FaultClock(periods, time.monotonic())
+        for name, period in faults.periods.items():
+            click.echo(f"fault {name.replace('_', '-')} {period:g} s")
         deadline = None if duration is None else time.monotonic() + duration
         while deadline is None or time.monotonic() < deadline:
-            time.sleep(0.5 if deadline is None else min(0.5, max(0.0, deadline - time.monotonic())))
+            now = time.monotonic()
+            for name in faults.take_due(now):
+                click.echo(FAULTS[name](server, stall_for))
+            wake = [t for t in (deadline, faults.next_due()) if t is not None]
+            time.sleep(min([0.5, *(max(0.0, t - time.monotonic()) for t in wake)]))
     except (KeyboardInterrupt, _Stop):
         pass
     finally:

@@ -18,13 +18,16 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 import click
 
-from ..events import BookDelta, BookSnapshot, IntegrityEvent, Kline, Trade
+from ..events import BookDelta, BookSnapshot, IntegrityEvent, Kline, Quote, Ticker, Trade
 from ..venues import VENUES
-from ._channels import make_client, open_channel
+from ._channels import CONNECT_TIMEOUT, connection_options, make_client, open_channel
+from ._connection import ConnectionView
+from ._format import describe, difference, level_texts, num
 
 __all__ = ["command", "WatchState"]
 
@@ -38,6 +41,8 @@ class WatchState:
         self.trades: deque[Trade] = deque(maxlen=15)
         self.klines: dict[tuple[str, float], Kline] = {}
         self.other: deque[Any] = deque(maxlen=15)
+        self.quotes: dict[str, Quote] = {}
+        self.tickers: dict[str, Ticker] = {}
         self.integrity: deque[IntegrityEvent] = deque(maxlen=5)
         self.count = 0
         self.error: BaseException | None = None
@@ -55,11 +60,16 @@ class WatchState:
                 self.klines[(value.symbol, value.open_time)] = value
                 while len(self.klines) > 15:
                     del self.klines[next(iter(self.klines))]
+            elif isinstance(value, Quote):
+                self.quotes[value.symbol] = value
+            elif isinstance(value, Ticker):
+                self.tickers[value.symbol] = value
             else:
                 self.other.append(value)
 
-    def render(self, title: str) -> Any:
+    def render(self, title: str, connection: str = "") -> Any:
         from rich.console import Group
+        from rich.markup import escape
         from rich.table import Table
 
         with self.lock:
@@ -70,16 +80,37 @@ class WatchState:
                 table.add_column("bid", justify="right", style="green")
                 table.add_column("ask", justify="right", style="red")
                 table.add_column("ask size", justify="right")
-                bids, asks = book.top(10) if hasattr(book, "top") else (book.bids[:10], book.asks[:10])
+                bids, asks = _top_levels(book, 10)
                 for i in range(max(len(bids), len(asks))):
-                    b = bids[i] if i < len(bids) else None
-                    a = asks[i] if i < len(asks) else None
+                    bp, bs = level_texts(bids[i]) if i < len(bids) else ("", "")
+                    ap, as_ = level_texts(asks[i]) if i < len(asks) else ("", "")
+                    table.add_row(bs, bp, ap, as_)
+                if bids and asks:
+                    table.caption = f"spread {difference(asks[0][0], bids[0][0])}"
+                parts.append(table)
+            if self.quotes:
+                table = Table(title="best bid / ask")
+                for col in ("symbol", "bid size", "bid", "ask", "ask size", "spread", "time"):
+                    table.add_column(col, justify="left" if col == "symbol" else "right")
+                for symbol, q in sorted(self.quotes.items()):
                     table.add_row(
-                        f"{b[1]:g}" if b else "",
-                        f"{b[0]:g}" if b else "",
-                        f"{a[0]:g}" if a else "",
-                        f"{a[1]:g}" if a else "",
+                        symbol,
+                        num(q.bid_size),
+                        num(q.bid),
+                        num(q.ask),
+                        num(q.ask_size),
+                        difference(q.ask, q.bid),
+                        time.strftime("%H:%M:%S", time.gmtime(q.time)),
                     )
+                parts.append(table)
+            if self.tickers:
+                table = Table(title="ticker")
+                columns = ("bid", "ask", "last", "open", "high", "low", "volume", "vwap")
+                table.add_column("symbol")
+                for col in columns:
+                    table.add_column(col, justify="right")
+                for symbol, tk in sorted(self.tickers.items()):
+                    table.add_row(symbol, *(num(getattr(tk, col)) for col in columns))
                 parts.append(table)
             if self.trades:
                 table = Table(title="trades")
@@ -90,8 +121,8 @@ class WatchState:
                         time.strftime("%H:%M:%S", time.gmtime(t.time)),
                         t.symbol,
                         t.side or "",
-                        f"{t.price:g}",
-                        f"{t.size:g}",
+                        num(t.price),
+                        num(t.size),
                     )
                 parts.append(table)
             if self.klines:
@@ -102,19 +133,20 @@ class WatchState:
                     table.add_row(
                         time.strftime("%H:%M:%S", time.gmtime(k.open_time)),
                         k.symbol,
-                        f"{k.open:g}",
-                        f"{k.high:g}",
-                        f"{k.low:g}",
-                        f"{k.close:g}",
-                        f"{k.volume:g}",
+                        num(k.open),
+                        num(k.high),
+                        num(k.low),
+                        num(k.close),
+                        num(k.volume),
                         "yes" if k.closed else "",
                     )
                 parts.append(table)
             for v in list(self.other)[-5:]:
-                parts.append(str(v)[:200])
+                parts.append(describe(v))
             for ev in self.integrity:
-                parts.append(f"[yellow]{ev.symbol}: {ev.kind} {ev.detail}[/yellow]")
-            parts.append(f"{title}: {self.count} updates")
+                parts.append(f"[yellow]{escape(f'{ev.symbol}: {ev.kind} {ev.detail}')}[/yellow]")
+            # escaped: "[kraken open]" would otherwise be read as a rich markup tag and vanish
+            parts.append(escape(f"{title}: {self.count} updates" + (f"  [{connection}]" if connection else "")))
             return Group(*parts)
 
     def line(self) -> str:
@@ -122,13 +154,40 @@ class WatchState:
             if self.books:
                 tops = []
                 for symbol, book in sorted(self.books.items()):
-                    bid, ask = getattr(book, "best_bid", None), getattr(book, "best_ask", None)
-                    tops.append(f"{symbol} {bid[0] if bid else '-'} / {ask[0] if ask else '-'}")
+                    bids, asks = _top_levels(book, 1)
+                    bid = level_texts(bids[0])[0] if bids else "-"
+                    ask = level_texts(asks[0])[0] if asks else "-"
+                    tops.append(f"{symbol} {bid} / {ask}")
                 return f"{self.count} updates; " + "; ".join(tops)
+            if self.quotes:
+                quotes = [
+                    f"{q.symbol} {num(q.bid)} / {num(q.ask)} spread {difference(q.ask, q.bid)}"
+                    for _, q in sorted(self.quotes.items())
+                ]
+                return f"{self.count} updates; " + "; ".join(quotes)
+            if self.tickers:
+                tickers = [
+                    f"{tk.symbol} last {num(tk.last) or '-'} bid {num(tk.bid) or '-'} ask {num(tk.ask) or '-'}"
+                    f" volume {num(tk.volume) or '-'}"
+                    for _, tk in sorted(self.tickers.items())
+                ]
+                return f"{self.count} updates; " + "; ".join(tickers)
             if self.trades:
                 t = self.trades[-1]
-                return f"{self.count} updates; last trade {t.symbol} {t.side or ''} {t.size:g} @ {t.price:g}"
+                return f"{self.count} updates; last trade {t.symbol} {t.side or ''} {num(t.size)} @ {num(t.price)}"
+            if self.other:
+                return f"{self.count} updates; last {describe(self.other[-1])}"
             return f"{self.count} updates"
+
+
+def _top_levels(book: Any, n: int) -> tuple[Sequence[Any], Sequence[Any]]:
+    """The best ``n`` levels of each side, with the venue's texts when the book keeps them."""
+    depth = getattr(book, "depth", None)
+    n = min(n, depth) if depth else n
+    if hasattr(book, "levels"):
+        bids, asks = book.levels()
+        return bids[:n], asks[:n]
+    return book.bids[:n], book.asks[:n]
 
 
 def _pipeline(observable: Any) -> Any:
@@ -142,7 +201,7 @@ def _pipeline(observable: Any) -> Any:
     books = shared.pipe(rx_ops.filter(lambda e: isinstance(e, (BookSnapshot, BookDelta))))
     rest = shared.pipe(rx_ops.filter(lambda e: not isinstance(e, (BookSnapshot, BookDelta))))
 
-    return reactivex.merge(books.pipe(order_book()), rest)
+    return reactivex.merge(books.pipe(order_book(integrity=True)), rest)
 
 
 @click.command("watch")
@@ -151,11 +210,22 @@ def _pipeline(observable: Any) -> Any:
 @click.argument("symbols", nargs=-1, required=True)
 @click.option("--url", help="Websocket URL (default: the venue's production endpoint).")
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), help="Stop after S seconds.")
-def command(venue: str, channel: str, symbols: tuple[str, ...], url: str | None, duration: float | None) -> None:
+@connection_options
+def command(
+    venue: str,
+    channel: str,
+    symbols: tuple[str, ...],
+    url: str | None,
+    duration: float | None,
+    rest_url: str | None = None,
+    connect_timeout: float = CONNECT_TIMEOUT,
+) -> None:
     """Show CHANNEL of SYMBOL(s) on VENUE live in the terminal until Ctrl-C (or --duration)."""
-    client = make_client(venue, url)
+    client = make_client(venue, url, rest_url=rest_url)
     state = WatchState()
     done = threading.Event()
+    connection = ConnectionView(client)
+    failure: list[str] = []
 
     def on_error(exc: Exception) -> None:
         state.error = exc
@@ -164,25 +234,36 @@ def command(venue: str, channel: str, symbols: tuple[str, ...], url: str | None,
     subscription = _pipeline(open_channel(client, channel, symbols)).subscribe(state.on_next, on_error, done.set)
     started = time.monotonic()
     title = f"{venue} {channel} {' '.join(symbols)}"
+
+    def stop_now() -> bool:
+        elapsed = time.monotonic() - started
+        problem = connection.never_connected(elapsed, connect_timeout)
+        if problem is not None:
+            failure.append(problem)
+            return True
+        return duration is not None and elapsed >= duration
+
     try:
         if sys.stdout.isatty():
             from rich.live import Live
 
-            with Live(state.render(title), refresh_per_second=4) as live:
+            with Live(state.render(title, connection.line()), refresh_per_second=4) as live:
                 while not done.wait(0.25):
-                    live.update(state.render(title))
-                    if duration is not None and time.monotonic() - started >= duration:
+                    live.update(state.render(title, connection.line()))
+                    if stop_now():
                         break
         else:
             while not done.wait(1.0):
-                click.echo(state.line())
-                if duration is not None and time.monotonic() - started >= duration:
+                click.echo(f"{connection.line()} | {state.line()}")
+                if stop_now():
                     break
     except KeyboardInterrupt:
         pass
     finally:
         subscription.dispose()
+        connection.dispose()
         client.close()
     if state.error is not None:
-        click.echo(f"watch failed: {state.error}", err=True)
-        sys.exit(1)
+        raise click.ClickException(f"watch failed: {state.error}")
+    if failure:
+        raise click.ClickException(f"watch failed: {failure[0]}")

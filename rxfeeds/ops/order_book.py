@@ -10,9 +10,16 @@ B = OrderBook synced, u = OrderBook unsynced, ! = IntegrityEvent)::
 
 Input: ``BookSnapshot``, ``BookDelta``, ``BookOrder`` (order-level books) and ``StreamReset``
 events of one or more ``(venue, symbol)`` books.  Every other event is dropped, so the output
-is exactly ``OrderBook | IntegrityEvent`` (``share()`` the source to see trades as well).
+is exactly ``OrderBook`` values, or ``OrderBook | IntegrityEvent`` with ``integrity=True``
+(``share()`` the source to see trades as well).
 
-Output, per input message:
+Books only by default, so ``subscribe(lambda book: print(book.best_bid))`` is safe.  Every
+integrity problem still shows on the book itself: the book emitted after a gap, checksum
+failure, crossed book or reset has ``synced=False``, and the next ``synced=True`` book means
+the problem is over.  Pass ``integrity=True`` to also get the :class:`~rxfeeds.events.IntegrityEvent`
+values (why it broke, each resync attempt, ``stale``, ``failed``) in the same stream, in order.
+
+Output with ``integrity=True``, per input message (the default keeps only the books):
 
 * an :class:`~rxfeeds.books.book.OrderBook` after every message that leaves the book synced
   (for order-level books: after the last order of each venue message, ``BookOrder.frame_end``,
@@ -55,16 +62,20 @@ Example:
     >>> out = []
     >>> _ = rx.from_iterable(events).pipe(order_book(depth=10)).subscribe(out.append)
     >>> [type(v).__name__ for v in out]
+    ['OrderBook', 'OrderBook']
+    >>> out[-1].best_bid, out[-1].spread, out[-1].synced
+    ((100.0, 3.0), 1.0, True)
+    >>> out = []
+    >>> _ = rx.from_iterable(events).pipe(order_book(depth=10, integrity=True)).subscribe(out.append)
+    >>> [type(v).__name__ for v in out]
     ['IntegrityEvent', 'OrderBook', 'OrderBook']
-    >>> out[-1].best_bid, out[-1].spread
-    ((100.0, 3.0), 1.0)
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, overload
 
 from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, Disposable
@@ -84,6 +95,7 @@ BookOutput = OrderBook | IntegrityEvent
 _DEFAULT_BACKOFF = Backoff(initial=0.5, max_delay=30.0)
 
 
+@overload
 def order_book(
     depth: int | None = None,
     *,
@@ -94,7 +106,52 @@ def order_book(
     resync_timeout: float = 10.0,
     max_buffer: int = 10_000,
     scheduler: abc.SchedulerBase | None = None,
-) -> Callable[[Observable[Any]], Observable[BookOutput]]:
+    integrity: Literal[False] = False,
+) -> Callable[[Observable[Any]], Observable[OrderBook]]: ...
+
+
+@overload
+def order_book(
+    depth: int | None = None,
+    *,
+    max_depth: int | None = None,
+    resync: Callable[[str], object] | None = None,
+    backoff: Backoff | None = None,
+    max_resyncs: int = 5,
+    resync_timeout: float = 10.0,
+    max_buffer: int = 10_000,
+    scheduler: abc.SchedulerBase | None = None,
+    integrity: Literal[True],
+) -> Callable[[Observable[Any]], Observable[BookOutput]]: ...
+
+
+@overload
+def order_book(
+    depth: int | None = None,
+    *,
+    max_depth: int | None = None,
+    resync: Callable[[str], object] | None = None,
+    backoff: Backoff | None = None,
+    max_resyncs: int = 5,
+    resync_timeout: float = 10.0,
+    max_buffer: int = 10_000,
+    scheduler: abc.SchedulerBase | None = None,
+    integrity: bool,
+) -> Callable[[Observable[Any]], Observable[BookOutput]]: ...
+
+
+def order_book(
+    depth: int | None = None,
+    *,
+    max_depth: int | None = None,
+    resync: Callable[[str], object] | None = None,
+    backoff: Backoff | None = None,
+    max_resyncs: int = 5,
+    resync_timeout: float = 10.0,
+    max_buffer: int = 10_000,
+    scheduler: abc.SchedulerBase | None = None,
+    integrity: bool = False,
+) -> Callable[[Observable[Any]], Observable[Any]]:
     """Build order books from book events (see the module docstring).
 
     Args:
@@ -110,6 +167,8 @@ def order_book(
         resync_timeout: seconds a resync may take before it counts as failed.
         max_buffer: deltas buffered per symbol while waiting for a snapshot.
         scheduler: scheduler for resync timers (tests pass a ``TestScheduler``).
+        integrity: also emit the ``IntegrityEvent`` values in the stream (default: books only;
+            ``book.synced`` tells whether each book is valid).
 
     Example:
         >>> op = order_book(depth=10)
@@ -132,6 +191,8 @@ def order_book(
         raise InvalidArgument("resync", resync, "must be callable as resync(symbol)")
     if backoff is not None and not isinstance(backoff, Backoff):
         raise InvalidArgument("backoff", backoff, "must be an rxfeeds.transport.backoff.Backoff")
+    if not isinstance(integrity, bool):
+        raise InvalidArgument("integrity", integrity, "must be True or False")
     policy = backoff if backoff is not None else _DEFAULT_BACKOFF
 
     def _order_book(source: Observable[Any]) -> Observable[BookOutput]:
@@ -141,7 +202,7 @@ def order_book(
             observer: abc.ObserverBase[BookOutput], subscribe_scheduler: abc.SchedulerBase | None = None
         ) -> abc.DisposableBase:
             run = _Run(
-                observer,
+                observer if integrity else _BooksOnly(observer),
                 hook,
                 scheduler or subscribe_scheduler or TimeoutScheduler.singleton(),
                 depth=depth,
@@ -158,6 +219,25 @@ def order_book(
         return Observable(subscribe)
 
     return _order_book
+
+
+class _BooksOnly(abc.ObserverBase[BookOutput]):
+    """Observer passing only the ``OrderBook`` values on (the default ``integrity=False``)."""
+
+    __slots__ = ("target",)
+
+    def __init__(self, target: abc.ObserverBase[BookOutput]) -> None:
+        self.target = target
+
+    def on_next(self, value: BookOutput) -> None:
+        if type(value) is OrderBook:
+            self.target.on_next(value)
+
+    def on_error(self, error: Exception) -> None:
+        self.target.on_error(error)
+
+    def on_completed(self) -> None:
+        self.target.on_completed()
 
 
 def _check_levels(name: str, value: int | None) -> None:

@@ -724,6 +724,11 @@ class Multiplexer:
         self._stats.state = state
         self._stats.next_delay = delay
         status = ConnectionStatus(self.venue, self.url, state, time.time(), attempt, delay, reason)
+        if state is ConnectionState.RECONNECTING:  # every reconnect, with its reason (issue 18)
+            # the venue, not the URL: a URL may carry a token
+            log.warning("%s: %s; reconnecting in %.1f s (attempt %d)", self.venue, reason, delay or 0.0, attempt)
+        elif state is ConnectionState.FAILED:
+            log.error("%s: gave up after %d attempts: %s", self.venue, attempt, reason)
         try:
             self._status.on_next(status)
         except Exception as exc:  # a state observer's bug must not stop the connection

@@ -46,7 +46,7 @@ from ...events import BookOrder, ConnectionState, ConnectionStatus, Event, Trade
 from ...feed import Feed
 from ...transport import Transport
 from ..base import VenueClient, check_url
-from .codec import MidchainsCodec, check_security, encrypt_password
+from .codec import MidchainsCodec, check_security, encrypt_password, require_cryptography
 
 __all__ = ["Midchains", "DEFAULT_URL"]
 
@@ -218,6 +218,7 @@ class Midchains(VenueClient):
             raise InvalidArgument("timeout", timeout, "must be a positive number of seconds")
         # The (encrypted) password must not cross the network over plain ws:// to a remote host.
         self._require_secure("url", self.url)
+        require_cryptography()  # before anything is sent: the optional extra may be missing
 
         def send_login(key: str) -> Observable[Any]:
             secret = encrypt_password(key, password)

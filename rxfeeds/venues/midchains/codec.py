@@ -55,6 +55,7 @@ __all__ = [
     "MidchainsCodec",
     "MidchainsError",
     "encrypt_password",
+    "require_cryptography",
     "check_security",
 ]
 
@@ -95,6 +96,24 @@ def check_security(security: str, allow_all: bool = False) -> str:
     return security
 
 
+def require_cryptography() -> None:
+    """Raise a ``ModuleNotFoundError`` naming the ``midchains`` extra when ``cryptography`` is missing.
+
+    ``cryptography`` (16 MB) is an optional extra: only the Midchains login needs it.
+
+    Example:
+        >>> require_cryptography()  # installed here: nothing happens
+    """
+    try:
+        import cryptography.hazmat.primitives.asymmetric.padding  # noqa: F401
+    except ImportError:
+        raise ModuleNotFoundError(
+            "the Midchains login encrypts the password with the 'cryptography' package, which is not"
+            " installed; install the extra: python3 -m pip install 'rxfeeds[midchains]'",
+            name="cryptography",
+        ) from None
+
+
 def encrypt_password(public_key_b64: str, password: str) -> str:
     """RSA PKCS#1 v1.5-encrypt ``password`` with the challenge's base64 DER public key; base64 out.
 
@@ -107,6 +126,7 @@ def encrypt_password(public_key_b64: str, password: str) -> str:
         >>> len(base64.b64decode(encrypt_password(base64.b64encode(der).decode(), "pw")))
         128
     """
+    require_cryptography()
     from cryptography.hazmat.primitives.asymmetric import padding, rsa
     from cryptography.hazmat.primitives.serialization import load_der_public_key
 
