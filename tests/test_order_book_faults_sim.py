@@ -45,7 +45,7 @@ def test_hitbtc_snapshot_far_ahead_is_detected_and_the_book_recovers(hitbtc: Hit
     with client:
         feed = client.orderbook(symbol)
         books = Books()
-        sub = feed.pipe(order_book()).subscribe(books)  # the Feed's own resync hook
+        sub = feed.pipe(order_book(integrity=True)).subscribe(books)  # the Feed's own resync hook
         wait_until(lambda: books.kinds(symbol) == ["synced"])
         hitbtc.step(3)
         # a well-formed snapshotOrderbook whose sequence is far ahead of the real stream
@@ -110,7 +110,7 @@ def test_binance_spot_book_retries_when_the_first_rest_snapshot_fails() -> None:
             errors: list[Exception] = []
             client.errors.subscribe(errors.append)
             books = Books()
-            sub = client.book(symbol).pipe(order_book(resync_timeout=1.0)).subscribe(books)
+            sub = client.book(symbol).pipe(order_book(resync_timeout=1.0, integrity=True)).subscribe(books)
             wait_until(lambda: "synced" in books.kinds(symbol), timeout=20)
             assert books.kinds(symbol)[:3] == ["stale", "resync", "synced"]
             assert len(calls) >= 2 and any(isinstance(e, RequestError) for e in errors)

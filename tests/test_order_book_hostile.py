@@ -59,7 +59,9 @@ class Run:
         self.subject: Subject[Any] = Subject()
         self.asked: list[str] = []
         self.out = Collector()
-        self.subject.pipe(order_book(resync=self.asked.append, scheduler=self.scheduler, **kw)).subscribe(self.out)
+        self.subject.pipe(
+            order_book(resync=self.asked.append, scheduler=self.scheduler, integrity=True, **kw)
+        ).subscribe(self.out)
 
     def send(self, *events: Any) -> None:
         for ev in events:
@@ -167,7 +169,7 @@ def test_unhashable_symbol_resyncs_the_venues_books_and_the_stream_goes_on() -> 
 def test_unattributable_bad_event_is_still_visible() -> None:
     out = Collector()
     bad = BookSnapshot(V, {"s": 1}, 1.0, 1.0, bids=(), asks=())  # type: ignore[arg-type]
-    rx.from_iterable([bad, snap("A", bids=[(1, 1)], asks=[(2, 1)])]).pipe(order_book()).subscribe(out)
+    rx.from_iterable([bad, snap("A", bids=[(1, 1)], asks=[(2, 1)])]).pipe(order_book(integrity=True)).subscribe(out)
     assert out.error is None and out.kinds() == ["invalid", "synced"]
     assert out.books[-1].synced
 
@@ -205,7 +207,7 @@ def test_bad_order_skips_the_rest_of_its_message() -> None:
 def test_symbol_book_never_leaks_a_python_error_through_the_operator_for_resets() -> None:
     out = Collector()
     events = [snap("A", bids=[(1, 1)], asks=[(2, 1)]), StreamReset(V, ["A"], 1.0, 1.0, channel="book", reason="x")]  # type: ignore[arg-type]
-    rx.from_iterable(events).pipe(order_book()).subscribe(out)
+    rx.from_iterable(events).pipe(order_book(integrity=True)).subscribe(out)
     assert out.error is None and out.kinds() == ["synced", "invalid"]
 
 

@@ -73,7 +73,7 @@ class Campaign:
         self.key = key
         self.sink = Sink()
         self.truths: set[Shape] = set()
-        self.subscription = feed.pipe(ops.order_book()).subscribe(self.sink.on_next, self.sink.on_error)
+        self.subscription = feed.pipe(ops.order_book(integrity=True)).subscribe(self.sink.on_next, self.sink.on_error)
 
     def truth(self) -> Shape:
         return shape_of_truth(self.sim.truth(self.key))
@@ -160,7 +160,7 @@ def test_midchains_wildcard_books_are_whole(midchains: MidchainsSim) -> None:
         warm = client.book("ETHUSD").subscribe(lambda _: None)  # the "*" image covers known securities
         wait_until(lambda: midchains.truth("ETHUSD").bids != ())
         sink = Sink()
-        sub = client.book("*").pipe(ops.order_book()).subscribe(sink.on_next, sink.on_error)
+        sub = client.book("*").pipe(ops.order_book(integrity=True)).subscribe(sink.on_next, sink.on_error)
         wait_until(lambda: any(b.symbol == "ETHUSD" for b in sink.synced_books()))
         truths = {shape_of_truth(midchains.truth("ETHUSD"))}
         for _ in range(30):

@@ -731,7 +731,7 @@ class _Run:
         self.watches[symbol] = watch
         feed = self.setup.feed(self.client, symbol)
         watch.disposable = feed.pipe(
-            ops.order_book(depth=DEPTH, backoff=self.book_backoff, resync_timeout=5.0, max_resyncs=10)
+            ops.order_book(depth=DEPTH, integrity=True, backoff=self.book_backoff, resync_timeout=5.0, max_resyncs=10)
         ).subscribe(watch)
         return watch
 
