@@ -1,0 +1,369 @@
+"""The NATS JetStream adapter of the bus.
+
+Storage: one stream (default ``RXFEEDS``, file storage) holds ``<prefix>.>``: every bus
+message, de-duplicated by its ``Nats-Msg-Id`` header within ``duplicate_window`` seconds.
+A second stream (``RXFEEDS_SNAP``) keeps only the newest message per subject
+(``max_msgs_per_subject=1``): for every data subject, the position where its newest snapshot
+starts, so a late joiner (``start="last"``) begins there.
+
+Consumers are JetStream pull consumers: the subscriber's thread asks for the next batch when it
+is ready, so a slow subscriber's backlog stays in the broker.  Without a group the consumer is
+ephemeral and unacknowledged (it is re-created at the next position after a broker restart);
+a ``group`` is a durable consumer with explicit acknowledgements shared by its members.
+
+The nats-py client is asyncio: the bus runs its event loop on one background thread
+(``rxfeeds-bus-nats``) and every call from other threads is handed to it thread-safely.
+
+Example::
+
+    from rxfeeds.bus import NatsBus
+
+    with NatsBus("nats://127.0.0.1:4222") as bus:
+        bus.source("kraken", "XBT/USD", "book", start="last").subscribe(print)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Coroutine, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from ..errors import InvalidArgument, RxfeedsError
+from .base import Bus, BusMessage, Cursor, Start, log
+
+__all__ = ["NatsBus"]
+
+_T = TypeVar("_T")
+
+
+def _require_nats() -> Any:
+    try:
+        import nats
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise RxfeedsError("the NATS bus needs nats-py: pip install 'rxfeeds[bus]'") from exc
+    return nats
+
+
+class NatsBus(Bus):
+    """A connection to NATS JetStream carrying rxfeeds events (see the module docstring).
+
+    Args:
+        url: server URL(s), ``nats://host:port`` (comma-separated for a cluster).
+        stream: JetStream stream name (made if missing; ``<stream>_SNAP`` holds the snapshot index).
+        prefix: subject prefix: subjects are ``<prefix>.<venue>.<symbol>.<channel>``.
+        max_age: seconds of history kept (None: no limit).
+        max_bytes: bytes of history kept (None: no limit).
+        duplicate_window: seconds during which a message id is remembered for de-duplication.
+        connect_timeout: seconds to wait for the first connection.
+
+    Raises:
+        RxfeedsError: the server cannot be reached or has no JetStream.
+    """
+
+    def __init__(
+        self,
+        url: str = "nats://127.0.0.1:4222",
+        *,
+        stream: str = "RXFEEDS",
+        prefix: str = "rxfeeds",
+        max_age: float | None = None,
+        max_bytes: int | None = None,
+        duplicate_window: float = 120.0,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        if not isinstance(url, str) or not url:
+            raise InvalidArgument("url", url, "must be a nats:// URL")
+        if not stream.replace("_", "").replace("-", "").isalnum():
+            raise InvalidArgument("stream", stream, "must be letters, digits, '-' and '_'")
+        if not prefix.replace("_", "").replace("-", "").isalnum():
+            raise InvalidArgument("prefix", prefix, "must be one subject token of letters, digits, '-' and '_'")
+        self._nats = _require_nats()
+        self.url = url
+        self.stream = stream
+        self.snap_stream = f"{stream}_SNAP"
+        self.prefix = prefix
+        self.snap_prefix = f"{prefix}-snap"
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="rxfeeds-bus-nats", daemon=True)
+        self._thread.start()
+        self._closed = False
+        self._publishers: list[Any] = []
+        try:
+            self._call(self._connect(connect_timeout, max_age, max_bytes, duplicate_window), connect_timeout + 10)
+        except BaseException:
+            self._stop_loop()
+            raise
+
+    def __repr__(self) -> str:
+        return f"NatsBus({self.url!r}, stream={self.stream!r}, prefix={self.prefix!r})"
+
+    # ------------------------------------------------------------------------ loop plumbing
+
+    def _call(self, coro: Coroutine[Any, Any, _T], timeout: float) -> _T:
+        """Run ``coro`` on the bus loop and wait for its result (from any other thread)."""
+        if self._closed:
+            coro.close()
+            raise RxfeedsError("the bus is closed")
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            return future.result(timeout)
+        except TimeoutError:
+            future.cancel()
+            raise
+
+    async def _connect(
+        self, timeout: float, max_age: float | None, max_bytes: int | None, duplicate_window: float
+    ) -> None:
+        nats = self._nats
+        from nats.js import api
+
+        async def quiet(exc: Exception) -> None:
+            log.debug("nats: %s", exc)
+
+        try:
+            self._nc = await nats.connect(
+                self.url,
+                connect_timeout=min(timeout, 5.0),
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.05,
+                allow_reconnect=True,
+                error_cb=quiet,
+                name="rxfeeds",
+            )
+        except Exception as exc:
+            raise RxfeedsError(f"cannot connect to NATS at {self.url}: {type(exc).__name__}: {exc}") from None
+        self._js = self._nc.jetstream()
+        await self._ensure_stream(
+            api.StreamConfig(
+                name=self.stream,
+                subjects=[f"{self.prefix}.>"],
+                storage=api.StorageType.FILE,
+                duplicate_window=duplicate_window,
+                max_age=max_age,
+                max_bytes=max_bytes,
+            )
+        )
+        await self._ensure_stream(
+            api.StreamConfig(
+                name=self.snap_stream,
+                subjects=[f"{self.snap_prefix}.>"],
+                storage=api.StorageType.FILE,
+                max_msgs_per_subject=1,
+            )
+        )
+
+    async def _ensure_stream(self, config: Any) -> None:
+        from nats.js.errors import NotFoundError
+
+        try:
+            await self._js.stream_info(config.name)
+        except NotFoundError:
+            try:
+                await self._js.add_stream(config)
+            except Exception as exc:
+                raise RxfeedsError(f"cannot create JetStream stream {config.name}: {exc}") from None
+        except Exception as exc:
+            raise RxfeedsError(f"JetStream not available at {self.url}: {type(exc).__name__}: {exc}") from None
+
+    def _stop_loop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        if threading.current_thread() is not self._thread:
+            self._thread.join(5)
+
+    def close(self) -> None:
+        """Flush this bus's publishers, close the connection and stop the loop thread."""
+        if self._closed:
+            return
+        for publisher in list(self._publishers):
+            publisher.close()
+        try:
+            self._call(self._nc.drain(), 5.0)
+        except Exception:
+            log.debug("nats drain failed", exc_info=True)
+        self._closed = True
+        self._stop_loop()
+
+    def publisher(self, **options: Any) -> Any:
+        """A :class:`~rxfeeds.bus.base.Publisher` on this bus; :meth:`close` flushes it."""
+        publisher = super().publisher(**options)
+        self._publishers.append(publisher)
+        return publisher
+
+    def forget(self, publisher: Any) -> None:
+        """Stop tracking a closed publisher."""
+        if publisher in self._publishers:
+            self._publishers.remove(publisher)
+
+    # ----------------------------------------------------------------------------- Link API
+
+    def send(self, messages: Sequence[tuple[str, bytes, str]], timeout: float) -> list[int | Exception]:
+        async def one(subject: str, data: bytes, msg_id: str) -> int:
+            ack = await self._js.publish(subject, data, timeout=timeout, headers={"Nats-Msg-Id": msg_id})
+            seq: int = ack.seq
+            return seq
+
+        async def all_() -> list[int | Exception]:
+            results = await asyncio.gather(*(one(*m) for m in messages), return_exceptions=True)
+            return [r if isinstance(r, int | Exception) else RxfeedsError(repr(r)) for r in results]
+
+        try:
+            return self._call(all_(), timeout + 5.0)
+        except Exception as exc:
+            return [exc for _ in messages]
+
+    def mark_snapshot(self, subject: str, position: int) -> None:
+        snap_subject = self.snap_prefix + subject[len(self.prefix) :]
+        self._call(self._js.publish(snap_subject, str(position).encode(), timeout=2.0), 7.0)
+
+    def start_positions(self, filter_subject: str) -> dict[str, int]:
+        async def positions() -> dict[str, int]:
+            from nats.js.errors import NotFoundError
+
+            out: dict[str, int] = {}
+            info = await self._js.stream_info(self.stream, subjects_filter=filter_subject)
+            subjects = list((info.state.subjects or {}).keys())
+            for subj in subjects:
+                try:
+                    snap = await self._js.get_last_msg(self.snap_stream, self.snap_prefix + subj[len(self.prefix) :])
+                    out[subj] = int(snap.data or b"0")
+                    continue
+                except NotFoundError:
+                    pass
+                last = await self._js.get_last_msg(self.stream, subj)
+                out[subj] = int(last.seq or 0)
+            return out
+
+        return self._call(positions(), 30.0)
+
+    def open_cursor(self, filter_subject: str, start: Start, group: str | None) -> Cursor:
+        cursor = _NatsCursor(self, filter_subject, start, group)
+        self._call(cursor.create(), 15.0)
+        return cursor
+
+
+class _NatsCursor(Cursor):
+    """A pull consumer that re-creates itself where it left off after a broker restart."""
+
+    def __init__(self, bus: NatsBus, filter_subject: str, start: Start, group: str | None) -> None:
+        self.bus = bus
+        self.filter = filter_subject
+        self.start = start
+        self.group = group
+        self.sub: Any = None
+        self.name: str | None = None
+        self.next_position: int | None = None  # after the last message fetched
+        self.quiet_since = time.monotonic()
+
+    def _config(self) -> Any:
+        from nats.js import api
+
+        options: dict[str, Any] = {"filter_subject": self.filter}
+        start = self.start
+        if self.next_position is not None and self.group is None:
+            options.update(deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=self.next_position)
+        elif start == "new":
+            options["deliver_policy"] = api.DeliverPolicy.NEW
+        elif start == "first":
+            options["deliver_policy"] = api.DeliverPolicy.ALL
+        elif isinstance(start, datetime):
+            when = start if start.tzinfo is not None else start.replace(tzinfo=UTC)
+            options.update(deliver_policy=api.DeliverPolicy.BY_START_TIME, opt_start_time=when.astimezone(UTC))
+        else:
+            options.update(deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=int(start))
+        if self.group is None:
+            options.update(ack_policy=api.AckPolicy.NONE, inactive_threshold=60.0, mem_storage=True)
+        else:
+            options.update(ack_policy=api.AckPolicy.EXPLICIT, ack_wait=30.0, max_ack_pending=10_000)
+        return api.ConsumerConfig(**options)
+
+    async def create(self) -> None:
+        js = self.bus._js
+        config = self._config()
+        self.sub = await js.pull_subscribe(
+            self.filter, durable=self.group, stream=self.bus.stream, config=config, pending_msgs_limit=-1
+        )
+        self.name = self.group or self.sub._consumer
+
+    async def _fetch(self, max_messages: int, timeout: float) -> list[BusMessage]:
+        nats = self.bus._nats
+        try:
+            msgs = await self.sub.fetch(max_messages, timeout=timeout)
+        except nats.errors.TimeoutError:
+            await self._check_alive()
+            return []
+        except (nats.js.errors.NotFoundError, nats.errors.ConnectionClosedError, nats.js.errors.APIError) as exc:
+            log.debug("bus fetch failed (%s); re-creating the consumer", exc)
+            await self._recreate()
+            return []
+        out = []
+        for m in msgs:
+            meta = m.metadata
+            out.append(BusMessage(m.subject, m.data, meta.sequence.stream, meta.num_pending, m))
+        if out:
+            self.next_position = out[-1].position + 1
+            self.quiet_since = time.monotonic()
+        return out
+
+    async def _check_alive(self) -> None:
+        """After quiet periods: is the consumer still there (a broker restart may lose it)?"""
+        if time.monotonic() - self.quiet_since < 1.0:
+            return
+        self.quiet_since = time.monotonic()
+        from nats.js.errors import NotFoundError
+
+        try:
+            await self.bus._js.consumer_info(self.bus.stream, self.name)
+        except NotFoundError:
+            await self._recreate()
+        except Exception as exc:
+            log.debug("bus consumer check failed: %s", exc)
+
+    async def _recreate(self) -> None:
+        try:
+            await self.sub.unsubscribe()
+        except Exception:
+            log.debug("unsubscribe of a lost consumer failed", exc_info=True)
+        try:
+            await self.create()
+        except Exception as exc:  # the broker may still be starting: the next fetch tries again
+            log.debug("bus consumer re-creation failed: %s", exc)
+            await asyncio.sleep(0.1)
+
+    def fetch(self, max_messages: int, timeout: float) -> list[BusMessage]:
+        return self.bus._call(self._fetch(max_messages, timeout), timeout + 30.0)
+
+    def ack(self, messages: Sequence[BusMessage]) -> None:
+        if self.group is None or not messages:
+            return
+
+        async def ack_all() -> None:
+            for m in messages:
+                try:
+                    await m.handle.ack()
+                except Exception as exc:  # redelivered later; the members de-duplicate
+                    log.debug("bus ack failed: %s", exc)
+
+        self.bus._call(ack_all(), 30.0)
+
+    def close(self) -> None:
+        if self.bus._closed or self.sub is None:
+            return
+
+        async def release() -> None:
+            try:
+                await self.sub.unsubscribe()
+            except Exception:
+                log.debug("unsubscribe failed", exc_info=True)
+            if self.group is None and self.name:
+                try:
+                    await self.bus._js.delete_consumer(self.bus.stream, self.name)
+                except Exception:
+                    log.debug("delete_consumer failed", exc_info=True)
+
+        try:
+            self.bus._call(release(), 10.0)
+        except Exception:
+            log.debug("bus cursor release failed", exc_info=True)
