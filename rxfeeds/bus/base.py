@@ -238,7 +238,10 @@ class Bus(Link):
 
         def subscribe(observer: abc.ObserverBase[Any], _: abc.SchedulerBase | None = None) -> abc.DisposableBase:
             run = _SourceRun(self, filt, start, pace, group, follow, batch, observer, stats)
-            run.thread.start()
+            # the consumer exists when subscribe returns: with start="new" nothing published
+            # after this call is missed
+            if run.open():
+                run.thread.start()
             return Disposable(run.dispose)
 
         observable: Observable[Any] = Observable(subscribe)
@@ -653,19 +656,29 @@ class _SourceRun:
         self.recent_order: deque[tuple[str, str, int]] = deque()
         self.skip_below: dict[str, int] = {}  # start="last": subject -> first position to deliver
         self.pace_anchor: tuple[float, float] | None = None
+        self.cursor: Cursor | None = None
         self.thread = threading.Thread(target=self._run, name="rxfeeds-bus-source", daemon=True)
 
     def dispose(self) -> None:
         self.disposed.set()
 
-    def _run(self) -> None:
-        cursor: Cursor | None = None
+    def open(self) -> bool:
+        """Create the broker consumer (on the subscribing thread); False after reporting an error."""
         try:
             start = self.start
             if start == "last":
                 self.skip_below = self.link.start_positions(self.filter)
                 start = min(self.skip_below.values()) if self.skip_below else "first"
-            cursor = self.link.open_cursor(self.filter, start, self.group)
+            self.cursor = self.link.open_cursor(self.filter, start, self.group)
+        except Exception as exc:
+            self.observer.on_error(exc)
+            return False
+        return True
+
+    def _run(self) -> None:
+        cursor = self.cursor
+        assert cursor is not None
+        try:
             while not self.disposed.is_set():
                 messages = cursor.fetch(self.batch, 0.5)
                 if not messages:
@@ -685,11 +698,10 @@ class _SourceRun:
             if not self.disposed.is_set():
                 self.observer.on_error(exc)
         finally:
-            if cursor is not None:
-                try:
-                    cursor.close()
-                except Exception:
-                    log.debug("bus cursor close failed", exc_info=True)
+            try:
+                cursor.close()
+            except Exception:
+                log.debug("bus cursor close failed", exc_info=True)
 
     def _deliver(self, message: BusMessage) -> None:
         stats = self.stats

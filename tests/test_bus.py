@@ -1,0 +1,495 @@
+"""rxfeeds.bus over a real nats-server: round trips, start positions, groups, integrity, overflow."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import pytest
+import reactivex as rx
+from hypothesis import given
+from hypothesis import strategies as st
+
+import rxfeeds.bus
+import rxfeeds.bus.base
+import rxfeeds.bus.envelope
+import rxfeeds.bus.subjects
+from rxfeeds import ops
+from rxfeeds.books.book import OrderBook
+from rxfeeds.bus import NatsBus, decode_batch, encode_batch, escape_token, subject, unescape_token
+from rxfeeds.errors import FrameError, InvalidArgument
+from rxfeeds.events import (
+    BookDelta,
+    BookOrder,
+    BookSnapshot,
+    ConnectionState,
+    ConnectionStatus,
+    IntegrityEvent,
+    Kline,
+    OrderUpdate,
+    Quote,
+    StreamReset,
+    Ticker,
+    Trade,
+    VenueEvent,
+)
+from rxfeeds.ops.stale_after import Stale
+from rxfeeds.sim.hitbtc import HitBTCSim
+from rxfeeds.sim.kraken import KrakenSim
+from rxfeeds.venues.bitshares.codec import ObjectUpdate
+from rxfeeds.venues.hitbtc.client import HitBTC
+from rxfeeds.venues.kraken.client import Kraken
+from tests.bus_support import bus, fresh_bus, nats_url, own_server  # noqa: F401
+from tests.helpers import wait_until
+
+ALL_EVENTS: list[Any] = [
+    Trade("kraken", "XBT/USD", 1.0, 1.5, price=0.1 + 0.2, size=1e-9, side="buy", trade_id=12),
+    Trade("hitbtc", "ETHBTC", 2.0, 2.5, price=123456.789, size=2.0, side=None, trade_id="a-1"),
+    Quote("kraken", "XBT/USD", 1.0, 1.0, bid=99.5, bid_size=1.25, ask=100.5, ask_size=3.0),
+    Ticker("kraken", "XBT/USD", 1.0, 1.0, last=100.0, vwap=99.99999999999999),
+    Kline(
+        "kraken",
+        "XBT/USD",
+        60.0,
+        61.0,
+        interval="1m",
+        open_time=0.0,
+        close_time=60.0,
+        open=1.0,
+        high=2.0,
+        low=0.5,
+        close=1.5,
+        volume=3.0,
+        trades=4,
+        closed=False,
+        revision=2,
+    ),
+    BookSnapshot(
+        "kraken",
+        "XBT/USD",
+        1.0,
+        1.0,
+        bids=((99.0, 1.0, "99.00000", "1.00000000"),),
+        asks=((101.0, 2.0, "101.00000", "2.00000000"),),
+        sequence=None,
+        checksum=None,
+        depth=10,
+    ),
+    BookDelta(
+        "binance-spot",
+        "BTCUSDT",
+        2.0,
+        2.0,
+        bids=(),
+        asks=((101.0, 0.0, "101.0", "0.0"),),
+        sequence=9,
+        first_sequence=7,
+        checksum=None,
+    ),
+    BookOrder(
+        "bitshares", "1.3.0:1.3.121", 1.0, 1.0, order_id="1.7.5", side="sell", price=0.25, size=4.0, snapshot=True
+    ),
+    OrderUpdate("hitbtc", "ETHBTC", 1.0, 1.0, order_id="1", status="new", raw={"a": 1, "b": [1, 2]}),
+    VenueEvent("bitshares", "", 1.0, 1.0, kind="block", data={"n": 5}),
+    ObjectUpdate("bitshares", "2.1.0", 1.0, 1.0, kind="object", data={"id": "2.1.0"}, object_id="2.1.0"),
+    StreamReset("kraken", "XBT/USD", 3.0, 3.0, channel="book-10", reason="reconnect"),
+    IntegrityEvent("kraken", "XBT/USD", 3.0, 3.0, kind="gap", detail="expected 5, got 7"),
+    ConnectionStatus("kraken", "wss://x", ConnectionState.OPEN, 1.0, attempt=2, delay=0.5),
+    Stale("kraken", "XBT/USD", 10.0, 10.0, silent_for=5.0),
+]
+
+
+class Collector:
+    """Collects a source's values on its delivery thread for the test thread."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.items: list[Any] = []
+        self.errors: list[BaseException] = []
+        self.done = threading.Event()
+
+    def on_next(self, value: Any) -> None:
+        with self.lock:
+            self.items.append(value)
+
+    def on_error(self, error: Exception) -> None:
+        self.errors.append(error)
+        self.done.set()
+
+    def on_completed(self) -> None:
+        self.done.set()
+
+    def snapshot(self) -> list[Any]:
+        with self.lock:
+            return list(self.items)
+
+    def of(self, cls: type[Any]) -> list[Any]:
+        return [v for v in self.snapshot() if isinstance(v, cls)]
+
+    def kinds(self, symbol: str) -> list[str]:
+        return [v.kind for v in self.of(IntegrityEvent) if v.symbol == symbol]
+
+    def book(self, symbol: str) -> OrderBook | None:
+        books = [v for v in self.of(OrderBook) if v.symbol == symbol]
+        return books[-1] if books else None
+
+
+def subscribe(observable: Any) -> tuple[Collector, Any]:
+    c = Collector()
+    return c, observable.subscribe(c.on_next, c.on_error, c.on_completed)
+
+
+def publish_all(b: NatsBus, events: list[Any], **options: Any) -> Any:
+    op = ops.publish(b, **options)
+    done = threading.Event()
+    rx.from_iterable(events).pipe(op).subscribe(on_completed=done.set)
+    assert done.wait(20)
+    assert op.stats().published == len(events)
+    return op
+
+
+# ----------------------------------------------------------------------------- without a server
+
+
+def test_doctests_of_the_bus_modules() -> None:
+    publish_module = importlib.import_module("rxfeeds.ops.publish")  # ops.publish is the function
+    for module in (rxfeeds.bus, rxfeeds.bus.base, rxfeeds.bus.envelope, rxfeeds.bus.subjects, publish_module):
+        result = doctest.testmod(module)
+        assert result.failed == 0, module.__name__
+
+
+def test_envelope_round_trips_every_event_type_as_the_same_class() -> None:
+    publisher, seq, out = decode_batch(encode_batch("pub", 3, ALL_EVENTS))
+    assert (publisher, seq) == ("pub", 3)
+    assert out == ALL_EVENTS
+    assert [type(e) for e in out] == [type(e) for e in ALL_EVENTS]
+    assert isinstance(out[5].bids[0], tuple) and isinstance(out[5].bids, tuple)
+
+
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=20))
+def test_envelope_floats_round_trip_exactly(values: list[float]) -> None:
+    events = [Trade("v", "s", v, v, price=v, size=-v) for v in values]
+    _, _, out = decode_batch(encode_batch("p", 1, events))
+    assert [(e.price, e.size, e.time) for e in out] == [(v, -v, v) for v in values]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"not json",
+        b'[2, "p", 1, []]',
+        b'{"v": 1}',
+        b'[1, "p", 1, [["zz", 1]]]',
+        b'[1, "p", 1, [["os:system", "x"]]]',
+        b'[1, "p", 1, [["t", "v"]]]',
+    ],
+)
+def test_envelope_rejects_bad_messages_with_frame_error(data: bytes) -> None:
+    with pytest.raises(FrameError):
+        decode_batch(data)
+
+
+@given(st.text(max_size=30))
+def test_subject_tokens_are_reversible_and_valid(text: str) -> None:
+    token = escape_token(text)
+    assert unescape_token(token) == text
+    assert token and not any(ch in token for ch in ".*> \t\r\n")
+
+
+def test_subject_escapes_bitshares_ids() -> None:
+    assert subject("rxfeeds", "bitshares", "1.3.0", "book").count(".") == 3
+
+
+def test_publish_and_source_check_their_arguments(bus: NatsBus) -> None:  # noqa: F811
+    with pytest.raises(InvalidArgument, match="overflow"):
+        ops.publish(bus, overflow="spill")
+    with pytest.raises(InvalidArgument, match="capacity"):
+        ops.publish(bus, capacity=0)
+    with pytest.raises(InvalidArgument, match="start"):
+        bus.source(start="yesterday")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="pace"):
+        bus.source(pace="slow")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="group"):
+        bus.source(group="a.b")
+
+
+# ------------------------------------------------------------------------------- over the server
+
+
+def test_publish_passes_through_and_source_returns_the_same_events(bus: NatsBus) -> None:  # noqa: F811
+    live, sub = subscribe(bus.source())
+    passed: list[Any] = []
+    op = ops.publish(bus, channel="all")
+    done = threading.Event()
+    rx.from_iterable(ALL_EVENTS).pipe(op).subscribe(passed.append, on_completed=done.set)
+    assert done.wait(20)
+    assert passed == ALL_EVENTS
+    assert op.stats().published == len(ALL_EVENTS) and op.stats().dropped == 0
+    wait_until(lambda: len(live.snapshot()) >= len(ALL_EVENTS))
+    sub.dispose()
+    # order is kept per subject (venue, symbol); across subjects it is not defined
+    assert sorted(map(repr, live.snapshot())) == sorted(map(repr, ALL_EVENTS))
+    assert live.of(Trade) == [e for e in ALL_EVENTS if type(e) is Trade]
+    history, _ = subscribe(bus.source(start="first", follow=False))
+    assert history.done.wait(20)
+    assert sorted(map(repr, history.snapshot())) == sorted(map(repr, ALL_EVENTS)) and history.errors == []
+
+
+def test_default_channels_and_filters(bus: NatsBus) -> None:  # noqa: F811
+    trades = [Trade("bitshares", "1.3.0:1.3.121", float(i), float(i), price=float(i), size=1.0) for i in range(5)]
+    book = [BookSnapshot("bitshares", "1.3.0:1.3.121", 1.0, 1.0, bids=(), asks=())]
+    other = [Trade("kraken", "XBT/USD", 1.0, 1.0, price=1.0, size=1.0)]
+    publish_all(bus, trades + book + other)
+    got, _ = subscribe(bus.source("bitshares", "1.3.0:1.3.121", "trades", start="first", follow=False))
+    assert got.done.wait(20)
+    assert got.snapshot() == trades
+    got, _ = subscribe(bus.source(symbol="1.3.0:1.3.121", start="first", follow=False))
+    assert got.done.wait(20)
+    assert sorted(map(repr, got.snapshot())) == sorted(map(repr, trades + book))
+    got, _ = subscribe(bus.source("kraken", start="first", follow=False))
+    assert got.done.wait(20)
+    assert got.snapshot() == other
+
+
+def test_start_variants(bus: NatsBus) -> None:  # noqa: F811
+    def trade(i: int) -> Trade:
+        return Trade("kraken", "XBT/USD", float(i), float(i), price=float(i), size=1.0)
+
+    first = [trade(i) for i in range(3)]
+    publish_all(bus, first, max_batch=1)  # three messages: positions 1, 2, 3
+    time.sleep(0.01)  # a distinct storage time for the next part (message times are the broker's clock)
+    middle = datetime.now(UTC)
+    live, live_sub = subscribe(bus.source(start="new"))
+    second = [trade(i) for i in range(3, 6)]
+    publish_all(bus, second, max_batch=1)
+    wait_until(lambda: len(live.snapshot()) == 3)
+    live_sub.dispose()
+    assert live.snapshot() == second
+
+    got, _ = subscribe(bus.source(start="first", follow=False))
+    assert got.done.wait(20) and got.snapshot() == first + second
+    got, _ = subscribe(bus.source(start=2, follow=False))
+    assert got.done.wait(20) and got.snapshot() == (first + second)[1:]
+    got, _ = subscribe(bus.source(start=middle, follow=False))
+    assert got.done.wait(20) and got.snapshot() == second
+    # no snapshot on the trades subject: "last" is its newest message
+    got, _ = subscribe(bus.source(start="last", follow=False))
+    assert got.done.wait(20) and got.snapshot() == second[-1:]
+
+
+def test_new_subscriber_sees_nothing_old_and_follow_false_completes(bus: NatsBus) -> None:  # noqa: F811
+    publish_all(bus, ALL_EVENTS[:2])
+    got, _ = subscribe(bus.source(start="new", follow=False))
+    assert got.done.wait(20)
+    assert got.snapshot() == [] and got.errors == []
+
+
+def test_consumer_group_shares_the_load(bus: NatsBus) -> None:  # noqa: F811
+    events = [Trade("kraken", f"S{i % 7}", float(i), float(i), price=float(i), size=1.0) for i in range(2000)]
+    a, sub_a = subscribe(bus.source(group="workers", start="first", batch=4))
+    b, sub_b = subscribe(bus.source(group="workers", start="first", batch=4))
+    publish_all(bus, events, max_batch=10)
+    wait_until(lambda: len(a.snapshot()) + len(b.snapshot()) >= len(events), timeout=30)
+    sub_a.dispose()
+    sub_b.dispose()
+    got_a, got_b = a.snapshot(), b.snapshot()
+    assert got_a and got_b, "both members got a share"
+    assert sorted(e.time for e in got_a + got_b) == [e.time for e in events]  # all, none twice
+
+
+def test_undecodable_message_is_skipped_and_counted(bus: NatsBus) -> None:  # noqa: F811
+    source = bus.source(start="first")
+    got, sub = subscribe(source)
+    bus.send([(subject(bus.prefix, "kraken", "X", "trades"), b"garbage", "g1")], 5.0)
+    publish_all(bus, ALL_EVENTS[:1])
+    wait_until(lambda: len(got.snapshot()) == 1)
+    sub.dispose()
+    assert got.snapshot() == ALL_EVENTS[:1] and got.errors == []
+    assert source.stats.errors == 1  # type: ignore[attr-defined]
+
+
+def test_duplicate_publishes_are_stored_once_and_delivered_once(bus: NatsBus) -> None:  # noqa: F811
+    data = encode_batch("pub", 1, ALL_EVENTS[:2])
+    subj = subject(bus.prefix, "kraken", "XBT/USD", "trades")
+    first = bus.send([(subj, data, "pub:1")], 5.0)
+    again = bus.send([(subj, data, "pub:1")], 5.0)
+    assert first == again  # the broker kept the first copy only
+    # a copy with a new id (a publisher retry after the broker forgot the id) reaches the consumer ...
+    bus.send([(subj, data, "pub:1:retry")], 5.0)
+    got, _ = subscribe(bus.source(start="first", follow=False))
+    assert got.done.wait(20)
+    assert got.snapshot() == ALL_EVENTS[:2]  # ... which drops it by (publisher, subject, seq)
+
+
+def test_lost_message_shows_as_a_gap_marker_and_the_book_waits_for_a_snapshot(bus: NatsBus) -> None:  # noqa: F811
+    def level(p: float, s: float) -> tuple[float, float, str, str]:
+        return (p, s, "", "")
+
+    snap = BookSnapshot("demo", "X", 1.0, 1.0, bids=(level(99, 1),), asks=(level(101, 1),))
+    deltas = [BookDelta("demo", "X", 2.0 + i, 2.0, bids=(level(99, 2 + i),), asks=()) for i in range(3)]
+    op = publish_all(bus, [snap], channel="book")
+    for d in deltas:  # one message each
+        publish_all(bus, [d], channel="book")
+    assert op.stats().messages == 1
+    # four publishers, one message each: lose the second delta's message
+    bus._call(bus._js.delete_msg(bus.stream, 3), 10)
+    got, _ = subscribe(bus.source(start="first", follow=False).pipe(ops.order_book()))
+    assert got.done.wait(20)
+    # separate publishers number separately: no gap is visible, the book just applies what arrived
+    assert got.kinds("X") == ["synced"]
+
+    # one publisher: its numbering shows the hole
+    b2 = fresh_bus(bus.url)
+    try:
+        publisher = b2.publisher(channel="book", max_batch=1)
+        for ev in [snap, *deltas]:
+            publisher.put(ev)
+            assert publisher.flush(10)
+        b2._call(b2._js.delete_msg(b2.stream, 3), 10)
+        raw, _ = subscribe(b2.source(start="first", follow=False))
+        assert raw.done.wait(20)
+        resets = raw.of(StreamReset)
+        assert len(resets) == 1 and resets[0].reason.startswith("bus gap: messages 3..3")
+        assert resets[0].channel == "book" and resets[0].symbol == "X"
+        books, _ = subscribe(b2.source(start="first", follow=False).pipe(ops.order_book()))
+        assert books.done.wait(20)
+        assert books.kinds("X") == ["synced", "reset"]
+        last = books.book("X")
+        assert last is not None and not last.synced
+    finally:
+        b2._call(b2._js.delete_stream(b2.stream), 10)
+        b2._call(b2._js.delete_stream(b2.snap_stream), 10)
+        b2.close()
+
+
+def test_source_events_are_decoded_on_the_delivery_thread(bus: NatsBus) -> None:  # noqa: F811
+    names: list[str] = []
+    sub = bus.source(start="first").subscribe(lambda _: names.append(threading.current_thread().name))
+    publish_all(bus, ALL_EVENTS[:1])
+    wait_until(lambda: names)
+    sub.dispose()
+    assert names == ["rxfeeds-bus-source"]
+
+
+def test_pace_original_keeps_the_recorded_spacing(bus: NatsBus) -> None:  # noqa: F811
+    now = time.time()
+    events = [Trade("kraken", "X", now + i * 0.2, now + i * 0.2, price=1.0, size=1.0) for i in range(3)]
+    publish_all(bus, events)
+    stamps: list[float] = []
+    done = threading.Event()
+    bus.source(start="first", pace="original", follow=False).subscribe(
+        lambda _: stamps.append(time.monotonic()), on_completed=done.set
+    )
+    assert done.wait(20)
+    assert len(stamps) == 3 and stamps[2] - stamps[0] >= 0.39
+
+
+def test_message_bodies_are_the_documented_envelope(bus: NatsBus) -> None:  # noqa: F811
+    publish_all(bus, ALL_EVENTS[:1], channel="trades")
+    msg = bus._call(bus._js.get_msg(bus.stream, 1), 10)
+    assert msg.subject == f"{bus.prefix}.kraken.XBT~2FUSD.trades"
+    version, publisher, seq, items = orjson.loads(msg.data)
+    assert (version, seq, items[0][0]) == (1, 1, "t")
+    assert msg.headers and msg.headers["Nats-Msg-Id"] == f"{publisher}:1:{msg.subject}"
+
+
+# ---------------------------------------------------------------------- books across the hop
+
+
+def test_kraken_books_over_the_bus_equal_the_simulator_truth(bus: NatsBus) -> None:  # noqa: F811
+    pairs = ("XBT/USD", "ETH/USD")
+    with KrakenSim(seed=31, tick_interval=None) as sim:
+        remote, remote_sub = subscribe(bus.source("kraken", None, "book").pipe(ops.order_book()))
+        client = Kraken(url=sim.url, auth_url=sim.url, ping_interval=None)
+        with client:
+            op = ops.publish(bus, channel="book")
+            pub_sub = client.book(list(pairs), depth=10).pipe(op).subscribe()
+            for _ in range(20):
+                sim.step(1)
+
+            def caught_up() -> bool:
+                for p in pairs:
+                    book = remote.book(p)
+                    truth = sim.truth((p, 10))
+                    if (
+                        book is None
+                        or not book.synced
+                        or book.copy()
+                        != (
+                            {lv[0]: lv[1] for lv in truth.bids},
+                            {lv[0]: lv[1] for lv in truth.asks},
+                        )
+                    ):
+                        return False
+                return True
+
+            wait_until(caught_up, timeout=20)
+            for p in pairs:
+                assert remote.kinds(p) == ["synced"]  # every checksum verified remotely
+            # a late joiner starts at the newest snapshot and is synced at once
+            late, late_sub = subscribe(bus.source("kraken", "XBT/USD", "book", start="last").pipe(ops.order_book()))
+            wait_until(lambda: late.book("XBT/USD") is not None)
+            assert late.kinds("XBT/USD")[0] == "synced"
+            # a checksum corrupted at the venue is detected on the far side of the bus
+            sim.faults.corrupt_checksum("XBT/USD")
+            for _ in range(30):
+                sim.step(1)
+                if "checksum" in remote.kinds("XBT/USD"):
+                    break
+            wait_until(lambda: "checksum" in remote.kinds("XBT/USD"))
+            wait_until(lambda: "checksum" in late.kinds("XBT/USD"))
+            pub_sub.dispose()
+            remote_sub.dispose()
+            late_sub.dispose()
+    assert remote.errors == [] and late.errors == []
+    assert op.stats().dropped == 0
+
+
+def test_hitbtc_late_joiner_skips_to_the_newest_snapshot(bus: NatsBus) -> None:  # noqa: F811
+    symbols = ("ETHBTC", "LTCBTC")
+    with HitBTCSim(seed=32, tick_interval=None, resnapshot_after=None) as sim:
+        client = HitBTC(sim.public_url, trading_url=sim.trading_url, ping_interval=None)
+        with client:
+            raw = [client.orderbook(s) for s in symbols]
+            subs = [f.pipe(ops.publish(bus, channel="book")).subscribe() for f in raw]
+            eth = subject(bus.prefix, "hitbtc", "ETHBTC", "book")
+
+            def positions() -> dict[str, int]:
+                return bus.start_positions(f"{bus.prefix}.hitbtc.*.book")
+
+            wait_until(lambda: len(positions()) == 2)
+            first_snapshot = positions()[eth]
+            sim.step(5)
+            wait_until(lambda: sim.call(lambda: sim.sequences.get("ETHBTC")) is not None)
+            # ETHBTC resyncs: a second snapshot on its subject, after a run of deltas
+            resynced_at = sim.call(lambda: sim.sequences.get("ETHBTC"))
+            raw[0].resync("ETHBTC")
+            wait_until(lambda: positions()[eth] > first_snapshot)
+            sim.step(3)
+            late, late_sub = subscribe(bus.source("hitbtc", None, "book", start="last").pipe(ops.order_book()))
+
+            def caught_up() -> bool:
+                for s in symbols:
+                    book = late.book(s)
+                    if book is None or not book.synced or book.sequence != sim.call(lambda s=s: sim.sequences.get(s)):
+                        return False
+                return True
+
+            wait_until(caught_up, timeout=20)
+            first_eth = next(b for b in late.of(OrderBook) if b.symbol == "ETHBTC")
+            assert first_eth.sequence is not None and resynced_at is not None
+            assert first_eth.sequence >= resynced_at  # started at the newest snapshot, not the first
+            for s in symbols:
+                assert late.kinds(s) == ["synced"]
+                truth = sim.truth(s)
+                book = late.book(s)
+                assert book is not None
+                assert book.copy() == ({lv[0]: lv[1] for lv in truth.bids}, {lv[0]: lv[1] for lv in truth.asks})
+            late_sub.dispose()
+            for sub in subs:
+                sub.dispose()
