@@ -134,6 +134,10 @@ class Cursor(ABC):
         """Processed: a consumer group must not deliver them again."""
 
     @abstractmethod
+    def release(self, messages: Sequence[BusMessage]) -> None:
+        """Fetched but not delivered (the subscriber left): a group gives them to another member now."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release the consumer (a group's durable consumer stays in the broker)."""
 
@@ -268,7 +272,8 @@ class PublishStats:
 
     Attributes:
         received: events handed to the publisher.
-        published: events the broker acknowledged.
+        published: events the broker acknowledged (with the ``StreamReset`` markers this
+            publisher added for dropped events).
         messages: bus messages acknowledged (each carries a batch of events of one subject).
         dropped: events discarded by the overflow policy (the broker was slower than the feed).
         pending: events waiting in the buffer or in flight.
@@ -685,8 +690,9 @@ class _SourceRun:
                     if not self.follow:
                         break
                     continue
-                for message in messages:
+                for i, message in enumerate(messages):
                     if self.disposed.is_set():
+                        cursor.release(messages[i:])
                         return
                     self._deliver(message)
                 cursor.ack(messages)

@@ -294,8 +294,12 @@ class _NatsCursor(Cursor):
         except nats.errors.TimeoutError:
             await self._check_alive()
             return []
-        except (nats.js.errors.NotFoundError, nats.errors.ConnectionClosedError, nats.js.errors.APIError) as exc:
-            log.debug("bus fetch failed (%s); re-creating the consumer", exc)
+        except Exception as exc:
+            # broker restarting, connection re-established, consumer lost: start again where we were
+            if self.bus._closed:
+                raise
+            log.debug("bus fetch failed (%s: %s); re-creating the consumer", type(exc).__name__, exc)
+            await asyncio.sleep(0.05)
             await self._recreate()
             return []
         out = []
@@ -348,11 +352,34 @@ class _NatsCursor(Cursor):
 
         self.bus._call(ack_all(), 30.0)
 
+    def release(self, messages: Sequence[BusMessage]) -> None:
+        if self.group is None or not messages:
+            return
+
+        async def nak_all() -> None:
+            for m in messages:
+                try:
+                    await m.handle.nak()
+                except Exception as exc:  # redelivered after ack_wait instead
+                    log.debug("bus nak failed: %s", exc)
+
+        self.bus._call(nak_all(), 30.0)
+
     def close(self) -> None:
         if self.bus._closed or self.sub is None:
             return
 
         async def release() -> None:
+            if self.group is not None:
+                # messages a pull request brought after the last fetch: hand them back at once
+                queue = getattr(getattr(self.sub, "_sub", None), "_pending_queue", None)
+                while queue is not None and not queue.empty():
+                    m = queue.get_nowait()
+                    if m.reply and m.reply.startswith("$JS.ACK."):
+                        try:
+                            await m.nak()
+                        except Exception:
+                            log.debug("bus nak failed", exc_info=True)
             try:
                 await self.sub.unsubscribe()
             except Exception:
