@@ -58,7 +58,8 @@ def test_kill_9_of_the_broker_mid_stream_loses_nothing_and_duplicates_nothing(ow
         try:
             raw = Collector()
             books = Collector()
-            raw_sub = consumer_bus.source("hitbtc", None, "book", start="first").subscribe(raw.on_next, raw.on_error)
+            raw_source = consumer_bus.source("hitbtc", None, "book", start="first")
+            raw_sub = raw_source.subscribe(raw.on_next, raw.on_error)
             books_sub = (
                 consumer_bus.source("hitbtc", None, "book", start="first")
                 .pipe(ops.order_book())
@@ -102,6 +103,7 @@ def test_kill_9_of_the_broker_mid_stream_loses_nothing_and_duplicates_nothing(ow
                 assert book.copy() == ({lv[0]: lv[1] for lv in truth.bids}, {lv[0]: lv[1] for lv in truth.asks})
                 assert books.kinds(s) == ["synced"]  # nothing was lost: no gap, no reset
             assert op.stats().dropped == 0
+            print("kill -9:", op.stats(), raw_source.stats)
             assert raw.errors == [] and books.errors == [] and sent.errors == []
             for sub in [*pub_subs, raw_sub, books_sub]:
                 sub.dispose()
@@ -205,3 +207,50 @@ def test_group_members_leaving_hand_back_their_messages(own_server: NatsServer) 
         assert [e.symbol for e in c.snapshot()] == ["Z", "Z", "Z"]
     finally:
         bus.close()
+
+
+def test_kill_9_under_a_fast_stream_every_event_once_for_plain_and_group_consumers(own_server: NatsServer) -> None:  # noqa: F811
+    publisher_bus = NatsBus(own_server.url)
+    consumer_bus = NatsBus(own_server.url)
+    try:
+        plain, grouped = Collector(), Collector()
+        plain_source = consumer_bus.source(start="first")
+        group_source = consumer_bus.source(start="first", group="solo")
+        subs = [
+            plain_source.subscribe(plain.on_next, plain.on_error),
+            group_source.subscribe(grouped.on_next, grouped.on_error),
+        ]
+        n = 30_000
+        events = [Trade("demo", f"S{i % 3}", float(i), float(i), price=float(i), size=1.0) for i in range(n)]
+        op = ops.publish(publisher_bus, max_batch=32)
+        feed: Subject[Any] = Subject()
+        feed.pipe(op).subscribe()
+        half = threading.Event()
+
+        def produce() -> None:
+            for i, ev in enumerate(events):
+                feed.on_next(ev)
+                if i == n // 2:
+                    half.set()
+
+        producer = threading.Thread(target=produce)
+        producer.start()
+        assert half.wait(30)
+        wait_until(lambda: len(plain.snapshot()) > 0 and len(grouped.snapshot()) > 0, timeout=30)
+        own_server.kill()
+        producer.join(60)
+        own_server.start()
+        wait_until(lambda: op.stats().pending == 0, timeout=60)
+        assert op.stats().published == n and op.stats().dropped == 0
+        wait_until(lambda: len(plain.snapshot()) >= n and len(grouped.snapshot()) >= n, timeout=60)
+        for got in (plain, grouped):
+            items = got.snapshot()
+            assert len(items) == n  # none twice
+            for s in ("S0", "S1", "S2"):  # all, in order per subject
+                assert [e.time for e in items if e.symbol == s] == [e.time for e in events if e.symbol == s]
+        print("kill -9 fast:", op.stats(), plain_source.stats, group_source.stats)
+        for sub in subs:
+            sub.dispose()
+    finally:
+        publisher_bus.close()
+        consumer_bus.close()
