@@ -93,6 +93,9 @@ class NatsBus(Bus):
         self._publishers: list[Any] = []
         try:
             self._call(self._connect(connect_timeout, max_age, max_bytes, duplicate_window), connect_timeout + 10)
+        except TimeoutError:
+            self._stop_loop()
+            raise RxfeedsError(f"cannot connect to NATS at {url} within {connect_timeout:g} s") from None
         except BaseException:
             self._stop_loop()
             raise
@@ -124,15 +127,18 @@ class NatsBus(Bus):
             log.debug("nats: %s", exc)
 
         try:
+            # nats-py retries a first connection as often as later reconnections: bound the first
+            # one by ``timeout``, then reconnect forever (broker restarts must not end the bus)
             self._nc = await nats.connect(
                 self.url,
                 connect_timeout=min(timeout, 5.0),
-                max_reconnect_attempts=-1,
+                max_reconnect_attempts=max(1, int(timeout / 0.05)),
                 reconnect_time_wait=0.05,
                 allow_reconnect=True,
                 error_cb=quiet,
                 name="rxfeeds",
             )
+            self._nc.options["max_reconnect_attempts"] = -1
         except Exception as exc:
             raise RxfeedsError(f"cannot connect to NATS at {self.url}: {type(exc).__name__}: {exc}") from None
         self._js = self._nc.jetstream()
