@@ -164,8 +164,11 @@ class Link(ABC):
         """Per stored subject matching the filter: its newest snapshot's position, else its last message's."""
 
     @abstractmethod
-    def open_cursor(self, filter_subject: str, start: Start, group: str | None) -> Cursor:
-        """A cursor over the filter from ``start`` (``int``: a stream position)."""
+    def open_cursor(self, filter_subject: str, start: Start, group: str | None, window: int = 256) -> Cursor:
+        """A cursor over the filter from ``start`` (``int``: a stream position).
+
+        ``window``: messages the broker may push ahead of the subscriber (the rest stays there).
+        """
 
 
 class Bus(Link):
@@ -242,6 +245,7 @@ class Bus(Link):
 
         def subscribe(observer: abc.ObserverBase[Any], _: abc.SchedulerBase | None = None) -> abc.DisposableBase:
             run = _SourceRun(self, filt, start, pace, group, follow, batch, observer, stats)
+            self._live_runs().add(run)
             # the consumer exists when subscribe returns: with start="new" nothing published
             # after this call is missed
             if run.open():
@@ -251,6 +255,22 @@ class Bus(Link):
         observable: Observable[Any] = Observable(subscribe)
         observable.stats = stats  # type: ignore[attr-defined]
         return observable
+
+    def _live_runs(self) -> set[Any]:
+        runs: set[Any] | None = self.__dict__.get("_runs")
+        if runs is None:
+            runs = self.__dict__["_runs"] = set()
+        return runs
+
+    def _stop_sources(self, timeout: float = 5.0) -> None:
+        """End every source subscription of this bus (before the connection closes)."""
+        runs = list(self._live_runs())
+        for run in runs:
+            run.dispose()
+        deadline = time.monotonic() + timeout
+        for run in runs:
+            if run.thread.is_alive() and run.thread is not threading.current_thread():
+                run.thread.join(max(0.0, deadline - time.monotonic()))
 
     @abstractmethod
     def close(self) -> None:
@@ -636,7 +656,7 @@ class _SourceRun:
 
     def __init__(
         self,
-        link: Link,
+        link: Bus,
         filt: str,
         start: Start,
         pace: str,
@@ -666,6 +686,9 @@ class _SourceRun:
 
     def dispose(self) -> None:
         self.disposed.set()
+        wake = getattr(self.cursor, "wake", None)
+        if wake is not None:
+            wake()
 
     def open(self) -> bool:
         """Create the broker consumer (on the subscribing thread); False after reporting an error."""
@@ -674,7 +697,7 @@ class _SourceRun:
             if start == "last":
                 self.skip_below = self.link.start_positions(self.filter)
                 start = min(self.skip_below.values()) if self.skip_below else "first"
-            self.cursor = self.link.open_cursor(self.filter, start, self.group)
+            self.cursor = self.link.open_cursor(self.filter, start, self.group, self.batch)
         except Exception as exc:
             self.observer.on_error(exc)
             return False
@@ -708,6 +731,7 @@ class _SourceRun:
                 cursor.close()
             except Exception:
                 log.debug("bus cursor close failed", exc_info=True)
+            self.link._live_runs().discard(self)
 
     def _deliver(self, message: BusMessage) -> None:
         stats = self.stats

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections import deque
 from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -185,6 +186,7 @@ class NatsBus(Bus):
             return
         for publisher in list(self._publishers):
             publisher.close()
+        self._stop_sources()
         try:
             self._call(self._nc.drain(), 5.0)
         except Exception:
@@ -244,24 +246,45 @@ class NatsBus(Bus):
 
         return self._call(positions(), 30.0)
 
-    def open_cursor(self, filter_subject: str, start: Start, group: str | None) -> Cursor:
-        cursor = _NatsCursor(self, filter_subject, start, group)
+    def open_cursor(self, filter_subject: str, start: Start, group: str | None, window: int = 256) -> Cursor:
+        cursor = _NatsCursor(self, filter_subject, start, group, window)
         self._call(cursor.create(), 15.0)
         return cursor
 
 
-class _NatsCursor(Cursor):
-    """A pull consumer that re-creates itself where it left off after a broker restart."""
+#: seconds a pull request stays open in the broker
+_PULL_EXPIRES = 2.0
 
-    def __init__(self, bus: NatsBus, filter_subject: str, start: Start, group: str | None) -> None:
+
+class _NatsCursor(Cursor):
+    """A pull consumer fed by standing pull requests (see the module docstring).
+
+    The broker delivers into an inbox subscription whose callback (on the bus loop) only
+    appends to a local buffer; :meth:`fetch` (on the subscription's delivery thread) waits for
+    that buffer, so a message reaches the subscriber without a loop round trip.  Pull requests
+    keep at most ``window`` messages requested or buffered: a slow subscriber leaves its
+    backlog in the broker.  After a broker restart the consumer is re-created at the next
+    position.
+    """
+
+    def __init__(self, bus: NatsBus, filter_subject: str, start: Start, group: str | None, window: int) -> None:
         self.bus = bus
         self.filter = filter_subject
         self.start = start
         self.group = group
-        self.sub: Any = None
+        self.window = window
         self.name: str | None = None
+        self.next_subject = ""
+        self.inbox = ""
+        self.core_sub: Any = None
+        self.lock = threading.Lock()
+        self.ready = threading.Condition(self.lock)
+        self.buffer: deque[Any] = deque()
+        self.outstanding = 0  # messages requested and not delivered yet
+        self.requested_at = 0.0
         self.next_position: int | None = None  # after the last message fetched
         self.quiet_since = time.monotonic()
+        self.lost = False  # the broker said the consumer is gone
 
     def _config(self) -> Any:
         from nats.js import api
@@ -282,115 +305,177 @@ class _NatsCursor(Cursor):
         if self.group is None:
             options.update(ack_policy=api.AckPolicy.NONE, inactive_threshold=60.0, mem_storage=True)
         else:
-            options.update(ack_policy=api.AckPolicy.EXPLICIT, ack_wait=30.0, max_ack_pending=10_000)
+            options.update(
+                name=self.group,
+                durable_name=self.group,
+                ack_policy=api.AckPolicy.EXPLICIT,
+                ack_wait=30.0,
+                max_ack_pending=max(10_000, 4 * self.window),
+            )
         return api.ConsumerConfig(**options)
 
     async def create(self) -> None:
-        js = self.bus._js
-        config = self._config()
-        self.sub = await js.pull_subscribe(
-            self.filter, durable=self.group, stream=self.bus.stream, config=config, pending_msgs_limit=-1
-        )
-        self.name = self.group or self.sub._consumer
-
-    async def _fetch(self, max_messages: int, timeout: float) -> list[BusMessage]:
-        nats = self.bus._nats
-        try:
-            msgs = await self.sub.fetch(max_messages, timeout=timeout)
-        except nats.errors.TimeoutError:
-            await self._check_alive()
-            return []
-        except Exception as exc:
-            # broker restarting, connection re-established, consumer lost: start again where we were
-            if self.bus._closed:
-                raise
-            log.debug("bus fetch failed (%s: %s); re-creating the consumer", type(exc).__name__, exc)
-            await asyncio.sleep(0.05)
-            await self._recreate()
-            return []
-        out = []
-        for m in msgs:
-            meta = m.metadata
-            out.append(BusMessage(m.subject, m.data, meta.sequence.stream, meta.num_pending, m))
-        if out:
-            self.next_position = out[-1].position + 1
-            self.quiet_since = time.monotonic()
-        return out
-
-    async def _check_alive(self) -> None:
-        """After quiet periods: is the consumer still there (a broker restart may lose it)?"""
-        if time.monotonic() - self.quiet_since < 1.0:
-            return
-        self.quiet_since = time.monotonic()
         from nats.js.errors import NotFoundError
 
-        try:
-            await self.bus._js.consumer_info(self.bus.stream, self.name)
-        except NotFoundError:
-            await self._recreate()
-        except Exception as exc:
-            log.debug("bus consumer check failed: %s", exc)
+        js = self.bus._js
+        stream = self.bus.stream
+        if self.group is not None:
+            try:
+                info = await js.consumer_info(stream, self.group)
+            except NotFoundError:
+                info = await js.add_consumer(stream, self._config())
+        else:
+            info = await js.add_consumer(stream, self._config())
+        self.name = info.name
+        self.next_subject = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{info.name}"
+        if self.core_sub is None:
+            nc = self.bus._nc
+            self.inbox = nc.new_inbox()
+            self.core_sub = await nc.subscribe(
+                self.inbox, cb=self._on_msg, pending_msgs_limit=-1, pending_bytes_limit=-1
+            )
+        with self.lock:
+            self.outstanding = 0
+            self.lost = False
+        await self._request()
 
-    async def _recreate(self) -> None:
+    async def _on_msg(self, msg: Any) -> None:
+        """On the bus loop: a delivered message (buffered) or a pull status."""
+        headers = msg.headers
+        status = headers.get("Status") if headers else None
+        if status is None:
+            with self.lock:
+                self.buffer.append(msg)
+                if self.outstanding > 0:
+                    self.outstanding -= 1
+                self.ready.notify()
+            return
+        if status == "408" or status == "409":
+            # an expired or refused pull request: what it still wanted will not come
+            pending = headers.get("Nats-Pending-Messages")
+            with self.lock:
+                if pending is not None and pending.isdigit():
+                    self.outstanding = max(0, self.outstanding - int(pending))
+                else:
+                    self.outstanding = 0
+                if status == "409" and "deleted" in (headers.get("Description") or "").lower():
+                    self.lost = True
+                self.ready.notify()
+
+    async def _request(self) -> None:
+        """Keep ``window`` messages requested or buffered (the broker holds the rest)."""
+        now = time.monotonic()
+        with self.lock:
+            if now - self.requested_at > _PULL_EXPIRES:
+                self.outstanding = 0  # older requests have expired
+            want = self.window - self.outstanding - len(self.buffer)
+            if want < max(1, self.window // 2) and self.outstanding > 0:
+                return
+            if want <= 0:
+                return
+            self.outstanding += want
+            self.requested_at = now
+        request = b'{"batch":%d,"expires":%d}' % (want, int(_PULL_EXPIRES * 1e9))
         try:
-            await self.sub.unsubscribe()
-        except Exception:
-            log.debug("unsubscribe of a lost consumer failed", exc_info=True)
-        try:
-            await self.create()
-        except Exception as exc:  # the broker may still be starting: the next fetch tries again
-            log.debug("bus consumer re-creation failed: %s", exc)
-            await asyncio.sleep(0.1)
+            await self.bus._nc.publish(self.next_subject, request, reply=self.inbox)
+        except Exception as exc:  # reconnecting: the next fetch asks again
+            log.debug("bus pull request failed: %s", exc)
+            with self.lock:
+                self.outstanding = 0
+
+    async def _maintain(self, quiet: bool) -> None:
+        """Top up pull requests; after quiet periods check the consumer still exists."""
+        if quiet and (self.lost or time.monotonic() - self.quiet_since >= 1.0):
+            self.quiet_since = time.monotonic()
+            from nats.js.errors import NotFoundError
+
+            try:
+                await self.bus._js.consumer_info(self.bus.stream, self.name)
+                missing = self.lost
+            except NotFoundError:
+                missing = True
+            except Exception as exc:  # the broker is restarting: try again later
+                log.debug("bus consumer check failed: %s", exc)
+                return
+            if missing:
+                log.debug("bus consumer %s lost; re-creating it at %s", self.name, self.next_position)
+                try:
+                    await self.create()
+                except Exception as exc:
+                    log.debug("bus consumer re-creation failed: %s", exc)
+                return
+        await self._request()
 
     def fetch(self, max_messages: int, timeout: float) -> list[BusMessage]:
-        return self.bus._call(self._fetch(max_messages, timeout), timeout + 30.0)
+        with self.lock:
+            if not self.buffer:
+                self.ready.wait(timeout)
+            buffer = self.buffer
+            taken = [buffer.popleft() for _ in range(min(max_messages, len(buffer)))]
+            low = len(buffer) + self.outstanding <= self.window // 2
+        if low or not taken:
+            future = asyncio.run_coroutine_threadsafe(self._maintain(not taken), self.bus._loop)
+            if not taken:
+                try:
+                    future.result(30.0)
+                except Exception as exc:
+                    log.debug("bus consumer maintenance failed: %s", exc)
+                return []
+        out = []
+        for m in taken:
+            meta = m.metadata
+            out.append(BusMessage(m.subject, m.data, meta.sequence.stream, meta.num_pending, m))
+        self.next_position = out[-1].position + 1
+        self.quiet_since = time.monotonic()
+        return out
+
+    def wake(self) -> None:
+        """Let a waiting :meth:`fetch` return now (the subscription ended)."""
+        with self.lock:
+            self.ready.notify_all()
 
     def ack(self, messages: Sequence[BusMessage]) -> None:
         if self.group is None or not messages:
             return
-
-        async def ack_all() -> None:
-            for m in messages:
-                try:
-                    await m.handle.ack()
-                except Exception as exc:  # redelivered later; the members de-duplicate
-                    log.debug("bus ack failed: %s", exc)
-
-        self.bus._call(ack_all(), 30.0)
+        self._reply_all(messages, b"+ACK")
 
     def release(self, messages: Sequence[BusMessage]) -> None:
         if self.group is None or not messages:
             return
+        self._reply_all(messages, b"-NAK")
 
-        async def nak_all() -> None:
+    def _reply_all(self, messages: Sequence[BusMessage], body: bytes) -> None:
+        async def reply() -> None:
+            nc = self.bus._nc
             for m in messages:
                 try:
-                    await m.handle.nak()
-                except Exception as exc:  # redelivered after ack_wait instead
-                    log.debug("bus nak failed: %s", exc)
+                    await nc.publish(m.handle.reply, body)
+                except Exception as exc:  # redelivered after ack_wait; members de-duplicate
+                    log.debug("bus ack failed: %s", exc)
 
-        self.bus._call(nak_all(), 30.0)
+        self.bus._call(reply(), 30.0)
 
     def close(self) -> None:
-        if self.bus._closed or self.sub is None:
+        if self.bus._closed:
             return
 
         async def release() -> None:
+            if self.core_sub is not None:
+                try:
+                    await self.core_sub.unsubscribe()
+                except Exception:
+                    log.debug("unsubscribe failed", exc_info=True)
             if self.group is not None:
-                # messages a pull request brought after the last fetch: hand them back at once
-                queue = getattr(getattr(self.sub, "_sub", None), "_pending_queue", None)
-                while queue is not None and not queue.empty():
-                    m = queue.get_nowait()
-                    if m.reply and m.reply.startswith("$JS.ACK."):
-                        try:
-                            await m.nak()
-                        except Exception:
-                            log.debug("bus nak failed", exc_info=True)
-            try:
-                await self.sub.unsubscribe()
-            except Exception:
-                log.debug("unsubscribe failed", exc_info=True)
-            if self.group is None and self.name:
+                # messages delivered after the last fetch: hand them back to the group at once
+                with self.lock:
+                    left = list(self.buffer)
+                    self.buffer.clear()
+                for m in left:
+                    try:
+                        await self.bus._nc.publish(m.reply, b"-NAK")
+                    except Exception:
+                        log.debug("bus nak failed", exc_info=True)
+            elif self.name:
                 try:
                     await self.bus._js.delete_consumer(self.bus.stream, self.name)
                 except Exception:
