@@ -187,6 +187,10 @@ def test_envelope_floats_round_trip_exactly(values: list[float]) -> None:
         b'[1, "p", 1, [["zz", 1]]]',
         b'[1, "p", 1, [["os:system", "x"]]]',
         b'[1, "p", 1, [["t", "v"]]]',
+        b'[1, "p", 1, [["t", [["v"]]]]]',
+        b'[1, "p", 1, [["d", [["v", "s", 1.0, 1.0, 5, []]]]]]',
+        b'[1, "p", 1, [["t"]]]',
+        b'[1, "p", 1, [["t", {"a": 1}]]]',
     ],
 )
 def test_envelope_rejects_bad_messages_with_frame_error(data: bytes) -> None:

@@ -2,15 +2,17 @@
 
 One bus message carries a batch of events of one subject::
 
-    [1, "publisher-id", seq, [[tag, field1, field2, ...], ...]]
+    [1, "publisher-id", seq, [[tag, [[field1, field2, ...], ...]], ...]]
 
 * ``1`` is the format version; a decoder refuses versions it does not know.
 * ``publisher-id`` names one publishing operator instance (random per subscription) and ``seq``
   numbers its messages per subject from 1: consumers drop what they have seen (at-least-once
   delivery made exactly-once) and see a lost message as a gap.
-* each event is its class's tag followed by its dataclass fields in declaration order.  Core
-  events have one-letter tags; other event dataclasses defined in ``rxfeeds`` modules (venue
-  events such as BitShares ``ObjectUpdate``, ``ops.stale_after``'s ``Stale``) travel as
+* events come in runs of one class, in their order: the class's tag, then each event's
+  dataclass fields in declaration order (a run costs one tag; encoding and decoding a run
+  work at C speed where the fields need no conversion).  Core events have one-letter tags;
+  other event dataclasses defined in ``rxfeeds`` modules (venue events such as BitShares
+  ``ObjectUpdate``, ``ops.stale_after``'s ``Stale``) travel as
   ``"module:QualName"`` and are rebuilt as the same class.
 
 Floats round-trip exactly (orjson writes the shortest representation that parses back to the
@@ -35,6 +37,7 @@ import enum
 import importlib
 import typing
 from collections.abc import Callable, Sequence
+from itertools import groupby, starmap
 from operator import attrgetter
 from typing import Any
 
@@ -64,8 +67,8 @@ _CORE: dict[str, type[Any]] = {
 
 #: class -> (tag, getter of the field values as a tuple)
 _ENCODERS: dict[type[Any], tuple[str, Callable[[Any], tuple[Any, ...]]]] = {}
-#: tag -> builder from the field values
-_DECODERS: dict[str, Callable[[list[Any]], Any]] = {}
+#: tag -> builder of a run of events from their field lists
+_DECODERS: dict[str, Callable[[list[list[Any]]], list[Any]]] = {}
 
 
 def _levels(value: Any) -> tuple[tuple[Any, ...], ...]:
@@ -85,24 +88,26 @@ def _converters(cls: type[Any]) -> list[tuple[int, Callable[[Any], Any]]]:
     return out
 
 
-def _builder(cls: type[Any]) -> Callable[[list[Any]], Any]:
+def _builder(cls: type[Any]) -> Callable[[list[list[Any]]], list[Any]]:
+    """Rebuilds a run of ``cls`` events from their field lists."""
     conv = _converters(cls)
     if not conv:
-        return lambda item: cls(*item[1:])
+        return lambda rows: list(starmap(cls, rows))
     if [i for i, _ in conv] == [4, 5] and conv[0][1] is _levels and conv[1][1] is _levels:
         # book snapshots and deltas: the hot decode path
-        def book(item: list[Any]) -> Any:
-            item[5] = tuple(map(tuple, item[5]))
-            item[6] = tuple(map(tuple, item[6]))
-            return cls(*item[1:])
+        def book(rows: list[list[Any]]) -> list[Any]:
+            for row in rows:
+                row[4] = tuple(map(tuple, row[4]))
+                row[5] = tuple(map(tuple, row[5]))
+            return list(starmap(cls, rows))
 
         return book
 
-    def build(item: list[Any]) -> Any:
-        values = item[1:]
-        for i, fn in conv:
-            values[i] = fn(values[i])
-        return cls(*values)
+    def build(rows: list[list[Any]]) -> list[Any]:
+        for row in rows:
+            for i, fn in conv:
+                row[i] = fn(row[i])
+        return list(starmap(cls, rows))
 
     return build
 
@@ -136,7 +141,7 @@ def tag_of(cls: type[Any]) -> tuple[str, Callable[[Any], tuple[Any, ...]]]:
     return tag, getter
 
 
-def _decoder(tag: str) -> Callable[[list[Any]], Any]:
+def _decoder(tag: str) -> Callable[[list[list[Any]]], list[Any]]:
     found = _DECODERS.get(tag)
     if found is not None:
         return found
@@ -156,15 +161,15 @@ def _decoder(tag: str) -> Callable[[list[Any]], Any]:
     return _DECODERS[tag]
 
 
-def encode_events(events: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """The JSON-ready item of each event (``(tag, *fields)``)."""
+def encode_events(events: Sequence[Any]) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """The JSON-ready runs of ``events``: ``(tag, [fields, ...])`` per run of one class."""
     encoders = _ENCODERS
     out = []
-    for ev in events:
-        enc = encoders.get(type(ev))
+    for cls, run in groupby(events, type):
+        enc = encoders.get(cls)
         if enc is None:
-            enc = tag_of(type(ev))
-        out.append((enc[0], *enc[1](ev)))
+            enc = tag_of(cls)
+        out.append((enc[0], list(map(enc[1], run))))
     return out
 
 
@@ -189,13 +194,13 @@ def decode_batch(data: bytes | str) -> tuple[str, int, list[Any]]:
     if not isinstance(publisher, str) or not isinstance(seq, int) or not isinstance(items, list):
         raise FrameError("malformed rxfeeds bus message header")
     decoders = _DECODERS
-    out = []
+    out: list[Any] = []
     try:
-        for item in items:
-            dec = decoders.get(item[0])
+        for tag, rows in items:
+            dec = decoders.get(tag)
             if dec is None:
-                dec = _decoder(item[0])
-            out.append(dec(item))
+                dec = _decoder(tag)
+            out += dec(rows)
     except FrameError:
         raise
     except Exception as exc:
