@@ -144,12 +144,12 @@ def subscribe(observable: Any) -> tuple[Collector, Any]:
     return c, observable.subscribe(c.on_next, c.on_error, c.on_completed)
 
 
-def publish_all(b: NatsBus, events: list[Any], **options: Any) -> Any:
+def publish_all(b: NatsBus, events: list[Any], copies: int = 0, **options: Any) -> Any:
     op = ops.publish(b, **options)
     done = threading.Event()
     rx.from_iterable(events).pipe(op).subscribe(on_completed=done.set)
     assert done.wait(20)
-    assert op.stats().published == len(events)
+    assert op.stats().published == len(events) + copies
     return op
 
 
@@ -497,3 +497,26 @@ def test_hitbtc_late_joiner_skips_to_the_newest_snapshot(bus: NatsBus) -> None: 
             late_sub.dispose()
             for sub in subs:
                 sub.dispose()
+
+
+def test_markers_follow_the_data_subjects_of_their_symbol_or_venue(bus: NatsBus) -> None:  # noqa: F811
+    trade = Trade("v", "X", 1.0, 1.0, price=1.0, size=1.0)
+    delta = BookDelta("v", "X", 1.0, 1.0, bids=(), asks=())
+    other = Trade("v", "Y", 1.0, 1.0, price=1.0, size=1.0)
+    block = VenueEvent("v", "", 1.0, 1.0, kind="block", data=1)
+    obj = VenueEvent("v", "", 1.0, 1.0, kind="object", data=2)
+    reset_x = StreamReset("v", "X", 2.0, 2.0, channel="book-10", reason="reconnect")
+    reset_all = StreamReset("v", "", 3.0, 3.0, channel="", reason="reconnect")
+    # reset_x goes to X's two subjects, reset_all to all five of the venue: 1 + 4 extra copies
+    publish_all(bus, [trade, delta, other, block, obj, reset_x, reset_all], copies=5)
+
+    def read(symbol: str | None, channel: str | None) -> list[Any]:
+        got, _ = subscribe(bus.source("v", symbol, channel, start="first", follow=False))
+        assert got.done.wait(20)
+        return got.snapshot()
+
+    assert read("X", "book") == [delta, reset_x, reset_all]
+    assert read("X", "trades") == [trade, reset_x, reset_all]
+    assert read("Y", "trades") == [other, reset_all]
+    assert read("", "block") == [block, reset_all]
+    assert read("", "object") == [obj, reset_all]
