@@ -214,11 +214,7 @@ def latency_phase(url: str, rate: float, duration: float) -> dict[str, Any]:
 
 
 def _drop(bus: NatsBus) -> None:
-    for name in (bus.stream, bus.snap_stream):
-        try:
-            bus._call(bus._js.delete_stream(name), 10)
-        except Exception:
-            pass
+    bus.delete()
     bus.close()
 
 

@@ -80,7 +80,6 @@ def bus(nats_url: str) -> Iterator[NatsBus]:
         yield b
     finally:
         try:
-            for name in (b.stream, b.snap_stream):
-                b._call(b._js.delete_stream(name), 10)
+            b.delete()
         finally:
             b.close()

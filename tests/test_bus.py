@@ -366,8 +366,7 @@ def test_lost_message_shows_as_a_gap_marker_and_the_book_waits_for_a_snapshot(bu
         last = books.book("X")
         assert last is not None and not last.synced
     finally:
-        b2._call(b2._js.delete_stream(b2.stream), 10)
-        b2._call(b2._js.delete_stream(b2.snap_stream), 10)
+        b2.delete()
         b2.close()
 
 

@@ -65,8 +65,7 @@ def test_publish_then_watch_from_the_bus(nats_url: str) -> None:  # noqa: F811
         bid, ask = (float(x) for x in top.split(" / "))
         assert 0 < bid < ask
     finally:
-        for name in (bus.stream, bus.snap_stream):
-            bus._call(bus._js.delete_stream(name), 10)
+        bus.delete()
         bus.close()
 
 

@@ -194,6 +194,19 @@ class NatsBus(Bus):
         self._closed = True
         self._stop_loop()
 
+    def delete(self) -> None:
+        """Delete this bus's streams with all their history (tests, notebooks, a fresh start)."""
+        from nats.js.errors import NotFoundError
+
+        async def drop() -> None:
+            for name in (self.stream, self.snap_stream):
+                try:
+                    await self._js.delete_stream(name)
+                except NotFoundError:
+                    pass
+
+        self._call(drop(), 30.0)
+
     def publisher(self, **options: Any) -> Any:
         """A :class:`~rxfeeds.bus.base.Publisher` on this bus; :meth:`close` flushes it."""
         publisher = super().publisher(**options)
