@@ -8,6 +8,7 @@ import sys
 import uuid
 from pathlib import Path
 
+import orjson
 import pytest
 from click.testing import CliRunner
 
@@ -57,6 +58,17 @@ def test_publish_then_watch_from_the_bus(nats_url: str) -> None:  # noqa: F811
         assert isinstance(got[0], BookSnapshot) and got[0].symbol == "XBT/USD"
         assert len(got) == int(summary.split()[1])
 
+        replayed = CliRunner().invoke(
+            cli,
+            ["replay", "--venue", "kraken", "--book", "--json", "--bus", f"{nats_url}?stream={stream}&prefix={prefix}"],
+        )
+        assert replayed.exit_code == 0, replayed.output
+        summary_json = orjson.loads(replayed.output)
+        assert summary_json["events"]["BookSnapshot"] >= 1
+        assert sum(summary_json["events"].values()) == len(got)
+        assert summary_json["checksum_ok"] > 0 and summary_json["checksum_failed"] == 0
+        assert summary_json["errors"] == 0 and summary_json["frames"] > 0
+
         watched = rxfeeds_run("watch", "kraken", "book", "XBT/USD", "--duration", "1.5", *where)
         assert watched.returncode == 0, watched.stdout + watched.stderr
         lines = [line for line in watched.stdout.splitlines() if "XBT/USD" in line]
@@ -70,6 +82,8 @@ def test_publish_then_watch_from_the_bus(nats_url: str) -> None:  # noqa: F811
 
 
 def test_watch_needs_symbols_without_bus_and_publish_needs_a_bus() -> None:
+    result = CliRunner().invoke(cli, ["replay", "--venue", "kraken"])
+    assert result.exit_code == 2 and "FILES" in result.output
     result = CliRunner().invoke(cli, ["watch", "kraken", "book"])
     assert result.exit_code == 2 and "SYMBOLS" in result.output
     result = CliRunner().invoke(cli, ["publish", "kraken", "book", "XBT/USD"])
