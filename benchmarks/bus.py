@@ -213,6 +213,60 @@ def latency_phase(url: str, rate: float, duration: float) -> dict[str, Any]:
     return {"rate": rate, "bus": bus_figures, "inprocess": percentiles(lat2)}
 
 
+def consumer_process(url: str, stream: str, total: int, ready_file: str) -> None:
+    """``--consumer``: receive ``total`` events and print the latency percentiles (JSON)."""
+    bus = NatsBus(url, stream=stream, prefix=stream.lower())
+    lat: list[float] = []
+    done = threading.Event()
+
+    def on_next(ev: Any) -> None:
+        lat.append(time.time() - ev.time)  # the producer put time.time() into ``time``
+        if len(lat) >= total:
+            done.set()
+
+    sub = bus.source("bench", start="new").subscribe(on_next)
+    Path(ready_file).write_text("ready")
+    done.wait(120)
+    sub.dispose()
+    bus.close()
+    print(json.dumps(percentiles(lat)))
+
+
+def latency_cross_process(url: str, rate: float, duration: float) -> dict[str, Any]:
+    """The latency phase with the consumer in another process (as on another machine)."""
+    import subprocess
+    import tempfile
+
+    bus = fresh_bus(url)
+    total = int(rate * duration)
+    with tempfile.TemporaryDirectory() as tmp:
+        ready = Path(tmp) / "ready"
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--consumer", url, bus.stream, str(total), str(ready)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        feed: Subject[Any] = Subject()
+        pub = feed.pipe(ops.publish(bus)).subscribe()
+        start = time.perf_counter()
+        i = 0
+        while i < total:
+            due = min(total, int((time.perf_counter() - start) * rate) + 1)
+            while i < due:
+                now = time.time()
+                feed.on_next(Trade("bench", "LAT", now, now, price=1.0, size=1.0, trade_id=i))
+                i += 1
+            time.sleep(0.0005)
+        out, _ = proc.communicate(timeout=duration + 60)
+        pub.dispose()
+    _drop(bus)
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
 def _drop(bus: NatsBus) -> None:
     bus.delete()
     bus.close()
@@ -225,7 +279,12 @@ def main() -> None:
     parser.add_argument("--symbols", type=int, default=4)
     parser.add_argument("--rate", type=float, default=10_000.0, help="events/s of the latency phase")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds of the latency phase")
+    parser.add_argument("--consumer", nargs=4, help=argparse.SUPPRESS)  # internal: the consumer process
     args = parser.parse_args()
+    if args.consumer:
+        url, stream, total, ready = args.consumer
+        consumer_process(url, stream, int(total), ready)
+        return
 
     server = None
     url = args.url
@@ -240,6 +299,7 @@ def main() -> None:
         consumed = consume_phase(bus, len(events))
         _drop(bus)
         latency = latency_phase(url, args.rate, args.duration)
+        latency["bus_consumer_process"] = latency_cross_process(url, args.rate, args.duration)
     finally:
         if server is not None:
             server.stop()
@@ -258,6 +318,7 @@ def main() -> None:
             "publish_200k": published["events_per_s"] >= 200_000,
             "consume_100k": consumed["events_per_s"] >= 100_000,
             "p99_under_5ms": latency["bus"].get("p99_ms", 1e9) < 5.0,
+            "p99_under_5ms_consumer_process": latency["bus_consumer_process"].get("p99_ms", 1e9) < 5.0,
         },
     }
     print(json.dumps(result, indent=2))

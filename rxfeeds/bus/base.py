@@ -384,8 +384,24 @@ class Publisher:
         self._max_pending = 0
         self._retries = 0
         self._resets = 0
+        self._thread: threading.Thread | None = None
+        self._start()
+
+    def _start(self) -> None:
+        """Start the worker (adapters with an event loop run it there instead of a thread)."""
         self._thread = threading.Thread(target=self._run, name="rxfeeds-bus-publish", daemon=True)
         self._thread.start()
+
+    def _wake(self) -> None:
+        """With the lock held: the worker has something to do."""
+        self._has_data.notify()
+
+    def _alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _join(self, timeout: float) -> None:
+        if self._thread is not None and threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
 
     # ------------------------------------------------------------------------- caller's thread
 
@@ -420,7 +436,7 @@ class Publisher:
             if n > self._max_pending:
                 self._max_pending = n
             if n == 1:
-                self._has_data.notify()
+                self._wake()
 
     def _note_loss(self, event: Any, index: int, *, latest: bool) -> None:
         self._dropped += 1
@@ -433,14 +449,14 @@ class Publisher:
             found[1] += 1
             if latest:  # drop_oldest: the reset goes before the oldest event still kept
                 found[0] = index
-        self._has_data.notify()
+        self._wake()
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every event put so far is acknowledged; False on timeout."""
         deadline = time.monotonic() + timeout
         with self._lock:
             while self._buf or self._inflight or self._losses:
-                if self._failed is not None or not self._thread.is_alive():
+                if self._failed is not None or not self._alive():
                     return False
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -455,8 +471,8 @@ class Publisher:
             self._closing = True
             self._has_data.notify_all()
             self._has_room.notify_all()
-        if threading.current_thread() is not self._thread:
-            self._thread.join(timeout)
+            self._wake()
+        self._join(timeout)
 
     def stats(self) -> PublishStats:
         """The counters (see :class:`PublishStats`)."""
@@ -481,22 +497,47 @@ class Publisher:
                     while not self._buf and not self._losses and not self._closing:
                         self._idle.notify_all()
                         self._has_data.wait()
-                    if self._closing and not self._buf:
-                        self._idle.notify_all()
-                        return
-                    resets = self._due_resets()
-                    events = self._take()
-                    self._inflight = len(events)
-                    self._has_room.notify_all()
-                self._publish(resets, events)
-                with self._lock:
-                    self._inflight = 0
-                    self._idle.notify_all()
+                    round_ = self._next_round()
+                if round_ is None:
+                    return
+                self._resync_dropped(round_[0])
+                for wave in self._plan(*round_):
+                    self._send_wave(wave)
+                self._round_done()
         except Exception as exc:  # pragma: no cover - a bug: keep it visible
-            log.exception("bus publisher failed")
-            with self._lock:
-                self._failed = exc
-                self._idle.notify_all()
+            self._fail(exc)
+
+    def _fail(self, exc: Exception) -> None:
+        log.exception("bus publisher failed", exc_info=exc)
+        with self._lock:
+            self._failed = exc
+            self._idle.notify_all()
+
+    def _next_round(self) -> tuple[list[StreamReset], list[Any]] | None:
+        """With the lock held: the resets and events of the next round; None when closed."""
+        if self._closing and not self._buf:
+            self._idle.notify_all()
+            return None
+        resets = self._due_resets()
+        events = self._take()
+        self._inflight = len(events)
+        self._has_room.notify_all()
+        return resets, events
+
+    def _round_done(self) -> None:
+        with self._lock:
+            self._inflight = 0
+            self._idle.notify_all()
+
+    def _resync_dropped(self, resets: list[StreamReset]) -> None:
+        """Ask the source for fresh snapshots of the symbols whose events were dropped."""
+        for reset in resets:
+            self._resets += 1
+            if self.resync is not None and reset.symbol:
+                try:
+                    self.resync(reset.symbol)
+                except Exception:
+                    log.exception("resync(%r) raised after bus overflow", reset.symbol)
 
     def _due_resets(self) -> list[StreamReset]:
         """With the lock held: resets for drops that come before the next event."""
@@ -549,14 +590,8 @@ class Publisher:
                 known.append(c)
         return [subject(prefix, venue, symbol, c) for c in channels]
 
-    def _publish(self, resets: list[StreamReset], events: list[Any]) -> None:
-        for reset in resets:
-            self._resets += 1
-            if self.resync is not None and reset.symbol:
-                try:
-                    self.resync(reset.symbol)
-                except Exception:
-                    log.exception("resync(%r) raised after bus overflow", reset.symbol)
+    def _plan(self, resets: list[StreamReset], events: list[Any]) -> list[list[tuple[str, list[Any], bool]]]:
+        """The messages of a round as waves: at most one message per subject in each wave."""
         items = [*resets, *events] if resets else events
         kinds = set(map(type, items))
         fixed = self.channel is not None
@@ -577,8 +612,7 @@ class Publisher:
             if d == len(waves):
                 waves.append([])
             waves[d].append(group)
-        for wave in waves:
-            self._send_wave(wave)
+        return waves
 
     def _group_plain(self, items: list[Any], kinds: set[type[Any]]) -> list[tuple[str, list[Any], bool]]:
         """Messages of a round without snapshots or markers: split by subject at C speed where possible."""
@@ -632,36 +666,50 @@ class Publisher:
                 group[1].append(ev)
         return groups
 
-    def _send_wave(self, wave: list[tuple[str, list[Any], bool]]) -> None:
+    def _encode_wave(self, wave: list[tuple[str, list[Any], bool]]) -> list[tuple[str, bytes, str]]:
+        """The messages of a wave: numbered per subject, with their de-duplication ids."""
         messages = []
         for subj, evs, _ in wave:
             seq = self._seq.get(subj, 0) + 1
             self._seq[subj] = seq
             messages.append((subj, encode_batch(self.id, seq, evs), f"{self.id}:{seq}:{subj}"))
+        return messages
+
+    def _acknowledged(
+        self, wave: list[tuple[str, list[Any], bool]], todo: list[int], results: list[int | Exception]
+    ) -> tuple[list[int], list[tuple[str, int]]]:
+        """Count what was acknowledged; the messages to send again and the snapshots to index."""
+        failed = []
+        snapshots = []
+        for i, result in zip(todo, results, strict=True):
+            if isinstance(result, Exception):
+                failed.append(i)
+                continue
+            subj, evs, snap = wave[i]
+            with self._lock:
+                self._published += len(evs)
+                self._messages += 1
+            if snap:
+                snapshots.append((subj, result))
+        if failed:
+            with self._lock:
+                self._retries += len(failed)
+                if self._closing:
+                    log.warning("bus publisher closing: %d messages not acknowledged", len(failed))
+                    return [], snapshots
+            log.debug("bus: %d messages not acknowledged, retrying", len(failed))
+        return failed, snapshots
+
+    def _send_wave(self, wave: list[tuple[str, list[Any], bool]]) -> None:
+        messages = self._encode_wave(wave)
         todo = list(range(len(messages)))
         while todo:
             results = self.link.send([messages[i] for i in todo], self.ack_timeout)
-            failed = []
-            for i, result in zip(todo, results, strict=True):
-                if isinstance(result, Exception):
-                    failed.append(i)
-                    continue
-                subj, evs, snap = wave[i]
-                with self._lock:
-                    self._published += len(evs)
-                    self._messages += 1
-                if snap:
-                    self._mark(subj, result)
-            if failed:
-                with self._lock:
-                    self._retries += len(failed)
-                    closing = self._closing
-                if closing:
-                    log.warning("bus publisher closing: %d messages not acknowledged", len(failed))
-                    return
-                log.debug("bus: %d messages not acknowledged, retrying", len(failed))
+            todo, snapshots = self._acknowledged(wave, todo, results)
+            for subj, position in snapshots:
+                self._mark(subj, position)
+            if todo:
                 time.sleep(self.retry_delay)
-            todo = failed
 
     def _mark(self, subj: str, position: int) -> None:
         while True:
