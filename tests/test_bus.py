@@ -15,13 +15,24 @@ import reactivex as rx
 from hypothesis import given
 from hypothesis import strategies as st
 
+import rxfeeds
 import rxfeeds.bus
 import rxfeeds.bus.base
 import rxfeeds.bus.envelope
+import rxfeeds.bus.raw
 import rxfeeds.bus.subjects
 from rxfeeds import ops
 from rxfeeds.books.book import OrderBook
-from rxfeeds.bus import NatsBus, decode_batch, encode_batch, escape_token, subject, unescape_token
+from rxfeeds.bus import (
+    NatsBus,
+    RawFrames,
+    decode_batch,
+    encode_batch,
+    escape_token,
+    raw_capture,
+    subject,
+    unescape_token,
+)
 from rxfeeds.errors import FrameError, InvalidArgument
 from rxfeeds.events import (
     BookDelta,
@@ -158,7 +169,14 @@ def publish_all(b: NatsBus, events: list[Any], copies: int = 0, **options: Any) 
 
 def test_doctests_of_the_bus_modules() -> None:
     publish_module = importlib.import_module("rxfeeds.ops.publish")  # ops.publish is the function
-    for module in (rxfeeds.bus, rxfeeds.bus.base, rxfeeds.bus.envelope, rxfeeds.bus.subjects, publish_module):
+    for module in (
+        rxfeeds.bus,
+        rxfeeds.bus.base,
+        rxfeeds.bus.envelope,
+        rxfeeds.bus.subjects,
+        rxfeeds.bus.raw,
+        publish_module,
+    ):
         result = doctest.testmod(module)
         assert result.failed == 0, module.__name__
 
@@ -519,3 +537,42 @@ def test_markers_follow_the_data_subjects_of_their_symbol_or_venue(bus: NatsBus)
     assert read("Y", "trades") == [other, reset_all]
     assert read("", "block") == [block, reset_all]
     assert read("", "object") == [obj, reset_all]
+
+
+def test_raw_frames_on_the_bus_replay_into_the_same_books(nats_url: str, tmp_path: Any) -> None:  # noqa: F811
+    raw_bus = fresh_bus(nats_url)
+    try:
+        with KrakenSim(seed=33, tick_interval=None) as sim:
+            client = Kraken(url=sim.url, auth_url=sim.url, ping_interval=None)
+            with client:
+                tap = RawFrames(raw_bus, "kraken").attach(client)
+                live, live_sub = subscribe(client.book("XBT/USD", depth=10).pipe(ops.order_book()))
+                wait_until(lambda: live.kinds("XBT/USD") == ["synced"])
+                for _ in range(10):
+                    sim.step(1)
+
+                def truth() -> tuple[dict[float, float], dict[float, float]]:
+                    t = sim.truth(("XBT/USD", 10))
+                    return {lv[0]: lv[1] for lv in t.bids}, {lv[0]: lv[1] for lv in t.asks}
+
+                def live_caught_up() -> bool:
+                    book = live.book("XBT/USD")
+                    return book is not None and book.synced and book.copy() == truth()
+
+                wait_until(live_caught_up)
+                want = truth()
+                live_sub.dispose()
+                tap.close()
+        path = tmp_path / "from-bus.jsonl"
+        records = raw_capture(raw_bus, "kraken", path)
+        assert records >= 3  # the open, the subscribe frame sent, the frames received
+        session = rxfeeds.replay(path, venue="kraken")
+        replayed, _ = subscribe(session.book("XBT/USD", depth=10).pipe(ops.order_book()))
+        session.run()
+        book = replayed.book("XBT/USD")
+        assert book is not None and book.synced and book.copy() == want
+        assert replayed.kinds("XBT/USD") == ["synced"]  # every checksum verified again
+        assert [b.copy() for b in replayed.of(OrderBook)] == [b.copy() for b in live.of(OrderBook)]
+    finally:
+        raw_bus.delete()
+        raw_bus.close()

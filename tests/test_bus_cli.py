@@ -12,7 +12,8 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from rxfeeds.bus import NatsBus
+import rxfeeds
+from rxfeeds.bus import NatsBus, raw_capture
 from rxfeeds.cli import cli
 from rxfeeds.events import BookSnapshot
 from rxfeeds.sim.kraken import KrakenSim
@@ -35,12 +36,14 @@ def rxfeeds_run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_publish_then_watch_from_the_bus(nats_url: str) -> None:  # noqa: F811
+def test_publish_then_watch_from_the_bus(nats_url: str, tmp_path: Path) -> None:  # noqa: F811
     stream = "CLI" + uuid.uuid4().hex[:8].upper()
     prefix = stream.lower()
     where = ["--bus", nats_url, "--stream", stream, "--prefix", prefix]
     with KrakenSim(seed=51) as sim:
-        published = rxfeeds_run("publish", "kraken", "book", "XBT/USD", "--url", sim.url, "--duration", "1.5", *where)
+        published = rxfeeds_run(
+            "publish", "kraken", "book", "XBT/USD", "--url", sim.url, "--duration", "1.5", "--raw", *where
+        )
     assert published.returncode == 0, published.stdout + published.stderr
     summary = published.stderr.strip().splitlines()[-1]
     assert summary.startswith("published ") and int(summary.split()[1]) > 0, published.stderr
@@ -68,6 +71,18 @@ def test_publish_then_watch_from_the_bus(nats_url: str) -> None:  # noqa: F811
         assert sum(summary_json["events"].values()) == len(got)
         assert summary_json["checksum_ok"] > 0 and summary_json["checksum_failed"] == 0
         assert summary_json["errors"] == 0 and summary_json["frames"] > 0
+
+        raw_bus = NatsBus(nats_url, stream=f"{stream}_RAW", prefix=f"{prefix}-raw")
+        try:
+            frames = raw_capture(raw_bus, "kraken", tmp_path / "raw.jsonl")
+            session = rxfeeds.replay(tmp_path / "raw.jsonl", venue="kraken")
+            rebuilt: list[object] = []
+            session.book("XBT/USD").subscribe(rebuilt.append)
+            session.run()
+            assert frames > 2 and rebuilt == got  # the raw frames decode into the very events published
+        finally:
+            raw_bus.delete()
+            raw_bus.close()
 
         watched = rxfeeds_run("watch", "kraken", "book", "XBT/USD", "--duration", "1.5", *where)
         assert watched.returncode == 0, watched.stdout + watched.stderr

@@ -14,6 +14,8 @@ interface small.
 * Integrity: snapshots, sequences, checksums, level texts and ``StreamReset`` markers travel
   as they are; a lost message shows as a ``StreamReset``; a late joiner starts from the newest
   snapshot per subject (``start="last"``).
+* Raw frames (optional, :mod:`rxfeeds.bus.raw`): the wire traffic on a stream of its own, so
+  history can be decoded again after a codec fix.
 
 Example::
 
@@ -33,6 +35,7 @@ from __future__ import annotations
 from .base import Bus, Publisher, PublishStats, SourceStats, default_channel
 from .envelope import decode_batch, encode_batch
 from .jetstream import NatsBus
+from .raw import RawFrame, RawFrames, raw_capture
 from .subjects import escape_token, parse_subject, subject, unescape_token
 
 __all__ = [
@@ -40,6 +43,8 @@ __all__ = [
     "NatsBus",
     "Publisher",
     "PublishStats",
+    "RawFrame",
+    "RawFrames",
     "SourceStats",
     "connect",
     "decode_batch",
@@ -47,6 +52,7 @@ __all__ = [
     "encode_batch",
     "escape_token",
     "parse_subject",
+    "raw_capture",
     "subject",
     "unescape_token",
 ]

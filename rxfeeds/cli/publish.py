@@ -9,6 +9,7 @@ Example::
 
     rxfeeds publish kraken book XBT/USD ETH/USD --bus nats://127.0.0.1:4222
     rxfeeds publish hitbtc trades ETHBTC --bus nats://broker:4222 --url ws://127.0.0.1:8765 --duration 60
+    rxfeeds publish kraken book XBT/USD --bus nats://127.0.0.1:4222 --raw   # and the wire frames
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from typing import Any
 
 import click
 
@@ -42,6 +44,11 @@ __all__ = ["command"]
     help="What to do when the broker is slower than the feed.",
 )
 @click.option(
+    "--raw",
+    is_flag=True,
+    help="Also publish the raw frames (stream <stream>_RAW, prefix <prefix>-raw), to re-decode history later.",
+)
+@click.option(
     "--connect-timeout",
     type=click.FloatRange(min=0, min_open=True),
     default=10.0,
@@ -58,6 +65,7 @@ def command(
     stream: str,
     prefix: str,
     overflow: str,
+    raw: bool,
     connect_timeout: float,
 ) -> None:
     """Publish CHANNEL of SYMBOL(s) on VENUE to the bus until Ctrl-C (or --duration)."""
@@ -71,6 +79,18 @@ def command(
         click.echo(f"publish failed: {exc}", err=True)
         sys.exit(1)
     client = make_client(venue, url)
+    raw_bus: Any = None
+    tap: Any = None
+    if raw:
+        from ..bus import RawFrames
+
+        try:
+            raw_bus = connect(bus_url, stream=f"{stream}_RAW", prefix=f"{prefix}-raw", connect_timeout=connect_timeout)
+        except RxfeedsError as exc:
+            click.echo(f"publish failed: {exc}", err=True)
+            bus.close()
+            sys.exit(1)
+        tap = RawFrames(raw_bus, venue).attach(client)
     op = publish(bus, channel=channel, overflow=overflow)
     failure: list[BaseException] = []
     done = threading.Event()
@@ -97,6 +117,9 @@ def command(
         subscription.dispose()  # flushes: everything received is acknowledged (or counted dropped)
         client.close()
         bus.close()
+        if tap is not None:
+            tap.close()
+            raw_bus.close()
     s = op.stats()
     click.echo(f"published {s.published} events ({s.messages} messages, {s.dropped} dropped) to {bus_url}", err=True)
     if failure:
