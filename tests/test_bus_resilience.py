@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import reactivex as rx
@@ -254,3 +255,22 @@ def test_kill_9_under_a_fast_stream_every_event_once_for_plain_and_group_consume
     finally:
         publisher_bus.close()
         consumer_bus.close()
+
+
+def test_closing_while_the_broker_is_gone_ends_in_bounded_time(own_server: NatsServer) -> None:  # noqa: F811
+    bus = NatsBus(own_server.url)
+    try:
+        own_server.kill()
+        op = ops.publish(bus, flush_timeout=0.5)
+        feed: Subject[Any] = Subject()
+        sub = feed.pipe(op).subscribe()
+        for ev in trades(5000):
+            feed.on_next(ev)
+        started = time.monotonic()
+        sub.dispose()  # flush gives up after 0.5 s; the rest is counted as dropped, not retried forever
+        wait_until(lambda: op.stats().pending == 0, timeout=30)
+        assert time.monotonic() - started < 15
+        stats = op.stats()
+        assert stats.published == 0 and stats.dropped == 5000
+    finally:
+        bus.close()

@@ -373,6 +373,7 @@ class Publisher:
         # (venue, symbol, channel) -> [index the reset goes before, dropped count]
         self._losses: dict[tuple[str, str, str], list[int]] = {}
         self._closing = False
+        self._abandoned = False  # closing gave up on an unreachable broker
         self._failed: Exception | None = None
         self._seq: dict[str, int] = {}
         self._subjects: dict[tuple[str, str], list[str]] = {}  # (venue, symbol) -> channels used
@@ -515,6 +516,12 @@ class Publisher:
 
     def _next_round(self) -> tuple[list[StreamReset], list[Any]] | None:
         """With the lock held: the resets and events of the next round; None when closed."""
+        if self._closing and self._abandoned and self._buf:
+            # closing while the broker does not answer: what is left is dropped, not retried forever
+            self._dropped += len(self._buf)
+            self._n_out += len(self._buf)
+            self._buf.clear()
+            self._losses.clear()
         if self._closing and not self._buf:
             self._idle.notify_all()
             return None
@@ -696,6 +703,8 @@ class Publisher:
                 self._retries += len(failed)
                 if self._closing:
                     log.warning("bus publisher closing: %d messages not acknowledged", len(failed))
+                    self._abandoned = True
+                    self._dropped += sum(len(wave[i][1]) for i in failed)
                     return [], snapshots
             log.debug("bus: %d messages not acknowledged, retrying", len(failed))
         return failed, snapshots

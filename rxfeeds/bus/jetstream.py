@@ -176,9 +176,26 @@ class NatsBus(Bus):
             raise RxfeedsError(f"JetStream not available at {self.url}: {type(exc).__name__}: {exc}") from None
 
     def _stop_loop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        """Cancel what still runs on the loop (client tasks), stop it and close it."""
+        loop = self._loop
+
+        async def cancel_all() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        if loop.is_closed():
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(cancel_all(), loop).result(5.0)
+        except Exception:
+            log.debug("bus loop tasks did not all end", exc_info=True)
+        loop.call_soon_threadsafe(loop.stop)
         if threading.current_thread() is not self._thread:
             self._thread.join(5)
+            if not self._thread.is_alive():
+                loop.close()
 
     def close(self) -> None:
         """Flush this bus's publishers, close the connection and stop the loop thread."""
@@ -188,9 +205,15 @@ class NatsBus(Bus):
             publisher.close()
         self._stop_sources()
         try:
-            self._call(self._nc.drain(), 5.0)
+            if self._nc.is_connected:
+                self._call(self._nc.drain(), 5.0)
         except Exception:
             log.debug("nats drain failed", exc_info=True)
+        try:
+            if not self._nc.is_closed:  # not connected (broker gone): stop reconnecting
+                self._call(self._nc.close(), 5.0)
+        except Exception:
+            log.debug("nats close failed", exc_info=True)
         self._closed = True
         self._stop_loop()
 
