@@ -231,7 +231,9 @@ class Bus(Link):
         truly lost (a gap in a publisher's numbering, outside a group) shows as a
         :class:`~rxfeeds.events.StreamReset` with ``reason`` starting ``"bus gap"``, so
         ``order_book()`` marks the book unsynced until the next snapshot.  Callbacks run on
-        the subscription's own delivery thread (``rxfeeds-bus-source``).
+        the subscription's own delivery thread (``rxfeeds-bus-source``).  The Observable's
+        ``stats`` attribute (:class:`SourceStats`) counts messages, events, duplicates, gaps
+        and undecodable messages over its subscriptions.
 
         Example::
 
