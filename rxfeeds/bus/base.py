@@ -448,11 +448,11 @@ class Publisher:
         found = self._losses.get(key)
         if found is None:
             self._losses[key] = [index, 1]
+            self._wake()
         else:
             found[1] += 1
             if latest:  # drop_oldest: the reset goes before the oldest event still kept
                 found[0] = index
-        self._wake()
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every event put so far is acknowledged; False on timeout."""
@@ -564,7 +564,7 @@ class Publisher:
         """With the lock held: the events of one round (stops before the next pending reset)."""
         limit = len(self._buf)
         if self._losses:
-            limit = min(limit, min(index for index, _ in self._losses.values()) - self._n_out)
+            limit = max(0, min(limit, min(index for index, _ in self._losses.values()) - self._n_out))
         limit = min(limit, self.max_batch * 8)
         buf = self._buf
         events = [buf.popleft() for _ in range(limit)]
@@ -675,6 +675,14 @@ class Publisher:
                 group[1].append(ev)
         return groups
 
+    def _abandon_wave(self, wave: list[tuple[str, list[Any], bool]]) -> bool:
+        """Closing gave up on the broker: the wave's events are dropped (counted) instead of sent."""
+        with self._lock:
+            if self._abandoned:
+                self._dropped += sum(len(evs) for _, evs, _ in wave)
+                return True
+        return False
+
     def _encode_wave(self, wave: list[tuple[str, list[Any], bool]]) -> list[tuple[str, bytes, str]]:
         """The messages of a wave: numbered per subject, with their de-duplication ids."""
         messages = []
@@ -712,6 +720,8 @@ class Publisher:
         return failed, snapshots
 
     def _send_wave(self, wave: list[tuple[str, list[Any], bool]]) -> None:
+        if self._abandon_wave(wave):
+            return
         messages = self._encode_wave(wave)
         todo = list(range(len(messages)))
         while todo:

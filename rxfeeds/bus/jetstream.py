@@ -354,6 +354,8 @@ class _LoopPublisher(Publisher):
             self._fail(exc)
 
     async def _asend_wave(self, wave: list[tuple[str, list[Any], bool]]) -> None:
+        if self._abandon_wave(wave):
+            return
         messages = self._encode_wave(wave)
         todo = list(range(len(messages)))
         while todo:
