@@ -567,7 +567,11 @@ class Publisher:
             limit = max(0, min(limit, min(index for index, _ in self._losses.values()) - self._n_out))
         limit = min(limit, self.max_batch * 8)
         buf = self._buf
-        events = [buf.popleft() for _ in range(limit)]
+        if limit == len(buf):
+            events = list(buf)
+            buf.clear()
+        else:
+            events = [buf.popleft() for _ in range(limit)]
         self._n_out += limit
         return events
 
