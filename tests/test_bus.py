@@ -576,3 +576,55 @@ def test_raw_frames_on_the_bus_replay_into_the_same_books(nats_url: str, tmp_pat
     finally:
         raw_bus.delete()
         raw_bus.close()
+
+
+class _SlowBrokerBus(rxfeeds.bus.Bus):
+    """A broker adapter whose first fetch comes back empty (a loaded broker), then delivers."""
+
+    prefix = "slow"
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def send(self, messages: Any, timeout: float) -> list[int | Exception]:
+        raise NotImplementedError
+
+    def mark_snapshot(self, subject: str, position: int) -> None:
+        raise NotImplementedError
+
+    def start_positions(self, filter_subject: str) -> dict[str, int]:
+        return {}
+
+    def open_cursor(self, filter_subject: str, start: Any, group: str | None, window: int = 256) -> Any:
+        data = self.data
+
+        class SlowCursor(rxfeeds.bus.base.Cursor):
+            backlog = 1
+            fetches = 0
+
+            def fetch(self, max_messages: int, timeout: float) -> list[Any]:
+                self.fetches += 1
+                if self.fetches < 3:
+                    return []
+                return [rxfeeds.bus.base.BusMessage("slow.v.X.trades", data, 1, 0)]
+
+            def ack(self, messages: Any) -> None:
+                pass
+
+            def release(self, messages: Any) -> None:
+                pass
+
+            def close(self) -> None:
+                pass
+
+        return SlowCursor()
+
+    def close(self) -> None:
+        pass
+
+
+def test_history_replay_waits_for_a_slow_broker_instead_of_completing_empty() -> None:
+    events = ALL_EVENTS[:2]
+    got, _ = subscribe(_SlowBrokerBus(encode_batch("p", 1, events)).source(start="first", follow=False))
+    assert got.done.wait(20)
+    assert got.snapshot() == events

@@ -134,6 +134,9 @@ class BusMessage:
 class Cursor(ABC):
     """A consumer position in the broker: fetch messages in order, acknowledge them."""
 
+    #: messages waiting for this cursor when it was made (None: the broker does not say)
+    backlog: int | None = None
+
     @abstractmethod
     def fetch(self, max_messages: int, timeout: float) -> list[BusMessage]:
         """Up to ``max_messages``; ``[]`` after ``timeout`` seconds without any.  Survives broker restarts."""
@@ -827,10 +830,16 @@ class _SourceRun:
         cursor = self.cursor
         assert cursor is not None
         try:
+            # follow=False: done when nothing was waiting, else when a message says none is left;
+            # an empty fetch only means "not yet" (a loaded broker may take a while)
+            if not self.follow and cursor.backlog == 0:
+                if not self.disposed.is_set():
+                    self.observer.on_completed()
+                return
             while not self.disposed.is_set():
                 messages = cursor.fetch(self.batch, 0.5)
                 if not messages:
-                    if not self.follow:
+                    if not self.follow and cursor.backlog is None:
                         break
                     continue
                 for i, message in enumerate(messages):

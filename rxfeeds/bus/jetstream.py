@@ -450,6 +450,8 @@ class _NatsCursor(Cursor):
         else:
             info = await js.add_consumer(stream, self._config())
         self.name = info.name
+        if self.backlog is None:  # the first creation: what the subscriber must read to be caught up
+            self.backlog = int(info.num_pending or 0) + int(info.num_ack_pending or 0)
         self.next_subject = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{info.name}"
         if self.core_sub is None:
             nc = self.bus._nc
