@@ -628,3 +628,29 @@ def test_history_replay_waits_for_a_slow_broker_instead_of_completing_empty() ->
     got, _ = subscribe(_SlowBrokerBus(encode_batch("p", 1, events)).source(start="first", follow=False))
     assert got.done.wait(20)
     assert got.snapshot() == events
+
+
+def test_a_slow_subscriber_leaves_its_backlog_in_the_broker(bus: NatsBus) -> None:  # noqa: F811
+    gate = threading.Event()
+    seen: list[Any] = []
+
+    def slow(ev: Any) -> None:
+        seen.append(ev)
+        gate.wait(20)  # the subscriber is stuck on its first event
+
+    sub = bus.source(start="first", batch=4).subscribe(slow)
+    publish_all(
+        bus, trades_list := [Trade("v", "X", float(i), float(i), price=1.0, size=1.0) for i in range(200)], max_batch=1
+    )
+    wait_until(lambda: len(seen) == 1)
+    (run,) = list(bus._live_runs())
+    cursor = run.cursor
+    info = bus._call(bus._js.consumer_info(bus.stream, cursor.name), 10)
+    # this process holds at most the batch in hand (4) and the window pushed ahead (4); the broker
+    # holds the rest
+    assert len(cursor.buffer) <= 4
+    assert info.num_pending >= 200 - 8
+    gate.set()
+    wait_until(lambda: len(seen) == 200)
+    sub.dispose()
+    assert seen == trades_list
