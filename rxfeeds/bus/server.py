@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import signal
@@ -98,6 +99,7 @@ class NatsServer:
         self.store_dir = str(store_dir)
         self.ready_timeout = ready_timeout
         self.process: subprocess.Popen[bytes] | None = None
+        self._registered = False
 
     @property
     def url(self) -> str:
@@ -105,7 +107,14 @@ class NatsServer:
         return f"nats://127.0.0.1:{self.port}"
 
     def start(self) -> NatsServer:
-        """Start the process and wait until it accepts connections."""
+        """Start the process and wait until it accepts connections.
+
+        The server runs in a session of its own (a Ctrl-C meant for the caller does not reach
+        it); it is stopped when this interpreter exits, should :meth:`stop` not have been called.
+        """
+        if not self._registered:
+            atexit.register(self.stop)
+            self._registered = True
         self.process = subprocess.Popen(
             [self.binary, "-js", "-sd", self.store_dir, "-a", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
