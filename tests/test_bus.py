@@ -654,3 +654,29 @@ def test_a_slow_subscriber_leaves_its_backlog_in_the_broker(bus: NatsBus) -> Non
     wait_until(lambda: len(seen) == 200)
     sub.dispose()
     assert seen == trades_list
+
+
+def test_order_level_images_are_snapshots_for_late_joiners(bus: NatsBus) -> None:  # noqa: F811
+    market = "1.3.0:1.3.121"  # BitShares asset ids: dots in the symbol
+
+    def order(oid: str, side: Any, price: float, size: float, *, snapshot: bool = False) -> BookOrder:
+        return BookOrder(
+            "bitshares", market, 1.0, 1.0, order_id=oid, side=side, price=price, size=size, snapshot=snapshot
+        )
+
+    first_image = [order("1.7.1", "buy", 0.9, 5.0, snapshot=True), order("1.7.2", "sell", 1.1, 5.0, snapshot=True)]
+    updates = [order("1.7.3", "buy", 0.95, 1.0), order("1.7.1", "buy", 0.9, 0.0)]
+    second_image = [order("1.7.3", "buy", 0.95, 1.0, snapshot=True), order("1.7.4", "sell", 1.05, 2.0, snapshot=True)]
+    later = [order("1.7.5", "sell", 1.2, 3.0)]
+    publish_all(bus, first_image + updates + second_image + later)  # one round: the images split messages
+    subj = subject(bus.prefix, "bitshares", market, "book")
+    positions = bus.start_positions(f"{bus.prefix}.bitshares.*.book")
+    assert list(positions) == [subj] and positions[subj] > 1  # the newest image, not the first
+    late, _ = subscribe(bus.source("bitshares", market, "book", start="last", follow=False))
+    assert late.done.wait(20)
+    assert late.snapshot() == second_image + later
+    books, _ = subscribe(bus.source("bitshares", market, "book", start="last", follow=False).pipe(ops.order_book()))
+    assert books.done.wait(20)
+    book = books.book(market)
+    assert book is not None and book.synced
+    assert book.copy() == ({0.95: 1.0}, {1.05: 2.0, 1.2: 3.0})
