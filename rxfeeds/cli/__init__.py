@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "watch": ("rxfeeds.cli.watch", "Live terminal view of a venue channel."),
     "record": ("rxfeeds.cli.record", "Record a venue channel to a capture file."),
     "replay": ("rxfeeds.cli.replay", "Replay a capture through the pipeline and summarise it."),
+    "publish": ("rxfeeds.cli.publish", "Publish a venue channel's events to a message bus (NATS JetStream)."),
 }
 
 

@@ -263,7 +263,7 @@ def replay_summary(
 
 
 @click.command("replay")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--venue",
     type=click.Choice(list(VENUES)),
@@ -274,6 +274,7 @@ def replay_summary(
 @click.option("--klines", "klines_interval", default=None, help="Build klines from trades, e.g. 1m.")
 @click.option("--klines-out", type=click.Path(dir_okay=False, writable=True), help="Write closed klines as JSON lines.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@click.option("--bus", "bus_url", help="Replay the history a message bus holds for VENUE instead of FILE(s).")
 def command(
     files: tuple[str, ...],
     venue: str | None,
@@ -282,9 +283,14 @@ def command(
     klines_interval: str | None,
     klines_out: str | None,
     as_json: bool,
+    bus_url: str | None,
 ) -> None:
     """Replay capture FILE(s) through the pipeline and summarise what they hold."""
     from ..errors import InvalidArgument
+
+    if bus_url or not files:
+        _replay_bus(bus_url, files, venue, book, depth, as_json)
+        return
 
     if klines_out and not klines_interval:
         raise click.UsageError("--klines-out needs --klines INTERVAL")
@@ -368,3 +374,29 @@ def _undecodable(summary: dict[str, Any], venue: str) -> str:
         f"replay failed: none of the {summary['frames']} frames decoded as {venue}"
         f" (first error: {first}); is --venue right?"
     )
+
+
+def _replay_bus(
+    bus_url: str | None, files: tuple[str, ...], venue: str | None, book: bool, depth: int | None, as_json: bool
+) -> None:
+    """``--bus``: the summary of the broker's history for VENUE (see ``rxfeeds.cli._bus_replay``)."""
+    if not bus_url:
+        raise click.UsageError("Missing argument 'FILES...' (or --bus URL).")
+    if files:
+        raise click.UsageError("give capture FILE(s) or --bus, not both")
+    if venue is None:
+        raise click.UsageError("--bus needs --venue VENUE: the bus holds every venue's history")
+    from ._bus_replay import bus_replay_summary
+
+    try:
+        summary = bus_replay_summary(bus_url, venue, book=book, depth=depth)
+    except Exception as exc:  # runtime failure: exit code 1 with a readable message
+        click.echo(f"replay failed: {exc}", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
+    else:
+        for key, value in summary.items():
+            click.echo(f"{key}: {value}")
+    if summary["problems"]:
+        sys.exit(1)

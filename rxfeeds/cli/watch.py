@@ -6,10 +6,15 @@ socket thread only updates a small state object; the terminal is redrawn from th
 four times a second, so a slow terminal never slows the feed.  Without a terminal (pipes, CI)
 it prints one line per second.
 
+With ``--bus URL`` the events come from a message bus (``rxfeeds publish`` on another machine)
+instead of the venue: each subject starts at its newest snapshot (``start="last"``), so books
+are synced at once; without SYMBOLS every symbol published for VENUE CHANNEL is shown.
+
 Example::
 
     rxfeeds watch kraken book XBT/USD --duration 30
     rxfeeds watch hitbtc trades ETHBTC --url ws://127.0.0.1:8765
+    rxfeeds watch kraken book XBT/USD --bus nats://127.0.0.1:4222
 """
 
 from __future__ import annotations
@@ -204,13 +209,35 @@ def _pipeline(observable: Any) -> Any:
     return reactivex.merge(books.pipe(order_book(integrity=True)), rest)
 
 
+def _bus_source(
+    bus_url: str, stream: str, prefix: str, venue: str, channel: str, symbols: tuple[str, ...]
+) -> tuple[Any, Any]:
+    """The bus and the merged sources of the symbols (from each one's newest snapshot)."""
+    import reactivex
+
+    from ..bus import connect
+    from ..errors import RxfeedsError
+
+    try:
+        bus = connect(bus_url, stream=stream, prefix=prefix)
+    except RxfeedsError as exc:
+        click.echo(f"watch failed: {exc}", err=True)
+        sys.exit(1)
+    if not symbols:
+        return bus, bus.source(venue, None, channel, start="last")
+    return bus, reactivex.merge(*[bus.source(venue, s, channel, start="last") for s in symbols])
+
+
 @click.command("watch")
 @click.argument("venue", type=click.Choice(list(VENUES)))
 @click.argument("channel")
-@click.argument("symbols", nargs=-1, required=True)
+@click.argument("symbols", nargs=-1)
 @click.option("--url", help="Websocket URL (default: the venue's production endpoint).")
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), help="Stop after S seconds.")
 @connection_options
+@click.option("--bus", "bus_url", help="Read from a message bus (e.g. nats://127.0.0.1:4222) instead of the venue.")
+@click.option("--stream", default="RXFEEDS", show_default=True, help="JetStream stream name (with --bus).")
+@click.option("--prefix", default="rxfeeds", show_default=True, help="Subject prefix (with --bus).")
 def command(
     venue: str,
     channel: str,
@@ -219,25 +246,40 @@ def command(
     duration: float | None,
     rest_url: str | None = None,
     connect_timeout: float = CONNECT_TIMEOUT,
+    bus_url: str | None = None,
+    stream: str = "RXFEEDS",
+    prefix: str = "rxfeeds",
 ) -> None:
     """Show CHANNEL of SYMBOL(s) on VENUE live in the terminal until Ctrl-C (or --duration)."""
-    client = make_client(venue, url, rest_url=rest_url)
+    if not symbols and not bus_url:
+        raise click.UsageError("Missing argument 'SYMBOLS...' (only --bus may watch every symbol).")
     state = WatchState()
     done = threading.Event()
-    connection = ConnectionView(client)
     failure: list[str] = []
+    client: Any = None
+    bus: Any = None
+    connection: Any = None
+    if bus_url:
+        bus, source = _bus_source(bus_url, stream, prefix, venue, channel, symbols)
+    else:
+        client = make_client(venue, url, rest_url=rest_url)
+        connection = ConnectionView(client)
+        source = open_channel(client, channel, symbols)
 
     def on_error(exc: Exception) -> None:
         state.error = exc
         done.set()
 
-    subscription = _pipeline(open_channel(client, channel, symbols)).subscribe(state.on_next, on_error, done.set)
+    subscription = _pipeline(source).subscribe(state.on_next, on_error, done.set)
     started = time.monotonic()
     title = f"{venue} {channel} {' '.join(symbols)}"
 
+    def status() -> str:
+        return f"bus {bus_url}" if connection is None else str(connection.line())
+
     def stop_now() -> bool:
         elapsed = time.monotonic() - started
-        problem = connection.never_connected(elapsed, connect_timeout)
+        problem = None if connection is None else connection.never_connected(elapsed, connect_timeout)
         if problem is not None:
             failure.append(problem)
             return True
@@ -247,22 +289,26 @@ def command(
         if sys.stdout.isatty():
             from rich.live import Live
 
-            with Live(state.render(title, connection.line()), refresh_per_second=4) as live:
+            with Live(state.render(title, status()), refresh_per_second=4) as live:
                 while not done.wait(0.25):
-                    live.update(state.render(title, connection.line()))
+                    live.update(state.render(title, status()))
                     if stop_now():
                         break
         else:
             while not done.wait(1.0):
-                click.echo(f"{connection.line()} | {state.line()}")
+                click.echo(f"{status()} | {state.line()}")
                 if stop_now():
                     break
     except KeyboardInterrupt:
         pass
     finally:
         subscription.dispose()
-        connection.dispose()
-        client.close()
+        if connection is not None:
+            connection.dispose()
+        if client is not None:
+            client.close()
+        if bus is not None:
+            bus.close()
     if state.error is not None:
         raise click.ClickException(f"watch failed: {state.error}")
     if failure:

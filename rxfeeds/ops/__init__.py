@@ -18,6 +18,7 @@ from .latest import latest
 from .of_channel import of_channel
 from .of_type import of_type
 from .order_book import OrderBook, order_book
+from .publish import publish
 from .reconcile_klines import reconcile_klines
 from .record import record
 from .resample import resample
@@ -32,6 +33,7 @@ __all__ = [
     "of_channel",
     "of_type",
     "order_book",
+    "publish",
     "reconcile_klines",
     "record",
     "resample",
