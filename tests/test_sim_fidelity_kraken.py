@@ -152,3 +152,93 @@ def test_v2_book_updates_are_mostly_one_level_with_valid_checksums() -> None:
         assert [(lv[2], lv[3]) for lv in truth.asks] == [book.asks[p] for p in sorted(book.asks)]
         client.close()
         assert sim2.hook_errors == []
+
+
+# --- v2 numbers and snapshots (items 6 and 7) -------------------------------------------------
+
+_NUMBER = re.compile(rb'"(price|qty|bid|bid_qty|ask|ask_qty|last|volume|vwap|low|high|change|change_pct|open|close)"'
+                     rb":(-?[0-9.eE+-]+)")  # fmt: skip
+
+
+@pytest.fixture
+def sim2() -> Iterator[KrakenV2Sim]:
+    with KrakenV2Sim(seed=23, tick_interval=None) as server:
+        yield server
+        assert server.hook_errors == []
+
+
+def raw_frames(client: RawClient) -> list[bytes]:
+    """Every frame up to the pong of a ping, as raw text."""
+    client.ping_id += 1
+    client.send({"method": "ping", "req_id": client.ping_id})
+    out: list[bytes] = []
+    while True:
+        text = client.ws.recv()
+        raw = text.encode() if isinstance(text, str) else text
+        if b'"pong"' in raw:
+            return out
+        out.append(raw)
+
+
+def test_v2_numbers_use_the_pairs_fixed_decimals(sim2: KrakenV2Sim) -> None:
+    client = RawClient(sim2.url)
+    client.recv()
+    for channel in ("ticker", "trade", "ohlc"):
+        client.send({"method": "subscribe", "params": {"channel": channel, "symbol": ["BTC/USD", "ETH/BTC"]}})
+    frames = raw_frames(client)
+    for _ in range(10):
+        sim2.step(10)
+        frames += raw_frames(client)
+    decimals = {"BTC/USD": 1, "ETH/BTC": 6}  # the pairs' price precision in the simulator
+    checked = 0
+    for raw in frames:
+        if b'"channel":"heartbeat"' in raw or b'"method"' in raw or b'"status"' in raw:
+            continue
+        data = json.loads(raw)["data"]
+        if not data:
+            continue  # a trade snapshot of a market with no trades yet
+        symbol = data[0]["symbol"]
+        for field, text in _NUMBER.findall(raw):
+            assert b"e" not in text.lower(), raw  # never exponent notation
+            places = len(text.split(b".")[1]) if b"." in text else 0
+            if field == b"change_pct":
+                assert places == 2, raw
+            elif field in (b"qty", b"bid_qty", b"ask_qty", b"volume"):
+                assert places == 8, raw
+            else:
+                assert places == decimals[symbol], (field, text, raw)
+            checked += 1
+    assert checked > 100
+    client.close()
+
+
+def test_v2_snapshot_false_is_honoured(sim2: KrakenV2Sim) -> None:
+    client = RawClient(sim2.url)
+    client.recv()
+    for channel in ("book", "ticker", "trade", "ohlc"):
+        client.send({"method": "subscribe", "params": {"channel": channel, "symbol": ["BTC/USD"], "snapshot": False}})
+    first = client.sync(v2=True)
+    acks = [m for m in first if m.get("method") == "subscribe"]
+    assert len(acks) == 4 and all(a["success"] and a["result"]["snapshot"] is False for a in acks)
+    assert [m for m in first if m.get("type") == "snapshot"] == []
+    sim2.step(20)
+    later = client.sync(v2=True)
+    assert [m for m in later if m.get("type") == "snapshot"] == []
+    assert {m["channel"] for m in later if m.get("type") == "update"} >= {"book", "ticker", "trade"}
+    client.close()
+
+
+def test_v2_trade_and_ohlc_start_with_a_snapshot(sim2: KrakenV2Sim) -> None:
+    sim2.market("BTC/USD")
+    sim2.step(30)  # some history to show
+    client = RawClient(sim2.url)
+    client.recv()
+    client.send({"method": "subscribe", "params": {"channel": "trade", "symbol": ["BTC/USD"]}})
+    client.send({"method": "subscribe", "params": {"channel": "ohlc", "symbol": ["BTC/USD"], "interval": 1}})
+    first = [m for m in client.sync(v2=True) if m.get("channel") in ("trade", "ohlc")]
+    assert [(m["channel"], m["type"]) for m in first] == [("trade", "snapshot"), ("ohlc", "snapshot")]
+    trades = first[0]["data"]
+    market_trades = sim2.call(lambda: sim2.market("BTC/USD").trades()[-50:])
+    assert [t["trade_id"] for t in trades] == [t.id for t in market_trades] and 0 < len(trades) <= 50
+    assert first[1]["data"] and all(c["interval"] == 1 for c in first[1]["data"])
+    client.close()

@@ -112,6 +112,7 @@ class SimSub:
     channel_id: int
     depth: int = 0
     interval: int = 0
+    snapshot: bool = True  # v2: whether the subscription asked for the initial snapshot
 
 
 @dataclass(slots=True)
