@@ -17,6 +17,8 @@ What it speaks (``../shared/docs/protocols.md`` §5):
 * trades, spread, ticker and the running OHLC candle from the seeded
   :class:`~rxfeeds.sim.market.SyntheticMarket`; ``heartbeat`` about once a second on a
   connection that has subscriptions, whatever else it carries (as in the real captures); ``ping`` -> ``pong``;
+* REST ``GET /0/public/AssetPairs[?pair=...]`` with the simulator's pair precisions (what REST
+  clients and order-book clients read ``pair_decimals`` / ``lot_decimals`` from);
 * private: REST ``POST /0/private/GetWebSocketsToken`` (API-Key / API-Sign HMAC-SHA512 checked)
   issues tokens; ``ownTrades`` and ``openOrders`` (with a per-channel ``sequence``) and
   ``addOrder``, ``editOrder``, ``cancelOrder``, ``cancelAll``, ``cancelAllOrdersAfter`` need a
@@ -63,6 +65,7 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, ClassVar, Final
 
 import orjson
@@ -684,7 +687,62 @@ class KrakenSim(SimServer):
     def token_ok(self, token: Any) -> bool:
         return isinstance(token, str) and token in self.tokens
 
+    #: pairs listed by ``GET /0/public/AssetPairs`` without ``pair`` (REST name -> (wsname, base, quote))
+    listed_pairs: ClassVar[dict[str, tuple[str, str, str]]] = {
+        "XXBTZUSD": ("XBT/USD", "XXBT", "ZUSD"),
+        "XETHZUSD": ("ETH/USD", "XETH", "ZUSD"),
+        "XETHXXBT": ("ETH/XBT", "XETH", "XXBT"),
+    }
+
+    def asset_pair(self, wsname: str) -> dict[str, Any]:
+        """The REST ``AssetPairs`` entry of a pair, with this simulator's precisions."""
+        options = self.market_options(wsname)
+        decimals = max(0, -Decimal(options["tick_size"]).normalize().as_tuple().exponent)  # type: ignore[operator]
+        base, _, quote = wsname.partition("/")
+        asset = {"XBT": "XXBT", "BTC": "XXBT", "ETH": "XETH", "USD": "ZUSD", "EUR": "ZEUR"}
+        return {
+            "altname": base + quote,
+            "wsname": wsname,
+            "aclass_base": "currency",
+            "base": asset.get(base, base),
+            "aclass_quote": "currency",
+            "quote": asset.get(quote, quote),
+            "lot": "unit",
+            "cost_decimals": max(decimals, 5),
+            "pair_decimals": decimals,
+            "lot_decimals": options["size_decimals"],
+            "lot_multiplier": 1,
+            "leverage_buy": [],
+            "leverage_sell": [],
+            "fees": [[0, 0.26], [50000, 0.24]],
+            "fees_maker": [[0, 0.16], [50000, 0.14]],
+            "fee_volume_currency": "ZUSD",
+            "margin_call": 80,
+            "margin_stop": 40,
+            "ordermin": "0.0001",
+            "costmin": "0.5",
+            "tick_size": options["tick_size"],
+            "status": "online",
+        }
+
     def handle_http(self, request: HttpRequest) -> HttpResponse | None:
+        if request.path == "/0/public/AssetPairs" and request.method == "GET":
+            # Kraken keys the answer by the name asked for (REST name, altname or wsname).
+            asked = [p for p in request.query.get("pair", "").split(",") if p]
+            if not asked:
+                return json_response(
+                    {
+                        "error": [],
+                        "result": {name: self.asset_pair(ws) for name, (ws, _, _) in self.listed_pairs.items()},
+                    }
+                )
+            result: dict[str, Any] = {}
+            for name in asked:
+                wsname = self.listed_pairs.get(name, (name, "", ""))[0]
+                if "/" not in wsname or self.pair_error(wsname) is not None:
+                    return json_response({"error": ["EQuery:Unknown asset pair"]})
+                result[name] = self.asset_pair(wsname)
+            return json_response({"error": [], "result": result})
         if request.path != TOKEN_PATH:
             return None
         if request.method != "POST":
