@@ -17,8 +17,9 @@ What it speaks (``../shared/docs/protocols.md`` §5):
 * trades, spread, ticker and the running OHLC candle from the seeded
   :class:`~rxfeeds.sim.market.SyntheticMarket`; ``heartbeat`` about once a second on a
   connection that has subscriptions, whatever else it carries (as in the real captures); ``ping`` -> ``pong``;
-* REST ``GET /0/public/AssetPairs[?pair=...]`` with the simulator's pair precisions (what REST
-  clients and order-book clients read ``pair_decimals`` / ``lot_decimals`` from);
+* REST ``GET /0/public/Assets`` and ``GET /0/public/AssetPairs[?pair=...]`` with the
+  simulator's pair precisions (what REST and order-book clients read ``pair_decimals`` /
+  ``lot_decimals`` from);
 * private: REST ``POST /0/private/GetWebSocketsToken`` (API-Key / API-Sign HMAC-SHA512 checked)
   issues tokens; ``ownTrades`` and ``openOrders`` (with a per-channel ``sequence``) and
   ``addOrder``, ``editOrder``, ``cancelOrder``, ``cancelAll``, ``cancelAllOrdersAfter`` need a
@@ -725,7 +726,21 @@ class KrakenSim(SimServer):
             "status": "online",
         }
 
+    #: ``GET /0/public/Assets``: REST asset name -> (altname, decimals, display_decimals)
+    listed_assets: ClassVar[dict[str, tuple[str, int, int]]] = {
+        "XXBT": ("XBT", 10, 5),
+        "XETH": ("ETH", 10, 5),
+        "ZUSD": ("USD", 4, 2),
+        "ZEUR": ("EUR", 4, 2),
+    }
+
     def handle_http(self, request: HttpRequest) -> HttpResponse | None:
+        if request.path == "/0/public/Assets" and request.method == "GET":
+            assets = {
+                name: {"aclass": "currency", "altname": alt, "decimals": d, "display_decimals": dd, "status": "enabled"}
+                for name, (alt, d, dd) in self.listed_assets.items()
+            }
+            return json_response({"error": [], "result": assets})
         if request.path == "/0/public/AssetPairs" and request.method == "GET":
             # Kraken keys the answer by the name asked for (REST name, altname or wsname).
             asked = [p for p in request.query.get("pair", "").split(",") if p]
