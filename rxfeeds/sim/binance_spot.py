@@ -13,6 +13,7 @@ Speaks the protocol of ``protocols.md`` 4.8 on 127.0.0.1:
   ``!miniTicker@arr``; ``/ws/<name>`` opens even when ``<name>`` is no stream (ccxt connects to
   ``/ws/<n>`` and subscribes afterwards), as Binance does;
 * REST ``GET /api/v3/depth?symbol=…&limit=…`` (on the websocket port and on ``http_url``),
+  ``/api/v3/exchangeInfo[?symbol=…]`` (assets, precisions, price and lot filters),
   ``/api/v3/ping``, ``/api/v3/time``;
 * more than ``max_messages_per_second`` client messages in one second close the connection
   (1008), as Binance does above 5/s; server pings every 20 s.
@@ -619,11 +620,84 @@ class BinanceSpotSim(SimServer):
 
     # -- REST ----------------------------------------------------------------------------------
 
+    #: symbols ``exchangeInfo`` lists when the simulator serves every well-formed symbol
+    default_listing: tuple[str, ...] = ("BTCUSDT", "ETHUSDT", "ETHBTC")
+
+    def symbol_info(self, symbol: str) -> dict[str, Any]:
+        """The ``exchangeInfo`` entry of ``symbol``: assets, precisions and the price/lot filters."""
+        options = market_options_for(symbol)
+        for quote in ("USDT", "BUSD", "USDC", "TUSD", "BTC", "ETH", "EUR", "USD"):
+            if symbol.endswith(quote) and len(symbol) > len(quote):
+                base = symbol[: -len(quote)]
+                break
+        else:
+            base, quote = symbol[:-3], symbol[-3:]
+        tick = format_units(int(Decimal(options["tick_size"]).scaleb(_DECIMALS)), _DECIMALS)
+        step = format_units(1, options["size_decimals"], _DECIMALS)
+        return {
+            "symbol": symbol,
+            "status": "TRADING",
+            "baseAsset": base,
+            "baseAssetPrecision": 8,
+            "quoteAsset": quote,
+            "quotePrecision": 8,
+            "quoteAssetPrecision": 8,
+            "baseCommissionPrecision": 8,
+            "quoteCommissionPrecision": 8,
+            "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"],
+            "icebergAllowed": True,
+            "ocoAllowed": True,
+            "quoteOrderQtyMarketAllowed": True,
+            "allowTrailingStop": True,
+            "cancelReplaceAllowed": True,
+            "isSpotTradingAllowed": True,
+            "isMarginTradingAllowed": False,
+            "filters": [
+                {"filterType": "PRICE_FILTER", "minPrice": tick, "maxPrice": "1000000.00000000", "tickSize": tick},
+                {"filterType": "LOT_SIZE", "minQty": step, "maxQty": "9000.00000000", "stepSize": step},
+                {
+                    "filterType": "NOTIONAL",
+                    "minNotional": "5.00000000",
+                    "applyMinToMarket": True,
+                    "maxNotional": "9000000.00000000",
+                    "applyMaxToMarket": False,
+                    "avgPriceMins": 5,
+                },
+            ],
+            "permissions": [],
+            "permissionSets": [["SPOT"]],
+            "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
+            "allowedSelfTradePreventionModes": ["EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"],
+        }
+
+    def _exchange_info(self, request: HttpRequest) -> HttpResponse:
+        asked = request.query.get("symbol")
+        if asked is not None:
+            if not self.is_listed(asked) or asked != asked.upper():
+                return json_response({"code": -1121, "msg": "Invalid symbol."}, 400)
+            symbols = [asked]
+        else:
+            symbols = sorted(self.listed) if self.listed is not None else list(self.default_listing)
+        return json_response(
+            {
+                "timezone": "UTC",
+                "serverTime": _ms(self.clock()),
+                "rateLimits": [
+                    {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000},
+                    {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
+                ],
+                "exchangeFilters": [],
+                "symbols": [self.symbol_info(s) for s in symbols],
+            }
+        )
+
     def handle_http(self, request: HttpRequest) -> HttpResponse | None:
         if request.path == "/api/v3/ping":
             return json_response({})
         if request.path == "/api/v3/time":
             return json_response({"serverTime": _ms(self.clock())})
+        if request.path == "/api/v3/exchangeInfo":
+            return self._exchange_info(request)
         if request.path != "/api/v3/depth":
             return None
         if request.method != "GET":

@@ -1,5 +1,9 @@
 """ccxt (pro, asyncio websocket clients) pointed at the simulators by overriding its ``urls``.
 
+Binance spot: ccxt connects to ``/ws/<n>`` and sends ``SUBSCRIBE``, takes the REST snapshot
+(``exchangeInfo`` and ``depth`` served by the simulator), applies ccxt's own ``U``/``u`` sequence
+check (a skipped update id is caught and the book resynced), and survives a disconnect.
+
 Kraken v2: ``watch_order_book`` builds a book equal to the simulator's truth, survives an
 injected disconnect, and ``create_order_ws`` authenticates (REST token from the simulator,
 signature checked) and places an order.  ccxt's own Kraken v2 checksum check is off by default
@@ -15,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from rxfeeds.sim.binance_spot import BinanceSpotSim
 from rxfeeds.sim.kraken import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from rxfeeds.sim.kraken_v2 import KrakenV2Sim
 from tests.peers.conftest import run, until
@@ -31,7 +36,9 @@ def truth_side(levels: Any) -> list[tuple[Decimal, Decimal]]:
     return [(Decimal(lv[2]), Decimal(lv[3])) for lv in levels]
 
 
-async def watch_until_equal(exchange: Any, sim: Any, symbol: str, truth_key: Any, what: str, limit: int = 10) -> None:
+async def watch_until_equal(
+    exchange: Any, sim: Any, symbol: str, truth_key: Any, what: str, limit: int | None = 10
+) -> None:
     """Step the (manually ticked) market and watch until ccxt's book equals the simulator's truth.
 
     ccxt updates the book object it returned in place as later frames arrive, so after a step
@@ -51,7 +58,7 @@ async def watch_until_equal(exchange: Any, sim: Any, symbol: str, truth_key: Any
             book = await asyncio.wait_for(exchange.watch_order_book(symbol, limit), 5)
             await until(lambda book=book: equal(book), timeout=3, what=what)
             return
-        except (TimeoutError, AssertionError, ccxt.NetworkError):
+        except (TimeoutError, AssertionError, ccxt.NetworkError, ccxt.InvalidNonce):
             continue  # a step without book change, or the connection dropped: the next watch reconnects
     raise AssertionError(f"ccxt's book never equalled the truth: {what}")
 
@@ -82,6 +89,43 @@ def test_ccxt_kraken_v2_book_reconnect_and_order() -> None:
                 assert order["id"] in sim.call(lambda: dict(sim.orders))
                 placed = sim.call(lambda: sim.orders[order["id"]])
                 assert (placed.pair, placed.side, placed.volume, placed.price) == ("BTC/USD", "buy", 0.01, 1000.0)
+            finally:
+                await exchange.close()
+            assert sim.hook_errors == []
+
+    run(scenario())
+
+
+def binance_client(sim: BinanceSpotSim) -> Any:
+    exchange = ccxtpro.binance({"options": {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False}})
+    exchange.urls["api"]["ws"]["spot"] = sim.url.rsplit("/", 1)[0] + "/ws"
+    exchange.urls["api"]["public"] = sim.http_url + "/api/v3"
+    return exchange
+
+
+def test_ccxt_binance_spot_book_sequence_check_and_reconnect() -> None:
+    async def scenario() -> None:
+        with BinanceSpotSim(seed=42, tick_interval=None, max_messages_per_second=None) as sim:
+            exchange = binance_client(sim)
+            try:
+                updates = 0
+                while updates < 30:
+                    sim.step(1)
+                    book = await exchange.watch_order_book("BTC/USDT")
+                    updates += 1
+                assert book["nonce"] <= sim.update_id("BTCUSDT")  # ccxt tracks Binance's update ids
+                await watch_until_equal(exchange, sim, "BTC/USDT", "BTCUSDT", "after 30 updates", limit=None)
+                # a lost update id: ccxt's own U/u check must refuse the book
+                sim.faults.skip_sequence("BTCUSDT")
+                sim.step(1)
+                with pytest.raises(ccxt.InvalidNonce):
+                    for _ in range(20):
+                        await asyncio.wait_for(exchange.watch_order_book("BTC/USDT"), 5)
+                        sim.step(1)
+                await watch_until_equal(exchange, sim, "BTC/USDT", "BTCUSDT", "after the resync", limit=None)
+                assert sim.faults.close_all() == 1
+                await watch_until_equal(exchange, sim, "BTC/USDT", "BTCUSDT", "after a reconnect", limit=None)
+                assert sim.connection_count == 1
             finally:
                 await exchange.close()
             assert sim.hook_errors == []
