@@ -4,6 +4,10 @@ Binance spot: ccxt connects to ``/ws/<n>`` and sends ``SUBSCRIBE``, takes the RE
 (``exchangeInfo`` and ``depth`` served by the simulator), applies ccxt's own ``U``/``u`` sequence
 check (a skipped update id is caught and the book resynced), and survives a disconnect.
 
+HitBTC v3: ``orderbook/full`` equals the truth (ccxt has no sequence check of its own; its
+``nonce`` must follow the simulator's ``s``), the partial ``orderbook/D5/100ms`` channel
+works, a disconnect is survived, and ``create_order_ws`` logs in (HS256) and places an order.
+
 Kraken v2: ``watch_order_book`` builds a book equal to the simulator's truth, survives an
 injected disconnect, and ``create_order_ws`` authenticates (REST token from the simulator,
 signature checked) and places an order.  ccxt's own Kraken v2 checksum check is off by default
@@ -20,6 +24,7 @@ from typing import Any
 import pytest
 
 from rxfeeds.sim.binance_spot import BinanceSpotSim
+from rxfeeds.sim.hitbtc_v3 import HitBTCV3Sim
 from rxfeeds.sim.kraken import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from rxfeeds.sim.kraken_v2 import KrakenV2Sim
 from tests.peers.conftest import run, until
@@ -126,6 +131,51 @@ def test_ccxt_binance_spot_book_sequence_check_and_reconnect() -> None:
                 assert sim.faults.close_all() == 1
                 await watch_until_equal(exchange, sim, "BTC/USDT", "BTCUSDT", "after a reconnect", limit=None)
                 assert sim.connection_count == 1
+            finally:
+                await exchange.close()
+            assert sim.hook_errors == []
+
+    run(scenario())
+
+
+def hitbtc_client(sim: HitBTCV3Sim) -> Any:
+    exchange = ccxtpro.hitbtc({"apiKey": "sim-key", "secret": "sim-secret"})
+    exchange.urls["api"]["ws"].update(public=sim.public_url, private=sim.trading_url)
+    exchange.urls["api"]["public"] = exchange.urls["api"]["private"] = sim.rest_url
+    return exchange
+
+
+def test_ccxt_hitbtc_v3_books_reconnect_and_order() -> None:
+    async def scenario() -> None:
+        with HitBTCV3Sim(seed=43, tick_interval=None, resnapshot_after=None,
+                         listed_symbols=["ETHBTC", "BTCUSDT"]) as sim:  # fmt: skip
+            exchange = hitbtc_client(sim)
+            try:
+                await exchange.load_markets()  # ccxt's hitbtc watch_order_book needs the markets first
+                for _ in range(30):
+                    sim.step(1)
+                    book = await exchange.watch_order_book("ETH/BTC")
+                    assert book["nonce"] == sim.call(lambda: sim.sequences["ETHBTC"])
+                await watch_until_equal(exchange, sim, "ETH/BTC", "ETHBTC", "orderbook/full", limit=None)
+                # the partial channel (issue 21 item 3: the sim used to refuse it)
+                params = {"method": "orderbook/{depth}/{speed}", "depth": "5"}
+                task = asyncio.ensure_future(exchange.watch_order_book("BTC/USDT", None, params))
+                key = ("orderbook/D5/100ms", "BTCUSDT")
+                await until(lambda: sim.call(lambda: any(key in c.subscriptions for c in sim.connections)),
+                            what="the D5 subscription")  # fmt: skip
+                sim.step(1)
+                partial = await asyncio.wait_for(task, 5)
+                top = sim.call(lambda: sim.market("BTCUSDT").asks(5))
+                assert len(partial["asks"]) == 5
+                assert [Decimal(str(p)) for p, *_ in partial["asks"]] == [
+                    Decimal(sim.call(lambda p=p: sim.market("BTCUSDT").price_text(p))) for p, _ in top
+                ]
+                assert sim.faults.close_all() >= 1
+                await watch_until_equal(exchange, sim, "ETH/BTC", "ETHBTC", "after a reconnect", limit=None)
+                order = await exchange.create_order_ws("ETH/BTC", "limit", "sell", 2, 0.07)
+                assert order["status"] == "open" and order["side"].lower() == "sell"
+                placed = sim.call(lambda: [o for orders in sim.orders.values() for o in orders.values()])
+                assert [(o["symbol"], o["side"], o["quantity"]) for o in placed] == [("ETHBTC", "sell", "2")]
             finally:
                 await exchange.close()
             assert sim.hook_errors == []
