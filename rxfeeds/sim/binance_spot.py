@@ -8,8 +8,12 @@ Speaks the protocol of ``protocols.md`` 4.8 on 127.0.0.1:
   answered ``{"result": …, "id": n}``; malformed requests get
   ``{"error": {"code": …, "msg": …}, "id": …}`` (code 3 invalid JSON, code 2 invalid request);
 * streams ``<symbol>@depth@100ms`` (every tick), ``<symbol>@depth`` / ``@depth@1000ms`` (once a
-  second), ``@trade``, ``@aggTrade``, ``@kline_<interval>``, ``@bookTicker``;
+  second), ``@trade``, ``@aggTrade``, ``@kline_<interval>``, ``@bookTicker``, ``@ticker`` and
+  ``@miniTicker`` (rolling 24 h, once a second) and the all-market arrays ``!ticker@arr`` and
+  ``!miniTicker@arr``; ``/ws/<name>`` opens even when ``<name>`` is no stream (ccxt connects to
+  ``/ws/<n>`` and subscribes afterwards), as Binance does;
 * REST ``GET /api/v3/depth?symbol=…&limit=…`` (on the websocket port and on ``http_url``),
+  ``/api/v3/exchangeInfo[?symbol=…]`` (assets, precisions, price and lot filters),
   ``/api/v3/ping``, ``/api/v3/time``;
 * more than ``max_messages_per_second`` client messages in one second close the connection
   (1008), as Binance does above 5/s; server pings every 20 s.
@@ -48,6 +52,7 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Final
 
 import orjson
@@ -65,7 +70,11 @@ SPOT_INTERVALS: Final = KLINE_INTERVALS
 _SYMBOL: Final = re.compile(r"^[a-z0-9]{2,20}\Z")
 #: diff stream channel -> seconds between diffs
 _DEPTH_SPEEDS: Final = {"depth@100ms": 0.1, "depth": 1.0, "depth@1000ms": 1.0}
-_PLAIN_CHANNELS: Final = frozenset({"trade", "aggTrade", "bookTicker"})
+_PLAIN_CHANNELS: Final = frozenset({"trade", "aggTrade", "bookTicker", "ticker", "miniTicker"})
+#: all-market array streams (no symbol): stream name -> per-symbol channel they gather
+_ARRAY_STREAMS: Final = {"!ticker@arr": "ticker", "!miniTicker@arr": "miniTicker"}
+#: rolling-window tickers are pushed once a second
+_TICKER_PERIOD: Final = 1.0
 _REST_LIMIT_MAX: Final = 5000
 _MAX_STREAMS: Final = 1024
 _DECIMALS: Final = 8
@@ -189,6 +198,8 @@ class _SymbolState:
     slow_first: int | None = None  # first U of the pending 1000 ms diff
     slow_changes: dict[tuple[str, int], int] = field(default_factory=dict)
     slow_emitted: float = 0.0
+    ticker_emitted: float = 0.0
+    last_trade_id: int = -1
     bars: dict[str, KlineBar] = field(default_factory=dict)
 
 
@@ -233,6 +244,8 @@ class BinanceSpotSim(SimServer):
         self._states: dict[str, _SymbolState] = {}
         #: (channel, SYMBOL) -> connections subscribed to that stream
         self._watchers: dict[Key, dict[int, SimConnection]] = {}
+        #: tickers pushed in the current tick, gathered for the ``!…@arr`` streams
+        self._array_pending: dict[str, list[dict[str, Any]]] | None = None
 
     # -- venue helpers ----------------------------------------------------------------------
 
@@ -277,6 +290,8 @@ class BinanceSpotSim(SimServer):
         """``"btcusdt@depth@100ms"`` -> ``("depth@100ms", "BTCUSDT")``; raises ``ValueError`` if invalid."""
         if not isinstance(name, str):
             raise ValueError(f"stream name must be a string: {name!r}")
+        if name in _ARRAY_STREAMS:
+            return (name, "")
         symbol, sep, channel = name.partition("@")
         if not sep or not _SYMBOL.match(symbol):
             raise ValueError(f"invalid stream name {name!r}")
@@ -291,10 +306,19 @@ class BinanceSpotSim(SimServer):
     def on_connect(self, conn: SimConnection) -> None:
         conn.state["msg_times"] = collections.deque()
         names: list[str] = []
-        if conn.path.startswith("/ws/"):
+        if conn.path == "/ws" or conn.path.startswith("/ws/"):
+            # Raw streams.  The path names streams (``/ws/a@trade/b@depth``), but Binance also
+            # opens the socket when a path segment is no stream at all: clients such as ccxt
+            # connect to ``/ws/<their own connection number>`` and then send SUBSCRIBE.
             conn.state["raw"] = True
-            names = [conn.path[len("/ws/") :]]
-        elif conn.query.get("streams"):
+            for name in conn.path[len("/ws/") :].split("/"):
+                try:
+                    key = self._checked_key(name)
+                except _RequestError:
+                    continue
+                self._add(conn, name, key)
+            return
+        if conn.query.get("streams"):
             names = conn.query["streams"].split("/")
         try:
             keys = [self._checked_key(n) for n in names]
@@ -387,6 +411,8 @@ class BinanceSpotSim(SimServer):
             key = self.parse_stream(name)
         except ValueError as exc:
             raise _RequestError(2, f"Invalid request: {exc}") from None
+        if key[0] in _ARRAY_STREAMS:
+            return key
         if not self.is_listed(key[1]) or self.faults.should_reject(key[1]):
             raise _RequestError(2, f"Invalid symbol: {key[1]} (stream {name!r})")
         return key
@@ -396,6 +422,8 @@ class BinanceSpotSim(SimServer):
             return
         conn.subscriptions[name] = key
         self._watchers.setdefault(key, {})[conn.id] = conn
+        if key[0] in _ARRAY_STREAMS:
+            return
         st = self._state(key[1])
         channel = key[0]
         if channel.startswith("kline_") and channel not in st.bars:
@@ -413,7 +441,7 @@ class BinanceSpotSim(SimServer):
 
     # -- market data -----------------------------------------------------------------------
 
-    def _push(self, key: Key, data: dict[str, Any]) -> None:
+    def _push(self, key: Key, data: dict[str, Any] | list[dict[str, Any]]) -> None:
         watchers = self._watchers.get(key)
         if not watchers:
             return
@@ -424,7 +452,8 @@ class BinanceSpotSim(SimServer):
                 raw = raw or orjson.dumps(data)
                 conn.send(raw)
             else:
-                wrapped = wrapped or orjson.dumps({"stream": f"{key[1].lower()}@{key[0]}", "data": data})
+                stream = f"{key[1].lower()}@{key[0]}" if key[1] else key[0]
+                wrapped = wrapped or orjson.dumps({"stream": stream, "data": data})
                 conn.send(wrapped)
 
     def on_step(self, symbol: str, market: SyntheticMarket, step: MarketStep) -> None:
@@ -437,6 +466,72 @@ class BinanceSpotSim(SimServer):
         self._trades(symbol, market, step, now_ms)
         self._book_ticker(symbol, market, st)
         self._klines(symbol, market, step, st, now_ms)
+        self._tickers(symbol, market, step, st, now_ms)
+
+    def on_tick(self, now: float) -> None:
+        self._array_pending = {"ticker": [], "miniTicker": []}
+        super().on_tick(now)
+        # The all-market arrays carry the tickers of every symbol pushed in this round.
+        for name, channel in _ARRAY_STREAMS.items():
+            rows = self._array_pending[channel]
+            if rows:
+                self._push((name, ""), rows)
+
+    def ticker_payloads(
+        self, symbol: str, market: SyntheticMarket, now_ms: int, last_trade_id: int = -1
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The ``24hrTicker`` and ``24hrMiniTicker`` events of ``symbol`` now (strings, 8 decimals)."""
+        s = market.ticker()
+        price = market.price_text
+        bid = s.bid or (0, 0)
+        ask = s.ask or (0, 0)
+        last = s.last if s.last is not None else bid[0]
+        opening = s.open if s.open is not None else last
+        tick_units = int(market.tick_size.scaleb(market.price_decimals))
+        scale = market.price_decimals + market.size_decimals
+        quote = format_units(s.quote_volume * tick_units, scale, max(_DECIMALS, scale))
+        # Weighted average price, rounded to the price's own ticks (Binance prints 8 decimals).
+        vwap = round(s.quote_volume / s.volume) if s.volume else last
+        pct = (Decimal(last - opening) * 100 / Decimal(opening)) if opening else Decimal(0)
+        window_ms = round(market.ticker_window * 1000)
+        # trade ids are consecutive, so the window's first id follows from the last one
+        first = last_trade_id - s.count + 1 if s.count else -1
+        full = {
+            "e": "24hrTicker", "E": now_ms, "s": symbol,
+            "p": price(last - opening, _DECIMALS) if last >= opening else "-" + price(opening - last, _DECIMALS),
+            "P": str(pct.quantize(Decimal("0.001"))),
+            "w": price(vwap, _DECIMALS),
+            "x": price(opening, _DECIMALS),
+            "c": price(last, _DECIMALS),
+            "Q": market.size_text(s.last_size or 0, _DECIMALS),
+            "b": price(bid[0], _DECIMALS), "B": market.size_text(bid[1], _DECIMALS),
+            "a": price(ask[0], _DECIMALS), "A": market.size_text(ask[1], _DECIMALS),
+            "o": price(opening, _DECIMALS),
+            "h": price(s.high if s.high is not None else last, _DECIMALS),
+            "l": price(s.low if s.low is not None else last, _DECIMALS),
+            "v": market.size_text(s.volume, _DECIMALS),
+            "q": quote,
+            "O": now_ms - window_ms, "C": now_ms,
+            "F": first, "L": (first + s.count - 1) if s.count else -1, "n": s.count,
+        }  # fmt: skip
+        mini = {"e": "24hrMiniTicker", "E": now_ms, "s": symbol}
+        mini.update({k: full[k] for k in ("c", "o", "h", "l", "v", "q")})
+        return full, mini
+
+    def _tickers(self, symbol: str, market: SyntheticMarket, step: MarketStep, st: _SymbolState, now_ms: int) -> None:
+        if step.time - st.ticker_emitted < _TICKER_PERIOD - 1e-6:
+            return
+        st.ticker_emitted = step.time
+        pending = self._array_pending
+        wanted = ("ticker", symbol) in self._watchers or ("miniTicker", symbol) in self._watchers
+        if not wanted and not (pending is not None and any(("!" + c + "@arr", "") in self._watchers for c in pending)):
+            return
+        full, mini = self.ticker_payloads(symbol, market, now_ms, st.last_trade_id)
+        self._push(("ticker", symbol), full)
+        self._push(("miniTicker", symbol), mini)
+        if pending is not None:
+            pending["ticker"].append(full)
+            pending["miniTicker"].append(mini)
 
     def _levels(
         self, market: SyntheticMarket, changes: Iterable[tuple[str, int, int]]
@@ -482,6 +577,7 @@ class BinanceSpotSim(SimServer):
 
     def _trades(self, symbol: str, market: SyntheticMarket, step: MarketStep, now_ms: int) -> None:
         for t in step.trades:
+            self._states[symbol].last_trade_id = t.id
             p = market.price_text(t.price, _DECIMALS)
             q = market.size_text(t.size, _DECIMALS)
             self._push(
@@ -526,11 +622,84 @@ class BinanceSpotSim(SimServer):
 
     # -- REST ----------------------------------------------------------------------------------
 
+    #: symbols ``exchangeInfo`` lists when the simulator serves every well-formed symbol
+    default_listing: tuple[str, ...] = ("BTCUSDT", "ETHUSDT", "ETHBTC")
+
+    def symbol_info(self, symbol: str) -> dict[str, Any]:
+        """The ``exchangeInfo`` entry of ``symbol``: assets, precisions and the price/lot filters."""
+        options = market_options_for(symbol)
+        for quote in ("USDT", "BUSD", "USDC", "TUSD", "BTC", "ETH", "EUR", "USD"):
+            if symbol.endswith(quote) and len(symbol) > len(quote):
+                base = symbol[: -len(quote)]
+                break
+        else:
+            base, quote = symbol[:-3], symbol[-3:]
+        tick = format_units(int(Decimal(options["tick_size"]).scaleb(_DECIMALS)), _DECIMALS)
+        step = format_units(1, options["size_decimals"], _DECIMALS)
+        return {
+            "symbol": symbol,
+            "status": "TRADING",
+            "baseAsset": base,
+            "baseAssetPrecision": 8,
+            "quoteAsset": quote,
+            "quotePrecision": 8,
+            "quoteAssetPrecision": 8,
+            "baseCommissionPrecision": 8,
+            "quoteCommissionPrecision": 8,
+            "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"],
+            "icebergAllowed": True,
+            "ocoAllowed": True,
+            "quoteOrderQtyMarketAllowed": True,
+            "allowTrailingStop": True,
+            "cancelReplaceAllowed": True,
+            "isSpotTradingAllowed": True,
+            "isMarginTradingAllowed": False,
+            "filters": [
+                {"filterType": "PRICE_FILTER", "minPrice": tick, "maxPrice": "1000000.00000000", "tickSize": tick},
+                {"filterType": "LOT_SIZE", "minQty": step, "maxQty": "9000.00000000", "stepSize": step},
+                {
+                    "filterType": "NOTIONAL",
+                    "minNotional": "5.00000000",
+                    "applyMinToMarket": True,
+                    "maxNotional": "9000000.00000000",
+                    "applyMaxToMarket": False,
+                    "avgPriceMins": 5,
+                },
+            ],
+            "permissions": [],
+            "permissionSets": [["SPOT"]],
+            "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
+            "allowedSelfTradePreventionModes": ["EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"],
+        }
+
+    def _exchange_info(self, request: HttpRequest) -> HttpResponse:
+        asked = request.query.get("symbol")
+        if asked is not None:
+            if not self.is_listed(asked) or asked != asked.upper():
+                return json_response({"code": -1121, "msg": "Invalid symbol."}, 400)
+            symbols = [asked]
+        else:
+            symbols = sorted(self.listed) if self.listed is not None else list(self.default_listing)
+        return json_response(
+            {
+                "timezone": "UTC",
+                "serverTime": _ms(self.clock()),
+                "rateLimits": [
+                    {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000},
+                    {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
+                ],
+                "exchangeFilters": [],
+                "symbols": [self.symbol_info(s) for s in symbols],
+            }
+        )
+
     def handle_http(self, request: HttpRequest) -> HttpResponse | None:
         if request.path == "/api/v3/ping":
             return json_response({})
         if request.path == "/api/v3/time":
             return json_response({"serverTime": _ms(self.clock())})
+        if request.path == "/api/v3/exchangeInfo":
+            return self._exchange_info(request)
         if request.path != "/api/v3/depth":
             return None
         if request.method != "GET":

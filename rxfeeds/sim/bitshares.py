@@ -62,6 +62,7 @@ _MARKETS: dict[tuple[str, str], dict[str, Any]] = {
 _ACCOUNTS = ["init0", "init1", "init2", "init3", "init4", "alice", "bob"]
 _FIRST_ACCOUNT = 17
 _SNAPSHOT_LIMIT = 300
+_ORDER_BOOK_LIMIT = 50  # api_limit_get_order_book
 _ACCOUNTS_LIMIT = 100
 
 
@@ -143,7 +144,7 @@ class BitSharesSim(SimServer):
         self._rng = random.Random(self.seed)
         self._order_ids = itertools.count(1000)
         self._call_ids = itertools.count(100)
-        self.assets: dict[str, dict[str, Any]] = {str(a["id"]): dict(a, issuer="1.2.0", options={}) for a in _ASSETS}
+        self.assets: dict[str, dict[str, Any]] = {str(a["id"]): _asset_object(a) for a in _ASSETS}
         self._asset_by_symbol = {str(a["symbol"]): str(a["id"]) for a in _ASSETS}
         self.objects: dict[str, dict[str, Any]] = {}
         for i, name in enumerate(_ACCOUNTS):
@@ -160,6 +161,44 @@ class BitSharesSim(SimServer):
                 "pending_vested_fees": 0,
             }
         self.objects.update(self.assets)
+        for asset in self.assets.values():
+            # the dynamic data (2.3.x) and, for market-issued assets, the bitasset data (2.4.x)
+            dynamic = asset["dynamic_asset_data_id"]
+            self.objects[dynamic] = {
+                "id": dynamic,
+                "current_supply": "100000000000000",
+                "confidential_supply": "0",
+                "accumulated_fees": "0",
+                "accumulated_collateral_fees": "0",
+                "fee_pool": "0",
+            }
+            if "bitasset_data_id" in asset:
+                data_id = asset["bitasset_data_id"]
+                self.objects[data_id] = {
+                    "id": data_id,
+                    "asset_id": asset["id"],
+                    "options": {
+                        "feed_lifetime_sec": 86400,
+                        "minimum_feeds": 7,
+                        "force_settlement_delay_sec": 86400,
+                        "force_settlement_offset_percent": 100,
+                        "maximum_force_settlement_volume": 20,
+                        "short_backing_asset": "1.3.0",
+                        "extensions": {},
+                    },
+                    "feeds": [],
+                    "current_feed": {
+                        "settlement_price": {
+                            "base": {"amount": 0, "asset_id": asset["id"]},
+                            "quote": {"amount": 0, "asset_id": "1.3.0"},
+                        },
+                        "maintenance_collateral_ratio": 1750,
+                        "maximum_short_squeeze_ratio": 1100,
+                        "core_exchange_rate": asset["options"]["core_exchange_rate"],
+                    },
+                    "is_prediction_market": False,
+                    "settlement_fund": 0,
+                }
         self.head_block = 6_484_380 + self._rng.randrange(1000)
         self.objects["2.1.0"] = {
             "id": "2.1.0",
@@ -468,6 +507,87 @@ class BitSharesSim(SimServer):
             )
         return out
 
+    def _database_get_account_by_name(self, conn: SimConnection, name: Any) -> dict[str, Any] | None:
+        _assert(isinstance(name, str), "account name must be a string")
+        return self._account(name) if not str(name).startswith("1.2.") else None
+
+    def _book_sides(self, base: dict[str, Any], quote: dict[str, Any]) -> tuple[list[dict[str, Any]], ...]:
+        """Bids and asks, best first, as ``get_order_book`` orders priced in ``base`` per ``quote``."""
+        sim = self.sim_market(base, quote)
+        if sim is None or sim.book is None:
+            return [], []
+        m = sim.market
+        flipped = sim.base["id"] != base["id"]
+        bp, qp = int(base["precision"]), int(quote["precision"])
+        bids: list[dict[str, Any]] = []
+        asks: list[dict[str, Any]] = []
+        for order in sim.book.orders():
+            price = m.tick_size * order.price  # sim.base per sim.quote
+            size = Decimal(order.units).scaleb(-m.size_decimals)  # in sim.quote
+            if flipped:  # asked with the pair the other way round: invert the price, swap sides
+                base_amount, quote_amount, price = size, size * price, 1 / price
+                side = "ask" if order.side == "bid" else "bid"
+            else:
+                base_amount, quote_amount, side = size * price, size, order.side
+            entry = {
+                "price": _fixed(price, bp + qp),
+                "quote": _fixed(quote_amount, qp),
+                "base": _fixed(base_amount, bp),
+                "owner_id": sim.sellers.get(order.order_id, "1.2.17"),
+                "owner_name": self._account_name(sim.sellers.get(order.order_id, "1.2.17")),
+                "time": "2026-01-01T00:00:00",
+                "_sort": price,
+            }
+            (bids if side == "bid" else asks).append(entry)
+        bids.sort(key=lambda e: e["_sort"], reverse=True)
+        asks.sort(key=lambda e: e["_sort"])
+        for entry in bids + asks:
+            del entry["_sort"]
+        return bids, asks
+
+    def _account_name(self, account_id: str) -> str:
+        account = self.objects.get(account_id)
+        return str(account["name"]) if account else ""
+
+    def _database_get_order_book(self, conn: SimConnection, base: Any, quote: Any, limit: Any = 50) -> dict[str, Any]:
+        _assert(isinstance(limit, int) and 0 < limit <= _ORDER_BOOK_LIMIT, f"limit <= {_ORDER_BOOK_LIMIT}")
+        asset_base, asset_quote = self._pair(base, quote)
+        bids, asks = self._book_sides(asset_base, asset_quote)
+        return {
+            "base": asset_base["symbol"],
+            "quote": asset_quote["symbol"],
+            "bids": bids[:limit],
+            "asks": asks[:limit],
+            "time": self.objects["2.1.0"]["time"],
+        }
+
+    def _database_get_ticker(self, conn: SimConnection, base: Any, quote: Any) -> dict[str, Any]:
+        asset_base, asset_quote = self._pair(base, quote)
+        bids, asks = self._book_sides(asset_base, asset_quote)
+        bp, qp = int(asset_base["precision"]), int(asset_quote["precision"])
+        fills = self.sent_fills.get(f"{asset_base['symbol']}:{asset_quote['symbol']}") or self.sent_fills.get(
+            f"{asset_quote['symbol']}:{asset_base['symbol']}"
+        )
+        mid = asks[0]["price"] if asks else bids[0]["price"] if bids else "0"
+        latest = mid if not fills else (bids[0]["price"] if bids else mid)
+        zero_b, zero_q = _fixed(Decimal(0), bp), _fixed(Decimal(0), qp)
+        return {
+            "time": self.objects["2.1.0"]["time"],
+            "base": asset_base["symbol"],
+            "quote": asset_quote["symbol"],
+            "latest": latest,
+            "lowest_ask": asks[0]["price"] if asks else "0",
+            "lowest_ask_base_size": asks[0]["base"] if asks else zero_b,
+            "lowest_ask_quote_size": asks[0]["quote"] if asks else zero_q,
+            "highest_bid": bids[0]["price"] if bids else "0",
+            "highest_bid_base_size": bids[0]["base"] if bids else zero_b,
+            "highest_bid_quote_size": bids[0]["quote"] if bids else zero_q,
+            "percent_change": "0",
+            "base_volume": zero_b,
+            "quote_volume": zero_q,
+            "mto_id": "2.18.0",
+        }
+
     def _account(self, name: Any) -> dict[str, Any] | None:
         if not isinstance(name, str):
             return None
@@ -685,6 +805,41 @@ class BitSharesSim(SimServer):
             if items:
                 self._notice(conn, callback, items)
         self._removed_seller.clear()
+
+
+def _fixed(value: Decimal, places: int) -> str:
+    """A decimal string with at most ``places`` decimals and no trailing zeros (as the node prints)."""
+    text = format(value.quantize(Decimal(1).scaleb(-places)) if places else value.to_integral_value(), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _asset_object(a: dict[str, Any]) -> dict[str, Any]:
+    """A ``1.3.x`` asset object shaped like the node's (options, dynamic and bitasset data ids)."""
+    num = str(a["id"]).rsplit(".", 1)[1]
+    core = a["id"] == "1.3.0"
+    obj: dict[str, Any] = dict(a)
+    obj["issuer"] = "1.2.3" if core else "1.2.0"
+    obj["options"] = {
+        "max_supply": "360057050210207" if core else "1000000000000000",
+        "market_fee_percent": 0,
+        "max_market_fee": "1000000000000000",
+        "issuer_permissions": 0 if core else 511,
+        "flags": 0 if core else 128,
+        "core_exchange_rate": {
+            "base": {"amount": 1, "asset_id": "1.3.0"},
+            "quote": {"amount": 1, "asset_id": a["id"]},
+        },
+        "whitelist_authorities": [],
+        "blacklist_authorities": [],
+        "whitelist_markets": [],
+        "blacklist_markets": [],
+        "description": "" if core else f"1 {a['symbol']} (market-issued)",
+        "extensions": {},
+    }
+    obj["dynamic_asset_data_id"] = f"2.3.{num}"
+    if not core:
+        obj["bitasset_data_id"] = f"2.4.{int(num) - 100}"
+    return obj
 
 
 def _impacted(obj: dict[str, Any]) -> str:

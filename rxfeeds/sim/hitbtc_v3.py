@@ -8,7 +8,12 @@ Same market engine, symbol rule, accounts and order book-keeping as
   then ``{"ch":"orderbook/full","snapshot":{"ETHBTC":{"t":ms,"s":seq,"a":[[p,q]],"b":[[p,q]]}}}``
   and ``"update"`` messages; channels ``trades``, ``candles/<period>``, ``ticker/1s`` /
   ``ticker/3s`` likewise (unknown symbols are left out of ``subscriptions``; when none is
-  valid the answer is the ``2001`` error).  Ticker cadence is ``ticker_interval`` for both
+  valid the answer is the ``2001`` error).  Partial books ``orderbook/D{5,10,20}/{100,500,1000}ms``
+  (top ``N`` with ``s``) and ``orderbook/top/{speed}`` (``a/A/b/B``), each also as ``.../batch``
+  (every symbol of the connection in one message), go out as ``"data"`` at their speed when
+  changed.
+* A request without an ``id`` is answered too, with no ``id`` key (``{"jsonrpc":"2.0",
+  "result":true}``), errors likewise, as HitBTC does.  Ticker cadence is ``ticker_interval`` for both
   speeds, and ticker messages name the channel the connection subscribed first.
 * ``login {type: HS256, api_key, timestamp, signature=hex(HMAC-SHA256(secret, str(timestamp)))}``
   or ``{type: BASIC, api_key, secret_key}``; 1002 on failure.
@@ -32,9 +37,10 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 import orjson
 
@@ -55,6 +61,11 @@ _V3_ORDER_FIELDS = {
     "reportType": "report_type",
     "originalRequestClientOrderId": "original_client_order_id",
 }
+
+
+#: partial books: ``orderbook/D{5,10,20}/{speed}`` and best bid/ask ``orderbook/top/{speed}``,
+#: each with an optional ``/batch`` form (several symbols in one message)
+_PARTIAL_BOOK: Final = re.compile(r"^orderbook/(D5|D10|D20|top)/(100ms|500ms|1000ms)(/batch)?$")
 
 
 def _dumps(obj: Any) -> str:
@@ -82,8 +93,19 @@ class HitBTCV3Sim(HitBTCSim):
     # -- frames ----------------------------------------------------------------------------
 
     def reply(self, conn: SimConnection, rid: Any, result: Any) -> None:
+        # HitBTC answers a request sent without an id too, with no ``id`` key at all
+        # (``{"jsonrpc":"2.0","result":true}``); clients that log in without an id wait for it.
+        body: dict[str, Any] = {"jsonrpc": "2.0", "result": result}
         if rid is not None:
-            conn.send(_dumps({"jsonrpc": "2.0", "result": result, "id": rid}))
+            body["id"] = rid
+        conn.send(_dumps(body))
+
+    def error(self, conn: SimConnection, rid: Any, err: RpcError) -> None:
+        """A JSON-RPC error reply; without an ``id`` key when the request had none."""
+        body: dict[str, Any] = {"jsonrpc": "2.0", "error": err.body()}
+        if rid is not None:
+            body["id"] = rid
+        conn.send(_dumps(body))
 
     def send_book_snapshot(self, conn: SimConnection, symbol: str) -> None:
         m = self.market(symbol)
@@ -165,6 +187,59 @@ class HitBTCV3Sim(HitBTCSim):
                 if channel == "ticker":
                     found.setdefault(symbol, info.get("ch", "ticker/1s"))
         return found
+
+    def partial_book_item(self, ch: str, m: SyntheticMarket) -> dict[str, Any]:
+        """One symbol's body on a partial-book channel: top ``N`` levels with the sequence, or
+        (``orderbook/top/...``) the best bid and ask as ``a/A/b/B`` strings."""
+        kind = ch.split("/")[1]
+        sequence = self.sequences.setdefault(m.symbol, self.symbol_seed(m.symbol) % 10_000_000)
+        if kind == "top":
+            bid, ask = m.best_bid(), m.best_ask()
+            return {
+                "t": _ms(m.time),
+                "a": m.price_text(ask[0]) if ask else None,
+                "A": m.size_text(ask[1]) if ask else None,
+                "b": m.price_text(bid[0]) if bid else None,
+                "B": m.size_text(bid[1]) if bid else None,
+            }
+        depth = int(kind[1:])
+        return {
+            "t": _ms(m.time),
+            "s": sequence,
+            "a": [[m.price_text(p), m.size_text(q)] for p, q in m.asks(depth)],
+            "b": [[m.price_text(p), m.size_text(q)] for p, q in m.bids(depth)],
+        }
+
+    def on_tick(self, now: float) -> None:
+        super().on_tick(now)
+        self._partial_books(now)
+
+    def _partial_books(self, now: float) -> None:
+        """Partial books go out at their channel's speed, only when the content changed."""
+        for conn in self.connections:
+            if not conn.is_open:
+                continue
+            batches: dict[str, dict[str, Any]] = {}
+            for (channel, symbol), info in conn.subscriptions.items():
+                if not channel.startswith("orderbook/"):
+                    continue
+                speed = float(channel.split("/")[2][:-2]) / 1000
+                due = info.get("next_at", 0.0)
+                if now < due - 1e-6:
+                    continue
+                info["next_at"] = max(due + speed, now)
+                item = self.partial_book_item(channel, self.market(symbol))
+                content = (item.get("a"), item.get("b"), item.get("A"), item.get("B"))
+                if info.get("last") == content:
+                    continue
+                info["last"] = content
+                batches.setdefault(channel, {})[symbol] = item
+            for channel, items in batches.items():
+                if channel.endswith("/batch"):
+                    conn.send(_dumps({"ch": channel, "data": items}))
+                else:
+                    for symbol, item in items.items():
+                        conn.send(_dumps({"ch": channel, "data": {symbol: item}}))
 
     def report_view(self, order: dict[str, Any]) -> dict[str, Any]:
         return {_V3_ORDER_FIELDS.get(k, k): v for k, v in order.items()}
@@ -254,6 +329,8 @@ class HitBTCV3Sim(HitBTCSim):
             channel, extra["period"] = "candles", ch[8:]
         elif ch in ("ticker/1s", "ticker/3s"):
             channel = "ticker"
+        elif _PARTIAL_BOOK.match(ch):
+            channel = ch
         else:
             raise RpcError(10001, "Validation error", f"unknown channel {ch[:60]}")
         if method == "unsubscribe":
@@ -284,8 +361,10 @@ class HitBTCV3Sim(HitBTCSim):
     def _channel_result(self, conn: SimConnection, rid: Any, ch: str, channel: str, extra: dict[str, Any]) -> None:
         name = "candles-" + extra["period"] if extra else channel
         current = [symbol for (c, symbol), info in conn.subscriptions.items() if c == name and info.get("ch") == ch]
+        body: dict[str, Any] = {"result": {"ch": ch, "subscriptions": current}}
         if rid is not None:
-            conn.send(_dumps({"result": {"ch": ch, "subscriptions": current}, "id": rid}))
+            body["id"] = rid
+        conn.send(_dumps(body))
 
     # -- REST ------------------------------------------------------------------------------
 

@@ -7,14 +7,19 @@ What it speaks (``../shared/docs/protocols.md`` §5):
   subscription) for ``book`` (depth 10/25/100/500/1000), ``trade``, ``ticker``, ``ohlc``
   (interval 1/5/15/30/60/240/1440/10080/21600) and ``spread``; errors for malformed or unknown
   pairs, bad depths and intervals, unknown channel names, double subscriptions;
-* book snapshot (``as``/``bs``) then updates (``a``/``b``, both sides in two dicts when both
-  changed, CRC32 ``c`` in the last one) computed from the exact fixed-precision wire strings
+* book snapshot (``as``/``bs``) then updates shaped like real Kraken traffic: one side and one
+  level per frame almost always, now and then two levels of one side or a two-part frame
+  (``a`` and ``b`` in two dicts, CRC32 ``c`` in the last one); each frame's checksum is the one
+  of the book after that frame, computed from the exact fixed-precision wire strings
   (prices with at least 5 decimals, volumes with 8); updates carry only levels inside the
   subscribed depth, and levels pushed out of range are not deleted (clients truncate), exactly as
   Kraken does;
 * trades, spread, ticker and the running OHLC candle from the seeded
   :class:`~rxfeeds.sim.market.SyntheticMarket`; ``heartbeat`` about once a second on a
-  connection that has subscriptions but no traffic; ``ping`` -> ``pong``;
+  connection that has subscriptions, whatever else it carries (as in the real captures); ``ping`` -> ``pong``;
+* REST ``GET /0/public/Assets`` and ``GET /0/public/AssetPairs[?pair=...]`` with the
+  simulator's pair precisions (what REST and order-book clients read ``pair_decimals`` /
+  ``lot_decimals`` from);
 * private: REST ``POST /0/private/GetWebSocketsToken`` (API-Key / API-Sign HMAC-SHA512 checked)
   issues tokens; ``ownTrades`` and ``openOrders`` (with a per-channel ``sequence``) and
   ``addOrder``, ``editOrder``, ``cancelOrder``, ``cancelAll``, ``cancelAllOrdersAfter`` need a
@@ -51,14 +56,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import heapq
 import hmac
 import itertools
+import random
 import re
 import secrets
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, ClassVar, Final
 
 import orjson
@@ -108,6 +116,7 @@ class SimSub:
     channel_id: int
     depth: int = 0
     interval: int = 0
+    snapshot: bool = True  # v2: whether the subscription asked for the initial snapshot
 
 
 @dataclass(slots=True)
@@ -127,6 +136,10 @@ class SimOrder:
     cl_ord_id: str | None = None
 
 
+#: one book update frame: ask levels, bid levels (price_text, size_text), checksum after it
+_BookFrame = tuple[list[tuple[str, str]], list[tuple[str, str]], int]
+
+
 @dataclass(slots=True)
 class _BookView:
     """What the server has sent for (pair, depth): price ticks -> (price_text, size_text) per side."""
@@ -141,7 +154,7 @@ class KrakenSim(SimServer):
     Args:
         unknown_pairs: well-formed pairs answered with "Currency pair not supported".
         api_keys: API key -> base64 secret accepted by the token endpoint.
-        heartbeat_interval: idle seconds before a ``heartbeat`` (connections with subscriptions).
+        heartbeat_interval: seconds between ``heartbeat`` frames (connections with subscriptions).
         **options: :class:`~rxfeeds.sim.server.SimServer` options (``seed``, ``port``...).
     """
 
@@ -149,6 +162,11 @@ class KrakenSim(SimServer):
     version: ClassVar[str] = "1.9.2"
     public_channels: ClassVar[tuple[str, ...]] = PUBLIC
     private_channels: ClassVar[tuple[str, ...]] = PRIVATE_V1
+    #: share of book frames that carry two levels of one side (capture: 1 of 2,779; kept a
+    #: little higher so short tests meet the shape)
+    two_level_share: ClassVar[float] = 0.005
+    #: share of book frames with asks and bids (v1: two dicts, the checksum in the last)
+    two_part_share: ClassVar[float] = 0.005
 
     def __init__(
         self,
@@ -171,6 +189,9 @@ class KrakenSim(SimServer):
         self._order_ids = itertools.count(1)
         self._views: dict[tuple[str, int], _BookView] = {}
         self._tops: dict[str, tuple[Any, Any]] = {}
+        # book frame shapes (which levels share a frame) draw from their own seeded stream, so
+        # the market's own sequence of steps does not depend on them
+        self._shape_rng = random.Random(self.seed ^ 0x4B524B)
 
     # ------------------------------------------------------------------ formatting
 
@@ -194,10 +215,10 @@ class KrakenSim(SimServer):
     def checksum(self, view: _BookView, pair: str) -> int:
         """CRC32 of the top 10 asks then bids of what was sent (corrupted when the fault is armed)."""
         parts: list[str] = []
-        for price in sorted(view.asks)[:_CHECKSUM_LEVELS]:
+        for price in heapq.nsmallest(_CHECKSUM_LEVELS, view.asks):
             p, s = view.asks[price]
             parts += (_crc_segment(p), _crc_segment(s))
-        for price in sorted(view.bids, reverse=True)[:_CHECKSUM_LEVELS]:
+        for price in heapq.nlargest(_CHECKSUM_LEVELS, view.bids):
             p, s = view.bids[price]
             parts += (_crc_segment(p), _crc_segment(s))
         crc = zlib.crc32("".join(parts).encode()) & 0xFFFFFFFF
@@ -234,7 +255,7 @@ class KrakenSim(SimServer):
         return orjson.dumps(status).decode()
 
     def send(self, conn: SimConnection, text: str | bytes) -> None:
-        """Send and note the time (heartbeats only go to idle connections)."""
+        """Send and note the time of the last frame out."""
         conn.state["last_out"] = self.clock()
         conn.send(text)
 
@@ -244,7 +265,12 @@ class KrakenSim(SimServer):
             self.dead_man_trigger = None
             self._cancel_all(now)
         for conn in self.connections:
-            if conn.subscriptions and now - conn.state.get("last_out", now) >= self.heartbeat_interval:
+            # About once a second while subscribed, busy or not: the shared book capture has
+            # 31 heartbeats in 31 s amid ~90 updates a second.
+            if not conn.subscriptions:
+                conn.state["last_heartbeat"] = now
+            elif now - conn.state.setdefault("last_heartbeat", now) >= self.heartbeat_interval:
+                conn.state["last_heartbeat"] = now
                 self.send(conn, self.heartbeat_message())
 
     def heartbeat_message(self) -> str:
@@ -448,9 +474,9 @@ class KrakenSim(SimServer):
         self._tops[symbol] = top
         for conn, sub in subs:
             if sub.name == "book":
-                update = updates[sub.depth]
-                if update is not None:
-                    self.send_book_update(conn, sub, *update, now)
+                for n, (asks, bids, checksum) in enumerate(updates[sub.depth]):
+                    # each frame its own (microsecond-apart) time, as the venue's events have
+                    self.send_book_update(conn, sub, asks, bids, checksum, now + n * 1e-6)
             elif sub.name == "trade" and step.trades:
                 self.send_trades(conn, sub, market, step.trades)
             elif sub.name == "spread" and (top_changed or step.trades):
@@ -463,36 +489,81 @@ class KrakenSim(SimServer):
         for depth in [d for (p, d) in self._views if p == symbol and d not in depths]:
             del self._views[(symbol, depth)]
 
-    def _book_update(
-        self, pair: str, market: SyntheticMarket, depth: int
-    ) -> tuple[list[tuple[str, str]], list[tuple[str, str]], int] | None:
-        """Diff the sent view against the market's top ``depth``; None when nothing to send."""
+    def _book_update(self, pair: str, market: SyntheticMarket, depth: int) -> list[_BookFrame]:
+        """The frames that bring the sent view to the market's top ``depth`` (empty: nothing to send).
+
+        Real Kraken book traffic is one side and one level per frame almost always (2,777 of the
+        2,779 updates of the shared capture), with rare two-level frames and rare two-part frames
+        (asks and bids in two dicts).  So the step's changes go out one level per frame, a few
+        paired, each frame with the checksum of the book *after* it, exactly as a client that
+        applies the frame and truncates to ``depth`` sees it.  Deletes go first: an insert sent
+        before a delete could be truncated away by the client while the book is still full.
+        """
         view, fresh = self._view(pair, depth)
         if fresh:
-            return None
-        changed: list[list[tuple[str, str]]] = []
+            return []
+        per_side: dict[str, list[tuple[int, tuple[str, str]]]] = {}
         for old, levels, side in (
             (view.asks, market.asks(depth), "ask"),
             (view.bids, market.bids(depth), "bid"),
         ):
             new = {p: (self.price_text(market, p), self.size_text(market, u)) for p, u in levels}
-            out: list[tuple[str, str]] = []
+            deletes: list[tuple[int, tuple[str, str]]] = []
+            sets: list[tuple[int, tuple[str, str]]] = []
             for price, texts in old.items():
                 # Removed from the market: explicit delete.  Still there but pushed out of the
                 # top `depth`: nothing (clients truncate), like Kraken.
                 if price not in new and market.level(side, price) == 0:  # type: ignore[arg-type]
-                    out.append((texts[0], self.size_text(market, 0)))
+                    deletes.append((price, (texts[0], self.size_text(market, 0))))
             for price, texts in new.items():
                 if old.get(price) != texts:
-                    out.append(texts)
-            old.clear()
-            old.update(new)
-            changed.append(out)
-        asks, bids = changed
+                    sets.append((price, texts))
+            per_side[side] = deletes + sets
+        asks, bids = per_side["ask"], per_side["bid"]
         if not asks and not bids:
-            return None
+            return []
+        rng = self._shape_rng
+        # Interleave the two sides in a random (seeded) order, keeping each side's own order.
+        order = ["ask"] * len(asks) + ["bid"] * len(bids)
+        rng.shuffle(order)
+        queues = {"ask": list(reversed(asks)), "bid": list(reversed(bids))}
+        frames: list[_BookFrame] = []
+        i = 0
+        while i < len(order):
+            side = order[i]
+            frame_asks: list[tuple[int, tuple[str, str]]] = []
+            frame_bids: list[tuple[int, tuple[str, str]]] = []
+            (frame_asks if side == "ask" else frame_bids).append(queues[side].pop())
+            i += 1
+            if i < len(order):
+                nxt = order[i]
+                roll = rng.random()
+                if nxt == side and roll < self.two_level_share:
+                    (frame_asks if side == "ask" else frame_bids).append(queues[side].pop())
+                    i += 1
+                elif nxt != side and roll < self.two_part_share:
+                    (frame_asks if nxt == "ask" else frame_bids).append(queues[nxt].pop())
+                    i += 1
+            for book, moves in ((view.asks, frame_asks), (view.bids, frame_bids)):
+                for price, (p_text, s_text) in moves:
+                    if s_text.strip("0.") == "":
+                        book.pop(price, None)
+                    else:
+                        book[price] = (p_text, s_text)
+            self._truncate_view(view, depth)
+            frames.append(([t for _, t in frame_asks], [t for _, t in frame_bids], self.checksum(view, pair)))
         self._record_truth(pair, depth, view)
-        return asks, bids, self.checksum(view, pair)
+        return frames
+
+    @staticmethod
+    def _truncate_view(view: _BookView, depth: int) -> None:
+        """What a client does after each message: keep the best ``depth`` levels per side."""
+        if len(view.asks) > depth:
+            for price in sorted(view.asks)[depth:]:
+                del view.asks[price]
+        if len(view.bids) > depth:
+            for price in sorted(view.bids, reverse=True)[depth:]:
+                del view.bids[price]
 
     # -- v1 wire formats (KrakenV2Sim overrides these)
 
@@ -621,7 +692,76 @@ class KrakenSim(SimServer):
     def token_ok(self, token: Any) -> bool:
         return isinstance(token, str) and token in self.tokens
 
+    #: pairs listed by ``GET /0/public/AssetPairs`` without ``pair`` (REST name -> (wsname, base, quote))
+    listed_pairs: ClassVar[dict[str, tuple[str, str, str]]] = {
+        "XXBTZUSD": ("XBT/USD", "XXBT", "ZUSD"),
+        "XETHZUSD": ("ETH/USD", "XETH", "ZUSD"),
+        "XETHXXBT": ("ETH/XBT", "XETH", "XXBT"),
+    }
+
+    def asset_pair(self, wsname: str) -> dict[str, Any]:
+        """The REST ``AssetPairs`` entry of a pair, with this simulator's precisions."""
+        options = self.market_options(wsname)
+        decimals = max(0, -Decimal(options["tick_size"]).normalize().as_tuple().exponent)  # type: ignore[operator]
+        base, _, quote = wsname.partition("/")
+        asset = {"XBT": "XXBT", "BTC": "XXBT", "ETH": "XETH", "USD": "ZUSD", "EUR": "ZEUR"}
+        return {
+            "altname": base + quote,
+            "wsname": wsname,
+            "aclass_base": "currency",
+            "base": asset.get(base, base),
+            "aclass_quote": "currency",
+            "quote": asset.get(quote, quote),
+            "lot": "unit",
+            "cost_decimals": max(decimals, 5),
+            "pair_decimals": decimals,
+            "lot_decimals": options["size_decimals"],
+            "lot_multiplier": 1,
+            "leverage_buy": [],
+            "leverage_sell": [],
+            "fees": [[0, 0.26], [50000, 0.24]],
+            "fees_maker": [[0, 0.16], [50000, 0.14]],
+            "fee_volume_currency": "ZUSD",
+            "margin_call": 80,
+            "margin_stop": 40,
+            "ordermin": "0.0001",
+            "costmin": "0.5",
+            "tick_size": options["tick_size"],
+            "status": "online",
+        }
+
+    #: ``GET /0/public/Assets``: REST asset name -> (altname, decimals, display_decimals)
+    listed_assets: ClassVar[dict[str, tuple[str, int, int]]] = {
+        "XXBT": ("XBT", 10, 5),
+        "XETH": ("ETH", 10, 5),
+        "ZUSD": ("USD", 4, 2),
+        "ZEUR": ("EUR", 4, 2),
+    }
+
     def handle_http(self, request: HttpRequest) -> HttpResponse | None:
+        if request.path == "/0/public/Assets" and request.method == "GET":
+            assets = {
+                name: {"aclass": "currency", "altname": alt, "decimals": d, "display_decimals": dd, "status": "enabled"}
+                for name, (alt, d, dd) in self.listed_assets.items()
+            }
+            return json_response({"error": [], "result": assets})
+        if request.path == "/0/public/AssetPairs" and request.method == "GET":
+            # Kraken keys the answer by the name asked for (REST name, altname or wsname).
+            asked = [p for p in request.query.get("pair", "").split(",") if p]
+            if not asked:
+                return json_response(
+                    {
+                        "error": [],
+                        "result": {name: self.asset_pair(ws) for name, (ws, _, _) in self.listed_pairs.items()},
+                    }
+                )
+            result: dict[str, Any] = {}
+            for name in asked:
+                wsname = self.listed_pairs.get(name, (name, "", ""))[0]
+                if "/" not in wsname or self.pair_error(wsname) is not None:
+                    return json_response({"error": ["EQuery:Unknown asset pair"]})
+                result[name] = self.asset_pair(wsname)
+            return json_response({"error": [], "result": result})
         if request.path != TOKEN_PATH:
             return None
         if request.method != "POST":

@@ -9,7 +9,10 @@ wire format (``../shared/docs/protocols.md`` §5.9):
 * ``book``: snapshot and updates both carry the integer CRC32 ``checksum``; prices and
   quantities are JSON numbers written with the pair's fixed precision (``50000.1``,
   ``0.10000000``), and the checksum is computed from exactly those texts;
-* ``trade``, ``ticker``, ``ohlc`` (running candle) from the market;
+* ``trade`` (a snapshot of the last 50 trades first), ``ticker`` (snapshot, then updates) and
+  ``ohlc`` (recent candles first, then the running candle) from the market; every number is
+  written with the pair's fixed decimals (prices at the pair's precision, quantities with 8),
+  never as a float repr; ``snapshot: false`` is honoured (acked as such, no snapshot sent);
 * private (token required): ``executions`` (order reports and fills) and ``balances`` with a
   per-channel ``sequence``; methods ``add_order``, ``amend_order``, ``edit_order``,
   ``cancel_order``, ``cancel_all``, ``cancel_all_orders_after``, ``batch_add``, ``batch_cancel``.
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, ClassVar, Final
 
 import orjson
@@ -42,6 +46,11 @@ __all__ = ["KrakenV2Sim"]
 
 BOOK_DEPTHS_V2: Final = (10, 25, 100, 500, 1000)
 PRIVATE_V2: Final = ("executions", "balances")
+
+
+def _num(text: str) -> orjson.Fragment:
+    """A JSON number written exactly as ``text``: the pair's fixed decimals, never a float repr."""
+    return orjson.Fragment(text)
 
 
 def _rfc3339(t: float) -> str:
@@ -177,6 +186,10 @@ class KrakenV2Sim(KrakenSim):
         if not isinstance(symbols, list) or not symbols:
             self._reply(conn, method, req_id, error="EGeneral:Invalid arguments:symbol")
             return
+        snapshot = params.get("snapshot", True)
+        if not isinstance(snapshot, bool):
+            self._reply(conn, method, req_id, error="EGeneral:Invalid arguments:snapshot")
+            return
         depth = params.get("depth", 10) if channel == "book" else 0
         interval = params.get("interval", 1) if channel == "ohlc" else 0
         name = f"book-{depth}" if channel == "book" else f"ohlc-{interval}" if channel == "ohlc" else str(channel)
@@ -200,8 +213,8 @@ class KrakenV2Sim(KrakenSim):
             if channel == "ohlc":
                 result["interval"] = interval
             if subscribe:
-                result["snapshot"] = True
-                sub = SimSub(name, str(channel), symbol, next(self._channel_ids), depth, interval)
+                result["snapshot"] = snapshot
+                sub = SimSub(name, str(channel), symbol, next(self._channel_ids), depth, interval, snapshot)
                 conn.subscriptions[key] = sub
                 self._reply(conn, method, req_id, result=result)
                 self.initial_data(conn, sub)
@@ -210,6 +223,52 @@ class KrakenV2Sim(KrakenSim):
                 self._reply(conn, method, req_id, result=result)
 
     # ------------------------------------------------------------------ v2 market data
+
+    def initial_data(self, conn: SimConnection, sub: SimSub) -> None:
+        """After the ack: the snapshot the subscription asked for (``snapshot``, default true).
+
+        Like Kraken, ``trade`` starts with the last 50 trades and ``ohlc`` with the recent
+        candles; with ``snapshot: false`` nothing is sent until the next change.
+        """
+        market = self.market(sub.pair)
+        now = self.clock()
+        if not sub.snapshot:
+            if sub.name == "book":
+                self._view(sub.pair, sub.depth)  # updates flow from the book as it stands now
+            elif sub.name == "ticker":
+                conn.state.setdefault("ticked", set()).add(sub.channel_id)
+            return
+        if sub.name == "trade":
+            self.send_trades(conn, sub, market, market.trades()[-50:], kind="snapshot")
+        elif sub.name == "ohlc":
+            seconds = sub.interval * 60
+            candles = [self._candle_dict(c, seconds) for c in market.candles(seconds)[-720:]]
+            if not candles:
+                candles = [self.current_candle(market, sub.interval, now)]
+            data = [self._ohlc_item(sub, market, c) for c in candles]
+            frame = {"channel": "ohlc", "type": "snapshot", "timestamp": _rfc3339(now), "data": data}
+            self.send(conn, orjson.dumps(frame))
+        else:
+            super().initial_data(conn, sub)
+
+    @staticmethod
+    def _candle_dict(c: Any, seconds: int) -> dict[str, Any]:
+        return {
+            "time": c.last_trade_time,
+            "begin": c.open_time,
+            "end": c.open_time + seconds,
+            "open": c.open,
+            "high": c.high,
+            "low": c.low,
+            "close": c.close,
+            "vwap": c.quote_volume // c.volume if c.volume else c.close,
+            "volume": c.volume,
+            "count": c.count,
+        }
+
+    def qty_text(self, market: SyntheticMarket, units: int) -> str:
+        """v2 quantities: 8 decimals (as in the book)."""
+        return self.size_text(market, units)
 
     def _levels_json(self, levels: Iterable[tuple[str, str]]) -> str:
         # Numbers are written as text so trailing zeros survive (the checksum uses them).
@@ -239,21 +298,26 @@ class KrakenV2Sim(KrakenSim):
         self.send(conn, frame)
 
     def send_trades(
-        self, conn: SimConnection, sub: SimSub, market: SyntheticMarket, trades: Iterable[SimTrade]
+        self,
+        conn: SimConnection,
+        sub: SimSub,
+        market: SyntheticMarket,
+        trades: Iterable[SimTrade],
+        kind: str = "update",
     ) -> None:
         data = [
             {
                 "symbol": sub.pair,
                 "side": t.side,
-                "price": market.price(t.price),
-                "qty": market.size(t.size),
+                "price": _num(self.price_text(market, t.price)),
+                "qty": _num(self.qty_text(market, t.size)),
                 "ord_type": "market" if t.size % 2 else "limit",
                 "trade_id": t.id,
                 "timestamp": _rfc3339(t.time),
             }
             for t in trades
         ]
-        self.send(conn, orjson.dumps({"channel": "trade", "type": "update", "data": data}))
+        self.send(conn, orjson.dumps({"channel": "trade", "type": kind, "data": data}))
 
     def send_spread(self, conn: SimConnection, sub: SimSub, market: SyntheticMarket, now: float) -> None:
         """v2 has no spread channel."""
@@ -264,41 +328,48 @@ class KrakenV2Sim(KrakenSim):
             return
         last = s.last if s.last is not None else s.bid[0]
         opening = s.open if s.open is not None else last
+        price = self.price_text
+        qty = self.qty_text
+        # change in ticks, printed with the pair's decimals (no float arithmetic, no noise)
+        pct = (Decimal(last - opening) * 100 / Decimal(opening)).quantize(Decimal("0.01")) if opening else Decimal(0)
         data = {
             "symbol": sub.pair,
-            "bid": market.price(s.bid[0]),
-            "bid_qty": market.size(s.bid[1]),
-            "ask": market.price(s.ask[0]),
-            "ask_qty": market.size(s.ask[1]),
-            "last": market.price(last),
-            "volume": market.size(s.volume),
-            "vwap": market.price(s.quote_volume // s.volume) if s.volume else market.price(last),
-            "low": market.price(s.low if s.low is not None else last),
-            "high": market.price(s.high if s.high is not None else last),
-            "change": market.price(last) - market.price(opening),
-            "change_pct": round(100 * (last - opening) / opening, 2) if opening else 0.0,
+            "bid": _num(price(market, s.bid[0])),
+            "bid_qty": _num(qty(market, s.bid[1])),
+            "ask": _num(price(market, s.ask[0])),
+            "ask_qty": _num(qty(market, s.ask[1])),
+            "last": _num(price(market, last)),
+            "volume": _num(qty(market, s.volume)),
+            "vwap": _num(price(market, round(s.quote_volume / s.volume) if s.volume else last)),
+            "low": _num(price(market, s.low if s.low is not None else last)),
+            "high": _num(price(market, s.high if s.high is not None else last)),
+            "change": _num(price(market, last - opening)),
+            "change_pct": _num(str(pct)),
             "timestamp": _rfc3339(now),
         }
         kind = "update" if sub.channel_id in conn.state.setdefault("ticked", set()) else "snapshot"
         conn.state["ticked"].add(sub.channel_id)
         self.send(conn, orjson.dumps({"channel": "ticker", "type": kind, "data": [data]}))
 
-    def send_ohlc(self, conn: SimConnection, sub: SimSub, market: SyntheticMarket, now: float) -> None:
-        c = self.current_candle(market, sub.interval, now)
-        data = {
+    def _ohlc_item(self, sub: SimSub, market: SyntheticMarket, c: dict[str, Any]) -> dict[str, Any]:
+        price = self.price_text
+        return {
             "symbol": sub.pair,
-            "open": market.price(c["open"]),
-            "high": market.price(c["high"]),
-            "low": market.price(c["low"]),
-            "close": market.price(c["close"]),
+            "open": _num(price(market, c["open"])),
+            "high": _num(price(market, c["high"])),
+            "low": _num(price(market, c["low"])),
+            "close": _num(price(market, c["close"])),
             "trades": c["count"],
-            "volume": market.size(c["volume"]),
-            "vwap": market.price(c["vwap"]),
+            "volume": _num(self.qty_text(market, c["volume"])),
+            "vwap": _num(price(market, c["vwap"])),
             "interval_begin": _rfc3339(c["begin"]),
             "interval": sub.interval,
             "timestamp": _rfc3339(c["time"]),
         }
-        self.send(conn, orjson.dumps({"channel": "ohlc", "type": "update", "timestamp": _rfc3339(now), "data": [data]}))
+
+    def send_ohlc(self, conn: SimConnection, sub: SimSub, market: SyntheticMarket, now: float) -> None:
+        data = [self._ohlc_item(sub, market, self.current_candle(market, sub.interval, now))]
+        self.send(conn, orjson.dumps({"channel": "ohlc", "type": "update", "timestamp": _rfc3339(now), "data": data}))
 
     # ------------------------------------------------------------------ v2 private pushes
 

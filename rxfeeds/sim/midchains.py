@@ -3,14 +3,16 @@
 Everything Midchains documents is served: ``{"type":"subscribe","request":[{"msg","security","dest"}]}``
 for ``book`` (the full image first, then changes; ``security`` may be ``"*"``) and ``trade``;
 ``challenge`` (a real RSA key, generated once per server), ``login`` (the password is decrypted
-with the private key and checked), ``logout``; ``addorder``, ``cancelorder`` and ``queryorder``
-with ``"OK"`` or a human-readable reject text.
+with the private key and checked), ``logout``; ``addorder``, ``cancelorder``, ``queryorder``,
+``querymultiorder`` (answered as ``querymultiorders``), ``querytrade`` (pages of at most 100) and
+``querypos`` (``"no position"`` when flat) with ``"OK"`` or a human-readable reject text.  A
+market order, or a limit order that crosses the book, fills at once at the best opposite price.
 
 Made up where the documentation is silent ([INF], mirrored by the client's codec): a refused
 subscription is answered ``{"type":"subscribe","msg","security","result":"unknown security"}``;
 an unknown request type gets ``{"type":..., "result":"unknown request type"}``; orders entered
-here do not join the public book.  Not simulated: the 30 s challenge deadline, rate limits, the
-undocumented pushes after login (open orders, positions).
+here do not join the public book (resting ones never fill later).  Not simulated: the 30 s
+challenge deadline, rate limits, the undocumented pushes after login (open orders, positions).
 
 The book is order-level: each price level of the seeded :class:`~rxfeeds.sim.market.SyntheticMarket`
 is made of orders; a level that grows gets a new order for the increase, one that shrinks
@@ -37,6 +39,7 @@ import re
 import string
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
 from typing import Any, Literal
 
 import orjson
@@ -176,6 +179,9 @@ class MidchainsSim(SimServer):
         self.order_books: dict[str, OrderLevels] = {}
         #: orders entered per user: refno -> record
         self.entered: dict[str, dict[str, dict[str, Any]]] = {}
+        #: the users' own fills (``querytrade``) and net positions per security (``querypos``)
+        self.user_trades: dict[str, list[dict[str, Any]]] = {}
+        self.positions: dict[str, dict[str, Decimal]] = {}
         #: trades sent, per security (tests compare client trades with it)
         self.sent_trades: dict[str, list[dict[str, Any]]] = {}
 
@@ -342,10 +348,52 @@ class MidchainsSim(SimServer):
         record = {k: msg[k] for k in _ORDER_FIELDS if k in msg}
         record.setdefault("ordertype", "LMT")
         record.setdefault("tif", "GTC")
-        record.update(refno=refno, updtime=str(int(self.clock() * 1000)), live=True)
+        record.update(refno=refno, updtime=str(int(self.clock() * 1000)), live=True, execqty="0", execamount="0")
         self.entered[str(user)][refno] = record
+        self._maybe_fill(str(user), record)
         echo = {k: msg[k] for k in _ORDER_FIELDS if k in msg}
         conn.send(orjson.dumps({**echo, "result": "OK", "refno": refno, "type": "addorder"}).decode())
+
+    def _maybe_fill(self, user: str, record: dict[str, Any]) -> None:
+        """A market order, or a limit order that crosses, fills at once at the best opposite price
+        (one ``sale`` for ``querytrade``, the position for ``querypos``); others rest, unfilled,
+        outside the public book.  IOC/FOK limits that do not cross are canceled."""
+        security = str(record["security"])
+        market = self.market(security)
+        buy = record["side"] == "B"
+        best = market.best_ask() if buy else market.best_bid()
+        if best is None:
+            return
+        price = Decimal(market.price_text(best[0]))
+        if record["ordertype"] == "LMT" and (Decimal(str(record["price"])) < price if buy else
+                                             Decimal(str(record["price"])) > price):  # fmt: skip
+            if record["tif"] in ("IOC", "FOK"):
+                record["live"] = False
+            return
+        if "qty" in record:
+            qty = Decimal(str(record["qty"]))
+        else:  # market buy for a fiat amount
+            step = Decimal(1).scaleb(-market.size_decimals)
+            qty = (Decimal(str(record["amount"])) / price).quantize(step, rounding=ROUND_DOWN)  # never over the amount
+        now_ms = str(int(self.clock() * 1000))
+        record.update(live=False, execqty=format(qty, "f"), execamount=format(qty * price, "f"), updtime=now_ms)
+        trades = self.user_trades.setdefault(user, [])
+        trades.append(
+            {
+                "refno": record["refno"],
+                "category": "FILLED",
+                "execqty": format(qty, "f"),
+                "execprice": format(price, "f"),
+                "traderefno": self._refno(),
+                "side": record["side"],
+                "trdtime": now_ms,
+                "rec_no": len(trades) + 1,
+                "security": security,
+                "type": "sale",
+            }
+        )
+        positions = self.positions.setdefault(user, {})
+        positions[security] = positions.get(security, Decimal(0)) + (qty if buy else -qty)
 
     def _order_problem(self, msg: dict[str, Any]) -> str:
         security = msg.get("security")
@@ -400,23 +448,102 @@ class MidchainsSim(SimServer):
         if record is None:
             self._reply(conn, msg, "order not found")
             return
-        qty = record.get("qty", "0")
-        data = {
+        self._reply(conn, msg, "OK", data=self._order_data(record))
+
+    @staticmethod
+    def _order_data(record: dict[str, Any]) -> dict[str, Any]:
+        qty = record.get("qty", record.get("execqty", "0"))
+        filled = Decimal(str(record.get("execqty", "0"))) > 0
+        return {
             "updtime": record["updtime"],
             "tif": record["tif"],
-            "execamount": "0",
+            "execamount": record.get("execamount", "0"),
             "qty": qty,
             "security": record["security"],
             "type": "order",
             "clientorderid": "",
             "liveqty": qty if record["live"] else "0",
-            "category": "CANCELED" if not record["live"] else "OPEN",
+            "category": "FILLED" if filled else "CANCELED" if not record["live"] else "OPEN",
             "refno": record["refno"],
             "price": record.get("price", ""),
-            "execqty": "0",
+            "execqty": record.get("execqty", "0"),
             "side": record["side"],
         }
-        self._reply(conn, msg, "OK", data=data)
+
+    @staticmethod
+    def _from_ms(value: Any) -> int | None:
+        """``fromtime`` in seconds or milliseconds (the docs accept both); None if unusable."""
+        try:
+            number = int(str(value))
+        except ValueError:
+            return None
+        return number * 1000 if number < 100_000_000_000 else number
+
+    def _query_filter(self, conn: SimConnection, msg: dict[str, Any], reply_type: str) -> tuple[str, int] | None:
+        """(user, fromtime ms) for a query, or None after answering its problem."""
+        user = conn.state.get("user")
+        problem = ""
+        since = self._from_ms(msg.get("fromtime", 0))
+        security = msg.get("security")
+        if not user:
+            problem = "not logged in"
+        elif not isinstance(security, str) or not self.known(security):
+            problem = "unknown security"
+        elif since is None:
+            problem = "invalid fromtime"
+        if problem:
+            conn.send(orjson.dumps({"result": problem, "type": reply_type}).decode())
+            return None
+        assert since is not None
+        return str(user), since
+
+    def _on_querymultiorder(self, conn: SimConnection, msg: dict[str, Any]) -> None:
+        # The request is ``querymultiorder``, the answer ``querymultiorders`` (as documented).
+        found = self._query_filter(conn, msg, "querymultiorders")
+        if found is None:
+            return
+        user, since = found
+        records = [
+            r
+            for r in self.entered.get(user, {}).values()
+            if r["security"] == msg["security"] and int(r["updtime"]) >= since
+        ]
+        data = [dict(self._order_data(r), rec_no=i) for i, r in enumerate(records, 1)]
+        reply = {"result": "OK", "data": data, "type": "querymultiorders", "total_rec": len(data)}
+        conn.send(orjson.dumps(reply).decode())
+
+    def _on_querytrade(self, conn: SimConnection, msg: dict[str, Any]) -> None:
+        found = self._query_filter(conn, msg, "querytrade")
+        if found is None:
+            return
+        user, since = found
+        trades = [
+            t for t in self.user_trades.get(user, []) if t["security"] == msg["security"] and int(t["trdtime"]) >= since
+        ]
+        # more than 100 records come as several answers of at most 100
+        for start in range(0, max(len(trades), 1), 100):
+            chunk = trades[start : start + 100]
+            reply = {"result": "OK", "data": chunk, "type": "querytrade", "total_rec": len(trades)}
+            conn.send(orjson.dumps(reply).decode())
+
+    def _on_querypos(self, conn: SimConnection, msg: dict[str, Any]) -> None:
+        user = conn.state.get("user")
+        if not user:
+            conn.send('{"result":"not logged in","type":"querypos"}')
+            return
+        security = msg.get("security")
+        positions = self.positions.get(str(user), {})
+        wanted = [s for s in sorted(positions) if security in (None, "", "*", s) and positions[s] != 0]
+        if not wanted:
+            conn.send('{"result":"no position","type":"querypos"}')
+            return
+        data = [
+            {"curpos": format(positions[s], "f"), "rec_no": i, "security": s, "type": "position"}
+            for i, s in enumerate(wanted, 1)
+        ]
+        reply = {"result": "OK", "firm": "SIM", "data": data, "userid": user, "type": "querypos",
+                 "total_rec": len(data)}  # fmt: skip
+        conn.send(orjson.dumps(reply).decode())
 
     def on_tick(self, now: float) -> None:
         for security in list(self.order_books):

@@ -15,7 +15,9 @@ key                        frame sent                                   events
 
 Data: ``{"ch": "orderbook/full", "snapshot"|"update": {"ETHBTC": {"t": ms, "s": seq, "a": [[p, q]],
 "b": [[p, q]]}}}``; trades ``{"t","i","p","q","s"}``; candles ``{"t","o","c","h","l","v","q"}``;
-ticker ``{"t","a","A","b","B","c","o","h","l","v","q"}``.  A subscribe answer lists the
+ticker ``{"t","a","A","b","B","c","o","h","l","v","q"}``.  Partial books: key ``(ch, S)`` with
+``ch`` such as ``orderbook/D5/500ms`` (BookSnapshot of the top 5, each message whole) or
+``orderbook/top/100ms`` (Quote), also their ``/batch`` forms.  A subscribe answer lists the
 channel's current ``subscriptions``; a key missing from that list (or an ``error`` answer) becomes
 ``Rejected`` for that key only.
 
@@ -37,23 +39,26 @@ Example:
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
 
-from ...codec import Ack, Data, Key, Message, Rejected
+from ...codec import Ack, Data, Key, Message, Notice, Rejected
 from ...errors import FrameError, InvalidArgument, UnknownMessage
-from ...events import BookDelta, BookSnapshot, Kline, OrderUpdate, Ticker, Trade
+from ...events import BookDelta, BookSnapshot, Kline, OrderUpdate, Quote, Ticker, Trade
 from ...numeric import DECODE_ERRORS, MAX_TIME, BadValue, price, size
 from ._common import Credentials, JsonRpcCodec, candle_interval, opt_float, pair_levels, report_to_order, side_of
 from .codec import _oldest_first
-from .errors import HitBTCSubscriptionError, SymbolNotFound
+from .errors import HitBTCSubscriptionError, SymbolNotFound, error_from
 
 __all__ = ["HitBTCV3Codec", "order_update_v3", "TICKER_SPEEDS"]
 
 TICKER_SPEEDS = ("1s", "3s")
+#: partial books (``orderbook/D5/500ms``, ``orderbook/top/100ms``, each also ``.../batch``)
+_PARTIAL_BOOK = re.compile(r"^orderbook/(?:D5|D10|D20|top)/(?:100|500|1000)ms(?:/batch)?$")
 
 _PRIVATE = {
     "reports": ("spot_subscribe", "spot_unsubscribe", {}),
@@ -148,6 +153,8 @@ class HitBTCV3Codec(JsonRpcCodec):
             return "trades"
         if channel == "ticker":
             return self.ticker_channel
+        if _PARTIAL_BOOK.match(channel):
+            return channel
         if channel.startswith("candles-"):
             candle_interval(channel[8:])
             return "candles/" + channel[8:]
@@ -236,6 +243,13 @@ class HitBTCV3Codec(JsonRpcCodec):
         if "id" in msg and ("result" in msg or "error" in msg):
             try:
                 return self._reply(msg, frame)
+            except FrameError:
+                raise
+            except DECODE_ERRORS as exc:
+                raise FrameError(f"bad reply ({type(exc).__name__}: {exc})", frame, self.venue) from None
+        if "result" in msg or "error" in msg:
+            try:
+                return self._idless_reply(msg, frame)
             except FrameError:
                 raise
             except DECODE_ERRORS as exc:
@@ -339,9 +353,54 @@ class HitBTCV3Codec(JsonRpcCodec):
                     quote_volume=opt_float(t.get("q")),
                 )
                 out.append(Data(("ticker", symbol), (tick,)))
+        elif ch.startswith("orderbook/") and _PARTIAL_BOOK.match(ch):
+            out.extend(self._partial_book(ch, body, recv_time))
         else:
             raise UnknownMessage(f"unknown channel {ch!r}", frame, self.venue)
         return out
+
+    def _partial_book(self, ch: str, body: Any, recv_time: float) -> list[Message]:
+        """``orderbook/D{N}/{speed}[/batch]``: each message is the whole top ``N`` (a snapshot);
+        ``orderbook/top/{speed}[/batch]``: best bid and ask.  The key's channel is ``ch``."""
+        out: list[Message] = []
+        venue = self.venue
+        top = ch.split("/")[1] == "top"
+        for symbol, book in body.items():
+            when = _ms(book.get("t"), recv_time)
+            if top:
+                fields = [book.get(k) for k in ("b", "B", "a", "A")]
+                if any(f is None for f in fields):
+                    continue  # an empty side: no quote to give
+                bid, ask = price(fields[0]), price(fields[2])
+                bid_size, ask_size = size(fields[1]), size(fields[3])
+                event: Any = Quote(
+                    venue, symbol, when, recv_time, bid=bid, bid_size=bid_size, ask=ask, ask_size=ask_size
+                )
+            else:
+                sequence = book.get("s")
+                event = BookSnapshot(
+                    venue,
+                    symbol,
+                    when,
+                    recv_time,
+                    bids=_levels(book["b"], True),
+                    asks=_levels(book["a"], True),
+                    sequence=int(sequence) if sequence is not None else None,
+                    depth=int(ch.split("/")[1][1:]),
+                )
+            out.append(Data((ch, symbol), (event,)))
+        return out
+
+    def _idless_reply(self, msg: dict[str, Any], frame: str | bytes) -> list[Message]:
+        """A reply without an ``id`` key: HitBTC's answer to a request sent without one.
+
+        With one login pending it is that login's answer (so authentication completes);
+        otherwise an error becomes a notice and a success is dropped.
+        """
+        if len(self._logins) == 1:
+            return self._reply({**msg, "id": next(iter(self._logins))}, frame)
+        error = msg.get("error")
+        return [Notice(error_from(error, self.venue))] if error is not None else []
 
     def _order(self, p: Any, recv_time: float) -> list[Message]:
         return [Data(("reports", ""), (order_update_v3(p, recv_time, self.venue),))]
