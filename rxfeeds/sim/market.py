@@ -573,6 +573,4 @@ class SyntheticMarket:
         bid, ask = self.best_bid(), self.best_ask()
         b = self.price_text(bid[0]) if bid else "-"
         a = self.price_text(ask[0]) if ask else "-"
-        return (
-            f"SyntheticMarket({self.symbol!r}, bid={b}, ask={a}, levels={len(self._bids)}/{len(self._asks)})"
-        )
+        return f"SyntheticMarket({self.symbol!r}, bid={b}, ask={a}, levels={len(self._bids)}/{len(self._asks)})"

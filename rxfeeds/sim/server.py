@@ -553,9 +553,7 @@ class SimServer:
         """Number of open connections."""
         return len(self._connections)
 
-    def broadcast(
-        self, message: str | bytes, predicate: Callable[[SimConnection], bool] | None = None
-    ) -> int:
+    def broadcast(self, message: str | bytes, predicate: Callable[[SimConnection], bool] | None = None) -> int:
         """Send a text frame to every (matching) connection; returns how many."""
         frame = encode_frame(message)
         n = 0
@@ -616,9 +614,7 @@ class SimServer:
         if self._thread is not None:
             raise RuntimeError(f"{type(self).__name__} already started")
         ready: concurrent.futures.Future[None] = concurrent.futures.Future()
-        thread = threading.Thread(
-            target=self._run, args=(ready,), name=f"rxfeeds-sim-{self.venue}", daemon=True
-        )
+        thread = threading.Thread(target=self._run, args=(ready,), name=f"rxfeeds-sim-{self.venue}", daemon=True)
         self._thread = thread
         thread.start()
         try:
@@ -695,9 +691,7 @@ class SimServer:
         )
         self._port = self._ws_server.sockets[0].getsockname()[1]
         try:
-            self._http_server = await asyncio.start_server(
-                self._http_client, self.host, self._requested_http_port
-            )
+            self._http_server = await asyncio.start_server(self._http_client, self.host, self._requested_http_port)
         except BaseException:
             self._ws_server.close()
             await self._ws_server.wait_closed()
