@@ -49,6 +49,12 @@ _CLI_NAMES = {
 }
 
 
+class _UsageProblem(click.ClickException):
+    """A one-line error that ends the command as a usage error (exit code 2)."""
+
+    exit_code = 2
+
+
 def one_line_error(exc: BaseException) -> click.ClickException:
     """The one-line CLI error for ``exc`` (exit code 2 for bad arguments, 1 otherwise).
 
@@ -58,9 +64,7 @@ def one_line_error(exc: BaseException) -> click.ClickException:
     """
     if isinstance(exc, InvalidArgument):
         why = str(exc).split(": ", 1)[-1]
-        error = click.ClickException(f"{_CLI_NAMES.get(exc.name, exc.name)} {exc.value!r}: {why}")
-        error.exit_code = 2
-        return error
+        return _UsageProblem(f"{_CLI_NAMES.get(exc.name, exc.name)} {exc.value!r}: {why}")
     if isinstance(exc, OSError) and exc.filename is not None:
         return click.ClickException(f"{exc.filename}: {exc.strerror or exc}")
     if isinstance(exc, RxfeedsError):

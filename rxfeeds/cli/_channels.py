@@ -18,8 +18,9 @@ __all__ = ["CONNECT_TIMEOUT", "cli_error", "connection_options", "make_client", 
 
 def cli_error(message: str, exit_code: int = 1) -> click.ClickException:
     """A one-line ``Error: message`` ending the command with ``exit_code``."""
-    error = click.ClickException(message)
-    error.exit_code = exit_code
+    # a subclass per call: click declares exit_code on the class
+    error_type = type("CliError", (click.ClickException,), {"exit_code": exit_code})
+    error: click.ClickException = error_type(message)
     return error
 
 
