@@ -360,7 +360,7 @@ def test_lost_message_shows_as_a_gap_marker_and_the_book_waits_for_a_snapshot(bu
     assert op.stats().messages == 1
     # four publishers, one message each: lose the second delta's message
     bus._call(bus._js.delete_msg(bus.stream, 3), 10)
-    got, _ = subscribe(bus.source(start="first", follow=False).pipe(ops.order_book()))
+    got, _ = subscribe(bus.source(start="first", follow=False).pipe(ops.order_book(integrity=True)))
     assert got.done.wait(20)
     # separate publishers number separately: no gap is visible, the book just applies what arrived
     assert got.kinds("X") == ["synced"]
@@ -378,7 +378,7 @@ def test_lost_message_shows_as_a_gap_marker_and_the_book_waits_for_a_snapshot(bu
         resets = raw.of(StreamReset)
         assert len(resets) == 1 and resets[0].reason.startswith("bus gap: messages 3..3")
         assert resets[0].channel == "book" and resets[0].symbol == "X"
-        books, _ = subscribe(b2.source(start="first", follow=False).pipe(ops.order_book()))
+        books, _ = subscribe(b2.source(start="first", follow=False).pipe(ops.order_book(integrity=True)))
         assert books.done.wait(20)
         assert books.kinds("X") == ["synced", "reset"]
         last = books.book("X")
@@ -425,7 +425,7 @@ def test_message_bodies_are_the_documented_envelope(bus: NatsBus) -> None:  # no
 def test_kraken_books_over_the_bus_equal_the_simulator_truth(bus: NatsBus) -> None:  # noqa: F811
     pairs = ("XBT/USD", "ETH/USD")
     with KrakenSim(seed=31, tick_interval=None) as sim:
-        remote, remote_sub = subscribe(bus.source("kraken", None, "book").pipe(ops.order_book()))
+        remote, remote_sub = subscribe(bus.source("kraken", None, "book").pipe(ops.order_book(integrity=True)))
         client = Kraken(url=sim.url, auth_url=sim.url, ping_interval=None)
         with client:
             op = ops.publish(bus, channel="book")
@@ -453,7 +453,9 @@ def test_kraken_books_over_the_bus_equal_the_simulator_truth(bus: NatsBus) -> No
             for p in pairs:
                 assert remote.kinds(p) == ["synced"]  # every checksum verified remotely
             # a late joiner starts at the newest snapshot and is synced at once
-            late, late_sub = subscribe(bus.source("kraken", "XBT/USD", "book", start="last").pipe(ops.order_book()))
+            late, late_sub = subscribe(
+                bus.source("kraken", "XBT/USD", "book", start="last").pipe(ops.order_book(integrity=True))
+            )
             wait_until(lambda: late.book("XBT/USD") is not None)
             assert late.kinds("XBT/USD")[0] == "synced"
             # a checksum corrupted at the venue is detected on the far side of the bus
@@ -492,7 +494,9 @@ def test_hitbtc_late_joiner_skips_to_the_newest_snapshot(bus: NatsBus) -> None: 
             raw[0].resync("ETHBTC")
             wait_until(lambda: positions()[eth] > first_snapshot)
             sim.step(3)
-            late, late_sub = subscribe(bus.source("hitbtc", None, "book", start="last").pipe(ops.order_book()))
+            late, late_sub = subscribe(
+                bus.source("hitbtc", None, "book", start="last").pipe(ops.order_book(integrity=True))
+            )
 
             def caught_up() -> bool:
                 for s in symbols:
@@ -546,7 +550,7 @@ def test_raw_frames_on_the_bus_replay_into_the_same_books(nats_url: str, tmp_pat
             client = Kraken(url=sim.url, auth_url=sim.url, ping_interval=None)
             with client:
                 tap = RawFrames(raw_bus, "kraken").attach(client)
-                live, live_sub = subscribe(client.book("XBT/USD", depth=10).pipe(ops.order_book()))
+                live, live_sub = subscribe(client.book("XBT/USD", depth=10).pipe(ops.order_book(integrity=True)))
                 wait_until(lambda: live.kinds("XBT/USD") == ["synced"])
                 for _ in range(10):
                     sim.step(1)
@@ -567,7 +571,7 @@ def test_raw_frames_on_the_bus_replay_into_the_same_books(nats_url: str, tmp_pat
         records = raw_capture(raw_bus, "kraken", path)
         assert records >= 3  # the open, the subscribe frame sent, the frames received
         session = rxfeeds.replay(path, venue="kraken")
-        replayed, _ = subscribe(session.book("XBT/USD", depth=10).pipe(ops.order_book()))
+        replayed, _ = subscribe(session.book("XBT/USD", depth=10).pipe(ops.order_book(integrity=True)))
         session.run()
         book = replayed.book("XBT/USD")
         assert book is not None and book.synced and book.copy() == want
@@ -659,14 +663,30 @@ def test_a_slow_subscriber_leaves_its_backlog_in_the_broker(bus: NatsBus) -> Non
 def test_order_level_images_are_snapshots_for_late_joiners(bus: NatsBus) -> None:  # noqa: F811
     market = "1.3.0:1.3.121"  # BitShares asset ids: dots in the symbol
 
-    def order(oid: str, side: Any, price: float, size: float, *, snapshot: bool = False) -> BookOrder:
+    def order(oid: str, side: Any, price: float, size: float, *, snapshot: bool = False, end: bool = True) -> BookOrder:
+        # end=False: more orders of the same venue message (image) follow
         return BookOrder(
-            "bitshares", market, 1.0, 1.0, order_id=oid, side=side, price=price, size=size, snapshot=snapshot
+            "bitshares",
+            market,
+            1.0,
+            1.0,
+            order_id=oid,
+            side=side,
+            price=price,
+            size=size,
+            snapshot=snapshot,
+            frame_end=end,
         )
 
-    first_image = [order("1.7.1", "buy", 0.9, 5.0, snapshot=True), order("1.7.2", "sell", 1.1, 5.0, snapshot=True)]
+    first_image = [
+        order("1.7.1", "buy", 0.9, 5.0, snapshot=True, end=False),
+        order("1.7.2", "sell", 1.1, 5.0, snapshot=True),
+    ]
     updates = [order("1.7.3", "buy", 0.95, 1.0), order("1.7.1", "buy", 0.9, 0.0)]
-    second_image = [order("1.7.3", "buy", 0.95, 1.0, snapshot=True), order("1.7.4", "sell", 1.05, 2.0, snapshot=True)]
+    second_image = [
+        order("1.7.3", "buy", 0.95, 1.0, snapshot=True, end=False),
+        order("1.7.4", "sell", 1.05, 2.0, snapshot=True),
+    ]
     later = [order("1.7.5", "sell", 1.2, 3.0)]
     publish_all(bus, first_image + updates + second_image + later)  # one round: the images split messages
     subj = subject(bus.prefix, "bitshares", market, "book")
@@ -675,7 +695,9 @@ def test_order_level_images_are_snapshots_for_late_joiners(bus: NatsBus) -> None
     late, _ = subscribe(bus.source("bitshares", market, "book", start="last", follow=False))
     assert late.done.wait(20)
     assert late.snapshot() == second_image + later
-    books, _ = subscribe(bus.source("bitshares", market, "book", start="last", follow=False).pipe(ops.order_book()))
+    books, _ = subscribe(
+        bus.source("bitshares", market, "book", start="last", follow=False).pipe(ops.order_book(integrity=True))
+    )
     assert books.done.wait(20)
     book = books.book(market)
     assert book is not None and book.synced

@@ -63,7 +63,7 @@ def test_kill_9_of_the_broker_mid_stream_loses_nothing_and_duplicates_nothing(ow
             raw_sub = raw_source.subscribe(raw.on_next, raw.on_error)
             books_sub = (
                 consumer_bus.source("hitbtc", None, "book", start="first")
-                .pipe(ops.order_book())
+                .pipe(ops.order_book(integrity=True))
                 .subscribe(books.on_next, books.on_error)
             )
             sent = Collector()
