@@ -9,7 +9,8 @@ event) and recovery time after a fault (median / max seconds to the next synced 
 Venues run in parallel, each with its own seeded fault schedule (``--seed``); faults are
 spread evenly over the venues chosen.  The run stops by itself: after the faults, or at
 ``--max-seconds`` per venue, whichever comes first.  Exit status 1 when any venue has a
-corrupted or unmatched book, a lost subscription or an invisible gap.
+corrupted or unmatched book, a lost subscription, an invisible gap or a socket torn down by
+one bad frame.
 
 Run from the project root::
 
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         for venue in result.venues:
             for line in venue.examples:
                 print(f"  {venue.venue}: {line}")
-    bad = any(v.corrupted or v.unmatched or v.lost or v.invisible or v.hook_errors for v in result.venues)
+    bad = any(v.corrupted or v.unmatched or v.lost or v.invisible or v.hook_errors or v.torn for v in result.venues)
     return 1 if bad else 0
 
 

@@ -52,10 +52,11 @@ class InvalidArgument(RxfeedsError, ValueError):
     Raised before anything is sent to a venue.
     """
 
-    def __init__(self, name: str, value: Any, why: str) -> None:
+    def __init__(self, name: str, value: Any, why: str, *, secret: bool = False) -> None:
+        # secret=True: the value may hold a credential (an unknown keyword, a header): never shown
         self.name = name
-        self.value = value
-        super().__init__(f"{name}={value!r}: {why}")
+        self.value = "***" if secret else value
+        super().__init__(f"{name}=***: {why}" if secret else f"{name}={value!r}: {why}")
 
 
 class FrameError(RxfeedsError, ValueError):

@@ -206,3 +206,37 @@ def test_bitshares_credentials_over_plain_ws_to_a_remote_node_are_refused() -> N
     BitShares("ws://node.example.com/ws")  # no credentials: public data is fine
     BitShares("ws://node.example.com/ws", user="alice", password="pw", allow_insecure=True)
     BitShares("ws://127.0.0.1:8090", user="alice", password="pw")
+
+
+# ---------------------------------------------------------------------- secrets in errors and reprs
+
+SECRET = "TOPSECRET-9f2c"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Kraken(secret=SECRET),  # a misspelt keyword may hold a credential
+        lambda: Midchains(password=SECRET),
+        lambda: Kraken(header=f"Authorization: Bearer {SECRET}"),
+        lambda: Kraken(sslopt=f"certfile={SECRET}"),
+        lambda: HitBTC(url=f"http://u:{SECRET}@h/?token={SECRET}"),
+        lambda: Midchains(url=f"ws://bob:{SECRET}@example.com/").login("u", "p"),
+    ],
+)
+def test_argument_errors_never_echo_a_secret(make: Any) -> None:
+    with pytest.raises(InvalidArgument) as info:
+        make()
+    assert SECRET not in str(info.value) and SECRET not in repr(info.value.value)
+
+
+def test_reprs_and_states_hide_credentials_in_urls() -> None:
+    url = f"wss://u:{SECRET}@h.example/ws?token={SECRET}"
+    kraken = Kraken(url=url)
+    token = KrakenToken("key", "c2VjcmV0", base_url=f"https://u:{SECRET}@api.example")
+    shown = [repr(kraken), repr(token), repr(HitBTC(url=url)), repr(Midchains(url=url)), repr(BitShares(urls=[url]))]
+    transport: Any = kraken._public("public")  # built, not connected
+    statuses: list[Any] = []
+    transport.state.subscribe(statuses.append)
+    shown += [repr(transport), str(transport.stats()), *map(str, statuses)]
+    assert len(shown) == 8 and all(SECRET not in text for text in shown), shown

@@ -291,14 +291,14 @@ def _ended_on_own_thread(how: str, op_factory: Any) -> None:
 @pytest.mark.parametrize("op_factory", [lambda: buffer_bounded(8), latest], ids=["buffer_bounded", "latest"])
 def test_delivery_threads_end_with_their_subscriptions(how: str, op_factory: Any) -> None:
     # A subscription ending on its own delivery thread used to leave that thread waiting forever.
-    baseline = threading.active_count()
+    before = set(threading.enumerate())
     ops_log = logging.getLogger("rxfeeds.ops")
     level = ops_log.level
     ops_log.setLevel(logging.CRITICAL)  # 50 logged "subscriber callback raised" are noise here
     try:
         for _ in range(50):
             _ended_on_own_thread(how, op_factory)
-        wait_until(lambda: threading.active_count() <= baseline, timeout=20)
+        wait_until(lambda: _threads_since(before) == 0, timeout=20)
     finally:
         ops_log.setLevel(level)
 
@@ -308,7 +308,7 @@ def test_delivery_threads_end_when_the_client_closes() -> None:
     from rxfeeds.sim.kraken import KrakenSim
 
     with KrakenSim(seed=11, tick_interval=0.01) as sim:
-        baseline = threading.active_count()
+        before = set(threading.enumerate())
         client = Kraken(url=sim.url)
         got: list[list[Any]] = [[] for _ in range(20)]
         completed: list[int] = []
@@ -316,10 +316,15 @@ def test_delivery_threads_end_when_the_client_closes() -> None:
             op = ops.latest() if i % 2 else ops.buffer_bounded(4)
             client.book("XBT/USD", depth=10).pipe(op).subscribe(got[i].append, on_completed=lambda: completed.append(1))
         wait_until(lambda: all(got), timeout=20)
-        assert threading.active_count() >= baseline + 20  # one delivery thread per subscription
+        assert _threads_since(before) >= 20  # one delivery thread per subscription
         client.close()
         wait_until(lambda: len(completed) == 20, timeout=20)
-        wait_until(lambda: threading.active_count() <= baseline, timeout=20)
+        wait_until(lambda: _threads_since(before) == 0, timeout=20)
+
+
+def _threads_since(before: set[threading.Thread]) -> int:
+    # threads started since `before` and still alive: earlier tests' lingering threads do not count
+    return len(set(threading.enumerate()) - before)
 
 
 def test_sys_exit_in_a_callback_ends_the_subscription_instead_of_stalling_it() -> None:

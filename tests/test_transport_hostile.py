@@ -6,10 +6,10 @@ simulator where the venue matters); waits are conditions, never sleeps.
 
 from __future__ import annotations
 
+import logging
 import math
 import sys
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -345,10 +345,13 @@ def test_the_backoff_keeps_growing_while_connections_bring_no_data(server: LineS
     wait_until(lambda: server.count("sub") == 5)
     delays = [st.delay for st in states if st.state is ConnectionState.RECONNECTING]
     assert delays == [0.02, 0.04, 0.08, 0.16]
+    assert [st.attempt for st in states if st.state is ConnectionState.RECONNECTING] == [1, 2, 3, 4]
+    # connected again: no attempt in progress (the counter itself only resets on data)
+    wait_until(lambda: s.current_state is ConnectionState.OPEN)
     stats = s.stats()
-    assert stats.attempt == 4
+    assert stats.attempt == 0
     health = HealthTracker().report([stats]).connections[0]
-    assert health.attempt == 4
+    assert health.attempt == 0
     d.dispose()
     s.close()
 
@@ -386,6 +389,24 @@ def test_bad_urls_name_the_argument(url: Any) -> None:
 
 def test_backoff_fields_must_be_finite_numbers() -> None:
     for bad in ({"initial": math.nan}, {"max_delay": math.inf}, {"initial": "1"}, {"max_attempts": 1.5}):
-        with pytest.raises(InvalidArgument):
+        with pytest.raises(InvalidArgument) as info:
             Backoff(**bad)  # type: ignore[arg-type]
-    assert time.monotonic() > 0
+        assert info.value.name == next(iter(bad))
+
+
+def test_hostile_frames_with_ever_new_values_log_once_and_keep_the_log_table_small(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Frame errors name the offending value: keyed by their text, every frame was a new kind
+    # (a warning formatted on the socket thread per frame, and an ever-growing table).
+    from rxfeeds.venues.kraken.codec import KrakenCodec
+
+    mux = Multiplexer(KrakenCodec(), venue="kraken", url="wss://x")
+    errors: list[Exception] = []
+    mux.errors.subscribe(errors.append)
+    with caplog.at_level(logging.WARNING, logger="rxfeeds.transport"):
+        for i in range(2000):
+            mux.feed(f'[0,{{"a":[["{i}.5","-1","1.0"]]}},"book-10","XBT/USD"]'.encode(), 1.0)
+    assert len(errors) == 2000 and mux.stats().frame_errors == 2000
+    assert len([r for r in caplog.records if r.name == "rxfeeds.transport"]) == 1
+    assert len(mux._log._last) == 1

@@ -38,7 +38,7 @@ from ..codec import Ack, Codec, Data, Key, Notice, Rejected, Reply
 from ..errors import FrameError, InvalidArgument, RequestTimeout, RxfeedsError, SubscriptionError
 from ..events import ConnectionState, ConnectionStatus, Event, StreamReset
 from .backoff import Backoff, check_backoff
-from .redact import redact
+from .redact import redact, redact_url
 from .stats import RouteStats, StatsSnapshot, TransportStats
 
 __all__ = ["Multiplexer", "FrameSpec", "FrameTap", "IsolatingSubject", "IsolatingBehaviorSubject", "CallbackAborted"]
@@ -174,7 +174,13 @@ class _Route:
 
 
 class _RateLimitedLog:
-    """Logs each kind of problem at most once per ``period`` seconds, counting the rest."""
+    """Logs each kind of problem at most once per ``period`` seconds, counting the rest.
+
+    At most ``max_kinds`` kinds are remembered (then the table starts afresh), so hostile input
+    cannot grow it without bound.
+    """
+
+    max_kinds = 256
 
     def __init__(self, period: float = 60.0) -> None:
         self.period = period
@@ -187,6 +193,9 @@ class _RateLimitedLog:
         if last is not None and now - last < self.period:
             self._suppressed[kind] = self._suppressed.get(kind, 0) + 1
             return
+        if last is None and len(self._last) >= self.max_kinds:
+            self._last.clear()
+            self._suppressed.clear()
         self._last[kind] = now
         suppressed = self._suppressed.pop(kind, 0)
         if suppressed:
@@ -229,7 +238,7 @@ class Multiplexer:
         self._request_queue: list[tuple[Hashable, str]] = []
         self._lock = threading.RLock()
         self._deliver_lock = threading.RLock()
-        self._stats = TransportStats(self.venue, url)
+        self._stats = TransportStats(self.venue, redact_url(url))
         self._taps: tuple[FrameTap, ...] = ()
         self._wildcard: tuple[abc.ObserverBase[Any], ...] = ()
         self._log = _RateLimitedLog()
@@ -238,7 +247,7 @@ class Multiplexer:
         # Status streams isolate their observers: one raising observer neither silences the
         # others nor reaches the socket thread.
         self._status: BehaviorSubject[ConnectionStatus] = IsolatingBehaviorSubject(
-            ConnectionStatus(self.venue, url, ConnectionState.IDLE, time.time())
+            ConnectionStatus(self.venue, redact_url(url), ConnectionState.IDLE, time.time())
         )
         self._errors: Subject[Exception] = IsolatingSubject()
         self._notices: Subject[Any] = IsolatingSubject()
@@ -399,7 +408,7 @@ class Multiplexer:
         """Send a frame now; raises ConnectionError when the connection is not open."""
         with self._lock:
             if not self._is_open():
-                raise ConnectionError(f"{self.venue}: connection to {self.url} is not open")
+                raise ConnectionError(f"{self.venue}: connection to {redact_url(self.url)} is not open")
             self._write(frame)
 
     def request(self, frame: str | Callable[[], str], request_id: Hashable, timeout: float = 10.0) -> Observable[Any]:
@@ -650,7 +659,8 @@ class Multiplexer:
 
     def _frame_error(self, exc: FrameError) -> None:
         self._stats.frame_errors += 1
-        self._log.warning(("frame", type(exc).__name__, exc.reason[:60]), "%s", exc)
+        # keyed by type only: reasons carry the offending values, so every hostile frame would be new
+        self._log.warning(("frame", type(exc).__name__), "%s", exc)
         self._errors.on_next(exc)
 
     def _deliver_reset(self, route: _Route, reason: str) -> None:
@@ -723,7 +733,7 @@ class Multiplexer:
     ) -> None:
         self._stats.state = state
         self._stats.next_delay = delay
-        status = ConnectionStatus(self.venue, self.url, state, time.time(), attempt, delay, reason)
+        status = ConnectionStatus(self.venue, redact_url(self.url), state, time.time(), attempt, delay, reason)
         if state is ConnectionState.RECONNECTING:  # every reconnect, with its reason (issue 18)
             # the venue, not the URL: a URL may carry a token
             log.warning("%s: %s; reconnecting in %.1f s (attempt %d)", self.venue, reason, delay or 0.0, attempt)

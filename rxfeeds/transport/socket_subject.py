@@ -17,10 +17,13 @@
   the later of the last receive and the end of the last delivery, so time spent in slow
   callbacks (while frames wait in the kernel buffer) never counts as venue silence.
 * Back-off visibility and reset: ``stats()`` (and ``client.health()``) show the current
-  attempt and the delay before the next one.  The attempt counter resets when a connection
-  has run ``backoff.reset_after`` seconds, *or* as soon as the new connection has delivered
-  data for every active subscription (a successful resync), so a flapping link keeps
-  recovering in about ``backoff.initial`` instead of climbing to ``max_delay``.
+  attempt (0 while connected) and the delay before the next one.  The attempt counter resets
+  when a connection has run ``backoff.reset_after`` seconds, *or* as soon as it delivered data
+  for every active subscription (a successful resync), so a flapping link keeps recovering in
+  about ``backoff.initial`` instead of climbing to ``max_delay``.  ``max_attempts`` therefore
+  counts connections in a row that never served every subscription; a venue that drops each
+  connection right after its first data (rate limiting) is retried every ``initial`` or so:
+  give such a venue a larger ``initial``.
 * Delivery lag: ``stats().delivery_lag`` is the age of the data being delivered (receive time
   to end of delivery, or to now while a delivery is in progress); ``max_delivery_lag`` the
   worst so far.  Time frames spent in the kernel before they were read is not seen; compare
@@ -71,6 +74,7 @@ from ..errors import ConnectionFailed, FrameError, InvalidArgument
 from ..events import ConnectionState
 from .backoff import Backoff, check_backoff
 from .multiplexer import Multiplexer
+from .redact import redact_url
 
 __all__ = ["SocketSubject", "check_socket_options", "SOCKET_OPTIONS"]
 
@@ -114,7 +118,7 @@ def check_url(name: str, url: Any) -> list[str]:
         raise InvalidArgument(name, url, "give a ws:// or wss:// URL (or a non-empty list of them)")
     for u in urls:
         if not isinstance(u, str):
-            raise InvalidArgument(name, u, "must be a ws:// or wss:// URL string")
+            raise InvalidArgument(name, u, "must be a ws:// or wss:// URL string", secret=True)
         try:
             parsed = urlparse(u)
             host = parsed.hostname
@@ -122,7 +126,7 @@ def check_url(name: str, url: Any) -> list[str]:
             host = None
             parsed = None
         if parsed is None or parsed.scheme not in ("ws", "wss") or not host:
-            raise InvalidArgument(name, u, "must be a ws:// or wss:// URL with a host")
+            raise InvalidArgument(name, redact_url(u), "must be a ws:// or wss:// URL with a host")
     return urls
 
 
@@ -142,7 +146,9 @@ def check_socket_options(options: Mapping[str, Any], *, unknown: bool = True) ->
     if unknown:
         for name, value in options.items():
             if name not in SOCKET_OPTIONS:
-                raise InvalidArgument(name, value, f"unknown option (known: {', '.join(sorted(SOCKET_OPTIONS))})")
+                raise InvalidArgument(
+                    name, value, f"unknown option (known: {', '.join(sorted(SOCKET_OPTIONS))})", secret=True
+                )
     get = options.get
     for name in ("ping_interval", "app_ping_interval", "stale_timeout"):
         _seconds(name, get(name), optional=True)
@@ -158,10 +164,10 @@ def check_socket_options(options: Mapping[str, Any], *, unknown: bool = True) ->
             check_backoff(name, options[name])
     header = get("header")
     if header is not None and (isinstance(header, str) or not all(isinstance(h, str) for h in _iter(header))):
-        raise InvalidArgument("header", header, 'must be a list of "Name: value" strings')
+        raise InvalidArgument("header", header, 'must be a list of "Name: value" strings', secret=True)
     sslopt = get("sslopt")
     if sslopt is not None and not isinstance(sslopt, dict):
-        raise InvalidArgument("sslopt", sslopt, "must be a dict of websocket-client TLS options")
+        raise InvalidArgument("sslopt", sslopt, "must be a dict of websocket-client TLS options", secret=True)
     seed = get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise InvalidArgument("seed", seed, "must be an int or None")
@@ -458,7 +464,7 @@ class SocketSubject(Multiplexer):
         self._url_index = 0
 
     def __repr__(self) -> str:
-        return f"SocketSubject(venue={self.venue!r}, url={self.url!r}, state={self.current_state.value!r})"
+        return f"SocketSubject(venue={self.venue!r}, url={redact_url(self.url)!r}, state={self.current_state.value!r})"
 
     # ------------------------------------------------------------------ driver hooks
 
@@ -564,7 +570,7 @@ class SocketSubject(Multiplexer):
         while not conn.stopping:
             url = self.urls[self._url_index]
             self.url = url
-            self._stats.url = url
+            self._stats.url = redact_url(url)  # stats and health are shown to people
             self._publish_state(ConnectionState.CONNECTING, attempt)
             conn.opened_at = None
             conn.reason = ""
@@ -575,6 +581,7 @@ class SocketSubject(Multiplexer):
                     return
                 _conn.opened_at = time.monotonic()
                 _conn.opened_wall = time.time()
+                self._stats.attempt = 0  # no attempt in progress while connected
                 self._stats.connects += 1
                 if _reconnect:
                     self._stats.reconnects += 1
@@ -627,6 +634,10 @@ class SocketSubject(Multiplexer):
             if conn.stopping:
                 break
             opened = conn.opened_at
+            # A connection that served every subscription again (a resync) resets the counter,
+            # however short it lived: recovery on a flapping link stays at about `initial`.
+            # The price: a venue that drops every connection right after its first data is
+            # retried at that pace for ever (documented: raise `initial` for such a venue).
             if opened is not None and (time.monotonic() - opened >= self.backoff.reset_after or self._resynced(conn)):
                 attempt = 0
             attempt += 1

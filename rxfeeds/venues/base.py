@@ -44,6 +44,7 @@ from ..events import ConnectionStatus
 from ..transport import Backoff, FrameTap, SocketSubject, Transport, TransportFactory
 from ..transport.backoff import check_backoff
 from ..transport.multiplexer import IsolatingSubject
+from ..transport.redact import redact_url
 from ..transport.socket_subject import check_socket_options, check_url
 
 __all__ = [
@@ -121,7 +122,7 @@ def check_secure_url(name: str, url: str, allow_insecure: bool = False) -> None:
         parsed = urlparse(url)
         scheme, host = parsed.scheme.lower(), parsed.hostname
     except (ValueError, AttributeError, TypeError):
-        raise InvalidArgument(name, url, "not a URL") from None
+        raise InvalidArgument(name, url, "not a URL", secret=True) from None
     if scheme in ("wss", "https") or is_loopback_host(host):
         return
     if allow_insecure:
@@ -129,7 +130,7 @@ def check_secure_url(name: str, url: str, allow_insecure: bool = False) -> None:
         return
     raise InvalidArgument(
         name,
-        url,
+        redact_url(url),
         "credentials would travel unencrypted over plain ws:// or http:// to a host that is not this "
         "machine; use wss:// (https://) or pass allow_insecure=True",
     )

@@ -51,6 +51,7 @@ from ...errors import AuthError, InvalidArgument
 from ...events import BookOrder, Event, StreamReset, Trade
 from ...feed import Feed
 from ...transport import Backoff, Transport
+from ...transport.redact import redact_url
 from ..base import VenueClient, as_list, check_seconds, check_secure_url
 from .codec import (
     AccountUpdate,
@@ -132,7 +133,8 @@ class BitShares(VenueClient):
         self._keys: set[Key] = set()
 
     def __repr__(self) -> str:
-        return f"BitShares(urls={list(self.urls)!r}, user={self.user!r}, connections={sorted(self.connections)})"
+        urls = [redact_url(u) for u in self.urls]
+        return f"BitShares(urls={urls!r}, user={self.user!r}, connections={sorted(self.connections)})"
 
     # ------------------------------------------------------------------ plumbing
 

@@ -56,6 +56,7 @@ from ...errors import AuthError, InvalidArgument
 from ...events import BookDelta, BookSnapshot, Event, Kline, OrderUpdate, Ticker, Trade, VenueEvent
 from ...feed import Feed
 from ...transport import Transport
+from ...transport.redact import redact_url
 from ..base import VenueClient, check_seconds, check_url
 from ._common import Credentials, candle_interval, iso_time, side_of
 from .codec import HitBTCCodec, order_update
@@ -175,7 +176,8 @@ class HitBTC(VenueClient):
 
     def __repr__(self) -> str:
         login = self._credentials.algo if self._credentials else "none"
-        return f"{type(self).__name__}(url={self.url!r}, trading_url={self.trading_url!r}, login={login})"
+        url, trading_url = redact_url(self.url), redact_url(self.trading_url)
+        return f"{type(self).__name__}(url={url!r}, trading_url={trading_url!r}, login={login})"
 
     # -- connections -----------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ import urllib.request
 from typing import Any, Final
 
 from ...errors import AuthError, InvalidArgument, RequestError
+from ...transport.redact import redact_url
 from ..base import check_secure_url
 
 __all__ = ["API_URL", "TOKEN_PATH", "api_sign", "get_websockets_token", "KrakenToken"]
@@ -176,4 +177,4 @@ class KrakenToken:
             return self._token
 
     def __repr__(self) -> str:
-        return f"KrakenToken(base_url={self.base_url!r}, key=<hidden>, secret=<hidden>)"
+        return f"KrakenToken(base_url={redact_url(self.base_url)!r}, key=<hidden>, secret=<hidden>)"

@@ -52,6 +52,7 @@ from ...events import Event, IntegrityEvent
 from ...feed import Feed
 from ...intervals import parse_interval
 from ...transport import Transport
+from ...transport.redact import redact_url
 from ..base import VenueClient, check_seconds, check_url
 from .codec import BOOK_DEPTHS, OHLC_INTERVALS, KrakenCodec, book_channel, ohlc_channel, request_frame
 
@@ -261,7 +262,8 @@ class KrakenEndpoints(VenueClient):
 
     def __repr__(self) -> str:
         names = sorted(self.connections)
-        return f"{type(self).__name__}(url={self.url!r}, auth_url={self.auth_url!r}, connections={names})"
+        url, auth_url = redact_url(self.url), redact_url(self.auth_url)
+        return f"{type(self).__name__}(url={url!r}, auth_url={auth_url!r}, connections={names})"
 
 
 class Kraken(KrakenEndpoints):

@@ -45,6 +45,7 @@ from ...errors import InvalidArgument, RequestTimeout
 from ...events import BookOrder, ConnectionState, ConnectionStatus, Event, Trade
 from ...feed import Feed
 from ...transport import Transport
+from ...transport.redact import redact_url
 from ..base import VenueClient, check_url
 from .codec import MidchainsCodec, check_security, encrypt_password, require_cryptography
 
@@ -88,7 +89,7 @@ class Midchains(VenueClient):
         self._session_lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"Midchains(url={self.url!r}, connections={sorted(self.connections)})"
+        return f"Midchains(url={redact_url(self.url)!r}, connections={sorted(self.connections)})"
 
     def _ws(self) -> Transport:
         return self._transport("ws", self.url, MidchainsCodec)
