@@ -34,6 +34,11 @@ FAST = Backoff(initial=0.05, max_delay=0.2, jitter="none")
 # ---------------------------------------------------------------------- 13: constructors
 
 CONSTRUCTOR_CASES: list[tuple[Any, dict[str, Any], str]] = [
+    # accepted at construction, failing only at the first subscription (or never)
+    (BitShares, {"url": "ws://[::1"}, "url"),
+    (BitShares, {"urls": ["http://node"]}, "urls"),
+    (Kraken, {"url": "wss://h:99999"}, "url"),
+    (BinanceDex, {"url": []}, "url"),
     # used to raise TypeError / AttributeError without the argument's name
     (Kraken, {"env": ["production"]}, "env"),
     (KrakenV2, {"env": {"a": 1}}, "env"),
@@ -240,3 +245,11 @@ def test_reprs_and_states_hide_credentials_in_urls() -> None:
     transport.state.subscribe(statuses.append)
     shown += [repr(transport), str(transport.stats()), *map(str, statuses)]
     assert len(shown) == 8 and all(SECRET not in text for text in shown), shown
+
+
+def test_a_short_ping_interval_fits_the_default_ping_timeout() -> None:
+    # used to fail on ping_timeout=10.0, an option the user never passed
+    Kraken(ping_interval=5)
+    with pytest.raises(InvalidArgument) as info:
+        Kraken(ping_interval=5, ping_timeout=6)
+    assert info.value.name == "ping_timeout"

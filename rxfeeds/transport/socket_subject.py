@@ -122,6 +122,7 @@ def check_url(name: str, url: Any) -> list[str]:
         try:
             parsed = urlparse(u)
             host = parsed.hostname
+            _ = parsed.port  # raises for a port out of range ("wss://h:99999")
         except ValueError:
             host = None
             parsed = None
@@ -152,11 +153,11 @@ def check_socket_options(options: Mapping[str, Any], *, unknown: bool = True) ->
     get = options.get
     for name in ("ping_interval", "app_ping_interval", "stale_timeout"):
         _seconds(name, get(name), optional=True)
-    if "ping_timeout" in options:
-        _seconds("ping_timeout", options["ping_timeout"])
+    ping_timeout = get("ping_timeout")
+    if ping_timeout is not None:  # None: the default, fitted to ping_interval
+        _seconds("ping_timeout", ping_timeout)
     ping_interval = get("ping_interval", 20.0)
-    ping_timeout = get("ping_timeout", 10.0)
-    if ping_interval is not None and ping_timeout >= ping_interval:
+    if ping_interval is not None and ping_timeout is not None and ping_timeout >= ping_interval:
         raise InvalidArgument("ping_timeout", ping_timeout, "must be positive and below ping_interval")
     _seconds("min_send_interval", get("min_send_interval", 0.0), zero=True)
     for name in ("backoff", "resubscribe_backoff"):
@@ -397,7 +398,8 @@ class SocketSubject(Multiplexer):
         venue: name for logs and events (default ``codec.venue``).
         backoff: reconnect policy.
         ping_interval: websocket ping period in seconds (None disables).
-        ping_timeout: a pong must arrive within this many seconds.
+        ping_timeout: a pong must arrive within this many seconds (default 10, or half of a
+            shorter ping_interval).
         app_ping_interval: period of the venue's application ping (``codec.ping_frame()``).
         stale_timeout: reconnect when no frame arrived for this long (default: ping_interval +
             ping_timeout when pings are on).
@@ -420,7 +422,7 @@ class SocketSubject(Multiplexer):
         venue: str | None = None,
         backoff: Backoff | None = None,
         ping_interval: float | None = 20.0,
-        ping_timeout: float = 10.0,
+        ping_timeout: float | None = None,
         app_ping_interval: float | None = None,
         stale_timeout: float | None = None,
         header: Sequence[str] | None = None,
@@ -449,6 +451,8 @@ class SocketSubject(Multiplexer):
         self.urls: tuple[str, ...] = tuple(urls)
         self.backoff = backoff or Backoff()
         self._ping_interval = ping_interval
+        if ping_timeout is None:  # 10 s, or half the ping interval when that is shorter
+            ping_timeout = min(10.0, ping_interval / 2) if ping_interval else 10.0
         self._ping_timeout = ping_timeout
         self._app_ping_interval = app_ping_interval
         if stale_timeout is None and ping_interval is not None:

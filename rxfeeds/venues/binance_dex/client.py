@@ -126,7 +126,7 @@ class BinanceDex(VenueClient):
         check_seconds("keepalive_interval", keepalive_interval)
         if keepalive_interval > 30 * 60:
             raise InvalidArgument("keepalive_interval", keepalive_interval, "must be in (0, 1800] seconds")
-        base = url or (self.TESTNET_URL if testnet else self.MAINNET_URL)
+        base = url if url is not None else (self.TESTNET_URL if testnet else self.MAINNET_URL)
         if not isinstance(base, str) or not base.startswith(("ws://", "wss://")):
             raise InvalidArgument("url", url, "must be a ws:// or wss:// URL (the base ending in /api/)")
         check_url("url", base)

@@ -52,7 +52,7 @@ from ...events import BookOrder, Event, StreamReset, Trade
 from ...feed import Feed
 from ...transport import Backoff, Transport
 from ...transport.redact import redact_url
-from ..base import VenueClient, as_list, check_seconds, check_secure_url
+from ..base import VenueClient, as_list, check_seconds, check_secure_url, check_url
 from .codec import (
     AccountUpdate,
     BitSharesCodec,
@@ -107,8 +107,9 @@ class BitShares(VenueClient):
         chosen = url if url is not None else urls
         name = "url" if url is not None else "urls"
         url_list = [chosen] if isinstance(chosen, str) else list(chosen) if isinstance(chosen, (list, tuple)) else []
-        if not url_list or not all(isinstance(u, str) and u.startswith(("ws://", "wss://")) for u in url_list):
-            raise InvalidArgument(name, chosen, "give a ws:// or wss:// node URL or a list of them")
+        if not url_list or not all(isinstance(u, str) for u in url_list):
+            raise InvalidArgument(name, chosen, "give a ws:// or wss:// node URL or a list of them", secret=True)
+        check_url(name, url_list)  # scheme, host and port, at construction
         check_seconds("keep_alive", keep_alive)
         if isinstance(num_retries, bool) or not isinstance(num_retries, int) or (num_retries < 1 and num_retries != -1):
             raise InvalidArgument("num_retries", num_retries, "use -1 (retry forever) or a positive count")
