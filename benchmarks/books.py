@@ -1,7 +1,9 @@
 """Order books per venue against a peer library, on the same recorded frames, in the same run.
 
 For every book-capable venue with a capture (Kraken v1 book-1000 with checksums, Binance spot
-depth diffs + REST snapshots, HitBTC v2 book frames) the received frames are replayed through
+depth diffs + REST snapshots, HitBTC v2 book frames) the book frames (what a book subscription
+receives: all of Kraken's, Binance's ``@depth`` stream frames plus the recorded REST snapshots,
+HitBTC's ``snapshotOrderbook``/``updateOrderbook``) are replayed through
 
 * ``rxfeeds core``: the venue codec + ``ops.order_book(depth=--depth)`` in one Observable chain
   (only book events reach the operator, as the client's routing gives them); every Kraken
@@ -83,6 +85,7 @@ class Venue:
     codec: Callable[[], Any]
     target: float
     min_fps: int = 0
+    marker: bytes = b""  # only received frames holding it are the venue's book frames
     records: list[Record] = field(default_factory=list)
     source: str = ""
     paths: list[Path] = field(default_factory=list)
@@ -100,8 +103,9 @@ VENUES = (
         ("binance-spot-depth.dev.capture", "binance-spot-depth-snapshots.dev.capture"),
         BinanceSpotCodec,
         2.0,
+        marker=b"@depth",
     ),
-    Venue("hitbtc", "hitbtc", ("hitbtc-v2-public.dev.capture",), HitBTCCodec, 2.0),
+    Venue("hitbtc", "hitbtc", ("hitbtc-v2-public.dev.capture",), HitBTCCodec, 2.0, marker=b"Orderbook"),
 )
 
 
@@ -127,7 +131,7 @@ def load(venue: Venue, folder: Path) -> None:
     if not all(p.is_file() for p in paths):
         raise FileNotFoundError(paths[0])
     venue.paths = paths
-    records = [r for p in paths for r in read_records(p)]
+    records = [r for p in paths for r in read_records(p) if r[0] == "rest" or venue.marker in r[3]]
     venue.records = sorted(records, key=lambda r: r[1])
     venue.source = ", ".join(venue.files)
 
