@@ -36,7 +36,9 @@ from typing import Any
 
 import click
 import orjson
-from reactivex.subject import Subject
+import reactivex
+from reactivex import Observable, abc
+from reactivex.disposable import Disposable
 
 from ..capture.records import CaptureProblem, ClockRepair, merge_captures, merge_timed
 from ..capture.replay import CaptureClock, ReplayTransport
@@ -148,8 +150,8 @@ def replay_summary(
     stats = Counter[str]()
     frame_errors: list[str] = []
     synced_symbols: set[str] = set()
-    book_in: Subject[Event] | None = Subject() if book else None
-    klines_in: Subject[Event] | None = Subject() if klines else None
+    book_in = _Inlet() if book else None
+    klines_in = _Inlet() if klines else None
     pending = {"checksummed": False, "verified": False}
 
     def on_event(e: Event) -> None:
@@ -163,9 +165,9 @@ def replay_summary(
             pending["verified"] = False
             if checksummed:
                 stats["checksummed_updates"] += 1
-            book_in.on_next(e)
+            book_in.send(e)
         if klines_in is not None:
-            klines_in.on_next(e)
+            klines_in.send(e)
 
     transports: dict[str, ReplayTransport] = {}
 
@@ -193,7 +195,7 @@ def replay_summary(
                     pending["verified"] = True
                     stats["checksum_ok"] += 1
 
-        book_in.pipe(order_book(depth=depth, scheduler=scheduler, integrity=True)).subscribe(
+        book_in.observable.pipe(order_book(depth=depth, scheduler=scheduler, integrity=True)).subscribe(
             count_book, on_error=lambda e: frame_errors.append(f"order_book: {e}")
         )
 
@@ -222,7 +224,7 @@ def replay_summary(
         # grace=None: bars close on later trades only.  Captures carry history (trade snapshots)
         # that a clock-driven close would call late and drop.
         assert klines_in is not None
-        klines_in.pipe(klines_op(klines, grace=None)).subscribe(
+        klines_in.observable.pipe(klines_op(klines, grace=None)).subscribe(
             on_kline, on_error=lambda e: frame_errors.append(f"klines: {e}")
         )
 
@@ -241,9 +243,9 @@ def replay_summary(
                 transport.feed_http(record.url, record.data, record.t)
         if progress is not None:
             progress()
-    for subject in (book_in, klines_in):
-        if subject is not None:
-            subject.on_completed()
+    for inlet in (book_in, klines_in):
+        if inlet is not None:
+            inlet.complete()
     if klines and out is not None:
         out.close()
 
@@ -271,6 +273,27 @@ def replay_summary(
         "frame_errors": frame_errors[:50],
         "elapsed_s": round(time.perf_counter() - started, 3),
     }
+
+
+class _Inlet:
+    """An Observable fed by direct calls: the replay loop is its only producer, on one thread,
+    so the per-event lock and observer-list copy of a ``Subject`` buy nothing here."""
+
+    def __init__(self) -> None:
+        self._observers: list[abc.ObserverBase[Event]] = []
+        self.observable: Observable[Event] = reactivex.create(self._subscribe)
+
+    def _subscribe(self, observer: abc.ObserverBase[Event], _scheduler: abc.SchedulerBase | None = None) -> Disposable:
+        self._observers.append(observer)
+        return Disposable(lambda: self._observers.remove(observer))
+
+    def send(self, event: Event) -> None:
+        for observer in self._observers:
+            observer.on_next(event)
+
+    def complete(self) -> None:
+        for observer in list(self._observers):
+            observer.on_completed()
 
 
 @click.command("replay")
