@@ -286,8 +286,20 @@ class ReplaySession:
                 self._apply(record)
             self.close()
         else:
-            for record in self.records:
-                self._apply(record)
+            # as fast as possible: received frames (nearly every record) skip the _apply call
+            transports = self._transports
+            frames = 0
+            try:
+                for record in self.records:
+                    if record.kind == "in":
+                        transport = transports.get(record.url)
+                        if transport is not None:
+                            frames += 1
+                            transport.feed(record.data, record.t)
+                    else:
+                        self._apply(record)
+            finally:
+                self.frames += frames
             self.close()
         return self
 
