@@ -488,3 +488,49 @@ def test_binance_record_then_replay_keeps_snapshots_in_order_and_books_match(tmp
     live_books = {(b.symbol, b.sequence): key(b) for b in live if getattr(b, "synced", False)}
     compared = [key(b) for b in replayed if getattr(b, "synced", False) and (b.symbol, b.sequence) in live_books]
     assert len(compared) >= 60 and all(live_books[k[:2]] == k for k in compared)
+
+
+def test_capture_clock_fires_timers_as_advancing_per_record_does() -> None:
+    """CaptureClock (moved per record, advanced only when work is due) runs every timer at the
+    same virtual time and between the same records as a HistoricalScheduler advanced per record,
+    including timers scheduled by timers, cancelled ones and ones reading ``now``."""
+    import random
+    from datetime import UTC, datetime
+
+    from reactivex.scheduler import HistoricalScheduler
+
+    from rxfeeds.capture.replay import CaptureClock
+
+    rng = random.Random(7)
+    times = sorted(1000.0 + rng.uniform(0, 60) for _ in range(400))
+    plan = [(rng.random() < 0.2, rng.uniform(0.05, 5.0), rng.random() < 0.2) for _ in times]
+
+    def run(scheduler: Any, move: Any) -> list[tuple[int, float, str]]:
+        log: list[tuple[int, float, str]] = []
+        record = [0]
+
+        def fire(s: Any, label: str) -> None:
+            log.append((record[0], round(s.now.timestamp(), 6), label))
+            if label.endswith("!"):  # a timer that schedules another one
+                s.schedule_relative(0.5, lambda s2, _: fire(s2, label + "+"))
+
+        for i, t in enumerate(times):
+            move(t)
+            record[0] = i
+            schedule, delay, cancel = plan[i]
+            if schedule:
+                d = scheduler.schedule_relative(delay, lambda s, _, i=i: fire(s, f"{i}!"))
+                if cancel:
+                    d.dispose()
+            if i % 50 == 0:
+                log.append((i, round(scheduler.now.timestamp(), 6), "now"))
+        move(times[-1] + 100.0)
+        return log
+
+    start = datetime.fromtimestamp(times[0], tz=UTC)
+    historical = HistoricalScheduler(start)
+    expected = run(historical, lambda t: historical.advance_to(datetime.fromtimestamp(t, tz=UTC)))
+    clock = CaptureClock(times[0])
+    got = run(clock, clock.move)
+    assert sum(1 for e in expected if e[2] != "now") > 20
+    assert got == expected

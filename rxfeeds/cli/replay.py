@@ -31,18 +31,17 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 import orjson
-from reactivex import operators as rx_ops
-from reactivex.scheduler import HistoricalScheduler
-from reactivex.subject import Subject
+import reactivex
+from reactivex import Observable, abc
+from reactivex.disposable import Disposable
 
 from ..capture.records import CaptureProblem, ClockRepair, merge_captures, merge_timed
-from ..capture.replay import ReplayTransport
+from ..capture.replay import CaptureClock, ReplayTransport
 from ..events import BookDelta, BookSnapshot, Event, IntegrityEvent, Kline
 from ..venues import VENUES, codec_class
 
@@ -145,11 +144,30 @@ def replay_summary(
     repair = ClockRepair()
     timed = list(merge_timed(files, problems, repair))
     codec_factory = codec_class(venue)
-    scheduler = HistoricalScheduler(datetime.fromtimestamp(timed[0][0] if timed else 0.0, tz=UTC))
-    events: Subject[Event] = Subject()
-    counts: Counter[str] = Counter()
+    # moved per record with a float store; its datetime clock only advances when a timer is due
+    scheduler = CaptureClock(timed[0][0] if timed else 0.0)
+    counts: dict[type, int] = {}  # per event type, named at the end
     stats = Counter[str]()
     frame_errors: list[str] = []
+    synced_symbols: set[str] = set()
+    book_in = _Inlet() if book else None
+    klines_in = _Inlet() if klines else None
+    pending = {"checksummed": False, "verified": False}
+
+    def on_event(e: Event) -> None:
+        # one observer per event instead of a Subject fanning out to a counter, a do_action
+        # and the operators: counting, checksum bookkeeping and delivery in one call
+        kind = type(e)
+        counts[kind] = counts.get(kind, 0) + 1
+        if book_in is not None:
+            checksummed = (kind is BookDelta or kind is BookSnapshot) and e.checksum is not None  # type: ignore[attr-defined]
+            pending["checksummed"] = checksummed
+            pending["verified"] = False
+            if checksummed:
+                stats["checksummed_updates"] += 1
+            book_in.send(e)
+        if klines_in is not None:
+            klines_in.send(e)
 
     transports: dict[str, ReplayTransport] = {}
 
@@ -157,37 +175,27 @@ def replay_summary(
         t = transports.get(url)
         if t is None:
             t = transports[url] = ReplayTransport(url, codec_factory(), venue=venue)
-            t.all_events().subscribe(events.on_next)
+            t.all_events().subscribe(on_event)
             t.errors.subscribe(lambda e: frame_errors.append(str(e)))
         return t
 
-    events.subscribe(lambda e: counts.update((type(e).__name__,)))
-
-    if book:
-        pending = {"checksummed": False, "verified": False}
-        synced_symbols: set[str] = set()
-
-        def mark(e: Event) -> None:
-            pending["checksummed"] = isinstance(e, (BookDelta, BookSnapshot)) and e.checksum is not None
-            pending["verified"] = False
-            if pending["checksummed"]:
-                stats["checksummed_updates"] += 1
+    if book_in is not None:
 
         def count_book(v: Any) -> None:
-            if isinstance(v, IntegrityEvent):
+            if type(v) is IntegrityEvent:
                 stats[f"integrity_{v.kind}"] += 1
                 if v.kind == "checksum":
                     stats["checksum_failed"] += 1
                 return
             stats["book_updates"] += 1
-            if getattr(v, "synced", False):
+            if v.synced:
                 stats["synced_books"] += 1
                 synced_symbols.add(v.symbol)
-            if getattr(v, "synced", False) and pending["checksummed"] and not pending["verified"]:
-                pending["verified"] = True
-                stats["checksum_ok"] += 1
+                if pending["checksummed"] and not pending["verified"]:
+                    pending["verified"] = True
+                    stats["checksum_ok"] += 1
 
-        events.pipe(rx_ops.do_action(mark), order_book(depth=depth, scheduler=scheduler, integrity=True)).subscribe(
+        book_in.observable.pipe(order_book(depth=depth, scheduler=scheduler, integrity=True)).subscribe(
             count_book, on_error=lambda e: frame_errors.append(f"order_book: {e}")
         )
 
@@ -215,16 +223,19 @@ def replay_summary(
 
         # grace=None: bars close on later trades only.  Captures carry history (trade snapshots)
         # that a clock-driven close would call late and drop.
-        events.pipe(klines_op(klines, grace=None)).subscribe(
+        assert klines_in is not None
+        klines_in.observable.pipe(klines_op(klines, grace=None)).subscribe(
             on_kline, on_error=lambda e: frame_errors.append(f"klines: {e}")
         )
 
     frames = 0
+    move = scheduler.move
     for t, record in timed:  # t never decreases (a clock stepping back holds the replay clock)
-        scheduler.advance_to(datetime.fromtimestamp(t, tz=UTC))
+        move(t)
         if record.kind == "in":
             frames += 1
-            transport_for(record.url).feed(record.data, record.t)
+            transport = transports.get(record.url) or transport_for(record.url)
+            transport.feed(record.data, record.t)
         elif record.kind == "open":
             transport_for(record.url).open()
         elif record.kind == "http":
@@ -232,7 +243,9 @@ def replay_summary(
                 transport.feed_http(record.url, record.data, record.t)
         if progress is not None:
             progress()
-    events.on_completed()
+    for inlet in (book_in, klines_in):
+        if inlet is not None:
+            inlet.complete()
     if klines and out is not None:
         out.close()
 
@@ -241,7 +254,7 @@ def replay_summary(
         "files": [str(Path(f)) for f in files],
         "records": len(timed),
         "frames": frames,
-        "events": dict(sorted(counts.items())),
+        "events": dict(sorted((k.__name__, n) for k, n in counts.items())),
         "book_updates": stats["book_updates"],
         "synced_books": stats["synced_books"],
         "synced_symbols": sorted(synced_symbols) if book else [],
@@ -260,6 +273,27 @@ def replay_summary(
         "frame_errors": frame_errors[:50],
         "elapsed_s": round(time.perf_counter() - started, 3),
     }
+
+
+class _Inlet:
+    """An Observable fed by direct calls: the replay loop is its only producer, on one thread,
+    so the per-event lock and observer-list copy of a ``Subject`` buy nothing here."""
+
+    def __init__(self) -> None:
+        self._observers: list[abc.ObserverBase[Event]] = []
+        self.observable: Observable[Event] = reactivex.create(self._subscribe)
+
+    def _subscribe(self, observer: abc.ObserverBase[Event], _scheduler: abc.SchedulerBase | None = None) -> Disposable:
+        self._observers.append(observer)
+        return Disposable(lambda: self._observers.remove(observer))
+
+    def send(self, event: Event) -> None:
+        for observer in self._observers:
+            observer.on_next(event)
+
+    def complete(self) -> None:
+        for observer in list(self._observers):
+            observer.on_completed()
 
 
 @click.command("replay")
