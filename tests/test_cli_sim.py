@@ -143,6 +143,7 @@ def test_demo_without_a_tty_shows_a_live_book_and_checks_it_against_the_simulato
     matching, total = map(int, checked.split("/"))
     assert total >= 1 and matching == total
     assert "Traceback" not in err
+    assert "goodbye" not in err  # websocket-client's shutdown noise stays out of the terminal
 
 
 def test_demo_live_view_renders_through_rich() -> None:

@@ -103,6 +103,10 @@ def cli(debug: bool) -> None:
 
     # library warnings (reconnects and their reasons) reach the terminal; --debug shows everything
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not debug:
+        # websocket-client logs every dropped socket at ERROR ("... - goodbye"), also at a clean
+        # shutdown; rxfeeds already reports connection trouble in its own words
+        logging.getLogger("websocket").setLevel(logging.CRITICAL)
 
 
 def main(argv: list[str] | None = None) -> None:
