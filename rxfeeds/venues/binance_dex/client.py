@@ -242,6 +242,15 @@ class BinanceDex(VenueClient):
             raise InvalidArgument("levels", levels, "must be 20, 100, 500 or 1000")
         return self._market(topic, symbols, one_off)
 
+    def book(self, symbols: str | Iterable[str], depth: int = 20, *, one_off: bool = False) -> Observable[Event]:
+        """The common name of :meth:`market_depth`: full top-``depth`` images (20, 100, 500, 1000).
+
+        Example::
+
+            dex.book("BNB_BTCB-1DE").pipe(ops.order_book()).subscribe(print)
+        """
+        return self.market_depth(symbols, levels=depth, one_off=one_off)
+
     def klines(
         self, symbols: str | Iterable[str], interval: IntervalLike = "1m", *, one_off: bool = False
     ) -> Observable[Event]:

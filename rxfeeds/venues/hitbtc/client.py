@@ -55,9 +55,10 @@ from ...codec import Key
 from ...errors import AuthError, InvalidArgument
 from ...events import BookDelta, BookSnapshot, Event, Kline, OrderUpdate, Ticker, Trade, VenueEvent
 from ...feed import Feed
+from ...intervals import IntervalLike, parse_interval
 from ...transport import Transport
 from ..base import VenueClient, check_seconds, check_url
-from ._common import Credentials, candle_interval, iso_time, side_of
+from ._common import CANDLE_PERIODS, Credentials, candle_interval, iso_time, side_of
 from .codec import HitBTCCodec, order_update
 
 __all__ = ["HitBTC", "PUBLIC_URL", "TRADING_URL", "ACCOUNT_URL", "SINGLE_URL"]
@@ -277,6 +278,22 @@ class HitBTC(VenueClient):
             raise InvalidArgument("period", period, "must be one of M1 M3 M5 M15 M30 H1 H4 D1 D7 1M")
         candle_interval(period)
         return self._channel(("candles-" + period, _check_symbol(symbol)))
+
+    def klines(self, symbol: str, interval: IntervalLike = "1m") -> Observable[Kline | Event]:
+        """The common name of :meth:`candles`: ``interval`` ``"1m"`` (default), ``"4h"``, a ``timedelta``...
+
+        Any spelling of ``rxfeeds.intervals`` naming one of HitBTC's periods (1m 3m 5m 15m 30m 1h 4h
+        1d 1w 1M) is accepted.
+
+        Example::
+
+            hitbtc.klines("ETHBTC", "5m").subscribe(print)
+        """
+        name = parse_interval(interval, "interval").name
+        period = next((p for p in CANDLE_PERIODS if candle_interval(p).name == name), None)
+        if period is None:
+            raise InvalidArgument("interval", interval, f"HitBTC candles are {', '.join(CANDLE_PERIODS)}")
+        return self.candles(symbol, period)
 
     def ticker(self, symbol: str) -> Observable[Ticker | Event]:
         """Ticker updates (on change, and about every 15 s on quiet symbols).

@@ -50,7 +50,7 @@ from ...codec import Key
 from ...errors import InvalidArgument
 from ...events import Event, IntegrityEvent
 from ...feed import Feed
-from ...intervals import parse_interval
+from ...intervals import IntervalLike, parse_interval
 from ...transport import Transport
 from ..base import VenueClient, check_seconds, check_url
 from .codec import BOOK_DEPTHS, OHLC_INTERVALS, KrakenCodec, book_channel, ohlc_channel, request_frame
@@ -362,8 +362,21 @@ class Kraken(KrakenEndpoints):
 
             kraken.ohlc("XBT/USD", "5m").subscribe(lambda k: print(k.open_time, k.close))
         """
-        channel = ohlc_channel(check_interval(interval))
+        channel = ohlc_channel(check_interval(interval))  # ohlc is kraky's name; klines the common one
         return self._channels(channel, check_pairs(pairs), connection)[1]
+
+    def klines(
+        self, pairs: str | Sequence[str], interval: IntervalLike = "1m", *, connection: str = "public"
+    ) -> Observable[Event]:
+        """The common name of :meth:`ohlc`: running candles, ``interval`` as in ``rxfeeds.intervals``.
+
+        ``"1m"`` (the default), ``"1h"``, ``timedelta(hours=4)``, or Kraken's minutes (``60``).
+
+        Example::
+
+            kraken.klines("XBT/USD", "5m").subscribe(lambda k: print(k.open_time, k.close))
+        """
+        return self.ohlc(pairs, check_interval(interval), connection=connection)
 
     def ping(self, *, connection: str = "public", timeout: float | None = None) -> Observable[Any]:
         """Application ping; emits the ``pong`` message (a dict) then completes.

@@ -41,6 +41,7 @@ from ...aio import awaitable
 from ...errors import InvalidArgument
 from ...events import Event, Quote, Ticker
 from ...feed import Feed
+from ...intervals import IntervalLike
 from ...transport import Transport
 from .client import (
     KrakenEndpoints,
@@ -195,6 +196,17 @@ class KrakenV2(KrakenEndpoints):
         """
         channel = f"ohlc-{check_interval(interval)}"
         return self._channels(channel, check_pairs(symbols, "symbols"), connection)[1]
+
+    def klines(
+        self, symbols: str | Sequence[str], interval: IntervalLike = "1m", *, connection: str = "public"
+    ) -> Observable[Event]:
+        """The common name of :meth:`ohlc` (``interval``: ``"1m"`` default, ``"1h"``, a ``timedelta``...).
+
+        Example::
+
+            kraken.klines("BTC/USD", "1h").subscribe(print)
+        """
+        return self.ohlc(symbols, check_interval(interval), connection=connection)
 
     def ping(self, *, connection: str = "public", timeout: float | None = None) -> Observable[Any]:
         """Application ping; emits the ``pong`` message (a dict) then completes.
