@@ -58,6 +58,7 @@ from ...feed import Feed
 from ...intervals import IntervalLike, parse_interval
 from ...transport import Transport
 from ..base import VenueClient, check_seconds, check_url
+from ..orders import order_text
 from ._common import CANDLE_PERIODS, Credentials, candle_interval, iso_time, side_of
 from .codec import HitBTCCodec, order_update
 
@@ -77,20 +78,6 @@ def _check_symbol(symbol: Any, name: str = "symbol") -> str:
     if not isinstance(symbol, str) or not _SYMBOL.match(symbol):
         raise InvalidArgument(name, symbol, "must be a HitBTC symbol such as 'ETHBTC'")
     return symbol
-
-
-def _decimal_text(name: str, value: Any) -> str:
-    """A positive number as the venue wants it (a string), checked before sending."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise InvalidArgument(name, value, "must be a positive number (or its decimal string)")
-    text = str(value) if not isinstance(value, float) else repr(value)
-    try:
-        number = float(text)
-    except ValueError:
-        raise InvalidArgument(name, value, "must be a positive number (or its decimal string)") from None
-    if not number > 0 or number == float("inf"):
-        raise InvalidArgument(name, value, "must be a positive number")
-    return text
 
 
 class HitBTC(VenueClient):
@@ -468,10 +455,10 @@ class HitBTC(VenueClient):
             "side": side,
             "type": order_type,
             "timeInForce": time_in_force,
-            "quantity": _decimal_text("quantity", quantity),
+            "quantity": order_text("quantity", quantity),
         }
         if price is not None:
-            params["price"] = _decimal_text("price", price)
+            params["price"] = order_text("price", price)
         params.update(extra)
         return params
 
@@ -520,8 +507,8 @@ class HitBTC(VenueClient):
         params = {
             "clientOrderId": client_order_id,
             "requestClientId": new_client_order_id,
-            "quantity": _decimal_text("quantity", quantity),
-            "price": _decimal_text("price", price),
+            "quantity": order_text("quantity", quantity),
+            "price": order_text("price", price),
         }
         return self._order_request("replace_order", params)
 

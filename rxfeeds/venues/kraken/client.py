@@ -53,6 +53,7 @@ from ...feed import Feed
 from ...intervals import IntervalLike, parse_interval
 from ...transport import Transport
 from ..base import VenueClient, check_seconds, check_url
+from ..orders import order_text
 from .codec import BOOK_DEPTHS, OHLC_INTERVALS, KrakenCodec, book_channel, ohlc_channel, request_frame
 
 __all__ = ["Kraken", "Token", "URLS"]
@@ -135,24 +136,14 @@ def check_interval(interval: Any) -> int:
 
 
 def decimal_text(name: str, value: Any, *, allow_zero: bool = False) -> str:
-    """A positive number (or decimal string) as the string Kraken v1 wants.
+    """A positive size or price as the plain decimal string Kraken v1 wants (the shared order rule,
+    :func:`rxfeeds.venues.orders.order_text`).
 
     Example:
-        >>> decimal_text("volume", 0.5), decimal_text("price", "20000")
-        ('0.5', '20000')
+        >>> decimal_text("volume", 0.5), decimal_text("price", "20000"), decimal_text("volume", "1e-5")
+        ('0.5', '20000', '0.00001')
     """
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise InvalidArgument(name, value, "must be a number or a decimal string")
-    text = repr(value) if isinstance(value, float) else str(value)
-    try:
-        number = float(text)
-    except ValueError:
-        raise InvalidArgument(name, value, "must be a number or a decimal string") from None
-    if "e" in text.lower() or number != number or number in (float("inf"), float("-inf")):
-        raise InvalidArgument(name, value, "must be a plain decimal number")
-    if number < 0 or (number == 0 and not allow_zero):
-        raise InvalidArgument(name, value, "must be positive")
-    return text
+    return order_text(name, value, allow_zero=allow_zero)
 
 
 def check_timeout(timeout: Any) -> int:

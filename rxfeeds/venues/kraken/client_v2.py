@@ -30,9 +30,9 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any, ClassVar, Final
 
+import orjson
 import reactivex
 from reactivex import Observable
 from reactivex import operators as ops
@@ -43,6 +43,7 @@ from ...events import Event, Quote, Ticker
 from ...feed import Feed
 from ...intervals import IntervalLike
 from ...transport import Transport
+from ..orders import order_text
 from .client import (
     KrakenEndpoints,
     Token,
@@ -79,17 +80,11 @@ _ORDER_TYPES_V2: Final = (
 )
 
 
-def _number(name: str, value: Any) -> float | Decimal:
-    """A positive JSON number for a v2 request (decimal strings are accepted and converted)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
-        raise InvalidArgument(name, value, "must be a positive number")
-    try:
-        number = Decimal(str(value))
-    except ArithmeticError:
-        raise InvalidArgument(name, value, "must be a positive number") from None
-    if not number.is_finite() or number <= 0:
-        raise InvalidArgument(name, value, "must be a positive number")
-    return float(value) if isinstance(value, (int, float)) else number
+def _number(name: str, value: Any) -> orjson.Fragment:
+    """A positive size or price for a v2 request: the shared order rule
+    (:func:`rxfeeds.venues.orders.order_text`), sent as a JSON number written exactly as that
+    plain decimal text (never through a float, never ``1e-05``)."""
+    return orjson.Fragment(order_text(name, value).encode())
 
 
 def _to_quote(event: Any) -> Any:

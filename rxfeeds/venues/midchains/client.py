@@ -46,6 +46,7 @@ from ...events import BookOrder, ConnectionState, ConnectionStatus, Event, Trade
 from ...feed import Feed
 from ...transport import Transport
 from ..base import VenueClient, check_url
+from ..orders import order_text
 from .codec import MidchainsCodec, check_security, encrypt_password, require_cryptography
 
 __all__ = ["Midchains", "DEFAULT_URL"]
@@ -53,17 +54,6 @@ __all__ = ["Midchains", "DEFAULT_URL"]
 DEFAULT_URL = "wss://ws.midchains.com:8081"
 _ORDER_TYPES = ("LMT", "MKT")
 _TIFS = ("GTC", "IOC", "FOK", "GTT")
-
-
-def _decimal_text(name: str, value: Any) -> str:
-    text = str(value)
-    try:
-        ok = float(text) > 0
-    except ValueError:
-        ok = False
-    if not ok or isinstance(value, bool):
-        raise InvalidArgument(name, value, "must be a positive number (text like '0.5' keeps it exact)")
-    return text
 
 
 class Midchains(VenueClient):
@@ -300,7 +290,7 @@ class Midchains(VenueClient):
             raise InvalidArgument("qty", qty, "this order needs a qty")
         for name, value in (("qty", qty), ("price", price), ("amount", amount), ("stopprice", stopprice)):
             if value is not None:
-                fields[name] = _decimal_text(name, value)
+                fields[name] = order_text(name, value)
         if stopprice is not None:
             fields["stoptype"] = "STOP"
         if exptime is not None:
