@@ -1,0 +1,139 @@
+"""The venue conformance suite: every declared venue against its own spec and simulator.
+
+Parametrized over the registry (:mod:`rxfeeds.venues.registry`), so a venue enters the suite by
+being declared.  Over real sockets, against the venue's simulator:
+
+* every declared channel, alias, request and trading call exists on the client;
+* every streaming channel, opened the way the CLI opens it, delivers all its declared event types
+  and nothing else;
+* the ``book`` channel through ``ops.order_book()`` converges on the simulator's truth after the
+  market moves;
+* the CLI resolves every name, and the docs have the venue's page, nav entry and table row.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rxfeeds import ops
+from rxfeeds.cli._channels import open_channel
+from rxfeeds.venues import client_class, codec_class, load
+from rxfeeds.venues.registry import spec, specs
+from rxfeeds.venues.spec import VenueSpec
+from tests.helpers import wait_until
+
+pytestmark = pytest.mark.timeout(120)
+
+ROOT = Path(__file__).resolve().parents[2]
+ALL = list(specs().values())
+SIMULATED = [v for v in ALL if v.simulator and v.sim_client]
+#: levels compared with the simulator's truth, and the size tolerance (BitShares sizes come from
+#: integer amounts and price ratios, Midchains levels are float sums of orders)
+TOP = 5
+TOL = 1e-6
+
+
+def ids(v: VenueSpec) -> str:
+    return v.name
+
+
+@pytest.fixture
+def running(request: pytest.FixtureRequest) -> Iterator[tuple[VenueSpec, Any, Any]]:
+    venue: VenueSpec = request.param
+    ticking = request.node.get_closest_marker("ticking") is not None
+    assert venue.simulator is not None and venue.sim_client is not None
+    sim = load(venue.simulator)(seed=7, tick_interval=0.05 if ticking else None)
+    with sim:
+        client = load(venue.sim_client)(sim)
+        try:
+            yield venue, sim, client
+        finally:
+            client.close()
+
+
+@pytest.mark.parametrize("venue", ALL, ids=ids)
+def test_declared_names_exist_on_the_client(venue: VenueSpec) -> None:
+    cls = client_class(venue.name)
+    assert cls is load(venue.client) and getattr(cls, "venue", venue.name) == venue.name
+    for name in (*venue.channel_names(aliases=True), *venue.requests, *venue.trading):
+        assert callable(getattr(cls, name, None)), f"{venue.name}: {cls.__name__}.{name} is declared but missing"
+    assert codec_class(venue.name)().venue == venue.name
+    for name in (venue.name, *venue.aliases):
+        assert spec(name) is venue
+
+
+@pytest.mark.parametrize("venue", ALL, ids=ids)
+def test_docs_mention_the_venue(venue: VenueSpec) -> None:
+    assert venue.docs is not None, f"{venue.name} declares no docs page"
+    assert (ROOT / "docs" / venue.docs).is_file()
+    assert venue.docs in (ROOT / "mkdocs.yml").read_text()
+    assert f"`{venue.name}`" in (ROOT / "docs" / "venues" / "index.md").read_text()
+
+
+def _channel_cases() -> list[Any]:
+    return [pytest.param(v, c.name, id=f"{v.name}-{c.name}") for v in SIMULATED for c in v.channels]
+
+
+@pytest.mark.ticking
+@pytest.mark.parametrize(("running", "channel"), _channel_cases(), indirect=["running"])
+def test_each_channel_delivers_its_declared_event_types(running: tuple[VenueSpec, Any, Any], channel: str) -> None:
+    venue, _sim, client = running
+    declared = set(venue.channel(channel).events)
+    seen: set[str] = set()
+    errors: list[Exception] = []
+    lock = threading.Lock()
+
+    def on_next(event: Any) -> None:
+        with lock:
+            seen.add(type(event).__name__)
+
+    subscription = open_channel(client, channel, [venue.symbol_example]).subscribe(on_next, errors.append)
+    try:
+        wait_until(lambda: errors or declared <= seen, timeout=60)
+    finally:
+        subscription.dispose()
+    assert not errors, errors[0]
+    assert seen == declared, f"{venue.name} {channel}: declared {sorted(declared)}, delivered {sorted(seen)}"
+
+
+def _truth(sim: Any, symbol: str) -> Any:
+    """The simulator's sent book for ``symbol`` (venues key it by symbol or by (symbol, depth))."""
+    for key in (symbol, (symbol, 10)):
+        truth = sim.truth(key)
+        if truth.bids or truth.asks:
+            return truth
+    return None
+
+
+def _same(book: Any, truth: Any) -> bool:
+    if truth is None or book is None:
+        return False
+    for mine, theirs in ((book.bids, truth.bids), (book.asks, truth.asks)):
+        n = min(TOP, len(theirs))
+        if len(mine) < n or n == 0:
+            return False
+        for (p, s, *_), (tp, ts, *_) in zip(mine[:n], theirs[:n], strict=True):
+            if p != tp or abs(s - ts) > TOL * max(1.0, ts):
+                return False
+    return True
+
+
+@pytest.mark.parametrize("running", [v for v in SIMULATED if v.book_channel], ids=ids, indirect=True)
+def test_book_matches_the_simulator_truth(running: tuple[VenueSpec, Any, Any]) -> None:
+    venue, sim, client = running
+    books: list[Any] = []
+    errors: list[Exception] = []
+    subscription = client.book(venue.symbol_example).pipe(ops.order_book()).subscribe(books.append, errors.append)
+    try:
+        # venues that send a first book only when the market moves get a tick per poll
+        wait_until(lambda: errors or books or sim.step(), timeout=30, interval=0.05)
+        sim.step(30)  # the market moves: deltas (or new images) follow the first book
+        wait_until(lambda: errors or _same(books[-1], _truth(sim, venue.symbol_example)), timeout=30)
+    finally:
+        subscription.dispose()
+    assert not errors, errors[0]
