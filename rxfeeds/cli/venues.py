@@ -45,8 +45,16 @@ def _row(v: VenueSpec) -> dict[str, Any]:
         "channels": v.channel_names(),
         "book_sync": book.book if book else None,
         "symbol_example": v.symbol_example,
+        "pair_example": v.pair_example,
+        "notation": v.symbol_notation.template,
         "simulator": v.simulator,
     }
+
+
+def _symbols(row: dict[str, Any]) -> str:
+    if row["pair_example"] and row["pair_example"] != row["symbol_example"]:
+        return f"{row['pair_example']} = {row['symbol_example']}"
+    return str(row["symbol_example"])
 
 
 @click.command("venues")
@@ -60,9 +68,9 @@ def command(as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("venue", "status", "channels", "book sync", "symbols like", "simulator", box=None)
+    table = Table("venue", "status", "channels", "book sync", "symbols", "simulator", box=None)
     for r in rows:
         sim = "yes" if r["simulator"] else "-"
-        table.add_row(r["venue"], r["status"], " ".join(r["channels"]), r["book_sync"] or "-", r["symbol_example"], sim)
+        table.add_row(r["venue"], r["status"], " ".join(r["channels"]), r["book_sync"] or "-", _symbols(r), sim)
     # never narrower than the table: a pipe or a narrow terminal would otherwise wrap the channels
     Console(width=max(shutil.get_terminal_size().columns, 140)).print(table)

@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
+from .symbols import SymbolNotation
+
 __all__ = ["SYNC_RULES", "Channel", "Status", "SyncRule", "VenueSpec"]
 
 #: how a book channel's books are kept in sync (see ``rxfeeds.books.sync``)
@@ -67,6 +69,8 @@ class VenueSpec:
         status: see :data:`Status`.
         channels: the streaming channels (symbol-taking client methods).
         symbol_example: a symbol in the venue's own spelling (help texts, the conformance suite).
+        symbol_notation: how the venue spells ``BASE/QUOTE`` (channels accept both spellings).
+        pair_example: ``symbol_example`` in the ``BASE/QUOTE`` notation.
         aliases: further command-line names.
         export: the name under which ``rxfeeds`` exports the client (``rxfeeds.Kraken``).
         requests: client methods that answer once (metadata, pings, RPC calls).
@@ -93,6 +97,8 @@ class VenueSpec:
     sim_client: str | None = None
     docs: str | None = None
     title: str = ""
+    symbol_notation: SymbolNotation = field(default_factory=SymbolNotation)
+    pair_example: str = ""
     notes: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:

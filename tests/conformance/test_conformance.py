@@ -22,6 +22,7 @@ import pytest
 
 from rxfeeds import ops
 from rxfeeds.cli._channels import open_channel
+from rxfeeds.errors import InvalidArgument
 from rxfeeds.venues import client_class, codec_class, load
 from rxfeeds.venues.registry import spec, specs
 from rxfeeds.venues.spec import VenueSpec
@@ -137,3 +138,37 @@ def test_book_matches_the_simulator_truth(running: tuple[VenueSpec, Any, Any]) -
     finally:
         subscription.dispose()
     assert not errors, errors[0]
+
+
+@pytest.mark.parametrize("venue", ALL, ids=ids)
+def test_the_common_notation_maps_to_the_venue_spelling(venue: VenueSpec) -> None:
+    assert venue.pair_example, f"{venue.name} declares no BASE/QUOTE example"
+    assert venue.symbol_notation.to_venue(venue.pair_example) == venue.symbol_example
+    assert venue.symbol_notation.to_venue(venue.symbol_example) == venue.symbol_example  # own spelling kept
+
+
+@pytest.mark.parametrize("bad", ["BTC/USD/EUR", "BTC/", "/USD", "BTC/U SD"])
+@pytest.mark.parametrize("venue", SIMULATED, ids=ids)
+def test_a_malformed_pair_is_a_clear_invalid_argument(venue: VenueSpec, bad: str) -> None:
+    client = client_class(venue.name)(url="ws://127.0.0.1:1")
+    try:
+        for channel in venue.channels:
+            with pytest.raises(InvalidArgument, match="expected BASE/QUOTE"):
+                getattr(client, channel.name)(bad)
+    finally:
+        client.close()
+
+
+@pytest.mark.ticking
+@pytest.mark.parametrize("running", SIMULATED, ids=ids, indirect=True)
+def test_trades_in_the_common_notation_keep_the_venue_spelling(running: tuple[VenueSpec, Any, Any]) -> None:
+    venue, _sim, client = running
+    got: list[Any] = []
+    errors: list[Exception] = []
+    subscription = open_channel(client, "trades", [venue.pair_example]).subscribe(got.append, errors.append)
+    try:
+        wait_until(lambda: errors or got, timeout=60)
+    finally:
+        subscription.dispose()
+    assert not errors, errors[0]
+    assert {e.symbol.upper() for e in got} == {venue.symbol_example.upper()}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..spec import Channel, VenueSpec
+from ..symbols import SymbolNotation
 
 __all__ = ["SPECS", "for_simulator"]
 
@@ -24,6 +25,8 @@ def for_simulator(sim: Any, **options: Any) -> Any:
 SPECS = (
     VenueSpec(
         name="binance-dex",
+        symbol_notation=SymbolNotation("{base}_{quote}"),
+        pair_example="BNB/BTCB-1DE",
         title="Binance DEX",
         client="rxfeeds.venues.binance_dex.client:BinanceDex",
         codec="rxfeeds.venues.binance_dex.codec:BinanceDexCodec",

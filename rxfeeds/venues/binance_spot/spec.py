@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..spec import Channel, VenueSpec
+from ..symbols import SymbolNotation
 
 __all__ = ["SPECS", "for_simulator"]
 
@@ -25,6 +26,8 @@ def for_simulator(sim: Any, **options: Any) -> Any:
 SPECS = (
     VenueSpec(
         name="binance-spot",
+        symbol_notation=SymbolNotation("{base}{quote}"),
+        pair_example="BTC/USDT",
         title="Binance spot",
         client="rxfeeds.venues.binance_spot.client:BinanceSpot",
         codec="rxfeeds.venues.binance_spot.codec:BinanceSpotCodec",

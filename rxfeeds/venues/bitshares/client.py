@@ -52,6 +52,7 @@ from ...events import BookOrder, Event, StreamReset, Trade
 from ...feed import Feed
 from ...transport import Backoff, Transport
 from ..base import VenueClient, as_list, check_seconds, check_secure_url
+from ..symbols import common_symbols
 from .codec import (
     AccountUpdate,
     BitSharesCodec,
@@ -231,6 +232,7 @@ class BitShares(VenueClient):
 
         return Feed(subscribe, resync)
 
+    @common_symbols
     def book(self, symbol: str, depth: int | None = None) -> Feed[BookOrder | OrderFill | CallOrderUpdate | Event]:
         """The common book method of every client: :meth:`market` for ``"BASE:QUOTE"``.
 
@@ -246,6 +248,7 @@ class BitShares(VenueClient):
         base, quote = _split_market(symbol)
         return self.market(base, quote)
 
+    @common_symbols
     def trades(self, symbol: str) -> Observable[Trade | Event]:
         """Matches in ``"BASE:QUOTE"`` as :class:`~rxfeeds.events.Trade` (the common trades method).
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..spec import Channel, VenueSpec
+from ..symbols import SymbolNotation
 
 __all__ = ["SPECS", "for_simulator"]
 
@@ -27,6 +28,8 @@ def for_simulator(sim: Any, **options: Any) -> Any:
 SPECS = (
     VenueSpec(
         name="bitshares",
+        symbol_notation=SymbolNotation("{base}:{quote}"),
+        pair_example="BTS/USD",
         title="BitShares",
         client="rxfeeds.venues.bitshares.client:BitShares",
         codec="rxfeeds.venues.bitshares.codec:BitSharesCodec",

@@ -59,6 +59,7 @@ from ...intervals import IntervalLike, parse_interval
 from ...transport import Transport
 from ..base import VenueClient, check_seconds, check_url
 from ..orders import order_text
+from ..symbols import common_symbols
 from ._common import CANDLE_PERIODS, Credentials, candle_interval, iso_time, side_of
 from .codec import HitBTCCodec, order_update
 
@@ -207,6 +208,7 @@ class HitBTC(VenueClient):
     def _channel(self, key: Key) -> Observable[Any]:
         return self._public().multiplex(key)
 
+    @common_symbols
     def orderbook(self, symbol: str) -> Feed[BookSnapshot | BookDelta | Event]:
         """Full order book: a ``BookSnapshot`` then ``BookDelta`` s, each with ``sequence``.
 
@@ -231,6 +233,7 @@ class HitBTC(VenueClient):
 
         return Feed(subscribe, resync)
 
+    @common_symbols
     def book(self, symbol: str, depth: int | None = None) -> Feed[BookSnapshot | BookDelta | Event]:
         """The common book method of every client: :meth:`orderbook` (HitBTC sends the full book;
         ``depth`` is only checked, trim with ``ops.order_book(depth=...)``).
@@ -243,6 +246,7 @@ class HitBTC(VenueClient):
             raise InvalidArgument("depth", depth, "must be a positive int or None (HitBTC sends the full book)")
         return self.orderbook(symbol)
 
+    @common_symbols
     def trades(self, symbol: str) -> Observable[Trade | Event]:
         """Public trades: the venue's recent trades (oldest first), then each new one.
 
@@ -252,6 +256,7 @@ class HitBTC(VenueClient):
         """
         return self._channel(("trades", _check_symbol(symbol)))
 
+    @common_symbols
     def candles(self, symbol: str, period: str = "M30") -> Observable[Kline | Event]:
         """Venue candles of ``period`` (``M1 M3 M5 M15 M30 H1 H4 D1 D7 1M``), oldest first.
 
@@ -282,6 +287,7 @@ class HitBTC(VenueClient):
             raise InvalidArgument("interval", interval, f"HitBTC candles are {', '.join(CANDLE_PERIODS)}")
         return self.candles(symbol, period)
 
+    @common_symbols
     def ticker(self, symbol: str) -> Observable[Ticker | Event]:
         """Ticker updates (on change, and about every 15 s on quiet symbols).
 

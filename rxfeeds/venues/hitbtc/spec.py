@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..spec import Channel, VenueSpec
+from ..symbols import SymbolNotation
 
 __all__ = ["SPECS", "v2_for_simulator", "v3_for_simulator"]
 
@@ -49,6 +50,8 @@ _TRADING = (
 SPECS = (
     VenueSpec(
         name="hitbtc",
+        symbol_notation=SymbolNotation("{base}{quote}"),
+        pair_example="ETH/BTC",
         title="HitBTC (v2)",
         client="rxfeeds.venues.hitbtc.client:HitBTC",
         codec="rxfeeds.venues.hitbtc.codec:HitBTCCodec",
@@ -65,6 +68,8 @@ SPECS = (
     ),
     VenueSpec(
         name="hitbtc-v3",
+        symbol_notation=SymbolNotation("{base}{quote}"),
+        pair_example="ETH/BTC",
         title="HitBTC (v3)",
         client="rxfeeds.venues.hitbtc.client_v3:HitBTCV3",
         codec="rxfeeds.venues.hitbtc.codec_v3:HitBTCV3Codec",

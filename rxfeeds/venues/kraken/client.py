@@ -54,6 +54,7 @@ from ...intervals import IntervalLike, parse_interval
 from ...transport import Transport
 from ..base import VenueClient, check_seconds, check_url
 from ..orders import order_text
+from ..symbols import common_symbols
 from .codec import BOOK_DEPTHS, OHLC_INTERVALS, KrakenCodec, book_channel, ohlc_channel, request_frame
 
 __all__ = ["Kraken", "Token", "URLS"]
@@ -294,6 +295,7 @@ class Kraken(KrakenEndpoints):
 
     # -- public channels -------------------------------------------------------------------
 
+    @common_symbols
     def book(self, pairs: str | Sequence[str], depth: int = 10, *, connection: str = "public") -> Feed[Event]:
         """Order book: per pair a ``BookSnapshot`` then ``BookDelta`` s with the CRC32 ``checksum``.
 
@@ -313,6 +315,7 @@ class Kraken(KrakenEndpoints):
 
         return as_feed(source, resync)
 
+    @common_symbols
     def trades(self, pairs: str | Sequence[str], *, connection: str = "public") -> Observable[Event]:
         """Public trades, one :class:`~rxfeeds.events.Trade` each (side ``buy``/``sell``).
 
@@ -322,6 +325,7 @@ class Kraken(KrakenEndpoints):
         """
         return self._channels("trade", check_pairs(pairs), connection)[1]
 
+    @common_symbols
     def ticker(self, pairs: str | Sequence[str], *, connection: str = "public") -> Observable[Event]:
         """Ticker (:class:`~rxfeeds.events.Ticker`, 24-hour figures): one on subscribe, then on change.
 
@@ -331,6 +335,7 @@ class Kraken(KrakenEndpoints):
         """
         return self._channels("ticker", check_pairs(pairs), connection)[1]
 
+    @common_symbols
     def spread(self, pairs: str | Sequence[str], *, connection: str = "public") -> Observable[Event]:
         """Best bid/ask (:class:`~rxfeeds.events.Quote`) on every change.
 
@@ -340,6 +345,7 @@ class Kraken(KrakenEndpoints):
         """
         return self._channels("spread", check_pairs(pairs), connection)[1]
 
+    @common_symbols
     def ohlc(
         self, pairs: str | Sequence[str], interval: int | str = 1, *, connection: str = "public"
     ) -> Observable[Event]:

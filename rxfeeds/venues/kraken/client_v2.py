@@ -44,6 +44,7 @@ from ...feed import Feed
 from ...intervals import IntervalLike
 from ...transport import Transport
 from ..orders import order_text
+from ..symbols import common_symbols
 from .client import (
     KrakenEndpoints,
     Token,
@@ -137,6 +138,7 @@ class KrakenV2(KrakenEndpoints):
 
     # -- public channels -------------------------------------------------------------------
 
+    @common_symbols
     def book(self, symbols: str | Sequence[str], depth: int = 10, *, connection: str = "public") -> Feed[Event]:
         """Order book: ``BookSnapshot`` then ``BookDelta`` s, both with the CRC32 ``checksum``.
 
@@ -153,6 +155,7 @@ class KrakenV2(KrakenEndpoints):
 
         return as_feed(source, resync)
 
+    @common_symbols
     def trades(self, symbols: str | Sequence[str], *, connection: str = "public") -> Observable[Event]:
         """Public trades (:class:`~rxfeeds.events.Trade` with Kraken's ``trade_id``).
 
@@ -162,6 +165,7 @@ class KrakenV2(KrakenEndpoints):
         """
         return self._channels("trade", check_pairs(symbols, "symbols"), connection)[1]
 
+    @common_symbols
     def ticker(self, symbols: str | Sequence[str], *, connection: str = "public") -> Observable[Event]:
         """Ticker (:class:`~rxfeeds.events.Ticker`): a snapshot, then updates.
 
@@ -171,6 +175,7 @@ class KrakenV2(KrakenEndpoints):
         """
         return self._channels("ticker", check_pairs(symbols, "symbols"), connection)[1]
 
+    @common_symbols
     def spread(self, symbols: str | Sequence[str], *, connection: str = "public") -> Observable[Event]:
         """Best bid/ask as :class:`~rxfeeds.events.Quote`, derived from the shared ticker subscription.
 
@@ -180,6 +185,7 @@ class KrakenV2(KrakenEndpoints):
         """
         return self.ticker(symbols, connection=connection).pipe(ops.map(_to_quote))
 
+    @common_symbols
     def ohlc(
         self, symbols: str | Sequence[str], interval: int | str = 1, *, connection: str = "public"
     ) -> Observable[Event]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..spec import Channel, VenueSpec
+from ..symbols import SymbolNotation
 
 __all__ = ["SPECS", "v1_for_simulator", "v2_for_simulator"]
 
@@ -39,6 +40,8 @@ _CHANNELS = (
 SPECS = (
     VenueSpec(
         name="kraken",
+        symbol_notation=SymbolNotation("{base}/{quote}", {"BTC": "XBT", "DOGE": "XDG"}),
+        pair_example="BTC/USD",
         title="Kraken (v1)",
         client="rxfeeds.venues.kraken.client:Kraken",
         codec="rxfeeds.venues.kraken.codec:KrakenCodec",
@@ -63,6 +66,8 @@ SPECS = (
     ),
     VenueSpec(
         name="kraken-v2",
+        symbol_notation=SymbolNotation("{base}/{quote}"),
+        pair_example="BTC/USD",
         title="Kraken (v2)",
         client="rxfeeds.venues.kraken.client_v2:KrakenV2",
         codec="rxfeeds.venues.kraken.codec_v2:KrakenV2Codec",

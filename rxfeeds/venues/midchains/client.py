@@ -47,6 +47,7 @@ from ...feed import Feed
 from ...transport import Transport
 from ..base import VenueClient, check_url
 from ..orders import order_text
+from ..symbols import common_symbols
 from .codec import MidchainsCodec, check_security, encrypt_password, require_cryptography
 
 __all__ = ["Midchains", "DEFAULT_URL"]
@@ -85,6 +86,7 @@ class Midchains(VenueClient):
 
     # ------------------------------------------------------------------ market data
 
+    @common_symbols
     def book(self, security: str, depth: int | None = None) -> Feed[BookOrder | Event]:
         """The order-level book of ``security`` (``"*"``: every security).
 
@@ -112,6 +114,7 @@ class Midchains(VenueClient):
 
         return Feed(subscribe, resync)
 
+    @common_symbols
     def trades(self, security: str) -> Observable[Trade | Event]:
         """Public trades of ``security`` (a single pair, as the venue requires).
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..spec import Channel, VenueSpec
+from ..symbols import SymbolNotation
 
 __all__ = ["SPECS", "for_simulator"]
 
@@ -24,6 +25,8 @@ def for_simulator(sim: Any, **options: Any) -> Any:
 SPECS = (
     VenueSpec(
         name="midchains",
+        symbol_notation=SymbolNotation("{base}{quote}"),
+        pair_example="BTC/USD",
         title="Midchains",
         client="rxfeeds.venues.midchains.client:Midchains",
         codec="rxfeeds.venues.midchains.codec:MidchainsCodec",
