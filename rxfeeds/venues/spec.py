@@ -71,6 +71,8 @@ class VenueSpec:
         symbol_example: a symbol in the venue's own spelling (help texts, the conformance suite).
         symbol_notation: how the venue spells ``BASE/QUOTE`` (channels accept both spellings).
         pair_example: ``symbol_example`` in the ``BASE/QUOTE`` notation.
+        unsubscribes: whether the protocol has an unsubscribe message (sent when the last
+            subscriber of a channel disposes).
         aliases: further command-line names.
         export: the name under which ``rxfeeds`` exports the client (``rxfeeds.Kraken``).
         requests: client methods that answer once (metadata, pings, RPC calls).
@@ -99,6 +101,7 @@ class VenueSpec:
     title: str = ""
     symbol_notation: SymbolNotation = field(default_factory=SymbolNotation)
     pair_example: str = ""
+    unsubscribes: bool = True
     notes: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:

@@ -8,7 +8,11 @@ being declared.  Over real sockets, against the venue's simulator:
   and nothing else;
 * the ``book`` channel through ``ops.order_book()`` converges on the simulator's truth after the
   market moves;
-* the CLI resolves every name, and the docs have the venue's page, nav entry and table row.
+* disposing the last subscriber sends the venue's unsubscribe (where its protocol has one);
+* a dropped connection resubscribes every active channel;
+* a malformed ``BASE/QUOTE`` pair is a clear ``InvalidArgument``, and the common notation reaches
+  the venue's spelling;
+* the CLI resolves every name, and the docs have the venue's page, nav entry and table rows.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import pytest
 from rxfeeds import ops
 from rxfeeds.cli._channels import open_channel
 from rxfeeds.errors import InvalidArgument
+from rxfeeds.transport import FrameTap
 from rxfeeds.venues import client_class, codec_class, load
 from rxfeeds.venues.registry import spec, specs
 from rxfeeds.venues.spec import VenueSpec
@@ -73,7 +78,10 @@ def test_docs_mention_the_venue(venue: VenueSpec) -> None:
     assert venue.docs is not None, f"{venue.name} declares no docs page"
     assert (ROOT / "docs" / venue.docs).is_file()
     assert venue.docs in (ROOT / "mkdocs.yml").read_text()
-    assert f"`{venue.name}`" in (ROOT / "docs" / "venues" / "index.md").read_text()
+    if venue.client.startswith("rxfeeds."):  # built-in venues: the README and docs venue tables
+        row = f"| `{venue.name}` | `rxfeeds.{venue.export}` |"
+        assert row in (ROOT / "docs" / "venues" / "index.md").read_text(), row
+        assert row in (ROOT / "README.md").read_text(), row
 
 
 def _channel_cases() -> list[Any]:
@@ -172,3 +180,54 @@ def test_trades_in_the_common_notation_keep_the_venue_spelling(running: tuple[Ve
         subscription.dispose()
     assert not errors, errors[0]
     assert {e.symbol.upper() for e in got} == {venue.symbol_example.upper()}
+
+
+class _Out(FrameTap):
+    def __init__(self) -> None:
+        self.frames: list[str] = []
+
+    def frame_out(self, url: str, data: str, t: float) -> None:
+        self.frames.append(data)
+
+
+@pytest.mark.ticking
+@pytest.mark.parametrize("running", [v for v in SIMULATED if v.unsubscribes], ids=ids, indirect=True)
+def test_disposing_the_last_subscriber_sends_the_unsubscribe(running: tuple[VenueSpec, Any, Any]) -> None:
+    venue, _sim, client = running
+    out = _Out()
+    client.add_tap(out)
+    got: list[Any] = []
+    subscription = client.trades(venue.symbol_example).subscribe(got.append)
+    wait_until(lambda: got, timeout=60)
+    before = len(out.frames)
+    subscription.dispose()
+    wait_until(lambda: any("unsub" in f.lower() for f in out.frames[before:]), timeout=30)
+
+
+@pytest.mark.ticking
+@pytest.mark.parametrize("running", SIMULATED, ids=ids, indirect=True)
+def test_a_dropped_connection_resubscribes_every_active_channel(running: tuple[VenueSpec, Any, Any]) -> None:
+    venue, sim, client = running
+    counts = {c.name: 0 for c in venue.channels}
+    lock = threading.Lock()
+
+    def counter(name: str) -> Any:
+        def on_next(_: Any) -> None:
+            with lock:
+                counts[name] += 1
+
+        return on_next
+
+    subscriptions = [open_channel(client, name, [venue.symbol_example]).subscribe(counter(name)) for name in counts]
+    try:
+        wait_until(lambda: all(counts.values()), timeout=60)
+        old = {c.id for c in sim.connections}
+        assert sim.faults.close_all(1012, "conformance drop") >= 1
+        # the client is back on every endpoint it had (new connection ids, as many as before)
+        wait_until(lambda: len({c.id for c in sim.connections} - old) >= len(old), timeout=60)
+        with lock:
+            marks = dict(counts)
+        wait_until(lambda: all(counts[n] > marks[n] for n in counts), timeout=60)
+    finally:
+        for subscription in subscriptions:
+            subscription.dispose()

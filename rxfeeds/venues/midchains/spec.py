@@ -43,5 +43,6 @@ SPECS = (
         trading=("add_order", "cancel_order"),
         hosts=(("midchains.com", ""),),
         docs="venues/midchains.md",
+        unsubscribes=False,  # the documentation has no unsubscribe message
     ),
 )
