@@ -186,3 +186,12 @@ def test_venues_command_prints_every_venue() -> None:
     for name, spec in registry.specs().items():
         assert name in result.output and spec.status in result.output
     assert "checksum" in result.output and "XBT/USD" in result.output
+
+
+@pytest.mark.parametrize("command", ["watch", "record", "publish"])
+def test_help_lists_each_venues_declared_channels(command: str) -> None:
+    result = CliRunner().invoke(cli, [command, "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    for name, spec in registry.specs().items():
+        assert f"{name} " in result.output and " ".join(spec.channel_names()) in result.output
+    assert "cancel_all" not in result.output

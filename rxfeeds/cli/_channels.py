@@ -11,12 +11,13 @@ import reactivex
 
 from ..errors import InvalidArgument
 from ..venues import VENUES, client_class
-from ..venues.registry import spec
+from ..venues.registry import spec, specs
 
 __all__ = [
     "CONNECT_TIMEOUT",
     "VenueChoice",
     "channel_names",
+    "channels_epilog",
     "check_channel",
     "cli_error",
     "connection_options",
@@ -82,6 +83,13 @@ class VenueChoice(click.ParamType[str]):
 
     def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
         return "[" + "|".join(VENUES) + "]"
+
+
+def channels_epilog() -> str:
+    """Help text listing every registered venue's channels (from the specs), for ``--help``."""
+    lines = ["\b", "Channels by venue (rxfeeds venues shows more):"]
+    lines += [f"  {name:<13} {' '.join(v.channel_names())}" for name, v in specs().items()]
+    return "\n".join(lines)
 
 
 def _venue_of(client: Any, venue: str | None) -> str:

@@ -21,12 +21,12 @@ from typing import Any
 
 import click
 
-from ._channels import VenueChoice, check_channel, make_client, open_channel
+from ._channels import VenueChoice, channels_epilog, check_channel, make_client, open_channel
 
 __all__ = ["command"]
 
 
-@click.command("publish")
+@click.command("publish", epilog=channels_epilog())
 @click.argument("venue", type=VenueChoice())
 @click.argument("channel")
 @click.argument("symbols", nargs=-1, required=True)

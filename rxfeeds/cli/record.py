@@ -22,6 +22,7 @@ from ..capture.recorder import Recorder
 from ._channels import (
     CONNECT_TIMEOUT,
     VenueChoice,
+    channels_epilog,
     check_channel,
     cli_error,
     connection_options,
@@ -33,7 +34,7 @@ from ._connection import ConnectionView
 __all__ = ["command"]
 
 
-@click.command("record")
+@click.command("record", epilog=channels_epilog())
 @click.argument("venue", type=VenueChoice())
 @click.argument("channel")
 @click.argument("symbols", nargs=-1, required=True)

@@ -29,7 +29,15 @@ from typing import Any
 import click
 
 from ..events import BookDelta, BookSnapshot, IntegrityEvent, Kline, Quote, Ticker, Trade
-from ._channels import CONNECT_TIMEOUT, VenueChoice, check_channel, connection_options, make_client, open_channel
+from ._channels import (
+    CONNECT_TIMEOUT,
+    VenueChoice,
+    channels_epilog,
+    check_channel,
+    connection_options,
+    make_client,
+    open_channel,
+)
 from ._connection import ConnectionView
 from ._format import describe, difference, level_texts, num
 
@@ -227,7 +235,7 @@ def _bus_source(
     return bus, reactivex.merge(*[bus.source(venue, s, channel, start="last") for s in symbols])
 
 
-@click.command("watch")
+@click.command("watch", epilog=channels_epilog())
 @click.argument("venue", type=VenueChoice())
 @click.argument("channel")
 @click.argument("symbols", nargs=-1)
