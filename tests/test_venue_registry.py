@@ -195,3 +195,27 @@ def test_help_lists_each_venues_declared_channels(command: str) -> None:
     for name, spec in registry.specs().items():
         assert f"{name} " in result.output and " ".join(spec.channel_names()) in result.output
     assert "cancel_all" not in result.output
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "rxfeeds.venues.spec",
+        "rxfeeds.venues.registry",
+        "rxfeeds.venues.symbols",
+        "rxfeeds.venues.orders",
+        "rxfeeds.cli.venues",
+        "rxfeeds.venues.kraken.spec",
+        "rxfeeds.venues.hitbtc.spec",
+        "rxfeeds.venues.binance_spot.spec",
+        "rxfeeds.venues.binance_dex.spec",
+        "rxfeeds.venues.bitshares.spec",
+        "rxfeeds.venues.midchains.spec",
+        "rxfeeds.venues.kraken.client",
+    ],
+)
+def test_doctests_of_the_contract_modules(module: str) -> None:
+    import doctest
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
