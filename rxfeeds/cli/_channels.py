@@ -9,7 +9,6 @@ from typing import Any
 import click
 import reactivex
 
-from ..errors import InvalidArgument
 from ..venues import VENUES, client_class
 from ..venues.registry import spec, specs
 
@@ -119,7 +118,7 @@ def check_channel(venue: str, channel: str) -> None:
 def open_channel(
     client: Any, channel: str, symbols: Sequence[str], venue: str | None = None
 ) -> reactivex.Observable[Any]:
-    """``client.<channel>(symbols)``: one call with the list, or one call per symbol merged.
+    """``client.<channel>(symbols)``: one call, with the symbol or the list of them.
 
     ``channel`` must be declared in the venue's channel map (``venue`` defaults to the client's).
 
@@ -127,12 +126,6 @@ def open_channel(
         click.ClickException: unknown channel (exit 2; the message lists the venue's channels).
     """
     check_channel(_venue_of(client, venue), channel)
-    method = getattr(client, channel)
-    if len(symbols) == 1:
-        result: reactivex.Observable[Any] = method(symbols[0])
-        return result
-    try:
-        result = method(list(symbols))
-        return result
-    except (TypeError, InvalidArgument):
-        return reactivex.merge(*[method(s) for s in symbols])
+    # every declared channel takes one symbol or a list (rxfeeds.venues.symbols.one_or_many)
+    result: reactivex.Observable[Any] = getattr(client, channel)(symbols[0] if len(symbols) == 1 else list(symbols))
+    return result

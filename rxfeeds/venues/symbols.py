@@ -5,6 +5,10 @@ asset codes differ, such as Kraken v1's ``XBT``).  Channel methods decorated wit
 :func:`common_symbols` accept both notations: a symbol with a ``/`` is read as ``BASE/QUOTE`` and
 rewritten for the venue, any other symbol is the venue's own spelling and passes unchanged.
 
+:func:`one_or_many` gives a channel whose venue subscribes one symbol per call the same
+one-or-many signature as the others: a list is one subscription per symbol, merged (a book
+feed stays a :class:`~rxfeeds.feed.Feed` whose ``resync(symbol)`` reaches that symbol's feed).
+
 Example:
     >>> kraken = SymbolNotation("{base}/{quote}", {"BTC": "XBT"})
     >>> kraken.to_venue("BTC/USD"), kraken.to_venue("XBT/USD"), kraken.to_venue("eth/usd")
@@ -26,7 +30,7 @@ from typing import Any, Final, TypeVar, cast
 
 from ..errors import InvalidArgument
 
-__all__ = ["SymbolNotation", "common_symbols"]
+__all__ = ["SymbolNotation", "common_symbols", "one_or_many"]
 
 _ASSET: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -87,3 +91,47 @@ def common_symbols(method: _F) -> _F:
         return method(self, *args, **kwargs)
 
     return cast(_F, wrapper)
+
+
+def one_or_many(method: _F) -> _F:
+    """Let a one-symbol channel method take a list of symbols too (see the module docstring).
+
+    Raises:
+        InvalidArgument: an empty list.
+    """
+    first = list(inspect.signature(method).parameters)[1]
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not args or not isinstance(args[0], (list, tuple)):
+            return method(self, *args, **kwargs)
+        symbols = list(args[0])
+        if not symbols:
+            raise InvalidArgument(first, args[0], "needs at least one symbol")
+        if len(symbols) == 1:
+            return method(self, symbols[0], *args[1:], **kwargs)
+        parts = [method(self, symbol, *args[1:], **kwargs) for symbol in symbols]
+        return _merged(symbols, parts)
+
+    return cast(_F, wrapper)
+
+
+def _merged(symbols: list[Any], parts: list[Any]) -> Any:
+    import reactivex
+
+    from ..feed import Feed
+
+    merged = reactivex.merge(*parts)
+    if not all(isinstance(p, Feed) for p in parts):
+        return merged
+    feeds = {str(s).upper(): p for s, p in zip(symbols, parts, strict=True)}
+
+    def resync(symbol: str) -> None:
+        feed = feeds.get(symbol.upper())
+        if feed is not None:
+            feed.resync(symbol)
+
+    def subscribe(observer: Any, scheduler: Any = None) -> Any:
+        return merged.subscribe(observer, scheduler=scheduler)
+
+    return Feed(subscribe, resync)

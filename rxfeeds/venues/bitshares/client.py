@@ -52,7 +52,7 @@ from ...events import BookOrder, Event, StreamReset, Trade
 from ...feed import Feed
 from ...transport import Backoff, Transport
 from ..base import VenueClient, as_list, check_seconds, check_secure_url
-from ..symbols import common_symbols
+from ..symbols import common_symbols, one_or_many
 from .codec import (
     AccountUpdate,
     BitSharesCodec,
@@ -233,7 +233,10 @@ class BitShares(VenueClient):
         return Feed(subscribe, resync)
 
     @common_symbols
-    def book(self, symbol: str, depth: int | None = None) -> Feed[BookOrder | OrderFill | CallOrderUpdate | Event]:
+    @one_or_many
+    def book(
+        self, symbol: str | Sequence[str], depth: int | None = None
+    ) -> Feed[BookOrder | OrderFill | CallOrderUpdate | Event]:
         """The common book method of every client: :meth:`market` for ``"BASE:QUOTE"``.
 
         ``depth`` is only checked (the node sends an order-level book); trim with
@@ -249,7 +252,8 @@ class BitShares(VenueClient):
         return self.market(base, quote)
 
     @common_symbols
-    def trades(self, symbol: str) -> Observable[Trade | Event]:
+    @one_or_many
+    def trades(self, symbol: str | Sequence[str]) -> Observable[Trade | Event]:
         """Matches in ``"BASE:QUOTE"`` as :class:`~rxfeeds.events.Trade` (the common trades method).
 
         Built from the market's fills: each match fills a maker and a taker order, and the

@@ -43,7 +43,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, cast
 
 import reactivex
@@ -59,7 +59,7 @@ from ...intervals import IntervalLike, parse_interval
 from ...transport import Transport
 from ..base import VenueClient, check_seconds, check_url
 from ..orders import order_text
-from ..symbols import common_symbols
+from ..symbols import common_symbols, one_or_many
 from ._common import CANDLE_PERIODS, Credentials, candle_interval, iso_time, side_of
 from .codec import HitBTCCodec, order_update
 
@@ -209,7 +209,8 @@ class HitBTC(VenueClient):
         return self._public().multiplex(key)
 
     @common_symbols
-    def orderbook(self, symbol: str) -> Feed[BookSnapshot | BookDelta | Event]:
+    @one_or_many
+    def orderbook(self, symbol: str | Sequence[str]) -> Feed[BookSnapshot | BookDelta | Event]:
         """Full order book: a ``BookSnapshot`` then ``BookDelta`` s, each with ``sequence``.
 
         The returned :class:`~rxfeeds.feed.Feed` can ``resync(symbol)`` (unsubscribe + subscribe
@@ -234,7 +235,8 @@ class HitBTC(VenueClient):
         return Feed(subscribe, resync)
 
     @common_symbols
-    def book(self, symbol: str, depth: int | None = None) -> Feed[BookSnapshot | BookDelta | Event]:
+    @one_or_many
+    def book(self, symbol: str | Sequence[str], depth: int | None = None) -> Feed[BookSnapshot | BookDelta | Event]:
         """The common book method of every client: :meth:`orderbook` (HitBTC sends the full book;
         ``depth`` is only checked, trim with ``ops.order_book(depth=...)``).
 
@@ -247,7 +249,8 @@ class HitBTC(VenueClient):
         return self.orderbook(symbol)
 
     @common_symbols
-    def trades(self, symbol: str) -> Observable[Trade | Event]:
+    @one_or_many
+    def trades(self, symbol: str | Sequence[str]) -> Observable[Trade | Event]:
         """Public trades: the venue's recent trades (oldest first), then each new one.
 
         Example::
@@ -257,7 +260,8 @@ class HitBTC(VenueClient):
         return self._channel(("trades", _check_symbol(symbol)))
 
     @common_symbols
-    def candles(self, symbol: str, period: str = "M30") -> Observable[Kline | Event]:
+    @one_or_many
+    def candles(self, symbol: str | Sequence[str], period: str = "M30") -> Observable[Kline | Event]:
         """Venue candles of ``period`` (``M1 M3 M5 M15 M30 H1 H4 D1 D7 1M``), oldest first.
 
         Updates repeat the current candle (``closed=False``) as it changes.
@@ -271,7 +275,7 @@ class HitBTC(VenueClient):
         candle_interval(period)
         return self._channel(("candles-" + period, _check_symbol(symbol)))
 
-    def klines(self, symbol: str, interval: IntervalLike = "1m") -> Observable[Kline | Event]:
+    def klines(self, symbol: str | Sequence[str], interval: IntervalLike = "1m") -> Observable[Kline | Event]:
         """The common name of :meth:`candles`: ``interval`` ``"1m"`` (default), ``"4h"``, a ``timedelta``...
 
         Any spelling of ``rxfeeds.intervals`` naming one of HitBTC's periods (1m 3m 5m 15m 30m 1h 4h
@@ -288,7 +292,8 @@ class HitBTC(VenueClient):
         return self.candles(symbol, period)
 
     @common_symbols
-    def ticker(self, symbol: str) -> Observable[Ticker | Event]:
+    @one_or_many
+    def ticker(self, symbol: str | Sequence[str]) -> Observable[Ticker | Event]:
         """Ticker updates (on change, and about every 15 s on quiet symbols).
 
         Example::

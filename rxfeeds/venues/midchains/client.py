@@ -34,6 +34,7 @@ Example::
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any, ClassVar, cast
 
 import reactivex
@@ -47,7 +48,7 @@ from ...feed import Feed
 from ...transport import Transport
 from ..base import VenueClient, check_url
 from ..orders import order_text
-from ..symbols import common_symbols
+from ..symbols import common_symbols, one_or_many
 from .codec import MidchainsCodec, check_security, encrypt_password, require_cryptography
 
 __all__ = ["Midchains", "DEFAULT_URL"]
@@ -87,7 +88,8 @@ class Midchains(VenueClient):
     # ------------------------------------------------------------------ market data
 
     @common_symbols
-    def book(self, security: str, depth: int | None = None) -> Feed[BookOrder | Event]:
+    @one_or_many
+    def book(self, security: str | Sequence[str], depth: int | None = None) -> Feed[BookOrder | Event]:
         """The order-level book of ``security`` (``"*"``: every security).
 
         ``depth`` is only checked (the venue sends every order); trim with
@@ -102,7 +104,7 @@ class Midchains(VenueClient):
         """
         if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth <= 0):
             raise InvalidArgument("depth", depth, "must be a positive int or None")
-        key = ("book", check_security(security, allow_all=True))
+        key = ("book", check_security(cast(str, security), allow_all=True))  # one_or_many split lists
         ws = self._ws()
         source = ws.multiplex(key)
 
@@ -115,14 +117,15 @@ class Midchains(VenueClient):
         return Feed(subscribe, resync)
 
     @common_symbols
-    def trades(self, security: str) -> Observable[Trade | Event]:
+    @one_or_many
+    def trades(self, security: str | Sequence[str]) -> Observable[Trade | Event]:
         """Public trades of ``security`` (a single pair, as the venue requires).
 
         Example::
 
             mc.trades("BTCUSD").subscribe(lambda t: print(t.price, t.size, t.side))
         """
-        return self._ws().multiplex(("trade", check_security(security)))
+        return self._ws().multiplex(("trade", check_security(cast(str, security))))  # lists split above
 
     # ------------------------------------------------------------------ requests
 
