@@ -17,26 +17,53 @@ once).  Callbacks run on the socket's thread; use ``observe_on`` (or the helpers
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import errors, events
 from .errors import RxfeedsError
 
+if TYPE_CHECKING:  # the real types for mypy/pyright; at run time the clients load on first use
+    from . import aio, ops
+    from .capture.replay import replay
+    from .runner import RunResult, run
+    from .venues.binance_dex.client import BinanceDex
+    from .venues.binance_spot.client import BinanceSpot
+    from .venues.bitshares.client import BitShares
+    from .venues.hitbtc.client import HitBTC
+    from .venues.hitbtc.client_v3 import HitBTCV3
+    from .venues.kraken.client import Kraken
+    from .venues.kraken.client_v2 import KrakenV2
+    from .venues.midchains.client import Midchains
+
 __version__ = "0.1.0"
 
-_CLIENTS = {
-    "Kraken": "rxfeeds.venues.kraken.client:Kraken",
-    "KrakenV2": "rxfeeds.venues.kraken.client_v2:KrakenV2",
-    "HitBTC": "rxfeeds.venues.hitbtc.client:HitBTC",
-    "HitBTCV3": "rxfeeds.venues.hitbtc.client_v3:HitBTCV3",
-    "BinanceDex": "rxfeeds.venues.binance_dex.client:BinanceDex",
-    "BinanceSpot": "rxfeeds.venues.binance_spot.client:BinanceSpot",
-    "BitShares": "rxfeeds.venues.bitshares.client:BitShares",
-    "Midchains": "rxfeeds.venues.midchains.client:Midchains",
-    "replay": "rxfeeds.capture.replay:replay",
-}
+__all__ = [
+    "events",
+    "errors",
+    "RxfeedsError",
+    "ops",
+    "aio",
+    "run",
+    "RunResult",
+    "replay",
+    "BinanceDex",
+    "BinanceSpot",
+    "BitShares",
+    "HitBTC",
+    "HitBTCV3",
+    "Kraken",
+    "KrakenV2",
+    "Midchains",
+]
 
-__all__ = ["events", "errors", "RxfeedsError", "ops", "aio", "run", "RunResult", *_CLIENTS]
+
+def _exports() -> dict[str, str]:
+    # top-level client names come from the venue specs (``VenueSpec.export``), third parties' too
+    from .venues.registry import specs
+
+    table = {v.export: v.client for v in specs().values() if v.export}
+    table["replay"] = "rxfeeds.capture.replay:replay"
+    return table
 
 
 def __getattr__(name: str) -> Any:
@@ -49,10 +76,15 @@ def __getattr__(name: str) -> Any:
 
         globals()[name] = value = getattr(runner, name)
         return value
-    if name in _CLIENTS:
+    target = _exports().get(name)
+    if target is not None:
         from .venues import load
 
-        value = load(_CLIENTS[name])
+        value = load(target)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'rxfeeds' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__, *_exports()})

@@ -19,11 +19,18 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from reactivex import Observable
 
 _T = TypeVar("_T")
+_A = TypeVar("_A")
+_B = TypeVar("_B")
+_C = TypeVar("_C")
+_D = TypeVar("_D")
+_E = TypeVar("_E")
+_F = TypeVar("_F")
+_G = TypeVar("_G")
 
 __all__ = ["Feed", "resync_of"]
 
@@ -46,6 +53,69 @@ class Feed(Observable[_T], Generic[_T]):
             return False
         self._resync(symbol)
         return True
+
+    # typed like Observable.pipe, so ``feed.pipe(ops.order_book())`` is an Observable[OrderBook]
+    # to mypy and pyright (the runtime re-wrapping below never changes a value's type)
+    @overload
+    def pipe(self) -> Feed[_T]: ...
+
+    @overload
+    def pipe(self, op1: Callable[[Feed[_T]], _A], /) -> _A: ...
+
+    @overload
+    def pipe(self, op1: Callable[[Feed[_T]], _A], op2: Callable[[_A], _B], /) -> _B: ...
+
+    @overload
+    def pipe(self, op1: Callable[[Feed[_T]], _A], op2: Callable[[_A], _B], op3: Callable[[_B], _C], /) -> _C: ...
+
+    @overload
+    def pipe(
+        self,
+        op1: Callable[[Feed[_T]], _A],
+        op2: Callable[[_A], _B],
+        op3: Callable[[_B], _C],
+        op4: Callable[[_C], _D],
+        /,
+    ) -> _D: ...
+
+    @overload
+    def pipe(
+        self,
+        op1: Callable[[Feed[_T]], _A],
+        op2: Callable[[_A], _B],
+        op3: Callable[[_B], _C],
+        op4: Callable[[_C], _D],
+        op5: Callable[[_D], _E],
+        /,
+    ) -> _E: ...
+
+    @overload
+    def pipe(
+        self,
+        op1: Callable[[Feed[_T]], _A],
+        op2: Callable[[_A], _B],
+        op3: Callable[[_B], _C],
+        op4: Callable[[_C], _D],
+        op5: Callable[[_D], _E],
+        op6: Callable[[_E], _F],
+        /,
+    ) -> _F: ...
+
+    @overload
+    def pipe(
+        self,
+        op1: Callable[[Feed[_T]], _A],
+        op2: Callable[[_A], _B],
+        op3: Callable[[_B], _C],
+        op4: Callable[[_C], _D],
+        op5: Callable[[_D], _E],
+        op6: Callable[[_E], _F],
+        op7: Callable[[_F], _G],
+        /,
+    ) -> _G: ...
+
+    # no catch-all ``*operators -> Any`` overload: with one, mypy answers Any whenever an operator's
+    # type mentions Any (most do: Observable[Any] inputs); chain a second pipe() beyond seven
 
     def pipe(self, *operators: Callable[[Any], Any]) -> Any:
         """Like :meth:`Observable.pipe`, but operators still see the resync hook.

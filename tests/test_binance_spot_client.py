@@ -197,7 +197,7 @@ def test_bad_arguments_are_refused_before_anything_is_sent(sim: BinanceSpotSim, 
     cases: list[tuple[Callable[[], object], str]] = [
         (lambda: client.klines("BTCUSDT", "7m"), "interval"),
         (lambda: client.klines("BTCUSDT", "fortnight"), "interval"),
-        (lambda: client.trades("BTC/USDT"), "symbols"),
+        (lambda: client.trades("BTC/USDT/X"), "symbols"),  # "BTC/USDT" is the common notation
         (lambda: client.depth([]), "symbols"),
         (lambda: client.depth("BTCUSDT", speed="10ms"), "speed"),
         (lambda: client.book("BTCUSDT", limit=0), "limit"),

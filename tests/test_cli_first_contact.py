@@ -98,8 +98,14 @@ def test_bitshares_market_without_quote_is_one_line() -> None:
 
 
 def test_midchains_symbol_in_the_wrong_form_is_one_line() -> None:
-    result = invoke("watch", "midchains", "book", "BTC/USD", "--url", DEAD)
-    assert_one_line_error(result, 2, "SYMBOL 'BTC/USD'", "BTCUSD")
+    # BTC/USD is the common BASE/QUOTE notation (mapped to BTCUSD); btcusd is neither spelling
+    result = invoke("watch", "midchains", "book", "btcusd", "--url", DEAD)
+    assert_one_line_error(result, 2, "SYMBOL 'btcusd'", "BTCUSD")
+
+
+def test_a_malformed_pair_is_one_line_naming_the_notation() -> None:
+    result = invoke("watch", "kraken", "book", "BTC/USD/EUR", "--url", DEAD)
+    assert_one_line_error(result, 2, "SYMBOL 'BTC/USD/EUR'", "BASE/QUOTE")
 
 
 def test_record_into_a_missing_folder_is_one_line(tmp_path: Path) -> None:

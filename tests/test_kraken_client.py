@@ -184,7 +184,7 @@ def test_refused_subscriptions_fail_only_their_observable(live: KrakenSim) -> No
         (lambda k: k.add_order("t", "XBT/USD", "hold", "limit", "1", price="1"), "type"),
         (lambda k: k.add_order("t", "XBT/USD", "buy", "limit", "1"), "price"),
         (lambda k: k.add_order("t", "XBT/USD", "buy", "limit", "-1", price="1"), "volume"),
-        (lambda k: k.add_order("t", "XBT/USD", "buy", "limit", "1e3", price="1"), "volume"),
+        (lambda k: k.add_order("t", "XBT/USD", "buy", "limit", "1,5", price="1"), "volume"),
         (lambda k: k.cancel_order("t", []), "txid"),
         (lambda k: k.cancel_all_orders_after("t", -5), "timeout"),
         (lambda k: k.trades("XBT/USD", connection=""), "connection"),

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "record": ("rxfeeds.cli.record", "Record a venue channel to a capture file."),
     "replay": ("rxfeeds.cli.replay", "Replay a capture through the pipeline and summarise it."),
     "publish": ("rxfeeds.cli.publish", "Publish a venue channel's events to a message bus (NATS JetStream)."),
+    "venues": ("rxfeeds.cli.venues", "List every venue: status, channels, symbols, simulator."),
 }
 
 

@@ -9,11 +9,20 @@ from typing import Any
 import click
 import reactivex
 
-from ..errors import InvalidArgument
-from ..venues import client_class
-from ..venues.base import VenueClient
+from ..venues import VENUES, client_class
+from ..venues.registry import spec, specs
 
-__all__ = ["CONNECT_TIMEOUT", "cli_error", "connection_options", "make_client", "channel_names", "open_channel"]
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "VenueChoice",
+    "channel_names",
+    "channels_epilog",
+    "check_channel",
+    "cli_error",
+    "connection_options",
+    "make_client",
+    "open_channel",
+]
 
 
 def cli_error(message: str, exit_code: int = 1) -> click.ClickException:
@@ -43,9 +52,6 @@ def connection_options(command: Any) -> Any:
     )(command)
 
 
-_NOT_CHANNELS = {"close", "health", "add_tap", "http_get", "connections", "state", "errors", "notices"}
-
-
 def make_client(venue: str, url: str | None, rest_url: str | None = None) -> Any:
     """The venue's client, pointed at ``url`` (and ``rest_url``) when given.
 
@@ -63,33 +69,64 @@ def make_client(venue: str, url: str | None, rest_url: str | None = None) -> Any
     return cls(**kwargs)
 
 
-def channel_names(client: Any) -> list[str]:
-    """Public methods of the client's class that take symbols (the subscribable channels)."""
-    names = []
-    for name, member in inspect.getmembers(type(client), inspect.isfunction):
-        if name.startswith("_") or name in _NOT_CHANNELS or hasattr(VenueClient, name):
-            continue
-        params = list(inspect.signature(member).parameters.values())[1:]
-        if params and params[0].kind in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD):
-            names.append(name)
-    return sorted(names)
+class VenueChoice(click.ParamType[str]):
+    """A command-line venue name, checked against the registry when the command runs (so venues
+    registered by entry points or in-process appear too)."""
+
+    name = "venue"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        names = list(VENUES)
+        if value not in names:
+            self.fail(f"{value!r} is not a venue; choose one of {', '.join(names)}", param, ctx)
+        return str(value)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "[" + "|".join(VENUES) + "]"
 
 
-def open_channel(client: Any, channel: str, symbols: Sequence[str]) -> reactivex.Observable[Any]:
-    """``client.<channel>(symbols)``: one call with the list, or one call per symbol merged.
+def channels_epilog() -> str:
+    """Help text listing every registered venue's channels (from the specs), for ``--help``."""
+    lines = ["\b", "Channels by venue (rxfeeds venues shows more):"]
+    lines += [f"  {name:<13} {' '.join(v.channel_names())}" for name, v in specs().items()]
+    return "\n".join(lines)
+
+
+def _venue_of(client: Any, venue: str | None) -> str:
+    return venue if venue is not None else str(getattr(client, "venue", ""))
+
+
+def channel_names(client: Any, venue: str | None = None, *, aliases: bool = False) -> list[str]:
+    """The declared streaming channels of the client's venue (its spec's channel map).
+
+    Requests and trading calls are never channels, whatever their signature.
+    """
+    return spec(_venue_of(client, venue)).channel_names(aliases=aliases)
+
+
+def check_channel(venue: str, channel: str) -> None:
+    """A one-line usage error (exit 2) unless ``channel`` is a declared channel of ``venue``."""
+    declared = spec(venue)
+    try:
+        declared.channel(channel)
+    except KeyError:
+        choices = ", ".join(c.name + (f" (or {', '.join(c.aliases)})" if c.aliases else "") for c in declared.channels)
+        kind = "a trading call" if channel in declared.trading else "a request" if channel in declared.requests else ""
+        why = f" ({kind}, never opened from the command line)" if kind else ""
+        raise cli_error(f"CHANNEL {channel!r} is not a channel of {venue}{why}; choose one of {choices}", 2) from None
+
+
+def open_channel(
+    client: Any, channel: str, symbols: Sequence[str], venue: str | None = None
+) -> reactivex.Observable[Any]:
+    """``client.<channel>(symbols)``: one call, with the symbol or the list of them.
+
+    ``channel`` must be declared in the venue's channel map (``venue`` defaults to the client's).
 
     Raises:
-        click.ClickException: unknown channel (exit 2; the message lists the client's channels).
+        click.ClickException: unknown channel (exit 2; the message lists the venue's channels).
     """
-    if channel not in channel_names(client):
-        choices = ", ".join(channel_names(client))
-        raise cli_error(f"CHANNEL {channel!r} is not a channel of {type(client).__name__}; choose one of {choices}", 2)
-    method = getattr(client, channel)
-    if len(symbols) == 1:
-        result: reactivex.Observable[Any] = method(symbols[0])
-        return result
-    try:
-        result = method(list(symbols))
-        return result
-    except (TypeError, InvalidArgument):
-        return reactivex.merge(*[method(s) for s in symbols])
+    check_channel(_venue_of(client, venue), channel)
+    # every declared channel takes one symbol or a list (rxfeeds.venues.symbols.one_or_many)
+    result: reactivex.Observable[Any] = getattr(client, channel)(symbols[0] if len(symbols) == 1 else list(symbols))
+    return result

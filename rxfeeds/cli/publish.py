@@ -21,14 +21,13 @@ from typing import Any
 
 import click
 
-from ..venues import VENUES
-from ._channels import make_client, open_channel
+from ._channels import VenueChoice, channels_epilog, check_channel, make_client, open_channel
 
 __all__ = ["command"]
 
 
-@click.command("publish")
-@click.argument("venue", type=click.Choice(list(VENUES)))
+@click.command("publish", epilog=channels_epilog())
+@click.argument("venue", type=VenueChoice())
 @click.argument("channel")
 @click.argument("symbols", nargs=-1, required=True)
 @click.option("--bus", "bus_url", required=True, help="Broker URL, e.g. nats://127.0.0.1:4222.")
@@ -73,6 +72,7 @@ def command(
     from ..errors import RxfeedsError
     from ..ops import publish
 
+    check_channel(venue, channel)  # before the bus or a client exists: a trading call never gets one
     try:
         bus = connect(bus_url, stream=stream, prefix=prefix, connect_timeout=connect_timeout)
     except RxfeedsError as exc:

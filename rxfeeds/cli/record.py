@@ -19,15 +19,23 @@ from pathlib import Path
 import click
 
 from ..capture.recorder import Recorder
-from ..venues import VENUES
-from ._channels import CONNECT_TIMEOUT, cli_error, connection_options, make_client, open_channel
+from ._channels import (
+    CONNECT_TIMEOUT,
+    VenueChoice,
+    channels_epilog,
+    check_channel,
+    cli_error,
+    connection_options,
+    make_client,
+    open_channel,
+)
 from ._connection import ConnectionView
 
 __all__ = ["command"]
 
 
-@click.command("record")
-@click.argument("venue", type=click.Choice(list(VENUES)))
+@click.command("record", epilog=channels_epilog())
+@click.argument("venue", type=VenueChoice())
 @click.argument("channel")
 @click.argument("symbols", nargs=-1, required=True)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True), help="Capture file.")
@@ -48,6 +56,7 @@ def command(
     folder = Path(output).expanduser().resolve().parent
     if not folder.is_dir():
         raise cli_error(f"-o {output}: the folder {folder} does not exist; create it or choose another path", 2)
+    check_channel(venue, channel)  # before any client exists: a trading call never gets one
     client = make_client(venue, url, rest_url=rest_url)
     events = 0
     failure: list[str] = []

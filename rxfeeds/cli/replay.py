@@ -44,23 +44,18 @@ from ..capture.records import CaptureProblem, ClockRepair, merge_captures, merge
 from ..capture.replay import CaptureClock, ReplayTransport
 from ..events import BookDelta, BookSnapshot, Event, IntegrityEvent, Kline
 from ..venues import VENUES, codec_class
+from ._channels import VenueChoice
 
 __all__ = ["capture_venue", "command", "replay_summary"]
 
-#: production hosts -> venue (the path tells the API version apart)
-_HOSTS = (
-    ("ws.kraken.com", "/v2", "kraken-v2"),
-    ("ws-auth.kraken.com", "/v2", "kraken-v2"),
-    ("ws.kraken.com", "", "kraken"),
-    ("ws-auth.kraken.com", "", "kraken"),
-    ("api.hitbtc.com", "/api/3", "hitbtc-v3"),
-    ("api.hitbtc.com", "", "hitbtc"),
-    ("dex.binance.org", "", "binance-dex"),
-    ("testnet-dex.binance.org", "", "binance-dex"),
-    ("stream.binance.com", "", "binance-spot"),
-    ("api.binance.com", "", "binance-spot"),
-    ("midchains.com", "", "midchains"),
-)
+
+def _hosts() -> list[tuple[str, str, str]]:
+    """Production ``(host, path prefix, venue)`` from the venue specs, longest prefix first (the
+    path tells API versions on one host apart)."""
+    from ..venues.registry import specs
+
+    found = [(host, prefix, v.name) for v in specs().values() for host, prefix in v.hosts]
+    return sorted(found, key=lambda h: -len(h[1]))
 
 
 def capture_venue(path: str | Path) -> tuple[str | None, str]:
@@ -94,7 +89,7 @@ def capture_venue(path: str | Path) -> tuple[str | None, str]:
         url = ""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    for suffix, prefix, venue in _HOSTS:
+    for suffix, prefix, venue in _hosts():
         if (host == suffix or host.endswith("." + suffix)) and parts.path.startswith(prefix):
             return venue, f"frames from {parts.scheme}://{host}{parts.path.rstrip('/')}"
     return None, f"frames from {parts.scheme}://{host}" if host else ""
@@ -300,7 +295,7 @@ class _Inlet:
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--venue",
-    type=click.Choice(list(VENUES)),
+    type=VenueChoice(),
     help="Venue protocol of the captures (default: read from the capture's header or URL).",
 )
 @click.option("--book", is_flag=True, help="Rebuild order books (ops.order_book) and check their integrity.")

@@ -29,8 +29,15 @@ from typing import Any
 import click
 
 from ..events import BookDelta, BookSnapshot, IntegrityEvent, Kline, Quote, Ticker, Trade
-from ..venues import VENUES
-from ._channels import CONNECT_TIMEOUT, connection_options, make_client, open_channel
+from ._channels import (
+    CONNECT_TIMEOUT,
+    VenueChoice,
+    channels_epilog,
+    check_channel,
+    connection_options,
+    make_client,
+    open_channel,
+)
 from ._connection import ConnectionView
 from ._format import describe, difference, level_texts, num
 
@@ -228,8 +235,8 @@ def _bus_source(
     return bus, reactivex.merge(*[bus.source(venue, s, channel, start="last") for s in symbols])
 
 
-@click.command("watch")
-@click.argument("venue", type=click.Choice(list(VENUES)))
+@click.command("watch", epilog=channels_epilog())
+@click.argument("venue", type=VenueChoice())
 @click.argument("channel")
 @click.argument("symbols", nargs=-1)
 @click.option("--url", help="Websocket URL (default: the venue's production endpoint).")
@@ -262,6 +269,7 @@ def command(
     if bus_url:
         bus, source = _bus_source(bus_url, stream, prefix, venue, channel, symbols)
     else:
+        check_channel(venue, channel)  # before any client exists: a trading call never gets one
         client = make_client(venue, url, rest_url=rest_url)
         connection = ConnectionView(client)
         source = open_channel(client, channel, symbols)

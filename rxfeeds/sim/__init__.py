@@ -14,17 +14,28 @@ from ..venues import lookup
 
 __all__ = ["SIMULATORS", "simulator_class"]
 
-#: command-line venue name -> "module:Class"
-SIMULATORS: dict[str, str] = {
-    "kraken": "rxfeeds.sim.kraken:KrakenSim",
-    "kraken-v2": "rxfeeds.sim.kraken_v2:KrakenV2Sim",
-    "hitbtc": "rxfeeds.sim.hitbtc:HitBTCSim",
-    "hitbtc-v3": "rxfeeds.sim.hitbtc_v3:HitBTCV3Sim",
-    "binance-dex": "rxfeeds.sim.binance_dex:BinanceDexSim",
-    "binance-spot": "rxfeeds.sim.binance_spot:BinanceSpotSim",
-    "bitshares": "rxfeeds.sim.bitshares:BitSharesSim",
-    "midchains": "rxfeeds.sim.midchains:MidchainsSim",
-}
+#: command-line venue name -> "module:Class" (derived from the venue specs; rebuilt in place)
+SIMULATORS: dict[str, str] = {}
+
+
+def _derive() -> None:
+    from ..venues.registry import specs
+
+    SIMULATORS.clear()
+    for venue in specs().values():
+        if venue.simulator is not None:
+            for name in (venue.name, *venue.aliases):
+                SIMULATORS[name] = venue.simulator
+
+
+def _install() -> None:
+    from ..venues import registry
+
+    registry.on_change(_derive)
+    _derive()
+
+
+_install()
 
 
 def simulator_class(venue: str) -> Any:

@@ -1,8 +1,10 @@
-"""Venue registry: command-line names to client classes.
+"""Venue tables: command-line names to client and codec classes.
 
-Each venue lives in its own folder (``rxfeeds/venues/<venue>/`` with ``codec.py`` and
-``client.py``); this table is the only place that names them all, and it imports lazily so a
-broken or heavy venue never slows down the others.
+Each venue lives in its own folder (``rxfeeds/venues/<venue>/`` with ``spec.py``, ``codec.py``
+and ``client.py``).  The tables here are derived from the venue specs
+(:mod:`rxfeeds.venues.registry`, which also loads third-party venues from the ``rxfeeds.venues``
+entry-point group); classes are imported lazily so a broken or heavy venue never slows down the
+others.
 
 Example:
     >>> from rxfeeds.venues import VENUES
@@ -19,30 +21,23 @@ from ..errors import InvalidArgument
 
 __all__ = ["VENUES", "CODECS", "client_class", "codec_class", "load", "lookup"]
 
-#: command-line venue name -> "module:Class"
-VENUES: dict[str, str] = {
-    "kraken": "rxfeeds.venues.kraken.client:Kraken",
-    "kraken-v2": "rxfeeds.venues.kraken.client_v2:KrakenV2",
-    "hitbtc": "rxfeeds.venues.hitbtc.client:HitBTC",
-    "hitbtc-v3": "rxfeeds.venues.hitbtc.client_v3:HitBTCV3",
-    "binance-dex": "rxfeeds.venues.binance_dex.client:BinanceDex",
-    "binance-spot": "rxfeeds.venues.binance_spot.client:BinanceSpot",
-    "bitshares": "rxfeeds.venues.bitshares.client:BitShares",
-    "midchains": "rxfeeds.venues.midchains.client:Midchains",
-}
-
+#: command-line venue name -> "module:Class" of its client (derived from the specs)
+VENUES: dict[str, str] = {}
 
 #: command-line venue name -> "module:Class" of its sans-I/O codec (replay tools decode with it)
-CODECS: dict[str, str] = {
-    "kraken": "rxfeeds.venues.kraken.codec:KrakenCodec",
-    "kraken-v2": "rxfeeds.venues.kraken.codec_v2:KrakenV2Codec",
-    "hitbtc": "rxfeeds.venues.hitbtc.codec:HitBTCCodec",
-    "hitbtc-v3": "rxfeeds.venues.hitbtc.codec_v3:HitBTCV3Codec",
-    "binance-dex": "rxfeeds.venues.binance_dex.codec:BinanceDexCodec",
-    "binance-spot": "rxfeeds.venues.binance_spot.codec:BinanceSpotCodec",
-    "bitshares": "rxfeeds.venues.bitshares.codec:BitSharesCodec",
-    "midchains": "rxfeeds.venues.midchains.codec:MidchainsCodec",
-}
+CODECS: dict[str, str] = {}
+
+
+def _derive() -> None:
+    # rebuilt in place, so modules that imported the dicts see registrations made later
+    from .registry import specs
+
+    VENUES.clear()
+    CODECS.clear()
+    for venue in specs().values():
+        for name in (venue.name, *venue.aliases):
+            VENUES[name] = venue.client
+            CODECS[name] = venue.codec
 
 
 def load(spec: str) -> Any:
@@ -72,3 +67,13 @@ def client_class(venue: str) -> Any:
 def codec_class(venue: str) -> Any:
     """The codec class for a command-line venue name (InvalidArgument when unknown)."""
     return lookup(CODECS, venue)
+
+
+def _install() -> None:
+    from . import registry
+
+    registry.on_change(_derive)
+    _derive()
+
+
+_install()

@@ -61,6 +61,7 @@ from ...events import Event, StreamReset
 from ...intervals import IntervalLike, parse_interval
 from ...transport import Transport
 from ..base import VenueClient, as_list, check_seconds, check_url
+from ..symbols import common_symbols
 from .codec import (
     ACCOUNT_TOPICS,
     ALL_SYMBOLS,
@@ -206,6 +207,7 @@ class BinanceDex(VenueClient):
         # One address per connection on this venue: each address gets its own socket.
         return self._keys_stream(self._socket(f"account:{address}"), keys)
 
+    @common_symbols
     def trades(self, symbols: str | Iterable[str], *, one_off: bool = False) -> Observable[Event]:
         """Trades (``<symbol>@trades``) as :class:`~rxfeeds.events.Trade` (taker side from ``tt``).
 
@@ -215,6 +217,7 @@ class BinanceDex(VenueClient):
         """
         return self._market("trades", symbols, one_off)
 
+    @common_symbols
     def market_diff(self, symbols: str | Iterable[str], *, one_off: bool = False) -> Observable[Event]:
         """Book changes (``marketDiff``) as :class:`~rxfeeds.events.BookDelta`; no sequence number.
 
@@ -224,6 +227,7 @@ class BinanceDex(VenueClient):
         """
         return self._market("marketDiff", symbols, one_off)
 
+    @common_symbols
     def market_depth(
         self, symbols: str | Iterable[str], levels: int = 20, *, one_off: bool = False
     ) -> Observable[Event]:
@@ -242,6 +246,16 @@ class BinanceDex(VenueClient):
             raise InvalidArgument("levels", levels, "must be 20, 100, 500 or 1000")
         return self._market(topic, symbols, one_off)
 
+    def book(self, symbols: str | Iterable[str], depth: int = 20, *, one_off: bool = False) -> Observable[Event]:
+        """The common name of :meth:`market_depth`: full top-``depth`` images (20, 100, 500, 1000).
+
+        Example::
+
+            dex.book("BNB_BTCB-1DE").pipe(ops.order_book()).subscribe(print)
+        """
+        return self.market_depth(symbols, levels=depth, one_off=one_off)
+
+    @common_symbols
     def klines(
         self, symbols: str | Iterable[str], interval: IntervalLike = "1m", *, one_off: bool = False
     ) -> Observable[Event]:
@@ -256,6 +270,7 @@ class BinanceDex(VenueClient):
             raise InvalidArgument("interval", interval, f"Binance DEX klines take one of {', '.join(KLINE_INTERVALS)}")
         return self._market(f"kline_{name}", symbols, one_off)
 
+    @common_symbols
     def ticker(self, symbols: str | Iterable[str], *, one_off: bool = False) -> Observable[Event]:
         """24-hour tickers (``ticker``) as :class:`~rxfeeds.events.Ticker`, pushed every second.
 
@@ -265,6 +280,7 @@ class BinanceDex(VenueClient):
         """
         return self._market("ticker", symbols, one_off)
 
+    @common_symbols
     def mini_ticker(self, symbols: str | Iterable[str], *, one_off: bool = False) -> Observable[Event]:
         """Mini tickers (``miniTicker``) as :class:`~rxfeeds.events.Ticker` (no bid/ask).
 

@@ -46,6 +46,7 @@ from ...feed import Feed
 from ...intervals import IntervalLike, parse_interval
 from ...transport import Transport
 from ..base import VenueClient, as_list, check_http_url, check_seconds, check_url
+from ..symbols import common_symbols
 from .codec import KLINE_INTERVALS, BinanceSpotCodec
 from .rest import DepthClient
 
@@ -138,6 +139,7 @@ class BinanceSpot(VenueClient):
 
     # ------------------------------------------------------------------ streams
 
+    @common_symbols
     def depth(self, symbols: str | Iterable[str], speed: str | int = "100ms") -> Observable[Event]:
         """Diff-depth stream: :class:`~rxfeeds.events.BookDelta` with ``first_sequence=U``, ``sequence=u``.
 
@@ -150,6 +152,7 @@ class BinanceSpot(VenueClient):
         """
         return self._streams(self._depth_channel(speed), symbols)
 
+    @common_symbols
     def book(
         self, symbols: str | Iterable[str], speed: str | int = "100ms", *, limit: int | None = None
     ) -> Feed[Event]:
@@ -197,6 +200,7 @@ class BinanceSpot(VenueClient):
 
         return Feed(subscribe, resync=resync)
 
+    @common_symbols
     def trades(self, symbols: str | Iterable[str]) -> Observable[Event]:
         """Raw trades (``<symbol>@trade``) as :class:`~rxfeeds.events.Trade`; ``side`` is the taker's.
 
@@ -206,6 +210,7 @@ class BinanceSpot(VenueClient):
         """
         return self._streams("trade", symbols)
 
+    @common_symbols
     def agg_trades(self, symbols: str | Iterable[str]) -> Observable[Event]:
         """Aggregate trades (``<symbol>@aggTrade``) as :class:`~rxfeeds.events.Trade` (id = aggregate id).
 
@@ -215,6 +220,7 @@ class BinanceSpot(VenueClient):
         """
         return self._streams("aggTrade", symbols)
 
+    @common_symbols
     def klines(self, symbols: str | Iterable[str], interval: IntervalLike = "1m") -> Observable[Event]:
         """The venue's candles (``<symbol>@kline_<interval>``) as :class:`~rxfeeds.events.Kline`.
 
@@ -231,6 +237,7 @@ class BinanceSpot(VenueClient):
             raise InvalidArgument("interval", interval, f"Binance spot klines take one of {', '.join(KLINE_INTERVALS)}")
         return self._streams(f"kline_{name}", symbols)
 
+    @common_symbols
     def book_ticker(self, symbols: str | Iterable[str]) -> Observable[Event]:
         """Best bid/ask updates (``<symbol>@bookTicker``) as :class:`~rxfeeds.events.Quote`.
 

@@ -9,16 +9,20 @@ Example::
 
 from __future__ import annotations
 
-from .codec import (
-    AccountUpdate,
-    BitSharesCodec,
-    BitSharesRPCError,
-    BlockApplied,
-    CallOrderUpdate,
-    ObjectUpdate,
-    OrderFill,
-    PendingTransaction,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .codec import (
+        AccountUpdate,
+        BitSharesCodec,
+        BitSharesRPCError,
+        BlockApplied,
+        CallOrderUpdate,
+        ObjectUpdate,
+        OrderFill,
+        PendingTransaction,
+    )
 
 __all__ = [
     "AccountUpdate",
@@ -30,3 +34,24 @@ __all__ = [
     "OrderFill",
     "PendingTransaction",
 ]
+
+# imported on first use: the venue registry reads this package's spec.py without loading the client
+_LAZY = {
+    "AccountUpdate": "codec",
+    "BitSharesCodec": "codec",
+    "BitSharesRPCError": "codec",
+    "BlockApplied": "codec",
+    "CallOrderUpdate": "codec",
+    "ObjectUpdate": "codec",
+    "OrderFill": "codec",
+    "PendingTransaction": "codec",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rxfeeds.venues.bitshares' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

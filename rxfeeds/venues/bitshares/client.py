@@ -53,6 +53,7 @@ from ...feed import Feed
 from ...transport import Backoff, Transport
 from ...transport.redact import redact_url
 from ..base import VenueClient, as_list, check_seconds, check_secure_url, check_url
+from ..symbols import common_symbols, one_or_many
 from .codec import (
     AccountUpdate,
     BitSharesCodec,
@@ -234,7 +235,11 @@ class BitShares(VenueClient):
 
         return Feed(subscribe, resync)
 
-    def book(self, symbol: str, depth: int | None = None) -> Feed[BookOrder | OrderFill | CallOrderUpdate | Event]:
+    @common_symbols
+    @one_or_many
+    def book(
+        self, symbol: str | Sequence[str], depth: int | None = None
+    ) -> Feed[BookOrder | OrderFill | CallOrderUpdate | Event]:
         """The common book method of every client: :meth:`market` for ``"BASE:QUOTE"``.
 
         ``depth`` is only checked (the node sends an order-level book); trim with
@@ -249,7 +254,9 @@ class BitShares(VenueClient):
         base, quote = _split_market(symbol)
         return self.market(base, quote)
 
-    def trades(self, symbol: str) -> Observable[Trade | Event]:
+    @common_symbols
+    @one_or_many
+    def trades(self, symbol: str | Sequence[str]) -> Observable[Trade | Event]:
         """Matches in ``"BASE:QUOTE"`` as :class:`~rxfeeds.events.Trade` (the common trades method).
 
         Built from the market's fills: each match fills a maker and a taker order, and the

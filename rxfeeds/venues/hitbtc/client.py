@@ -43,7 +43,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, cast
 
 import reactivex
@@ -55,10 +55,13 @@ from ...codec import Key
 from ...errors import AuthError, InvalidArgument
 from ...events import BookDelta, BookSnapshot, Event, Kline, OrderUpdate, Ticker, Trade, VenueEvent
 from ...feed import Feed
+from ...intervals import IntervalLike, parse_interval
 from ...transport import Transport
 from ...transport.redact import redact_url
 from ..base import VenueClient, check_seconds, check_url
-from ._common import Credentials, candle_interval, iso_time, side_of
+from ..orders import order_text
+from ..symbols import common_symbols, one_or_many
+from ._common import CANDLE_PERIODS, Credentials, candle_interval, iso_time, side_of
 from .codec import HitBTCCodec, order_update
 
 __all__ = ["HitBTC", "PUBLIC_URL", "TRADING_URL", "ACCOUNT_URL", "SINGLE_URL"]
@@ -77,20 +80,6 @@ def _check_symbol(symbol: Any, name: str = "symbol") -> str:
     if not isinstance(symbol, str) or not _SYMBOL.match(symbol):
         raise InvalidArgument(name, symbol, "must be a HitBTC symbol such as 'ETHBTC'")
     return symbol
-
-
-def _decimal_text(name: str, value: Any) -> str:
-    """A positive number as the venue wants it (a string), checked before sending."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise InvalidArgument(name, value, "must be a positive number (or its decimal string)")
-    text = str(value) if not isinstance(value, float) else repr(value)
-    try:
-        number = float(text)
-    except ValueError:
-        raise InvalidArgument(name, value, "must be a positive number (or its decimal string)") from None
-    if not number > 0 or number == float("inf"):
-        raise InvalidArgument(name, value, "must be a positive number")
-    return text
 
 
 class HitBTC(VenueClient):
@@ -221,7 +210,9 @@ class HitBTC(VenueClient):
     def _channel(self, key: Key) -> Observable[Any]:
         return self._public().multiplex(key)
 
-    def orderbook(self, symbol: str) -> Feed[BookSnapshot | BookDelta | Event]:
+    @common_symbols
+    @one_or_many
+    def orderbook(self, symbol: str | Sequence[str]) -> Feed[BookSnapshot | BookDelta | Event]:
         """Full order book: a ``BookSnapshot`` then ``BookDelta`` s, each with ``sequence``.
 
         The returned :class:`~rxfeeds.feed.Feed` can ``resync(symbol)`` (unsubscribe + subscribe
@@ -245,7 +236,9 @@ class HitBTC(VenueClient):
 
         return Feed(subscribe, resync)
 
-    def book(self, symbol: str, depth: int | None = None) -> Feed[BookSnapshot | BookDelta | Event]:
+    @common_symbols
+    @one_or_many
+    def book(self, symbol: str | Sequence[str], depth: int | None = None) -> Feed[BookSnapshot | BookDelta | Event]:
         """The common book method of every client: :meth:`orderbook` (HitBTC sends the full book;
         ``depth`` is only checked, trim with ``ops.order_book(depth=...)``).
 
@@ -257,7 +250,9 @@ class HitBTC(VenueClient):
             raise InvalidArgument("depth", depth, "must be a positive int or None (HitBTC sends the full book)")
         return self.orderbook(symbol)
 
-    def trades(self, symbol: str) -> Observable[Trade | Event]:
+    @common_symbols
+    @one_or_many
+    def trades(self, symbol: str | Sequence[str]) -> Observable[Trade | Event]:
         """Public trades: the venue's recent trades (oldest first), then each new one.
 
         Example::
@@ -266,7 +261,9 @@ class HitBTC(VenueClient):
         """
         return self._channel(("trades", _check_symbol(symbol)))
 
-    def candles(self, symbol: str, period: str = "M30") -> Observable[Kline | Event]:
+    @common_symbols
+    @one_or_many
+    def candles(self, symbol: str | Sequence[str], period: str = "M30") -> Observable[Kline | Event]:
         """Venue candles of ``period`` (``M1 M3 M5 M15 M30 H1 H4 D1 D7 1M``), oldest first.
 
         Updates repeat the current candle (``closed=False``) as it changes.
@@ -280,7 +277,25 @@ class HitBTC(VenueClient):
         candle_interval(period)
         return self._channel(("candles-" + period, _check_symbol(symbol)))
 
-    def ticker(self, symbol: str) -> Observable[Ticker | Event]:
+    def klines(self, symbol: str | Sequence[str], interval: IntervalLike = "1m") -> Observable[Kline | Event]:
+        """The common name of :meth:`candles`: ``interval`` ``"1m"`` (default), ``"4h"``, a ``timedelta``...
+
+        Any spelling of ``rxfeeds.intervals`` naming one of HitBTC's periods (1m 3m 5m 15m 30m 1h 4h
+        1d 1w 1M) is accepted.
+
+        Example::
+
+            hitbtc.klines("ETHBTC", "5m").subscribe(print)
+        """
+        name = parse_interval(interval, "interval").name
+        period = next((p for p in CANDLE_PERIODS if candle_interval(p).name == name), None)
+        if period is None:
+            raise InvalidArgument("interval", interval, f"HitBTC candles are {', '.join(CANDLE_PERIODS)}")
+        return self.candles(symbol, period)
+
+    @common_symbols
+    @one_or_many
+    def ticker(self, symbol: str | Sequence[str]) -> Observable[Ticker | Event]:
         """Ticker updates (on change, and about every 15 s on quiet symbols).
 
         Example::
@@ -453,10 +468,10 @@ class HitBTC(VenueClient):
             "side": side,
             "type": order_type,
             "timeInForce": time_in_force,
-            "quantity": _decimal_text("quantity", quantity),
+            "quantity": order_text("quantity", quantity),
         }
         if price is not None:
-            params["price"] = _decimal_text("price", price)
+            params["price"] = order_text("price", price)
         params.update(extra)
         return params
 
@@ -505,8 +520,8 @@ class HitBTC(VenueClient):
         params = {
             "clientOrderId": client_order_id,
             "requestClientId": new_client_order_id,
-            "quantity": _decimal_text("quantity", quantity),
-            "price": _decimal_text("price", price),
+            "quantity": order_text("quantity", quantity),
+            "price": order_text("price", price),
         }
         return self._order_request("replace_order", params)
 

@@ -50,10 +50,12 @@ from ...codec import Key
 from ...errors import InvalidArgument
 from ...events import Event, IntegrityEvent
 from ...feed import Feed
-from ...intervals import parse_interval
+from ...intervals import IntervalLike, parse_interval
 from ...transport import Transport
 from ...transport.redact import redact_url
 from ..base import VenueClient, check_seconds, check_url
+from ..orders import order_text
+from ..symbols import common_symbols
 from .codec import BOOK_DEPTHS, OHLC_INTERVALS, KrakenCodec, book_channel, ohlc_channel, request_frame
 
 __all__ = ["Kraken", "Token", "URLS"]
@@ -136,24 +138,14 @@ def check_interval(interval: Any) -> int:
 
 
 def decimal_text(name: str, value: Any, *, allow_zero: bool = False) -> str:
-    """A positive number (or decimal string) as the string Kraken v1 wants.
+    """A positive size or price as the plain decimal string Kraken v1 wants (the shared order rule,
+    :func:`rxfeeds.venues.orders.order_text`).
 
     Example:
-        >>> decimal_text("volume", 0.5), decimal_text("price", "20000")
-        ('0.5', '20000')
+        >>> decimal_text("volume", 0.5), decimal_text("price", "20000"), decimal_text("volume", "1e-5")
+        ('0.5', '20000', '0.00001')
     """
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise InvalidArgument(name, value, "must be a number or a decimal string")
-    text = repr(value) if isinstance(value, float) else str(value)
-    try:
-        number = float(text)
-    except ValueError:
-        raise InvalidArgument(name, value, "must be a number or a decimal string") from None
-    if "e" in text.lower() or number != number or number in (float("inf"), float("-inf")):
-        raise InvalidArgument(name, value, "must be a plain decimal number")
-    if number < 0 or (number == 0 and not allow_zero):
-        raise InvalidArgument(name, value, "must be positive")
-    return text
+    return order_text(name, value, allow_zero=allow_zero)
 
 
 def check_timeout(timeout: Any) -> int:
@@ -305,6 +297,7 @@ class Kraken(KrakenEndpoints):
 
     # -- public channels -------------------------------------------------------------------
 
+    @common_symbols
     def book(self, pairs: str | Sequence[str], depth: int = 10, *, connection: str = "public") -> Feed[Event]:
         """Order book: per pair a ``BookSnapshot`` then ``BookDelta`` s with the CRC32 ``checksum``.
 
@@ -324,6 +317,7 @@ class Kraken(KrakenEndpoints):
 
         return as_feed(source, resync)
 
+    @common_symbols
     def trades(self, pairs: str | Sequence[str], *, connection: str = "public") -> Observable[Event]:
         """Public trades, one :class:`~rxfeeds.events.Trade` each (side ``buy``/``sell``).
 
@@ -333,6 +327,7 @@ class Kraken(KrakenEndpoints):
         """
         return self._channels("trade", check_pairs(pairs), connection)[1]
 
+    @common_symbols
     def ticker(self, pairs: str | Sequence[str], *, connection: str = "public") -> Observable[Event]:
         """Ticker (:class:`~rxfeeds.events.Ticker`, 24-hour figures): one on subscribe, then on change.
 
@@ -342,6 +337,7 @@ class Kraken(KrakenEndpoints):
         """
         return self._channels("ticker", check_pairs(pairs), connection)[1]
 
+    @common_symbols
     def spread(self, pairs: str | Sequence[str], *, connection: str = "public") -> Observable[Event]:
         """Best bid/ask (:class:`~rxfeeds.events.Quote`) on every change.
 
@@ -351,6 +347,7 @@ class Kraken(KrakenEndpoints):
         """
         return self._channels("spread", check_pairs(pairs), connection)[1]
 
+    @common_symbols
     def ohlc(
         self, pairs: str | Sequence[str], interval: int | str = 1, *, connection: str = "public"
     ) -> Observable[Event]:
@@ -364,8 +361,21 @@ class Kraken(KrakenEndpoints):
 
             kraken.ohlc("XBT/USD", "5m").subscribe(lambda k: print(k.open_time, k.close))
         """
-        channel = ohlc_channel(check_interval(interval))
+        channel = ohlc_channel(check_interval(interval))  # ohlc is kraky's name; klines the common one
         return self._channels(channel, check_pairs(pairs), connection)[1]
+
+    def klines(
+        self, pairs: str | Sequence[str], interval: IntervalLike = "1m", *, connection: str = "public"
+    ) -> Observable[Event]:
+        """The common name of :meth:`ohlc`: running candles, ``interval`` as in ``rxfeeds.intervals``.
+
+        ``"1m"`` (the default), ``"1h"``, ``timedelta(hours=4)``, or Kraken's minutes (``60``).
+
+        Example::
+
+            kraken.klines("XBT/USD", "5m").subscribe(lambda k: print(k.open_time, k.close))
+        """
+        return self.ohlc(pairs, check_interval(interval), connection=connection)
 
     def ping(self, *, connection: str = "public", timeout: float | None = None) -> Observable[Any]:
         """Application ping; emits the ``pong`` message (a dict) then completes.

@@ -30,9 +30,9 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any, ClassVar, Final
 
+import orjson
 import reactivex
 from reactivex import Observable
 from reactivex import operators as ops
@@ -41,7 +41,10 @@ from ...aio import awaitable
 from ...errors import InvalidArgument
 from ...events import Event, Quote, Ticker
 from ...feed import Feed
+from ...intervals import IntervalLike
 from ...transport import Transport
+from ..orders import order_text
+from ..symbols import common_symbols
 from .client import (
     KrakenEndpoints,
     Token,
@@ -78,17 +81,11 @@ _ORDER_TYPES_V2: Final = (
 )
 
 
-def _number(name: str, value: Any) -> float | Decimal:
-    """A positive JSON number for a v2 request (decimal strings are accepted and converted)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
-        raise InvalidArgument(name, value, "must be a positive number")
-    try:
-        number = Decimal(str(value))
-    except ArithmeticError:
-        raise InvalidArgument(name, value, "must be a positive number") from None
-    if not number.is_finite() or number <= 0:
-        raise InvalidArgument(name, value, "must be a positive number")
-    return float(value) if isinstance(value, (int, float)) else number
+def _number(name: str, value: Any) -> orjson.Fragment:
+    """A positive size or price for a v2 request: the shared order rule
+    (:func:`rxfeeds.venues.orders.order_text`), sent as a JSON number written exactly as that
+    plain decimal text (never through a float, never ``1e-05``)."""
+    return orjson.Fragment(order_text(name, value).encode())
 
 
 def _to_quote(event: Any) -> Any:
@@ -141,6 +138,7 @@ class KrakenV2(KrakenEndpoints):
 
     # -- public channels -------------------------------------------------------------------
 
+    @common_symbols
     def book(self, symbols: str | Sequence[str], depth: int = 10, *, connection: str = "public") -> Feed[Event]:
         """Order book: ``BookSnapshot`` then ``BookDelta`` s, both with the CRC32 ``checksum``.
 
@@ -157,6 +155,7 @@ class KrakenV2(KrakenEndpoints):
 
         return as_feed(source, resync)
 
+    @common_symbols
     def trades(self, symbols: str | Sequence[str], *, connection: str = "public") -> Observable[Event]:
         """Public trades (:class:`~rxfeeds.events.Trade` with Kraken's ``trade_id``).
 
@@ -166,6 +165,7 @@ class KrakenV2(KrakenEndpoints):
         """
         return self._channels("trade", check_pairs(symbols, "symbols"), connection)[1]
 
+    @common_symbols
     def ticker(self, symbols: str | Sequence[str], *, connection: str = "public") -> Observable[Event]:
         """Ticker (:class:`~rxfeeds.events.Ticker`): a snapshot, then updates.
 
@@ -175,6 +175,7 @@ class KrakenV2(KrakenEndpoints):
         """
         return self._channels("ticker", check_pairs(symbols, "symbols"), connection)[1]
 
+    @common_symbols
     def spread(self, symbols: str | Sequence[str], *, connection: str = "public") -> Observable[Event]:
         """Best bid/ask as :class:`~rxfeeds.events.Quote`, derived from the shared ticker subscription.
 
@@ -184,6 +185,7 @@ class KrakenV2(KrakenEndpoints):
         """
         return self.ticker(symbols, connection=connection).pipe(ops.map(_to_quote))
 
+    @common_symbols
     def ohlc(
         self, symbols: str | Sequence[str], interval: int | str = 1, *, connection: str = "public"
     ) -> Observable[Event]:
@@ -195,6 +197,17 @@ class KrakenV2(KrakenEndpoints):
         """
         channel = f"ohlc-{check_interval(interval)}"
         return self._channels(channel, check_pairs(symbols, "symbols"), connection)[1]
+
+    def klines(
+        self, symbols: str | Sequence[str], interval: IntervalLike = "1m", *, connection: str = "public"
+    ) -> Observable[Event]:
+        """The common name of :meth:`ohlc` (``interval``: ``"1m"`` default, ``"1h"``, a ``timedelta``...).
+
+        Example::
+
+            kraken.klines("BTC/USD", "1h").subscribe(print)
+        """
+        return self.ohlc(symbols, check_interval(interval), connection=connection)
 
     def ping(self, *, connection: str = "public", timeout: float | None = None) -> Observable[Any]:
         """Application ping; emits the ``pong`` message (a dict) then completes.

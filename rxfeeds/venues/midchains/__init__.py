@@ -17,6 +17,26 @@ Example::
 
 from __future__ import annotations
 
-from .codec import MidchainsCodec, MidchainsError, encrypt_password
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .codec import MidchainsCodec, MidchainsError, encrypt_password
 
 __all__ = ["MidchainsCodec", "MidchainsError", "encrypt_password"]
+
+# imported on first use: the venue registry reads this package's spec.py without loading the client
+_LAZY = {
+    "MidchainsCodec": "codec",
+    "MidchainsError": "codec",
+    "encrypt_password": "codec",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rxfeeds.venues.midchains' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

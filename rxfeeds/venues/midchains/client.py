@@ -34,6 +34,7 @@ Example::
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any, ClassVar, cast
 
 import reactivex
@@ -47,6 +48,8 @@ from ...feed import Feed
 from ...transport import Transport
 from ...transport.redact import redact_url
 from ..base import VenueClient, check_url
+from ..orders import order_text
+from ..symbols import common_symbols, one_or_many
 from .codec import MidchainsCodec, check_security, encrypt_password, require_cryptography
 
 __all__ = ["Midchains", "DEFAULT_URL"]
@@ -54,17 +57,6 @@ __all__ = ["Midchains", "DEFAULT_URL"]
 DEFAULT_URL = "wss://ws.midchains.com:8081"
 _ORDER_TYPES = ("LMT", "MKT")
 _TIFS = ("GTC", "IOC", "FOK", "GTT")
-
-
-def _decimal_text(name: str, value: Any) -> str:
-    text = str(value)
-    try:
-        ok = float(text) > 0
-    except ValueError:
-        ok = False
-    if not ok or isinstance(value, bool):
-        raise InvalidArgument(name, value, "must be a positive number (text like '0.5' keeps it exact)")
-    return text
 
 
 class Midchains(VenueClient):
@@ -96,7 +88,9 @@ class Midchains(VenueClient):
 
     # ------------------------------------------------------------------ market data
 
-    def book(self, security: str, depth: int | None = None) -> Feed[BookOrder | Event]:
+    @common_symbols
+    @one_or_many
+    def book(self, security: str | Sequence[str], depth: int | None = None) -> Feed[BookOrder | Event]:
         """The order-level book of ``security`` (``"*"``: every security).
 
         ``depth`` is only checked (the venue sends every order); trim with
@@ -111,7 +105,7 @@ class Midchains(VenueClient):
         """
         if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth <= 0):
             raise InvalidArgument("depth", depth, "must be a positive int or None")
-        key = ("book", check_security(security, allow_all=True))
+        key = ("book", check_security(cast(str, security), allow_all=True))  # one_or_many split lists
         ws = self._ws()
         source = ws.multiplex(key)
 
@@ -123,14 +117,16 @@ class Midchains(VenueClient):
 
         return Feed(subscribe, resync)
 
-    def trades(self, security: str) -> Observable[Trade | Event]:
+    @common_symbols
+    @one_or_many
+    def trades(self, security: str | Sequence[str]) -> Observable[Trade | Event]:
         """Public trades of ``security`` (a single pair, as the venue requires).
 
         Example::
 
             mc.trades("BTCUSD").subscribe(lambda t: print(t.price, t.size, t.side))
         """
-        return self._ws().multiplex(("trade", check_security(security)))
+        return self._ws().multiplex(("trade", check_security(cast(str, security))))  # lists split above
 
     # ------------------------------------------------------------------ requests
 
@@ -301,7 +297,7 @@ class Midchains(VenueClient):
             raise InvalidArgument("qty", qty, "this order needs a qty")
         for name, value in (("qty", qty), ("price", price), ("amount", amount), ("stopprice", stopprice)):
             if value is not None:
-                fields[name] = _decimal_text(name, value)
+                fields[name] = order_text(name, value)
         if stopprice is not None:
             fields["stoptype"] = "STOP"
         if exptime is not None:

@@ -1,0 +1,137 @@
+"""One symbol notation on every venue: ``BASE/QUOTE`` (``BTC/USD``), mapped to the venue's spelling.
+
+Each venue spec declares its :class:`SymbolNotation` (how a pair is written there, and which
+asset codes differ, such as Kraken v1's ``XBT``).  Channel methods decorated with
+:func:`common_symbols` accept both notations: a symbol with a ``/`` is read as ``BASE/QUOTE`` and
+rewritten for the venue, any other symbol is the venue's own spelling and passes unchanged.
+
+:func:`one_or_many` gives a channel whose venue subscribes one symbol per call the same
+one-or-many signature as the others: a list is one subscription per symbol, merged (a book
+feed stays a :class:`~rxfeeds.feed.Feed` whose ``resync(symbol)`` reaches that symbol's feed).
+
+Example:
+    >>> kraken = SymbolNotation("{base}/{quote}", {"BTC": "XBT"})
+    >>> kraken.to_venue("BTC/USD"), kraken.to_venue("XBT/USD"), kraken.to_venue("eth/usd")
+    ('XBT/USD', 'XBT/USD', 'ETH/USD')
+    >>> SymbolNotation("{base}{quote}").to_venue("ETH/BTC"), SymbolNotation("{base}{quote}").to_venue("ETHBTC")
+    ('ETHBTC', 'ETHBTC')
+    >>> SymbolNotation("{base}_{quote}").to_venue("BNB/BTCB-1DE")
+    'BNB_BTCB-1DE'
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, TypeVar, cast
+
+from ..errors import InvalidArgument
+
+__all__ = ["SymbolNotation", "common_symbols", "one_or_many"]
+
+_ASSET: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class SymbolNotation:
+    """How a venue writes the pair ``BASE/QUOTE``.
+
+    Attributes:
+        template: the venue spelling, with ``{base}`` and ``{quote}`` (``"{base}{quote}"``).
+        assets: common asset code -> the venue's code where they differ (``{"BTC": "XBT"}``).
+    """
+
+    template: str = "{base}/{quote}"
+    assets: Mapping[str, str] = field(default_factory=dict)
+
+    def to_venue(self, symbol: Any, name: str = "symbol") -> Any:
+        """``symbol`` in the venue's spelling (non-strings pass unchanged, for the client to refuse).
+
+        Raises:
+            InvalidArgument: a ``/`` symbol that is not ``BASE/QUOTE``.
+        """
+        if not isinstance(symbol, str) or "/" not in symbol:
+            return symbol
+        parts = symbol.split("/")
+        if len(parts) != 2 or not all(_ASSET.fullmatch(p) for p in parts):
+            raise InvalidArgument(
+                name, symbol, "expected BASE/QUOTE such as 'BTC/USD', or the venue's own spelling of the pair"
+            )
+        base, quote = (self.assets.get(p.upper(), p.upper()) for p in parts)
+        return self.template.format(base=base, quote=quote)
+
+    def to_venue_many(self, symbols: Any, name: str = "symbols") -> Any:
+        """:meth:`to_venue` on a symbol or on each symbol of a list or tuple."""
+        if isinstance(symbols, (list, tuple)):
+            return [self.to_venue(s, name) for s in symbols]
+        return self.to_venue(symbols, name)
+
+
+def common_symbols(method: _F) -> _F:
+    """Let a channel method take ``BASE/QUOTE`` symbols too (its first argument after ``self``).
+
+    The notation is the one declared in the venue's spec (looked up by the client's ``venue``).
+    """
+    first = list(inspect.signature(method).parameters)[1]
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        from .registry import specs
+
+        venue = specs().get(getattr(self, "venue", ""))
+        if venue is not None:
+            if args:
+                args = (venue.symbol_notation.to_venue_many(args[0], first), *args[1:])
+            elif first in kwargs:
+                kwargs[first] = venue.symbol_notation.to_venue_many(kwargs[first], first)
+        return method(self, *args, **kwargs)
+
+    return cast(_F, wrapper)
+
+
+def one_or_many(method: _F) -> _F:
+    """Let a one-symbol channel method take a list of symbols too (see the module docstring).
+
+    Raises:
+        InvalidArgument: an empty list.
+    """
+    first = list(inspect.signature(method).parameters)[1]
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not args or not isinstance(args[0], (list, tuple)):
+            return method(self, *args, **kwargs)
+        symbols = list(args[0])
+        if not symbols:
+            raise InvalidArgument(first, args[0], "needs at least one symbol")
+        if len(symbols) == 1:
+            return method(self, symbols[0], *args[1:], **kwargs)
+        parts = [method(self, symbol, *args[1:], **kwargs) for symbol in symbols]
+        return _merged(symbols, parts)
+
+    return cast(_F, wrapper)
+
+
+def _merged(symbols: list[Any], parts: list[Any]) -> Any:
+    import reactivex
+
+    from ..feed import Feed
+
+    merged = reactivex.merge(*parts)
+    if not all(isinstance(p, Feed) for p in parts):
+        return merged
+    feeds = {str(s).upper(): p for s, p in zip(symbols, parts, strict=True)}
+
+    def resync(symbol: str) -> None:
+        feed = feeds.get(symbol.upper())
+        if feed is not None:
+            feed.resync(symbol)
+
+    def subscribe(observer: Any, scheduler: Any = None) -> Any:
+        return merged.subscribe(observer, scheduler=scheduler)
+
+    return Feed(subscribe, resync)
