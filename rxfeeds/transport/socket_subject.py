@@ -57,10 +57,11 @@ from __future__ import annotations
 
 import math
 import random
+import select
 import selectors
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
@@ -302,8 +303,7 @@ class _FastDispatcher:
         binary = subject._binary_frame
         pending = getattr(raw, "pending", None)
         recv_into = raw.recv_into
-        sel = selectors.DefaultSelector()
-        sel.register(raw, selectors.EVENT_READ)
+        poll, close_poller = _poller(raw)
         stats = subject._stats
         stale = subject._stale_timeout
         app_ping = subject._app_ping_interval
@@ -314,6 +314,7 @@ class _FastDispatcher:
         last_data = now
         next_ping = now + app_ping if app_ping else float("inf")
         t_recv = wall()
+        m_recv = now
         try:
             while app.keep_running and not conn.stopping:
                 buf = self._buf
@@ -365,11 +366,13 @@ class _FastDispatcher:
                     stats.delivering_since = 0.0
                     # Frames were delivered: venue silence counts from the end of delivery,
                     # not from the receive (slow callbacks are not a stale venue).
-                    last_data = monotonic()
-                    lag = wall() - t_recv
+                    now = last_data = monotonic()
+                    lag = now - m_recv
                     stats.delivery_lag = lag
                     if lag > stats.max_delivery_lag:
                         stats.max_delivery_lag = lag
+                else:
+                    now = monotonic()
                 if fallback:
                     # websocket-client reads the next frame (answers pings, joins fragments)
                     # from our buffer first, then from the socket.
@@ -378,42 +381,64 @@ class _FastDispatcher:
                     last_data = monotonic()
                     continue
                 # Need more bytes.
-                if self._start == self._end:
-                    self._start = self._end = 0  # empty: start over at the front, no copy
+                end = self._end
+                if self._start == end:
+                    self._start = self._end = end = 0  # empty: start over at the front, no copy
                     if len(buf) > _BUF_SIZE:
                         self._make_room(0)
-                elif need > len(buf) - self._start or len(buf) - self._end < _MIN_ROOM:
-                    self._make_room(max(need, self._end - self._start + _MIN_ROOM))
-                now = monotonic()
+                elif need > len(buf) - self._start or len(buf) - end < _MIN_ROOM:
+                    self._make_room(max(need, end - self._start + _MIN_ROOM))
+                    end = self._end
+                # Timers: a few comparisons per wake-up, no thread, no timer object.
                 if now >= next_ping:
                     frame = ping_frame()
                     if frame is not None:
                         subject._write_quiet(frame)
                     next_ping = now + (app_ping or 0.0)
-                if stale is not None and now - last_data > stale and not (pending and pending()):
-                    if sel.select(0):  # bytes are waiting: not silence
-                        last_data = now
-                    else:
-                        conn.reason = f"stale: no data for {stale:g} s"
-                        return
-                wait = 0.5
+                wait = next_ping - now
                 if stale is not None:
-                    wait = min(wait, max(0.0, last_data + stale - now))
-                if app_ping:
-                    wait = min(wait, max(0.0, next_ping - now))
-                if not (pending and pending()) and not sel.select(wait):
+                    quiet = last_data + stale - now
+                    if quiet < 0 and not (pending and pending()):
+                        if poll(0):  # bytes are waiting: not silence
+                            last_data = now
+                            quiet = stale
+                        else:
+                            conn.reason = f"stale: no data for {stale:g} s"
+                            return
+                    if quiet < wait:
+                        wait = quiet
+                ms = 500.0 if wait >= 0.5 else 1000.0 * wait if wait > 0.0 else 0.0
+                if not (pending and pending()) and not poll(ms):
                     continue
-                got = recv_into(self._view[self._end :])
+                # One system call fills the reused buffer; no slice object when it is empty.
+                got = recv_into(self._view if not end else self._view[end:])
                 if not got:
                     conn.reason = "connection closed by peer"
                     read_callback()  # let websocket-client tear down and report the close
                     return
                 t_recv = wall()
-                last_data = monotonic()
-                self._end += got
+                last_data = m_recv = monotonic()
+                self._end = end + got
         finally:
             stats.delivering_since = 0.0
-            sel.close()
+            close_poller()
+
+
+def _poller(raw: Any) -> tuple[Callable[[float], Any], Callable[[], None]]:
+    """``(poll, close)``: ``poll(ms)`` waits up to ``ms`` milliseconds for ``raw`` to be
+    readable (true when it is).  One ``poll()`` system call where available, no selector
+    bookkeeping per wake-up."""
+    if hasattr(select, "poll"):
+        p = select.poll()
+        p.register(raw, select.POLLIN)
+        return p.poll, _nothing
+    sel = selectors.DefaultSelector()  # Windows
+    sel.register(raw, selectors.EVENT_READ)
+    return (lambda ms: sel.select(ms / 1000.0)), sel.close
+
+
+def _nothing() -> None:
+    pass
 
 
 class SocketSubject(Multiplexer):
