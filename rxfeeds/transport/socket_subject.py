@@ -268,7 +268,7 @@ class _FastDispatcher:
         if avail > 0:
             take = avail if avail < bufsize else bufsize
             self._start = start + take
-            return bytes(self._view[start : start + take])
+            return self._view[start : start + take].tobytes()
         data: bytes = websocket.recv(self._raw, bufsize)
         return data
 
@@ -353,7 +353,7 @@ class _FastDispatcher:
                     if end > n:
                         need = head + length
                         break
-                    payload = bytes(view[pos + head : end])
+                    payload = view[pos + head : end].tobytes()
                     pos = end
                     self._start = pos
                     if opcode == 1:
