@@ -216,13 +216,13 @@ def test_frames_straddling_reads_larger_than_the_buffer_and_pings_arrive_in_orde
         expected.append(v)
         stream.extend(_server_frame(orjson.dumps({"ch": "t", "sym": "A", "v": v})))
 
-    for i in range(3000):  # ~100 KB of small frames: more than one buffer's worth
+    for i in range(10_000):  # ~350 KB of small frames: more than one buffer's worth
         add(i)
     add("y" * 300_000)  # grows the buffer
     stream.extend(_server_frame(b"hello", opcode=9))  # ping between data frames
     for i in range(500):
         add(-i)
-    add("z" * 70_000)
+    add("z" * 600_000)
     add("after")
     _write_raw(server, bytes(stream), 7919)  # a prime: headers split across reads
     wait_until(lambda: len(values(got)) == len(expected), timeout=30)

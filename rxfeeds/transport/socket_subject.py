@@ -35,7 +35,7 @@ Marble sketch of one key while the connection drops::
     key      --a--b-----------R-----------------S--c--d-->     R = StreamReset("reconnect")
 
 Fast receive path: one ``bytearray`` per connection, filled in place by ``recv_into`` (no
-allocation per read; one read of up to 64 KiB serves many frames), text frames parsed
+allocation per read; one read of up to 256 KiB serves many frames), text frames parsed
 straight out of it; anything unusual (control frames, fragments) is handed to
 websocket-client's own reader, which draws from the same buffer.  All frames of one read
 share one receive timestamp.
@@ -179,10 +179,12 @@ def _iter(value: Any) -> Sequence[Any]:
 
 
 #: Receive buffer size.  One ``bytearray`` of this size is allocated per connection and every
-#: ``recv_into`` fills it in place: no allocation per read (a 256 KiB ``recv`` went through
-#: glibc's mmap path, three extra system calls per wake-up).  Frames larger than this grow
-#: the buffer while they are read; it shrinks back once they are delivered.
-_BUF_SIZE = 65536
+#: ``recv_into`` fills it in place: no allocation per read (a 256 KiB ``recv`` allocated a
+#: fresh block through glibc's mmap path, three extra system calls per wake-up).  Large reads
+#: matter in bursts: each read releases the GIL, and a busy process may not give it back at
+#: once.  Frames larger than this grow the buffer while they are read; it shrinks back once
+#: they are delivered.
+_BUF_SIZE = 262144
 #: Compact (move a partial frame to the front) when less room than this is left at the end.
 _MIN_ROOM = 4096
 
@@ -299,7 +301,7 @@ class _FastDispatcher:
         raw: Any = ws.sock
         self._raw = raw
         ws.frame_buffer.recv = self._buffered_recv
-        feed = subject._feed_frame
+        feed = subject.feed  # bound once: no wrapper call per frame
         binary = subject._binary_frame
         pending = getattr(raw, "pending", None)
         recv_into = raw.recv_into
@@ -568,9 +570,6 @@ class SocketSubject(Multiplexer):
             self._log.warning("ping", "%s: application ping failed: %r", self.venue, exc)
 
     # ------------------------------------------------------------------ socket thread
-
-    def _feed_frame(self, data: bytes, recv_time: float) -> None:
-        self.feed(data, recv_time)
 
     def _binary_frame(self, data: bytes, recv_time: float) -> None:
         if getattr(self.codec, "accepts_binary", False):
