@@ -118,6 +118,23 @@ def test_application_ping_keeps_a_quiet_connection_alive(server: LineServer) -> 
     s.close()
 
 
+def test_websocket_pongs_keep_a_quiet_connection_alive_without_a_ping_thread(server: LineServer) -> None:
+    # The socket thread sends the websocket pings itself (no websocket-client ping thread);
+    # the server's pongs are data for the stale timer, so a silent venue is not stale.
+    s = _subject(server, ping_interval=0.2, ping_timeout=0.1, stale_timeout=0.6)
+    states: list[Any] = []
+    s.state.subscribe(states.append)
+    d = s.multiplex(("t", "A")).subscribe(lambda e: None)
+    wait_until(lambda: server.count("sub") == 1)
+    assert not [t.name for t in threading.enumerate() if "_send_ping" in t.name]
+    t0 = time.monotonic()
+    wait_until(lambda: time.monotonic() - t0 > 2.0, timeout=10)  # 3+ stale periods of silence
+    assert server.connects == 1
+    assert not [st for st in states if st.state is ConnectionState.RECONNECTING]
+    d.dispose()
+    s.close()
+
+
 def test_raising_callback_detaches_only_that_observer(server: LineServer) -> None:
     s = _subject(server)
     good: list[Any] = []

@@ -11,9 +11,9 @@
   :class:`~rxfeeds.errors.ConnectionFailed`.
 * After a reconnect: ``codec.reset()``, the codec's session frames, a
   :class:`~rxfeeds.events.StreamReset` into every active stream, and every subscription re-sent.
-* Liveness: websocket pings (``ping_interval``), an optional venue application ping
-  (``app_ping_interval`` with ``codec.ping_frame()``), and a stale-data timer
-  (``stale_timeout``): no frame for that long forces a reconnect.  Silence is measured from
+* Liveness: websocket pings (``ping_interval``, sent by the socket thread: no ping thread),
+  an optional venue application ping (``app_ping_interval`` with ``codec.ping_frame()``), and
+  a stale-data timer (``stale_timeout``): no frame for that long forces a reconnect.  Silence is measured from
   the later of the last receive and the end of the last delivery, so time spent in slow
   callbacks (while frames wait in the kernel buffer) never counts as venue silence.
 * Back-off visibility and reset: ``stats()`` (and ``client.health()``) show the current
@@ -315,6 +315,11 @@ class _FastDispatcher:
         now = monotonic()
         last_data = now
         next_ping = now + app_ping if app_ping else float("inf")
+        # websocket pings are sent from here too: no ping thread per connection; a pong counts
+        # as data for the stale timer, which replaces websocket-client's pong timeout.
+        ws_ping = subject._ping_interval
+        next_ws_ping = now + ws_ping if ws_ping else float("inf")
+        next_timer = next_ping if next_ping < next_ws_ping else next_ws_ping
         t_recv = wall()
         m_recv = now
         try:
@@ -392,12 +397,17 @@ class _FastDispatcher:
                     self._make_room(max(need, end - self._start + _MIN_ROOM))
                     end = self._end
                 # Timers: a few comparisons per wake-up, no thread, no timer object.
-                if now >= next_ping:
-                    frame = ping_frame()
-                    if frame is not None:
-                        subject._write_quiet(frame)
-                    next_ping = now + (app_ping or 0.0)
-                wait = next_ping - now
+                if now >= next_timer:
+                    if now >= next_ping:
+                        frame = ping_frame()
+                        if frame is not None:
+                            subject._write_quiet(frame)
+                        next_ping = now + (app_ping or 0.0)
+                    if now >= next_ws_ping:
+                        subject._ws_ping(ws)
+                        next_ws_ping = now + (ws_ping or 0.0)
+                    next_timer = next_ping if next_ping < next_ws_ping else next_ws_ping
+                wait = next_timer - now
                 if stale is not None:
                     quiet = last_data + stale - now
                     if quiet < 0 and not (pending and pending()):
@@ -563,6 +573,12 @@ class SocketSubject(Multiplexer):
             app.send(frame)
         self._tap_out(frame)
 
+    def _ws_ping(self, ws: Any) -> None:
+        try:
+            ws.ping()
+        except Exception as exc:  # a dying connection: the read loop finds out next
+            self._log.warning("ping", "%s: websocket ping failed: %r", self.venue, exc)
+
     def _write_quiet(self, frame: str) -> None:
         try:
             self._write(frame)
@@ -670,8 +686,7 @@ class SocketSubject(Multiplexer):
             try:
                 app.run_forever(
                     sslopt=self._sslopt,
-                    ping_interval=self._ping_interval or 0,
-                    ping_timeout=self._ping_timeout if self._ping_interval else None,
+                    ping_interval=0,  # the read loop sends websocket pings (no ping thread)
                     skip_utf8_validation=True,  # orjson validates UTF-8 while parsing
                     dispatcher=dispatcher,
                 )
@@ -708,12 +723,6 @@ class SocketSubject(Multiplexer):
     @staticmethod
     def _close_app(app: Any) -> None:
         app.keep_running = False
-        stop_pings = getattr(app, "_stop_ping_thread", None)
-        if stop_pings is not None:  # else the ping thread lingers up to ping_interval
-            try:
-                stop_pings()
-            except Exception:
-                pass
         sock = app.sock
         if sock is not None:
             try:
