@@ -15,6 +15,23 @@ Measured in the same run:
 
 Run: ``python benchmarks/transport.py [--frames 400000] [--repeat 3]``; prints JSON (best of
 ``repeat`` runs per case).
+
+Live rates (``--rate 1000,10000,50000``): CPU per frame where wake-ups, not parsing, set the
+cost.  A ``websockets`` server in its own process sends ~150-byte frames at a fixed rate, each
+stamped with the server's send time, one transport write per frame.  Each client runs in a
+fresh process of its own and measures its own process CPU time (every thread) from the first
+frame to the end marker, and the latency of every frame (server stamp to the subscriber's
+callback):
+
+* ``wsclient``: websocket-client's ``WebSocketApp`` with ``skip_utf8_validation=True``, whose
+  ``on_message`` parses the frame with orjson to read the stamp;
+* ``rxfeeds``: SocketSubject with its default options, decoding into ``Trade`` events,
+  routed and delivered to one subscriber.
+
+Both run ``--repeat`` times per rate, alternating; the table shows the best (lowest) CPU per
+frame and latency percentiles of each, ``ratio`` = rxfeeds CPU / wsclient CPU (bests) and
+``paired`` = the median over repeats of the same ratio within each back-to-back pair.
+``--json`` prints the raw figures instead of the table.
 """
 
 from __future__ import annotations
@@ -22,6 +39,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import sys
 import threading
@@ -185,11 +203,186 @@ def best(results: list[tuple[int, float]]) -> dict[str, float]:
     return {"frames": n, "seconds": round(dt, 4), "frames_per_s": round(n / dt)}
 
 
+# ---------------------------------------------------------------------------- live rates
+
+RATE_TEMPLATE = (
+    b'{"ch":"trade","sym":"XBT/USD","p":"5541.20000","q":"0.15850568","t":%.6f,"side":"s","id":%d,'
+    b'"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}'
+)
+
+
+async def _paced_handler(ws: ServerConnection) -> None:
+    """Wait for ``{"rate": R, "n": N}``, then send N stamped frames at R frames/s, then END."""
+    order = orjson.loads(await ws.recv())
+    rate, total = float(order["rate"]), int(order["n"])
+    transport = ws.transport
+    clock = time.perf_counter
+    stamp = time.time
+    t0 = clock()
+    sent = 0
+    while sent < total:
+        due = min(total, int((clock() - t0) * rate) + 1)
+        while sent < due:
+            transport.write(ws_frame(RATE_TEMPLATE % (stamp(), sent)))
+            sent += 1
+        # asyncio sleeps in whole milliseconds: at 10k/s and more, frames leave in bursts
+        # of several writes, as they do from a venue's gateway.
+        await asyncio.sleep(max(0.0, t0 + sent / rate - clock()))
+    transport.write(ws_frame(END))
+    try:
+        await ws.wait_closed()
+    except Exception:
+        pass
+
+
+def _paced_server(port_queue: multiprocessing.Queue[int]) -> None:
+    async def main() -> None:
+        async with serve(_paced_handler, "127.0.0.1", 0, ping_interval=None, max_size=None) as server:
+            port_queue.put(server.sockets[0].getsockname()[1])
+            await asyncio.Future()
+
+    asyncio.run(main())
+
+
+class _Probe:
+    """Counts frames and latencies; CPU time from the first frame to the end marker."""
+
+    def __init__(self, total: int) -> None:
+        self.lat: list[float] = []
+        self.cpu0 = 0.0
+        self.cpu1 = 0.0
+        self.frames = 0
+        self.done = threading.Event()
+
+    def frame(self, sent_at: float) -> None:
+        now = time.time()
+        if not self.lat:
+            self.cpu0 = time.process_time()
+        self.lat.append(now - sent_at)
+
+    def end(self) -> None:
+        self.cpu1 = time.process_time()
+        self.frames = len(self.lat)
+        self.done.set()
+
+    def result(self) -> dict[str, float]:
+        lat = sorted(self.lat[len(self.lat) // 20 :])  # the first 5 % warm up caches
+        n = len(lat)
+
+        def pct(p: float) -> float:
+            return round(lat[min(n - 1, int(p * n))] * 1e6, 1)
+
+        # CPU from the first frame to the end marker serves frames 2..N
+        per = (self.cpu1 - self.cpu0) / max(1, self.frames - 1)
+        cpu = round(per * 1e6, 2)
+        return {"frames": self.frames, "cpu_us": cpu, "p50": pct(0.5), "p99": pct(0.99), "p999": pct(0.999)}
+
+
+def _client_wsclient(url: str, rate: int, total: int, out: multiprocessing.Queue[dict[str, float]]) -> None:
+    probe = _Probe(total)
+    loads = orjson.loads
+
+    def on_open(app: websocket.WebSocketApp) -> None:
+        app.send(json.dumps({"rate": rate, "n": total}))
+
+    def on_message(app: websocket.WebSocketApp, msg: bytes) -> None:
+        m = loads(msg)
+        if "end" in m:
+            probe.end()
+            app.close()
+        else:
+            probe.frame(m["t"])
+
+    app = websocket.WebSocketApp(url, on_open=on_open, on_message=on_message)
+    app.run_forever(skip_utf8_validation=True)
+    out.put(probe.result())
+
+
+def _client_rxfeeds(url: str, rate: int, total: int, out: multiprocessing.Queue[dict[str, float]]) -> None:
+    probe = _Probe(total)
+    sock = SocketSubject(url, TradeCodec())  # default options: pings, stale timer
+    d1 = sock.multiplex(("trade", "XBT/USD"), subscribe=()).subscribe(lambda t: probe.frame(t.time))
+    go = [json.dumps({"rate": rate, "n": total})]
+    d2 = sock.multiplex(("end", ""), subscribe=go).subscribe(lambda _: probe.end())
+    probe.done.wait(60 + total / rate)
+    d1.dispose()
+    d2.dispose()
+    sock.close()
+    out.put(probe.result())
+
+
+CLIENTS = {"wsclient": _client_wsclient, "rxfeeds": _client_rxfeeds}
+
+
+def run_rates(rates: list[int], seconds: float, repeat: int) -> dict[str, dict[str, object]]:
+    ctx = multiprocessing.get_context("spawn")
+    ports: multiprocessing.Queue[int] = ctx.Queue()
+    server = ctx.Process(target=_paced_server, args=(ports,), daemon=True)
+    server.start()
+    url = f"ws://127.0.0.1:{ports.get(timeout=30)}"
+    out: dict[str, dict[str, object]] = {}
+    try:
+        for rate in rates:
+            total = int(rate * seconds)
+            runs: dict[str, list[dict[str, float]]] = {name: [] for name in CLIENTS}
+            for i in range(repeat):
+                order = list(CLIENTS) if i % 2 == 0 else list(reversed(CLIENTS))
+                for name in order:
+                    q: multiprocessing.Queue[dict[str, float]] = ctx.Queue()
+                    p = ctx.Process(target=CLIENTS[name], args=(url, rate, total, q))
+                    p.start()
+                    runs[name].append(q.get(timeout=120 + 2 * seconds))
+                    p.join(30)
+            row: dict[str, object] = {"frames": total, "runs": runs}
+            for name, rs in runs.items():
+                row[name] = {k: min(r[k] for r in rs) for k in ("cpu_us", "p50", "p99", "p999")}
+            rx, wc = row["rxfeeds"], row["wsclient"]
+            row["ratio"] = round(rx["cpu_us"] / wc["cpu_us"], 2)  # type: ignore[index]
+            # Each repeat runs the two clients back to back: the median of those paired
+            # ratios is less sensitive to a neighbour's load than the ratio of the bests.
+            paired = sorted(a["cpu_us"] / b["cpu_us"] for a, b in zip(runs["rxfeeds"], runs["wsclient"], strict=True))
+            row["paired_ratio_median"] = round(paired[len(paired) // 2], 2)
+            out[str(rate)] = row
+    finally:
+        server.terminate()
+        server.join(5)
+    return out
+
+
+def print_rate_table(table: dict[str, dict[str, object]], repeat: int) -> None:
+    print(f"best of {repeat} runs; CPU = client process time per frame; latency = server stamp to callback;")
+    print("ratio = rxfeeds / wsclient CPU (bests); paired = median of the per-repeat ratios")
+    print()
+    head = "| rate/s | rxfeeds CPU µs | wsclient CPU µs | ratio | paired"
+    print(head + " | rxfeeds p50/p99/p99.9 µs | wsclient p50/p99/p99.9 |")
+    print("|---|---|---|---|---|---|---|")
+    for rate, row in table.items():
+        rx: dict[str, float] = row["rxfeeds"]  # type: ignore[assignment]
+        wc: dict[str, float] = row["wsclient"]  # type: ignore[assignment]
+
+        def lat(r: dict[str, float]) -> str:
+            return f"{r['p50']:.0f} / {r['p99']:.0f} / {r['p999']:.0f}"
+
+        cpu = f"{rx['cpu_us']:.1f} | {wc['cpu_us']:.1f} | {row['ratio']:.2f} | {row['paired_ratio_median']:.2f}"
+        print(f"| {int(rate):,} | {cpu} | {lat(rx)} | {lat(wc)} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--frames", type=int, default=400_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--rate", help="comma-separated frame rates: the live-rate CPU benchmark instead of bulk")
+    ap.add_argument("--seconds", type=float, default=4.0, help="duration of each live-rate run")
+    ap.add_argument("--json", action="store_true", help="live rates: print JSON, not a table")
     args = ap.parse_args()
+    if args.rate:
+        rates = [int(r) for r in args.rate.split(",")]
+        table = run_rates(rates, args.seconds, args.repeat)
+        if args.json:
+            print(json.dumps(table, indent=2))
+        else:
+            print_rate_table(table, args.repeat)
+        return
     per_chunk = 1000
     count = args.frames - args.frames % per_chunk
     one = [payload_for("XBT/USD", i) for i in range(per_chunk)]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import socket
 import threading
 import time
+import tracemalloc
 from typing import Any
 
+import orjson
 import pytest
 
 from rxfeeds.errors import ConnectionFailed, FrameError, InvalidArgument, RequestTimeout, SubscriptionError
@@ -115,6 +118,23 @@ def test_application_ping_keeps_a_quiet_connection_alive(server: LineServer) -> 
     s.close()
 
 
+def test_websocket_pongs_keep_a_quiet_connection_alive_without_a_ping_thread(server: LineServer) -> None:
+    # The socket thread sends the websocket pings itself (no websocket-client ping thread);
+    # the server's pongs are data for the stale timer, so a silent venue is not stale.
+    s = _subject(server, ping_interval=0.2, ping_timeout=0.1, stale_timeout=0.6)
+    states: list[Any] = []
+    s.state.subscribe(states.append)
+    d = s.multiplex(("t", "A")).subscribe(lambda e: None)
+    wait_until(lambda: server.count("sub") == 1)
+    assert not [t.name for t in threading.enumerate() if "_send_ping" in t.name]
+    t0 = time.monotonic()
+    wait_until(lambda: time.monotonic() - t0 > 2.0, timeout=10)  # 3+ stale periods of silence
+    assert server.connects == 1
+    assert not [st for st in states if st.state is ConnectionState.RECONNECTING]
+    d.dispose()
+    s.close()
+
+
 def test_raising_callback_detaches_only_that_observer(server: LineServer) -> None:
     s = _subject(server)
     good: list[Any] = []
@@ -173,6 +193,82 @@ def test_large_and_fragmented_frames_are_delivered(server: LineServer) -> None:
 
     server.run(fragmented())
     wait_until(lambda: values(got) == [big, "frag"])
+    d.dispose()
+    s.close()
+
+
+def _server_frame(payload: bytes, opcode: int = 1) -> bytes:
+    """An unmasked, final server frame (written raw, so chunk boundaries are ours to choose)."""
+    n = len(payload)
+    if n < 126:
+        head = bytes([0x80 | opcode, n])
+    elif n < 65536:
+        head = bytes([0x80 | opcode, 126]) + n.to_bytes(2, "big")
+    else:
+        head = bytes([0x80 | opcode, 127]) + n.to_bytes(8, "big")
+    return head + payload
+
+
+def _write_raw(server: LineServer, data: bytes, chunk: int) -> None:
+    async def go() -> None:
+        for ws in server.connections:
+            for i in range(0, len(data), chunk):
+                ws.transport.write(data[i : i + chunk])
+                await asyncio.sleep(0)  # separate writes: the client sees ragged reads
+
+    server.run(go())
+
+
+def test_frames_straddling_reads_larger_than_the_buffer_and_pings_arrive_in_order(server: LineServer) -> None:
+    # The receive buffer is reused: frames cut at every possible point by the reads, frames
+    # much larger than the buffer, and control frames between them must come out whole.
+    s = _subject(server)
+    got: list[Any] = []
+    d = s.multiplex(("t", "A")).subscribe(got.append)
+    wait_until(lambda: server.count("sub") == 1)
+    expected: list[Any] = []
+    stream = bytearray()
+
+    def add(v: Any) -> None:
+        expected.append(v)
+        stream.extend(_server_frame(orjson.dumps({"ch": "t", "sym": "A", "v": v})))
+
+    for i in range(10_000):  # ~350 KB of small frames: more than one buffer's worth
+        add(i)
+    add("y" * 300_000)  # grows the buffer
+    stream.extend(_server_frame(b"hello", opcode=9))  # ping between data frames
+    for i in range(500):
+        add(-i)
+    add("z" * 600_000)
+    add("after")
+    _write_raw(server, bytes(stream), 7919)  # a prime: headers split across reads
+    wait_until(lambda: len(values(got)) == len(expected), timeout=30)
+    assert values(got) == expected
+    server.publish("t", "A", "still connected")
+    wait_until(lambda: values(got)[-1:] == ["still connected"])
+    assert s.stats().reconnects == 0
+    d.dispose()
+    s.close()
+
+
+def test_reading_small_frames_allocates_no_read_sized_block(server: LineServer) -> None:
+    # Regression (issue 25): each read allocated a 256 KiB block (glibc's mmap path: mmap,
+    # mremap, munmap per wake-up); the receive buffer is now allocated once per connection.
+    s = _subject(server)
+    got: list[Any] = []
+    d = s.multiplex(("t", "A")).subscribe(got.append)
+    wait_until(lambda: server.count("sub") == 1)
+    server.publish("t", "A", -1)
+    wait_until(lambda: len(got) == 1)  # connected, buffer in place
+    tracemalloc.start()
+    try:
+        for i in range(50):
+            server.publish("t", "A", i)  # one write each: one read each
+        wait_until(lambda: len(got) == 51)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 128 * 1024, f"peak {peak} bytes while reading small frames"
     d.dispose()
     s.close()
 

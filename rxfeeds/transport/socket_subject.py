@@ -11,9 +11,9 @@
   :class:`~rxfeeds.errors.ConnectionFailed`.
 * After a reconnect: ``codec.reset()``, the codec's session frames, a
   :class:`~rxfeeds.events.StreamReset` into every active stream, and every subscription re-sent.
-* Liveness: websocket pings (``ping_interval``), an optional venue application ping
-  (``app_ping_interval`` with ``codec.ping_frame()``), and a stale-data timer
-  (``stale_timeout``): no frame for that long forces a reconnect.  Silence is measured from
+* Liveness: websocket pings (``ping_interval``, sent by the socket thread: no ping thread),
+  an optional venue application ping (``app_ping_interval`` with ``codec.ping_frame()``), and
+  a stale-data timer (``stale_timeout``): no frame for that long forces a reconnect.  Silence is measured from
   the later of the last receive and the end of the last delivery, so time spent in slow
   callbacks (while frames wait in the kernel buffer) never counts as venue silence.
 * Back-off visibility and reset: ``stats()`` (and ``client.health()``) show the current
@@ -37,10 +37,11 @@ Marble sketch of one key while the connection drops::
     socket   --a--b--X                (drop)   --S--c--d-->
     key      --a--b-----------R-----------------S--c--d-->     R = StreamReset("reconnect")
 
-Fast receive path: text frames are parsed straight out of a read-ahead buffer (one ``recv``
-of up to 256 KiB serves many frames); anything unusual (control frames, fragments) is handed
-to websocket-client's own reader, which draws from the same buffer.  All frames of one
-``recv`` share one receive timestamp.
+Fast receive path: one ``bytearray`` per connection, filled in place by ``recv_into`` (no
+allocation per read; one read of up to 256 KiB serves many frames), text frames parsed
+straight out of it; anything unusual (control frames, fragments) is handed to
+websocket-client's own reader, which draws from the same buffer.  All frames of one read
+share one receive timestamp.
 
 Callbacks run on the socket thread.  Use ``observe_on`` to move work elsewhere.
 
@@ -59,15 +60,15 @@ from __future__ import annotations
 
 import math
 import random
+import select
 import selectors
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
 import websocket
-from websocket._socket import recv as _ws_recv
 
 from ..codec import Codec
 from ..errors import ConnectionFailed, FrameError, InvalidArgument
@@ -184,7 +185,15 @@ def _iter(value: Any) -> Sequence[Any]:
         return [object()]  # not iterable: fails the caller's check
 
 
-_READ_SIZE = 262144
+#: Receive buffer size.  One ``bytearray`` of this size is allocated per connection and every
+#: ``recv_into`` fills it in place: no allocation per read (a 256 KiB ``recv`` allocated a
+#: fresh block through glibc's mmap path, three extra system calls per wake-up).  Large reads
+#: matter in bursts: each read releases the GIL, and a busy process may not give it back at
+#: once.  Frames larger than this grow the buffer while they are read; it shrinks back once
+#: they are delivered.
+_BUF_SIZE = 262144
+#: Compact (move a partial frame to the front) when less room than this is left at the end.
+_MIN_ROOM = 4096
 
 
 class _Connection:
@@ -218,7 +227,7 @@ class _Connection:
 
 
 class _FastDispatcher:
-    """websocket-client dispatcher that reads frames out of a read-ahead buffer.
+    """websocket-client dispatcher that reads frames out of one reused receive buffer.
 
     It implements the small interface ``WebSocketApp.run_forever(dispatcher=...)`` expects
     (``read``, ``timeout``, ``signal``, ``abort``, ``buffwrite``).
@@ -227,8 +236,11 @@ class _FastDispatcher:
     def __init__(self, subject: SocketSubject, conn: _Connection) -> None:
         self.subject = subject
         self.conn = conn
-        self._buf = b""
-        self._pos = 0
+        self._buf = bytearray(_BUF_SIZE)
+        self._view = memoryview(self._buf)
+        #: unread bytes are ``_buf[_start:_end]``
+        self._start = 0
+        self._end = 0
         self._raw: Any = None
         #: opcode of the fragmented message being handed to websocket-client (it reports the
         #: reassembled message with the continuation opcode)
@@ -255,20 +267,37 @@ class _FastDispatcher:
                 raw.close()
             except OSError:
                 pass
-        self._buf = b""
-        self._pos = 0
+        self._start = self._end = 0
 
-    # -- the receive loop
+    # -- buffer management
     def _buffered_recv(self, bufsize: int) -> bytes:
-        avail = len(self._buf) - self._pos
+        """websocket-client's reader draws from here: buffered bytes first, then the socket."""
+        start = self._start
+        avail = self._end - start
         if avail > 0:
             take = avail if avail < bufsize else bufsize
-            out = self._buf[self._pos : self._pos + take]
-            self._pos += take
-            return out
-        data: bytes = _ws_recv(self._raw, bufsize)
+            self._start = start + take
+            return self._view[start : start + take].tobytes()
+        data: bytes = websocket.recv(self._raw, bufsize)
         return data
 
+    def _make_room(self, need: int) -> None:
+        """Move the unread bytes to the front, growing the buffer when ``need`` bytes (a whole
+        frame, or what is buffered plus room to read) would not fit; shrink a grown buffer back
+        when it is empty."""
+        start, end = self._start, self._end
+        size = len(self._buf)
+        if need > size or (start == end and size > _BUF_SIZE):
+            grown = bytearray(max(_BUF_SIZE, 1 << (need - 1).bit_length()))
+            grown[: end - start] = self._view[start:end]
+            self._buf = grown
+            self._view = memoryview(grown)
+        elif start:
+            self._buf[: end - start] = bytes(self._view[start:end])
+        self._start = 0
+        self._end = end - start
+
+    # -- the receive loop
     def read(self, sock: Any, read_callback: Any, check_callback: Any = None) -> None:
         subject = self.subject
         conn = self.conn
@@ -279,27 +308,37 @@ class _FastDispatcher:
         raw: Any = ws.sock
         self._raw = raw
         ws.frame_buffer.recv = self._buffered_recv
-        feed = subject._feed_frame
+        feed = subject.feed  # bound once: no wrapper call per frame
         binary = subject._binary_frame
         pending = getattr(raw, "pending", None)
-        sel = selectors.DefaultSelector()
-        sel.register(raw, selectors.EVENT_READ)
+        recv_into = raw.recv_into
+        poll, close_poller = _poller(raw)
         stats = subject._stats
         stale = subject._stale_timeout
         app_ping = subject._app_ping_interval
         ping_frame = subject.codec.ping_frame
-        now = time.monotonic()
+        monotonic = time.monotonic
+        wall = time.time
+        now = monotonic()
         last_data = now
         next_ping = now + app_ping if app_ping else float("inf")
-        t_recv = time.time()
+        # websocket pings are sent from here too: no ping thread per connection; a pong counts
+        # as data for the stale timer, which replaces websocket-client's pong timeout.
+        ws_ping = subject._ping_interval
+        next_ws_ping = now + ws_ping if ws_ping else float("inf")
+        next_timer = next_ping if next_ping < next_ws_ping else next_ws_ping
+        t_recv = wall()
+        m_recv = now
         try:
             while app.keep_running and not conn.stopping:
                 buf = self._buf
-                pos = self._pos
-                start = pos
-                n = len(buf)
+                view = self._view
+                pos = start = self._start
+                n = self._end
+                need = 0  # size of the incomplete frame at ``pos``, when known
                 fallback = False
-                stats.delivering_since = t_recv
+                if n - pos >= 2:
+                    stats.delivering_since = t_recv
                 while n - pos >= 2:
                     b0 = buf[pos]
                     b1 = buf[pos + 1]
@@ -326,67 +365,99 @@ class _FastDispatcher:
                         break
                     end = pos + head + length
                     if end > n:
+                        need = head + length
                         break
-                    payload = buf[pos + head : end]
+                    payload = view[pos + head : end].tobytes()
                     pos = end
-                    self._pos = pos
+                    self._start = pos
                     if opcode == 1:
                         feed(payload, t_recv)
                     else:
                         binary(payload, t_recv)
                     if conn.stopping:
                         return
-                stats.delivering_since = 0.0
-                if self._pos != start:
+                if pos != start:
+                    stats.delivering_since = 0.0
                     # Frames were delivered: venue silence counts from the end of delivery,
                     # not from the receive (slow callbacks are not a stale venue).
-                    last_data = time.monotonic()
-                    lag = time.time() - t_recv
+                    now = last_data = monotonic()
+                    lag = now - m_recv
                     stats.delivery_lag = lag
                     if lag > stats.max_delivery_lag:
                         stats.max_delivery_lag = lag
+                else:
+                    now = monotonic()
                 if fallback:
                     # websocket-client reads the next frame (answers pings, joins fragments)
                     # from our buffer first, then from the socket.
                     if not read_callback():
                         return
-                    last_data = time.monotonic()
+                    last_data = monotonic()
                     continue
                 # Need more bytes.
-                now = time.monotonic()
-                if now >= next_ping:
-                    frame = ping_frame()
-                    if frame is not None:
-                        subject._write_quiet(frame)
-                    next_ping = now + (app_ping or 0.0)
-                if stale is not None and now - last_data > stale and not (pending and pending()):
-                    if sel.select(0):  # bytes are waiting: not silence
-                        last_data = now
-                    else:
-                        conn.reason = f"stale: no data for {stale:g} s"
-                        return
-                wait = 0.5
+                end = self._end
+                if self._start == end:
+                    self._start = self._end = end = 0  # empty: start over at the front, no copy
+                    if len(buf) > _BUF_SIZE:
+                        self._make_room(0)
+                elif need > len(buf) - self._start or len(buf) - end < _MIN_ROOM:
+                    self._make_room(max(need, end - self._start + _MIN_ROOM))
+                    end = self._end
+                # Timers: a few comparisons per wake-up, no thread, no timer object.
+                if now >= next_timer:
+                    if now >= next_ping:
+                        frame = ping_frame()
+                        if frame is not None:
+                            subject._write_quiet(frame)
+                        next_ping = now + (app_ping or 0.0)
+                    if now >= next_ws_ping:
+                        subject._ws_ping(ws)
+                        next_ws_ping = now + (ws_ping or 0.0)
+                    next_timer = next_ping if next_ping < next_ws_ping else next_ws_ping
+                wait = next_timer - now
                 if stale is not None:
-                    wait = min(wait, max(0.0, last_data + stale - now))
-                if app_ping:
-                    wait = min(wait, max(0.0, next_ping - now))
-                if not (pending and pending()) and not sel.select(wait):
+                    quiet = last_data + stale - now
+                    if quiet < 0 and not (pending and pending()):
+                        if poll(0):  # bytes are waiting: not silence
+                            last_data = now
+                            quiet = stale
+                        else:
+                            conn.reason = f"stale: no data for {stale:g} s"
+                            return
+                    if quiet < wait:
+                        wait = quiet
+                ms = 500.0 if wait >= 0.5 else 1000.0 * wait if wait > 0.0 else 0.0
+                if not (pending and pending()) and not poll(ms):
                     continue
-                data = raw.recv(_READ_SIZE)
-                if not data:
+                # One system call fills the reused buffer; no slice object when it is empty.
+                got = recv_into(self._view if not end else self._view[end:])
+                if not got:
                     conn.reason = "connection closed by peer"
                     read_callback()  # let websocket-client tear down and report the close
                     return
-                t_recv = time.time()
-                last_data = time.monotonic()
-                if self._pos < len(self._buf):
-                    self._buf = self._buf[self._pos :] + data
-                else:
-                    self._buf = data
-                self._pos = 0
+                t_recv = wall()
+                last_data = m_recv = monotonic()
+                self._end = end + got
         finally:
             stats.delivering_since = 0.0
-            sel.close()
+            close_poller()
+
+
+def _poller(raw: Any) -> tuple[Callable[[float], Any], Callable[[], None]]:
+    """``(poll, close)``: ``poll(ms)`` waits up to ``ms`` milliseconds for ``raw`` to be
+    readable (true when it is).  One ``poll()`` system call where available, no selector
+    bookkeeping per wake-up."""
+    if hasattr(select, "poll"):
+        p = select.poll()
+        p.register(raw, select.POLLIN)
+        return p.poll, _nothing
+    sel = selectors.DefaultSelector()  # Windows
+    sel.register(raw, selectors.EVENT_READ)
+    return (lambda ms: sel.select(ms / 1000.0)), sel.close
+
+
+def _nothing() -> None:
+    pass
 
 
 class SocketSubject(Multiplexer):
@@ -512,6 +583,12 @@ class SocketSubject(Multiplexer):
             app.send(frame)
         self._tap_out(frame)
 
+    def _ws_ping(self, ws: Any) -> None:
+        try:
+            ws.ping()
+        except Exception as exc:  # a dying connection: the read loop finds out next
+            self._log.warning("ping", "%s: websocket ping failed: %r", self.venue, exc)
+
     def _write_quiet(self, frame: str) -> None:
         try:
             self._write(frame)
@@ -519,9 +596,6 @@ class SocketSubject(Multiplexer):
             self._log.warning("ping", "%s: application ping failed: %r", self.venue, exc)
 
     # ------------------------------------------------------------------ socket thread
-
-    def _feed_frame(self, data: bytes, recv_time: float) -> None:
-        self.feed(data, recv_time)
 
     def _binary_frame(self, data: bytes, recv_time: float) -> None:
         if getattr(self.codec, "accepts_binary", False):
@@ -623,8 +697,7 @@ class SocketSubject(Multiplexer):
             try:
                 app.run_forever(
                     sslopt=self._sslopt,
-                    ping_interval=self._ping_interval or 0,
-                    ping_timeout=self._ping_timeout if self._ping_interval else None,
+                    ping_interval=0,  # the read loop sends websocket pings (no ping thread)
                     skip_utf8_validation=True,  # orjson validates UTF-8 while parsing
                     dispatcher=dispatcher,
                 )
@@ -665,12 +738,6 @@ class SocketSubject(Multiplexer):
     @staticmethod
     def _close_app(app: Any) -> None:
         app.keep_running = False
-        stop_pings = getattr(app, "_stop_ping_thread", None)
-        if stop_pings is not None:  # else the ping thread lingers up to ping_interval
-            try:
-                stop_pings()
-            except Exception:
-                pass
         sock = app.sock
         if sock is not None:
             try:
