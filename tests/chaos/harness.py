@@ -61,6 +61,8 @@ FAST = Backoff(initial=0.05, max_delay=0.5, jitter="none", reset_after=1.0)
 #: integrity kinds that say "continuity broke here"
 #: seconds a book waits before it is checked (the truth record follows the frame by microseconds)
 SETTLE = 0.3
+#: how long a book without a truth record is looked at again before it counts as unmatched
+RETRY_FOR = 10.0
 BREAK_KINDS = frozenset({"gap", "checksum", "crossed", "reset", "stale", "failed"})
 ALL_KINDS = (
     "close",
@@ -575,7 +577,7 @@ class _Checker:
         else:
             ripe = time.time() - SETTLE
             items = [i for i in waiting if i[0].recv_time <= ripe]
-            del waiting[: len(items)]
+            waiting[:] = [i for i in waiting if i[0].recv_time > ripe]
         if not items:
             return
         key = self.setup.truth_key(symbol)
@@ -589,6 +591,11 @@ class _Checker:
                 if index is None:
                     index = indexes[id(sim)] = _Index(sim.truth_history(key))
                 candidates += index.candidates(self.setup.match, book)
+            if not candidates and not final and book.recv_time > time.time() - RETRY_FOR:
+                # a starved simulator thread may not have recorded it yet: look again later
+                self.result.checked -= 1
+                waiting.append((book, context))
+                continue
             if not candidates:
                 self.result.unmatched += 1
                 self.result.example(f"unmatched {symbol} seq={book.sequence} time={book.time:.6f} after {context}")
