@@ -200,6 +200,7 @@ def test_help_lists_each_venues_declared_channels(command: str) -> None:
 @pytest.mark.parametrize(
     "module",
     [
+        "rxfeeds.events",
         "rxfeeds.venues.spec",
         "rxfeeds.venues.registry",
         "rxfeeds.venues.symbols",

@@ -35,6 +35,24 @@ __all__ = ["SymbolNotation", "common_symbols", "one_or_many"]
 _ASSET: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 _F = TypeVar("_F", bound=Callable[..., Any])
 
+#: quote assets recognised at the end of a separator-less symbol (``BTCUSDT`` -> ``BTC/USDT``)
+QUOTE_ASSETS: Final = (
+    *("USDT", "USDC", "BUSD", "TUSD", "FDUSD", "DAI", "USD", "EUR", "GBP", "JPY", "AUD", "CAD", "CHF"),
+    *("TRY", "BRL", "RUB", "KRW", "BTC", "ETH", "BNB", "XRP", "TRX", "EOS", "DOGE", "XBT"),
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _template_pattern(template: str) -> re.Pattern[str]:
+    # "{base}_{quote}" -> base and quote around the literal separator; "{base}{quote}" puts the whole
+    # symbol in "quote" with an empty "base" (split later at a known quote asset)
+    head, _, rest = template.partition("{base}")
+    sep, _, tail = rest.partition("{quote}")
+    asset = r"[A-Z0-9][A-Z0-9.\-]*" if sep != "-" else r"[A-Z0-9][A-Z0-9.]*"
+    if not sep:
+        return re.compile(f"{re.escape(head)}(?P<base>)(?P<quote>[A-Z0-9]{{2,40}}){re.escape(tail)}")
+    return re.compile(f"{re.escape(head)}(?P<base>{asset}){re.escape(sep)}(?P<quote>{asset}){re.escape(tail)}")
+
 
 @dataclass(frozen=True)
 class SymbolNotation:
@@ -47,6 +65,32 @@ class SymbolNotation:
 
     template: str = "{base}/{quote}"
     assets: Mapping[str, str] = field(default_factory=dict)
+    quotes: tuple[str, ...] = QUOTE_ASSETS
+
+    def from_venue(self, symbol: str) -> str | None:
+        """The venue spelling ``symbol`` as ``BASE/QUOTE``, or None when it cannot be read.
+
+        A template without a separator (``"{base}{quote}"``) is split at the longest known quote
+        asset that ends the symbol (:attr:`quotes`).
+
+        Example:
+            >>> SymbolNotation("{base}/{quote}", {"BTC": "XBT"}).from_venue("XBT/USD")
+            'BTC/USD'
+            >>> plain = SymbolNotation("{base}{quote}")
+            >>> plain.from_venue("ethbtc"), plain.from_venue("ABCXYZ")
+            ('ETH/BTC', None)
+        """
+        match = _template_pattern(self.template).fullmatch(symbol.upper())
+        if match is None:
+            return None
+        base, quote = match["base"], match["quote"]
+        if not base:  # no separator: the quote asset is a known suffix
+            quote = next((q for q in sorted(self.quotes, key=len, reverse=True) if quote.endswith(q)), "")
+            base = match["quote"][: -len(quote)] if quote else ""
+            if not base:
+                return None
+        common = {v: k for k, v in self.assets.items()}
+        return f"{common.get(base, base)}/{common.get(quote, quote)}"
 
     def to_venue(self, symbol: Any, name: str = "symbol") -> Any:
         """``symbol`` in the venue's spelling (non-strings pass unchanged, for the client to refuse).

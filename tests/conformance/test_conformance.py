@@ -154,6 +154,7 @@ def test_the_common_notation_maps_to_the_venue_spelling(venue: VenueSpec) -> Non
     assert venue.pair_example, f"{venue.name} declares no BASE/QUOTE example"
     assert venue.symbol_notation.to_venue(venue.pair_example) == venue.symbol_example
     assert venue.symbol_notation.to_venue(venue.symbol_example) == venue.symbol_example  # own spelling kept
+    assert venue.symbol_notation.from_venue(venue.symbol_example) == venue.pair_example.upper()  # and back
 
 
 @pytest.mark.parametrize("bad", ["BTC/USD/EUR", "BTC/", "/USD", "BTC/U SD"])
@@ -181,6 +182,8 @@ def test_trades_in_the_common_notation_keep_the_venue_spelling(running: tuple[Ve
         subscription.dispose()
     assert not errors, errors[0]
     assert {e.symbol.upper() for e in got} == {venue.symbol_example.upper()}
+    # events keep the venue spelling and carry the common instrument (cross-venue group-by key)
+    assert {e.instrument for e in got} == {venue.pair_example.upper()}
 
 
 class _Out(FrameTap):
