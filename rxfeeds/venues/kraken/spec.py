@@ -29,6 +29,9 @@ def v2_for_simulator(sim: Any, **options: Any) -> Any:
     return KrakenV2(url=sim.url, auth_url=sim.url, **options)
 
 
+#: Kraken's pair spelling (both API versions); clients check symbols against it
+PAIR_PATTERN = r"[A-Z0-9]{1,12}/[A-Z0-9]{1,12}"
+
 _CHANNELS = (
     Channel("book", ("BookSnapshot", "BookDelta"), book="checksum"),
     Channel("trades", ("Trade",)),
@@ -40,7 +43,7 @@ _CHANNELS = (
 SPECS = (
     VenueSpec(
         name="kraken",
-        symbol_notation=SymbolNotation("{base}/{quote}", {"BTC": "XBT", "DOGE": "XDG"}),
+        symbol_notation=SymbolNotation("{base}/{quote}", {"BTC": "XBT", "DOGE": "XDG"}, pattern=PAIR_PATTERN),
         pair_example="BTC/USD",
         title="Kraken (v1)",
         client="rxfeeds.venues.kraken.client:Kraken",
@@ -66,7 +69,7 @@ SPECS = (
     ),
     VenueSpec(
         name="kraken-v2",
-        symbol_notation=SymbolNotation("{base}/{quote}"),
+        symbol_notation=SymbolNotation("{base}/{quote}", pattern=PAIR_PATTERN),
         pair_example="BTC/USD",
         title="Kraken (v2)",
         client="rxfeeds.venues.kraken.client_v2:KrakenV2",
