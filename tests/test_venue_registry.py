@@ -205,6 +205,7 @@ def test_help_lists_each_venues_declared_channels(command: str) -> None:
         "rxfeeds.venues.registry",
         "rxfeeds.venues.symbols",
         "rxfeeds.venues.base",
+        "rxfeeds.venues.tables",
         "rxfeeds.venues.orders",
         "rxfeeds.cli.venues",
         "rxfeeds.venues.kraken.spec",

@@ -36,6 +36,7 @@ SPECS = (
         simulator="rxfeeds.sim.binance_dex:BinanceDexSim",
         sim_client="rxfeeds.venues.binance_dex.spec:for_simulator",
         status="retired",
+        notes="shut down in 2024; simulation and replay",
         export="BinanceDex",
         channels=(
             Channel("book", ("BookSnapshot",), book="full-images", aliases=("market_depth",)),

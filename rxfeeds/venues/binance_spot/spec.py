@@ -34,6 +34,7 @@ SPECS = (
         simulator="rxfeeds.sim.binance_spot:BinanceSpotSim",
         sim_client="rxfeeds.venues.binance_spot.spec:for_simulator",
         status="live",
+        notes="depth diffs + REST snapshots",
         export="BinanceSpot",
         channels=(
             Channel("book", ("BookSnapshot", "BookDelta"), book="snapshot+rest", aliases=("depth",)),
