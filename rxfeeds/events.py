@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias, TypeVar
+from typing import Any, Final, Literal, TypeAlias, TypeVar
 
 _T = TypeVar("_T")
 
@@ -64,6 +64,43 @@ def fast_init(cls: type[_T]) -> type[_T]:
     return cls
 
 
+# ---------------------------------------------------------------------- instrument hook
+# The venue layer (above this module) knows each venue's symbol notation; it registers a resolver
+# here when ``rxfeeds.venues`` is imported, so this bottom layer never imports venues.
+
+InstrumentResolver: TypeAlias = Callable[[str, str], "str | None"]
+
+_resolver: InstrumentResolver | None = None
+#: (venue, symbol) -> instrument; bounded: a stream of hostile symbols cannot grow it without end
+_instruments: dict[tuple[str, str], str] = {}
+_INSTRUMENT_CACHE: Final = 4096
+
+
+def set_instrument_resolver(resolver: InstrumentResolver | None) -> None:
+    """Install the function mapping ``(venue, symbol)`` to ``BASE/QUOTE`` (None when unknown).
+
+    ``rxfeeds.venues`` installs one built from the venue specs (and installs it again when a venue
+    is registered); the cache of resolved instruments is cleared either way.
+    """
+    global _resolver
+    _resolver = resolver
+    _instruments.clear()
+
+
+def instrument_of(venue: str, symbol: str) -> str:
+    """``symbol`` of ``venue`` in the ``BASE/QUOTE`` notation, or ``symbol`` when it cannot be read."""
+    key = (venue, symbol)
+    found = _instruments.get(key)
+    if found is not None:
+        return found
+    resolver = _resolver
+    found = (resolver(venue, symbol) if resolver is not None and symbol else None) or symbol
+    if len(_instruments) >= _INSTRUMENT_CACHE:
+        _instruments.clear()
+    _instruments[key] = found
+    return found
+
+
 Side: TypeAlias = Literal["buy", "sell"]
 
 #: One book level: ``(price, size, price_text, size_text)``.  ``size == 0`` in a delta removes
@@ -72,6 +109,7 @@ Level: TypeAlias = tuple[float, float, str, str]
 
 __all__ = [
     "fast_init",
+    "set_instrument_resolver",
     "Side",
     "Level",
     "Event",
@@ -108,6 +146,24 @@ class Event:
     symbol: str
     time: float
     recv_time: float
+
+    @property
+    def instrument(self) -> str:
+        """The instrument in the common ``BASE/QUOTE`` notation (``"BTC/USD"`` for Kraken's ``XBT/USD``).
+
+        Computed on access from ``(venue, symbol)`` (no field: codecs, captures and the bus
+        envelope are unchanged), so pipelines across venues can group by it.  A symbol the
+        venue's notation cannot read, an unknown venue or an event without a symbol gives
+        ``symbol`` itself.
+
+        Example:
+            >>> import rxfeeds.venues
+            >>> Trade("kraken", "XBT/USD", 1.0, 1.0, price=1.0, size=1.0).instrument
+            'BTC/USD'
+            >>> Trade("binance-spot", "BTCUSDT", 1.0, 1.0, price=1.0, size=1.0).instrument
+            'BTC/USDT'
+        """
+        return instrument_of(self.venue, self.symbol)
 
 
 @fast_init

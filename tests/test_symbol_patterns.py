@@ -15,11 +15,11 @@ import pytest
 from rxfeeds.errors import InvalidArgument
 from rxfeeds.venues.binance_dex.codec import is_symbol
 from rxfeeds.venues.midchains.codec import check_security
+from rxfeeds.venues.registry import specs
+from rxfeeds.venues.symbols import check_symbols
 
 PATTERNS = [
-    ("rxfeeds.venues.kraken.client", "_PAIR", "XBT/USD"),
-    ("rxfeeds.venues.hitbtc.client", "_SYMBOL", "ETHBTC"),
-    ("rxfeeds.venues.binance_spot.client", "_SYMBOL", "BTCUSDT"),
+    ("rxfeeds.venues.hitbtc.client", "_CURRENCY", "ETH"),
     ("rxfeeds.venues.bitshares.client", "_ACCOUNT_NAME", "init0"),
     ("rxfeeds.venues.bitshares.client", "_ACCOUNT_ID", "1.2.17"),
     ("rxfeeds.venues.bitshares.client", "_ASSET", "BTS"),
@@ -47,8 +47,9 @@ def test_validators_refuse_a_trailing_newline() -> None:
         check_security("BTCUSD\n")
 
 
-def test_kraken_pairs_refuse_a_trailing_newline() -> None:
-    from rxfeeds.venues.kraken.client import check_pairs
-
-    with pytest.raises(InvalidArgument):
-        check_pairs("XBT/USD\n")
+@pytest.mark.parametrize("venue", sorted(specs()))
+def test_every_venue_symbol_check_refuses_a_trailing_newline(venue: str) -> None:
+    example = specs()[venue].symbol_example
+    assert check_symbols(venue, example)
+    with pytest.raises(InvalidArgument, match="symbol"):
+        check_symbols(venue, example + "\n")

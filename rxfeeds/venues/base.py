@@ -41,6 +41,7 @@ from reactivex.subject import Subject
 from ..codec import Codec
 from ..errors import InvalidArgument, RequestError
 from ..events import ConnectionStatus
+from ..feed import Feed
 from ..transport import Backoff, FrameTap, SocketSubject, Transport, TransportFactory
 from ..transport.backoff import check_backoff
 from ..transport.multiplexer import IsolatingSubject
@@ -57,6 +58,7 @@ __all__ = [
     "check_seconds",
     "check_http_url",
     "as_list",
+    "feed",
 ]
 
 log = logging.getLogger("rxfeeds.venues")
@@ -180,6 +182,28 @@ def as_list(name: str, value: Any) -> list[Any]:
     if isinstance(value, (list, tuple, set, frozenset)):
         return list(value)
     raise InvalidArgument(name, value, "give one string or a list of strings")
+
+
+def feed(source: Observable[Any], resync: Callable[[str], None]) -> Feed[Any]:
+    """``source`` as a :class:`~rxfeeds.feed.Feed` whose ``resync(symbol)`` calls ``resync``.
+
+    The one way a client wraps a book channel for ``ops.order_book`` (which calls
+    ``resync(symbol)`` on a gap or checksum mismatch).
+
+    Example:
+        >>> import reactivex
+        >>> asked = []
+        >>> book = feed(reactivex.of(1, 2), asked.append)
+        >>> book.resync("XBT/USD")
+        True
+        >>> book.pipe().run(), asked
+        (2, ['XBT/USD'])
+    """
+
+    def subscribe(observer: Any, scheduler: Any = None) -> Any:
+        return source.subscribe(observer, scheduler=scheduler)
+
+    return Feed(subscribe, resync)
 
 
 class VenueClient:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidArgument
+from ..events import set_instrument_resolver
 from .spec import VenueSpec
 
 __all__ = ["ENTRY_POINT_GROUP", "load_entry_points", "register", "resolve", "spec", "specs", "unregister"]
@@ -145,6 +146,24 @@ def spec(name: str) -> VenueSpec:
     """The spec of the command-line venue name ``name`` (InvalidArgument when unknown)."""
     return _SPECS[resolve(name)]
 
+
+def _instrument(venue: str, symbol: str) -> str | None:
+    # installed into rxfeeds.events (Event.instrument): the venue's declared notation, read backwards
+    name = _NAMES.get(venue)
+    if name is None:
+        return None
+    try:
+        return _SPECS[name].symbol_notation.from_venue(symbol)
+    except Exception:  # a third party's notation must never break an event's attribute access
+        return None
+
+
+def _reinstall_resolver() -> None:
+    set_instrument_resolver(_instrument)  # also clears the instruments resolved before the change
+
+
+on_change(_reinstall_resolver)
+_reinstall_resolver()
 
 for _builtin in _builtin_specs():
     register(_builtin)

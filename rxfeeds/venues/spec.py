@@ -82,6 +82,7 @@ class VenueSpec:
             (``function(sim, **options)``), used by the conformance suite and tools.
         docs: the venue's documentation page, relative to ``docs/``.
         title: a human name (docs and ``rxfeeds venues``).
+        notes: a short status note (the generated README/docs venue tables show it).
     """
 
     name: str

@@ -30,10 +30,35 @@ from typing import Any, Final, TypeVar, cast
 
 from ..errors import InvalidArgument
 
-__all__ = ["SymbolNotation", "common_symbols", "one_or_many"]
+__all__ = ["QUOTE_ASSETS", "SymbolNotation", "check_symbol", "check_symbols", "common_symbols", "one_or_many"]
 
 _ASSET: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 _F = TypeVar("_F", bound=Callable[..., Any])
+
+#: quote assets recognised at the end of a separator-less symbol (``BTCUSDT`` -> ``BTC/USDT``)
+QUOTE_ASSETS: Final = (
+    *("USDT", "USDC", "BUSD", "TUSD", "FDUSD", "DAI", "USD", "EUR", "GBP", "JPY", "AUD", "CAD", "CHF"),
+    *("TRY", "BRL", "RUB", "KRW", "BTC", "ETH", "BNB", "XRP", "TRX", "EOS", "DOGE", "XBT"),
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _own_pattern(pattern: str, template: str) -> re.Pattern[str]:
+    if pattern:
+        return re.compile(pattern)
+    return _template_pattern(template)
+
+
+@functools.lru_cache(maxsize=64)
+def _template_pattern(template: str) -> re.Pattern[str]:
+    # "{base}_{quote}" -> base and quote around the literal separator; "{base}{quote}" puts the whole
+    # symbol in "quote" with an empty "base" (split later at a known quote asset)
+    head, _, rest = template.partition("{base}")
+    sep, _, tail = rest.partition("{quote}")
+    asset = r"[A-Z0-9][A-Z0-9.\-]*" if sep != "-" else r"[A-Z0-9][A-Z0-9.]*"
+    if not sep:
+        return re.compile(f"{re.escape(head)}(?P<base>)(?P<quote>[A-Z0-9]{{2,40}}){re.escape(tail)}")
+    return re.compile(f"{re.escape(head)}(?P<base>{asset}){re.escape(sep)}(?P<quote>{asset}){re.escape(tail)}")
 
 
 @dataclass(frozen=True)
@@ -47,6 +72,48 @@ class SymbolNotation:
 
     template: str = "{base}/{quote}"
     assets: Mapping[str, str] = field(default_factory=dict)
+    quotes: tuple[str, ...] = QUOTE_ASSETS
+    pattern: str = ""
+    upper: bool = True
+
+    def matches(self, symbol: str) -> bool:
+        """Whether ``symbol`` is well formed in the venue's own spelling.
+
+        :attr:`pattern` (a regular expression matched in full, upper-cased first when
+        :attr:`upper`) defaults to the :attr:`template` with letter/digit asset codes.
+
+        Example:
+            >>> SymbolNotation("{base}{quote}", pattern="[A-Z0-9]{2,20}").matches("btcusdt")
+            True
+            >>> SymbolNotation("{base}/{quote}").matches("XBT/USD\\n")
+            False
+        """
+        return _own_pattern(self.pattern, self.template).fullmatch(symbol.upper() if self.upper else symbol) is not None
+
+    def from_venue(self, symbol: str) -> str | None:
+        """The venue spelling ``symbol`` as ``BASE/QUOTE``, or None when it cannot be read.
+
+        A template without a separator (``"{base}{quote}"``) is split at the longest known quote
+        asset that ends the symbol (:attr:`quotes`).
+
+        Example:
+            >>> SymbolNotation("{base}/{quote}", {"BTC": "XBT"}).from_venue("XBT/USD")
+            'BTC/USD'
+            >>> plain = SymbolNotation("{base}{quote}")
+            >>> plain.from_venue("ethbtc"), plain.from_venue("ABCXYZ")
+            ('ETH/BTC', None)
+        """
+        match = _template_pattern(self.template).fullmatch(symbol.upper())
+        if match is None:
+            return None
+        base, quote = match["base"], match["quote"]
+        if not base:  # no separator: the quote asset is a known suffix
+            quote = next((q for q in sorted(self.quotes, key=len, reverse=True) if quote.endswith(q)), "")
+            base = match["quote"][: -len(quote)] if quote else ""
+            if not base:
+                return None
+        common = {v: k for k, v in self.assets.items()}
+        return f"{common.get(base, base)}/{common.get(quote, quote)}"
 
     def to_venue(self, symbol: Any, name: str = "symbol") -> Any:
         """``symbol`` in the venue's spelling (non-strings pass unchanged, for the client to refuse).
@@ -69,6 +136,69 @@ class SymbolNotation:
         if isinstance(symbols, (list, tuple)):
             return [self.to_venue(s, name) for s in symbols]
         return self.to_venue(symbols, name)
+
+
+def _spec(venue: Any) -> Any:
+    if isinstance(venue, str):
+        from .registry import spec
+
+        return spec(venue)
+    return venue
+
+
+def check_symbols(venue: Any, symbols: Any, name: str = "symbols") -> list[str]:
+    """One symbol or a non-empty list of them, checked against the venue's declared spelling.
+
+    The one symbol validator of every client: ``venue`` is a command-line venue name or a
+    :class:`~rxfeeds.venues.spec.VenueSpec`.  Symbols are upper-cased when the venue's
+    notation says so; repeats collapse (``["ETHBTC", "ethbtc"]`` is one subscription).
+
+    Raises:
+        InvalidArgument: not a string or list, an empty list, or a symbol the venue cannot spell
+            (the message names the venue's spelling and the ``BASE/QUOTE`` notation).
+
+    Example:
+        >>> check_symbols("binance-spot", ["btcusdt", "ETHBTC", "BTCUSDT"])
+        ['BTCUSDT', 'ETHBTC']
+        >>> try:
+        ...     check_symbols("kraken", "XBT-USD")
+        ... except ValueError as e:
+        ...     print(e.name, "|", str(e)[19:])
+        symbols | not a Kraken (v1) symbol: expected 'XBT/USD' (the venue's spelling) or 'BTC/USD' (BASE/QUOTE)
+    """
+    spec = _spec(venue)
+    notation: SymbolNotation = spec.symbol_notation
+    if isinstance(symbols, str):
+        items: list[Any] = [symbols]
+    elif isinstance(symbols, (list, tuple, set, frozenset)):
+        items = list(symbols)
+    else:
+        raise InvalidArgument(name, symbols, f"give one symbol such as {spec.symbol_example!r} or a list of them")
+    if not items:
+        raise InvalidArgument(name, symbols, "give at least one symbol")
+    out: list[str] = []
+    for item in items:
+        if not isinstance(item, str) or not notation.matches(item):
+            expected = f"expected {spec.symbol_example!r} (the venue's spelling)"
+            if spec.pair_example:
+                expected += f" or {spec.pair_example!r} (BASE/QUOTE)"
+            raise InvalidArgument(name, item, f"not a {spec.title or spec.name} symbol: {expected}")
+        symbol = item.upper() if notation.upper else item
+        if symbol not in out:
+            out.append(symbol)
+    return out
+
+
+def check_symbol(venue: Any, symbol: Any, name: str = "symbol") -> str:
+    """:func:`check_symbols` for an argument that takes exactly one symbol (requests, orders).
+
+    Example:
+        >>> check_symbol("hitbtc", "ETHBTC")
+        'ETHBTC'
+    """
+    if not isinstance(symbol, str):
+        raise InvalidArgument(name, symbol, f"give one symbol such as {_spec(venue).symbol_example!r}")
+    return check_symbols(venue, symbol, name)[0]
 
 
 def common_symbols(method: _F) -> _F:
@@ -120,6 +250,7 @@ def _merged(symbols: list[Any], parts: list[Any]) -> Any:
     import reactivex
 
     from ..feed import Feed
+    from .base import feed
 
     merged = reactivex.merge(*parts)
     if not all(isinstance(p, Feed) for p in parts):
@@ -131,7 +262,4 @@ def _merged(symbols: list[Any], parts: list[Any]) -> Any:
         if feed is not None:
             feed.resync(symbol)
 
-    def subscribe(observer: Any, scheduler: Any = None) -> Any:
-        return merged.subscribe(observer, scheduler=scheduler)
-
-    return Feed(subscribe, resync)
+    return feed(merged, resync)

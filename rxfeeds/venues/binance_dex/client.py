@@ -60,8 +60,8 @@ from ...errors import InvalidArgument
 from ...events import Event, StreamReset
 from ...intervals import IntervalLike, parse_interval
 from ...transport import Transport
-from ..base import VenueClient, as_list, check_seconds, check_url
-from ..symbols import common_symbols
+from ..base import VenueClient, check_seconds, check_url
+from ..symbols import check_symbols, common_symbols
 from .codec import (
     ACCOUNT_TOPICS,
     ALL_SYMBOLS,
@@ -69,26 +69,12 @@ from .codec import (
     KLINE_INTERVALS,
     BinanceDexCodec,
     is_address,
-    is_symbol,
     stream_name,
 )
 
 __all__ = ["BinanceDex"]
 
 _KEEPALIVE: Final = 20 * 60.0
-
-
-def _symbols(symbols: str | Iterable[str], name: str = "symbols") -> list[str]:
-    items = as_list(name, symbols)
-    if not items:
-        raise InvalidArgument(name, symbols, "give at least one symbol")
-    out: list[str] = []
-    for s in items:
-        if not isinstance(s, str) or not is_symbol(s):
-            raise InvalidArgument(name, s, "not a Binance DEX market symbol (BASE_QUOTE, e.g. 'BNB_BTCB-1DE')")
-        if s.upper() not in out:
-            out.append(s.upper())
-    return out
 
 
 class BinanceDex(VenueClient):
@@ -154,7 +140,7 @@ class BinanceDex(VenueClient):
         return streams[0] if len(streams) == 1 else rx.merge(*streams)
 
     def _market(self, topic: str, symbols: str | Iterable[str], one_off: bool) -> Observable[Event]:
-        keys = [(topic, s) for s in _symbols(symbols)]
+        keys = [(topic, s) for s in check_symbols(self.venue, symbols)]
         if one_off:
             return self._one_off(keys)
         return self._keys_stream(self._socket(), keys)

@@ -12,6 +12,9 @@ from typing import Any
 from ..spec import Channel, VenueSpec
 from ..symbols import SymbolNotation
 
+#: a DEX market: tokens with an optional ``-XXX`` suffix joined by ``_`` (``BNB_BTCB-1DE``)
+MARKET_PATTERN = r"[A-Z0-9.]{2,14}(-[0-9A-Z]{3,4})?_[A-Z0-9.]{2,14}(-[0-9A-Z]{3,4})?"
+
 __all__ = ["SPECS", "for_simulator"]
 
 
@@ -25,7 +28,7 @@ def for_simulator(sim: Any, **options: Any) -> Any:
 SPECS = (
     VenueSpec(
         name="binance-dex",
-        symbol_notation=SymbolNotation("{base}_{quote}"),
+        symbol_notation=SymbolNotation("{base}_{quote}", pattern=MARKET_PATTERN),
         pair_example="BNB/BTCB-1DE",
         title="Binance DEX",
         client="rxfeeds.venues.binance_dex.client:BinanceDex",
@@ -33,6 +36,7 @@ SPECS = (
         simulator="rxfeeds.sim.binance_dex:BinanceDexSim",
         sim_client="rxfeeds.venues.binance_dex.spec:for_simulator",
         status="retired",
+        notes="shut down in 2024; simulation and replay",
         export="BinanceDex",
         channels=(
             Channel("book", ("BookSnapshot",), book="full-images", aliases=("market_depth",)),

@@ -28,7 +28,6 @@ Example::
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, Final
@@ -45,30 +44,16 @@ from ...events import BookDelta, BookSnapshot, Event, StreamReset
 from ...feed import Feed
 from ...intervals import IntervalLike, parse_interval
 from ...transport import Transport
-from ..base import VenueClient, as_list, check_http_url, check_seconds, check_url
-from ..symbols import common_symbols
+from ..base import VenueClient, check_http_url, check_seconds, check_url
+from ..symbols import check_symbol, check_symbols, common_symbols
 from .codec import KLINE_INTERVALS, BinanceSpotCodec
 from .rest import DepthClient
 
 __all__ = ["BinanceSpot"]
 
-_SYMBOL: Final = re.compile(r"^[A-Za-z0-9]{2,20}\Z")
 _SPEEDS: Final = {"100ms": "depth@100ms", "1000ms": "depth", "1s": "depth"}
 #: snapshot attempts per sync before giving up until the next resync
 _SNAPSHOT_ATTEMPTS: Final = 5
-
-
-def _symbols(symbols: str | Iterable[str], name: str = "symbols") -> list[str]:
-    items = as_list(name, symbols)
-    if not items:
-        raise InvalidArgument(name, symbols, "give at least one symbol")
-    out: list[str] = []
-    for s in items:
-        if not isinstance(s, str) or not _SYMBOL.match(s):
-            raise InvalidArgument(name, s, "not a Binance spot symbol (2-20 letters/digits, e.g. 'BTCUSDT')")
-        if s.upper() not in out:
-            out.append(s.upper())
-    return out
 
 
 class BinanceSpot(VenueClient):
@@ -125,7 +110,7 @@ class BinanceSpot(VenueClient):
         return self._transport("public", self.url, BinanceSpotCodec, min_send_interval=self._min_send_interval)
 
     def _streams(self, channel: str, symbols: str | Iterable[str]) -> Observable[Event]:
-        keys = [(channel, s) for s in _symbols(symbols)]
+        keys = [(channel, s) for s in check_symbols(self.venue, symbols)]
         transport = self._socket()
         streams = [transport.multiplex(k) for k in keys]
         return streams[0] if len(streams) == 1 else rx.merge(*streams)
@@ -166,7 +151,7 @@ class BinanceSpot(VenueClient):
             spot.book("BTCUSDT").pipe(ops.order_book(depth=20)).subscribe(print)
         """
         channel = self._depth_channel(speed)
-        keys = [(channel, s) for s in _symbols(symbols)]
+        keys = [(channel, s) for s in check_symbols(self.venue, symbols)]
         if limit is None:
             limit = self.snapshot_limit
         elif isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 5000:
@@ -276,7 +261,7 @@ class BinanceSpot(VenueClient):
             snap = spot.snapshot("BTCUSDT", limit=100)
             print(snap.sequence, snap.bids[0])
         """
-        (name,) = _symbols(symbol, "symbol")
+        name = check_symbol(self.venue, symbol)
         return self.rest.depth(name, self.snapshot_limit if limit is None else limit)
 
 

@@ -26,7 +26,7 @@ def for_simulator(sim: Any, **options: Any) -> Any:
 SPECS = (
     VenueSpec(
         name="binance-spot",
-        symbol_notation=SymbolNotation("{base}{quote}"),
+        symbol_notation=SymbolNotation("{base}{quote}", pattern="[A-Z0-9]{2,20}"),
         pair_example="BTC/USDT",
         title="Binance spot",
         client="rxfeeds.venues.binance_spot.client:BinanceSpot",
@@ -34,6 +34,7 @@ SPECS = (
         simulator="rxfeeds.sim.binance_spot:BinanceSpotSim",
         sim_client="rxfeeds.venues.binance_spot.spec:for_simulator",
         status="live",
+        notes="depth diffs + REST snapshots",
         export="BinanceSpot",
         channels=(
             Channel("book", ("BookSnapshot", "BookDelta"), book="snapshot+rest", aliases=("depth",)),

@@ -52,7 +52,7 @@ from ...events import BookOrder, Event, StreamReset, Trade
 from ...feed import Feed
 from ...transport import Backoff, Transport
 from ...transport.redact import redact_url
-from ..base import VenueClient, as_list, check_seconds, check_secure_url, check_url
+from ..base import VenueClient, as_list, check_seconds, check_secure_url, check_url, feed
 from ..symbols import common_symbols, one_or_many
 from .codec import (
     AccountUpdate,
@@ -227,13 +227,10 @@ class BitShares(VenueClient):
         source = self._stream(key)
         node = self._node()
 
-        def subscribe(observer: Any, scheduler: Any = None) -> Any:
-            return source.subscribe(observer, scheduler=scheduler)
-
         def resync(_symbol: str) -> None:
             node.resubscribe(key)
 
-        return Feed(subscribe, resync)
+        return feed(source, resync)
 
     @common_symbols
     @one_or_many

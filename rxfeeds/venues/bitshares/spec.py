@@ -36,6 +36,7 @@ SPECS = (
         simulator="rxfeeds.sim.bitshares:BitSharesSim",
         sim_client="rxfeeds.venues.bitshares.spec:for_simulator",
         status="live",
+        notes="node notifications, community chain",
         export="BitShares",
         channels=(
             Channel("book", ("BookOrder", "OrderFill", "CallOrderUpdate"), book="order-level"),

@@ -58,9 +58,9 @@ from ...feed import Feed
 from ...intervals import IntervalLike, parse_interval
 from ...transport import Transport
 from ...transport.redact import redact_url
-from ..base import VenueClient, check_seconds, check_url
+from ..base import VenueClient, check_seconds, check_url, feed
 from ..orders import order_text
-from ..symbols import common_symbols, one_or_many
+from ..symbols import check_symbol, common_symbols, one_or_many
 from ._common import CANDLE_PERIODS, Credentials, candle_interval, iso_time, side_of
 from .codec import HitBTCCodec, order_update
 
@@ -72,14 +72,15 @@ ACCOUNT_URL = "wss://api.hitbtc.com/api/2/ws/account"
 #: the original single v2 endpoint (market data and trading on one socket)
 SINGLE_URL = "wss://api.hitbtc.com/api/2/ws"
 
-_SYMBOL = re.compile(r"^[A-Za-z0-9_.\-]{1,40}\Z")
+#: currency codes (``getCurrency``); symbols are checked against the venue spec's notation
+_CURRENCY = re.compile(r"[A-Za-z0-9_.\-]{1,40}\Z")
 _SIDES = ("buy", "sell")
 
 
-def _check_symbol(symbol: Any, name: str = "symbol") -> str:
-    if not isinstance(symbol, str) or not _SYMBOL.match(symbol):
-        raise InvalidArgument(name, symbol, "must be a HitBTC symbol such as 'ETHBTC'")
-    return symbol
+def _check_currency(currency: Any) -> str:
+    if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
+        raise InvalidArgument("currency", currency, "must be a HitBTC currency code such as 'ETH'")
+    return currency
 
 
 class HitBTC(VenueClient):
@@ -223,18 +224,14 @@ class HitBTC(VenueClient):
 
             hitbtc.orderbook("ETHBTC").pipe(ops.order_book(depth=5)).subscribe(print)
         """
-        symbol = _check_symbol(symbol)
+        symbol = check_symbol(self.venue, symbol)
         key = ("orderbook", symbol)
         public = self._public()
-        source = public.multiplex(key)
-
-        def subscribe(observer: Any, scheduler: Any = None) -> Any:
-            return source.subscribe(observer, scheduler=scheduler)
 
         def resync(sym: str) -> None:
             public.resubscribe(("orderbook", sym))
 
-        return Feed(subscribe, resync)
+        return feed(public.multiplex(key), resync)
 
     @common_symbols
     @one_or_many
@@ -259,7 +256,7 @@ class HitBTC(VenueClient):
 
             hitbtc.trades("ETHBTC").subscribe(lambda t: print(t.price, t.size, t.side))
         """
-        return self._channel(("trades", _check_symbol(symbol)))
+        return self._channel(("trades", check_symbol(self.venue, symbol)))
 
     @common_symbols
     @one_or_many
@@ -275,7 +272,7 @@ class HitBTC(VenueClient):
         if not isinstance(period, str):
             raise InvalidArgument("period", period, "must be one of M1 M3 M5 M15 M30 H1 H4 D1 D7 1M")
         candle_interval(period)
-        return self._channel(("candles-" + period, _check_symbol(symbol)))
+        return self._channel(("candles-" + period, check_symbol(self.venue, symbol)))
 
     def klines(self, symbol: str | Sequence[str], interval: IntervalLike = "1m") -> Observable[Kline | Event]:
         """The common name of :meth:`candles`: ``interval`` ``"1m"`` (default), ``"4h"``, a ``timedelta``...
@@ -302,7 +299,7 @@ class HitBTC(VenueClient):
 
             hitbtc.ticker("ETHBTC").subscribe(lambda t: print(t.bid, t.ask))
         """
-        return self._channel(("ticker", _check_symbol(symbol)))
+        return self._channel(("ticker", check_symbol(self.venue, symbol)))
 
     # -- market-data requests --------------------------------------------------------------
 
@@ -322,7 +319,7 @@ class HitBTC(VenueClient):
 
             hitbtc.symbol("ETHBTC").run()["tickSize"]
         """
-        return self._request(self._public, "getSymbol", {"symbol": _check_symbol(symbol)})
+        return self._request(self._public, "getSymbol", {"symbol": check_symbol(self.venue, symbol)})
 
     def currencies(self) -> Observable[list[dict[str, Any]]]:
         """Every currency (``getCurrencies``).
@@ -340,7 +337,7 @@ class HitBTC(VenueClient):
 
             hitbtc.currency("ETH").run()["fullName"]
         """
-        return self._request(self._public, "getCurrency", {"currency": _check_symbol(currency, "currency")})
+        return self._request(self._public, "getCurrency", {"currency": _check_currency(currency)})
 
     def trades_history(
         self,
@@ -361,7 +358,7 @@ class HitBTC(VenueClient):
 
             last = hitbtc.trades_history("ETHBTC", limit=10).run()
         """
-        symbol = _check_symbol(symbol)
+        symbol = check_symbol(self.venue, symbol)
         if sort not in ("ASC", "DESC"):
             raise InvalidArgument("sort", sort, "must be 'ASC' or 'DESC'")
         if by not in ("timestamp", "id"):
@@ -451,7 +448,7 @@ class HitBTC(VenueClient):
         client_order_id: str | None,
         extra: Mapping[str, Any],
     ) -> dict[str, Any]:
-        _check_symbol(symbol)
+        check_symbol(self.venue, symbol)
         if side not in _SIDES:
             raise InvalidArgument("side", side, "must be 'buy' or 'sell'")
         if order_type not in ("limit", "market", "stopLimit", "stopMarket"):

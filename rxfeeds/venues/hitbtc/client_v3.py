@@ -35,8 +35,9 @@ from ...aio import awaitable
 from ...errors import InvalidArgument, RequestError
 from ...events import Event, OrderUpdate, Trade, VenueEvent
 from ..base import check_http_url
+from ..symbols import check_symbol
 from ._common import Credentials
-from .client import HitBTC, _check_symbol, _history_trades
+from .client import HitBTC, _check_currency, _history_trades
 from .codec_v3 import TICKER_SPEEDS, HitBTCV3Codec, order_update_v3
 from .errors import error_from
 
@@ -181,7 +182,7 @@ class HitBTCV3(HitBTC):
 
             hitbtc.symbol("ETHBTC").run()["tick_size"]
         """
-        symbol = _check_symbol(symbol)
+        symbol = check_symbol(self.venue, symbol)
         return self._get("/public/symbol/" + symbol).pipe(ops.map(lambda d: _with_id(symbol, d)))
 
     def currencies(self) -> Observable[list[dict[str, Any]]]:
@@ -200,7 +201,7 @@ class HitBTCV3(HitBTC):
 
             hitbtc.currency("ETH").run()["full_name"]
         """
-        currency = _check_symbol(currency, "currency")
+        currency = _check_currency(currency)
         return self._get("/public/currency/" + currency).pipe(ops.map(lambda d: _with_id(currency, d)))
 
     def trades_history(
@@ -220,7 +221,7 @@ class HitBTCV3(HitBTC):
 
             hitbtc.trades_history("ETHBTC", limit=10).run()
         """
-        symbol = _check_symbol(symbol)
+        symbol = check_symbol(self.venue, symbol)
         if sort not in ("ASC", "DESC"):
             raise InvalidArgument("sort", sort, "must be 'ASC' or 'DESC'")
         if by not in ("timestamp", "id"):

@@ -12,6 +12,9 @@ from typing import Any
 from ..spec import Channel, VenueSpec
 from ..symbols import SymbolNotation
 
+#: HitBTC symbols as the venue accepts them (case kept: the venue answers unknown spellings itself)
+SYMBOL_PATTERN = r"[A-Za-z0-9_.\-]{1,40}"
+
 __all__ = ["SPECS", "v2_for_simulator", "v3_for_simulator"]
 
 
@@ -50,7 +53,7 @@ _TRADING = (
 SPECS = (
     VenueSpec(
         name="hitbtc",
-        symbol_notation=SymbolNotation("{base}{quote}"),
+        symbol_notation=SymbolNotation("{base}{quote}", pattern=SYMBOL_PATTERN, upper=False),
         pair_example="ETH/BTC",
         title="HitBTC (v2)",
         client="rxfeeds.venues.hitbtc.client:HitBTC",
@@ -58,6 +61,7 @@ SPECS = (
         simulator="rxfeeds.sim.hitbtc:HitBTCSim",
         sim_client="rxfeeds.venues.hitbtc.spec:v2_for_simulator",
         status="retired",
+        notes="socket API v2, gone since 2023; simulation and replay",
         export="HitBTC",
         channels=_CHANNELS,
         symbol_example="ETHBTC",
@@ -68,7 +72,7 @@ SPECS = (
     ),
     VenueSpec(
         name="hitbtc-v3",
-        symbol_notation=SymbolNotation("{base}{quote}"),
+        symbol_notation=SymbolNotation("{base}{quote}", pattern=SYMBOL_PATTERN, upper=False),
         pair_example="ETH/BTC",
         title="HitBTC (v3)",
         client="rxfeeds.venues.hitbtc.client_v3:HitBTCV3",
@@ -76,6 +80,7 @@ SPECS = (
         simulator="rxfeeds.sim.hitbtc_v3:HitBTCV3Sim",
         sim_client="rxfeeds.venues.hitbtc.spec:v3_for_simulator",
         status="live",
+        notes="socket API v3",
         export="HitBTCV3",
         channels=_CHANNELS,
         symbol_example="ETHBTC",

@@ -37,7 +37,6 @@ Example::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Final
 
@@ -53,9 +52,9 @@ from ...feed import Feed
 from ...intervals import IntervalLike, parse_interval
 from ...transport import Transport
 from ...transport.redact import redact_url
-from ..base import VenueClient, check_seconds, check_url
+from ..base import VenueClient, check_seconds, check_url, feed
 from ..orders import order_text
-from ..symbols import common_symbols
+from ..symbols import check_symbol, check_symbols, common_symbols
 from .codec import BOOK_DEPTHS, OHLC_INTERVALS, KrakenCodec, book_channel, ohlc_channel, request_frame
 
 __all__ = ["Kraken", "Token", "URLS"]
@@ -69,7 +68,6 @@ URLS: Final = {
 #: A websocket token, or a zero-argument callable returning one (asked at each use).
 Token = str | Callable[[], str]
 
-_PAIR: Final = re.compile(r"^[A-Z0-9]{1,12}/[A-Z0-9]{1,12}\Z")
 _ORDER_TYPES: Final = (
     "market",
     "limit",
@@ -85,24 +83,6 @@ _ORDER_TYPES: Final = (
 
 
 # ---------------------------------------------------------------------- argument checks
-
-
-def check_pairs(pairs: str | Sequence[str], name: str = "pairs") -> list[str]:
-    """One pair or a non-empty list of distinct ``BASE/QUOTE`` pairs.
-
-    Example:
-        >>> check_pairs("XBT/USD"), check_pairs(["ETH/EUR", "ADA/XBT"])
-        (['XBT/USD'], ['ETH/EUR', 'ADA/XBT'])
-    """
-    items = [pairs] if isinstance(pairs, str) else list(pairs) if isinstance(pairs, (list, tuple)) else None
-    if not items:
-        raise InvalidArgument(name, pairs, "give a pair like 'XBT/USD' or a non-empty list of pairs")
-    for pair in items:
-        if not isinstance(pair, str) or not _PAIR.match(pair):
-            raise InvalidArgument(name, pair, "must be an upper-case 'BASE/QUOTE' pair such as 'XBT/USD'")
-    if len(set(items)) != len(items):
-        raise InvalidArgument(name, pairs, "pairs must be distinct")
-    return items
 
 
 def check_depth(depth: Any, allowed: Sequence[int] = BOOK_DEPTHS) -> int:
@@ -187,15 +167,6 @@ def check_token(token: Any) -> Token:
 def merge_streams(streams: Sequence[Observable[Any]]) -> Observable[Any]:
     """One Observable over several per-key streams (no merge wrapper for a single one)."""
     return streams[0] if len(streams) == 1 else reactivex.merge(*streams)
-
-
-def as_feed(source: Observable[Any], resync: Callable[[str], None]) -> Feed[Any]:
-    """Wrap ``source`` as a :class:`Feed` with a per-symbol resync hook."""
-
-    def subscribe(observer: Any, scheduler: Any = None) -> Any:
-        return source.subscribe(observer, scheduler=scheduler)
-
-    return Feed(subscribe, resync)
 
 
 def resubscribe_on_gap(transport: Transport, key: Key) -> Callable[[Observable[Any]], Observable[Any]]:
@@ -308,14 +279,14 @@ class Kraken(KrakenEndpoints):
 
             kraken.book(["XBT/USD", "ETH/USD"], depth=25).pipe(ops.order_book()).subscribe(print)
         """
-        items = check_pairs(pairs)
+        items = check_symbols(self.venue, pairs, "pairs")
         channel = book_channel(check_depth(depth))
         transport, source = self._channels(channel, items, connection)
 
         def resync(pair: str) -> None:
             transport.resubscribe((channel, pair))
 
-        return as_feed(source, resync)
+        return feed(source, resync)
 
     @common_symbols
     def trades(self, pairs: str | Sequence[str], *, connection: str = "public") -> Observable[Event]:
@@ -325,7 +296,7 @@ class Kraken(KrakenEndpoints):
 
             kraken.trades("XBT/USD").subscribe(lambda t: print(t.price, t.size, t.side))
         """
-        return self._channels("trade", check_pairs(pairs), connection)[1]
+        return self._channels("trade", check_symbols(self.venue, pairs, "pairs"), connection)[1]
 
     @common_symbols
     def ticker(self, pairs: str | Sequence[str], *, connection: str = "public") -> Observable[Event]:
@@ -335,7 +306,7 @@ class Kraken(KrakenEndpoints):
 
             kraken.ticker("XBT/USD").subscribe(lambda t: print(t.bid, t.ask, t.last))
         """
-        return self._channels("ticker", check_pairs(pairs), connection)[1]
+        return self._channels("ticker", check_symbols(self.venue, pairs, "pairs"), connection)[1]
 
     @common_symbols
     def spread(self, pairs: str | Sequence[str], *, connection: str = "public") -> Observable[Event]:
@@ -345,7 +316,7 @@ class Kraken(KrakenEndpoints):
 
             kraken.spread("XBT/USD").subscribe(lambda q: print(q.bid, q.ask))
         """
-        return self._channels("spread", check_pairs(pairs), connection)[1]
+        return self._channels("spread", check_symbols(self.venue, pairs, "pairs"), connection)[1]
 
     @common_symbols
     def ohlc(
@@ -362,7 +333,7 @@ class Kraken(KrakenEndpoints):
             kraken.ohlc("XBT/USD", "5m").subscribe(lambda k: print(k.open_time, k.close))
         """
         channel = ohlc_channel(check_interval(interval))  # ohlc is kraky's name; klines the common one
-        return self._channels(channel, check_pairs(pairs), connection)[1]
+        return self._channels(channel, check_symbols(self.venue, pairs, "pairs"), connection)[1]
 
     def klines(
         self, pairs: str | Sequence[str], interval: IntervalLike = "1m", *, connection: str = "public"
@@ -481,7 +452,7 @@ class Kraken(KrakenEndpoints):
             ack = kraken.add_order(token, "XBT/USD", "buy", "limit", "0.01", price="20000").run()
             ack["txid"]
         """
-        check_pairs(pair, "pair")
+        check_symbol(self.venue, pair, "pair")
         if type not in ("buy", "sell"):
             raise InvalidArgument("type", type, "must be 'buy' or 'sell'")
         if ordertype not in _ORDER_TYPES:
@@ -536,7 +507,7 @@ class Kraken(KrakenEndpoints):
         """
         if not isinstance(orderid, str) or not orderid:
             raise InvalidArgument("orderid", orderid, "must be an order id")
-        check_pairs(pair, "pair")
+        check_symbol(self.venue, pair, "pair")
         if volume is None and price is None and price2 is None and oflags is None and newuserref is None:
             raise InvalidArgument("volume", volume, "give at least one field to change")
         fields: dict[str, Any] = {

@@ -43,16 +43,15 @@ from ...events import Event, Quote, Ticker
 from ...feed import Feed
 from ...intervals import IntervalLike
 from ...transport import Transport
+from ..base import feed
 from ..orders import order_text
-from ..symbols import common_symbols
+from ..symbols import check_symbol, check_symbols, common_symbols
 from .client import (
     KrakenEndpoints,
     Token,
-    as_feed,
     check_connection,
     check_depth,
     check_interval,
-    check_pairs,
     check_timeout,
     check_token,
     merge_streams,
@@ -146,14 +145,14 @@ class KrakenV2(KrakenEndpoints):
 
             kraken.book("BTC/USD", depth=25).pipe(ops.order_book()).subscribe(print)
         """
-        items = check_pairs(symbols, "symbols")
+        items = check_symbols(self.venue, symbols)
         channel = f"book-{check_depth(depth, BOOK_DEPTHS_V2)}"
         transport, source = self._channels(channel, items, connection)
 
         def resync(symbol: str) -> None:
             transport.resubscribe((channel, symbol))
 
-        return as_feed(source, resync)
+        return feed(source, resync)
 
     @common_symbols
     def trades(self, symbols: str | Sequence[str], *, connection: str = "public") -> Observable[Event]:
@@ -163,7 +162,7 @@ class KrakenV2(KrakenEndpoints):
 
             kraken.trades("BTC/USD").subscribe(lambda t: print(t.trade_id, t.price))
         """
-        return self._channels("trade", check_pairs(symbols, "symbols"), connection)[1]
+        return self._channels("trade", check_symbols(self.venue, symbols), connection)[1]
 
     @common_symbols
     def ticker(self, symbols: str | Sequence[str], *, connection: str = "public") -> Observable[Event]:
@@ -173,7 +172,7 @@ class KrakenV2(KrakenEndpoints):
 
             kraken.ticker("BTC/USD").subscribe(lambda t: print(t.bid, t.ask))
         """
-        return self._channels("ticker", check_pairs(symbols, "symbols"), connection)[1]
+        return self._channels("ticker", check_symbols(self.venue, symbols), connection)[1]
 
     @common_symbols
     def spread(self, symbols: str | Sequence[str], *, connection: str = "public") -> Observable[Event]:
@@ -196,7 +195,7 @@ class KrakenV2(KrakenEndpoints):
             kraken.ohlc("BTC/USD", "1h").subscribe(print)
         """
         channel = f"ohlc-{check_interval(interval)}"
-        return self._channels(channel, check_pairs(symbols, "symbols"), connection)[1]
+        return self._channels(channel, check_symbols(self.venue, symbols), connection)[1]
 
     def klines(
         self, symbols: str | Sequence[str], interval: IntervalLike = "1m", *, connection: str = "public"
@@ -287,7 +286,7 @@ class KrakenV2(KrakenEndpoints):
     def _order_params(
         symbol: str, side: str, order_type: str, order_qty: Any, limit_price: Any, extra: dict[str, Any]
     ) -> dict[str, Any]:
-        check_pairs(symbol, "symbol")
+        check_symbol("kraken-v2", symbol)
         if side not in ("buy", "sell"):
             raise InvalidArgument("side", side, "must be 'buy' or 'sell'")
         if order_type not in _ORDER_TYPES_V2:
@@ -379,7 +378,7 @@ class KrakenV2(KrakenEndpoints):
             kraken.edit_order(token, order_id, "BTC/USD", order_qty=0.02).run()["order_id"]
         """
         params = self._change_params(order_id, order_qty, limit_price)
-        params["symbol"] = check_pairs(symbol, "symbol")[0]
+        params["symbol"] = check_symbol(self.venue, symbol)
         return self._order("edit_order", token, params, connection, timeout)
 
     @staticmethod

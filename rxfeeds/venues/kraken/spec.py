@@ -29,6 +29,9 @@ def v2_for_simulator(sim: Any, **options: Any) -> Any:
     return KrakenV2(url=sim.url, auth_url=sim.url, **options)
 
 
+#: Kraken's pair spelling (both API versions); clients check symbols against it
+PAIR_PATTERN = r"[A-Z0-9]{1,12}/[A-Z0-9]{1,12}"
+
 _CHANNELS = (
     Channel("book", ("BookSnapshot", "BookDelta"), book="checksum"),
     Channel("trades", ("Trade",)),
@@ -40,7 +43,7 @@ _CHANNELS = (
 SPECS = (
     VenueSpec(
         name="kraken",
-        symbol_notation=SymbolNotation("{base}/{quote}", {"BTC": "XBT", "DOGE": "XDG"}),
+        symbol_notation=SymbolNotation("{base}/{quote}", {"BTC": "XBT", "DOGE": "XDG"}, pattern=PAIR_PATTERN),
         pair_example="BTC/USD",
         title="Kraken (v1)",
         client="rxfeeds.venues.kraken.client:Kraken",
@@ -48,6 +51,7 @@ SPECS = (
         simulator="rxfeeds.sim.kraken:KrakenSim",
         sim_client="rxfeeds.venues.kraken.spec:v1_for_simulator",
         status="live",
+        notes="WS v1, frozen by Kraken",
         export="Kraken",
         channels=_CHANNELS,
         symbol_example="XBT/USD",
@@ -66,7 +70,7 @@ SPECS = (
     ),
     VenueSpec(
         name="kraken-v2",
-        symbol_notation=SymbolNotation("{base}/{quote}"),
+        symbol_notation=SymbolNotation("{base}/{quote}", pattern=PAIR_PATTERN),
         pair_example="BTC/USD",
         title="Kraken (v2)",
         client="rxfeeds.venues.kraken.client_v2:KrakenV2",
@@ -74,6 +78,7 @@ SPECS = (
         simulator="rxfeeds.sim.kraken_v2:KrakenV2Sim",
         sim_client="rxfeeds.venues.kraken.spec:v2_for_simulator",
         status="live",
+        notes="WS v2",
         export="KrakenV2",
         channels=_CHANNELS,
         symbol_example="BTC/USD",

@@ -47,7 +47,7 @@ from ...events import BookOrder, ConnectionState, ConnectionStatus, Event, Trade
 from ...feed import Feed
 from ...transport import Transport
 from ...transport.redact import redact_url
-from ..base import VenueClient, check_url
+from ..base import VenueClient, check_url, feed
 from ..orders import order_text
 from ..symbols import common_symbols, one_or_many
 from .codec import MidchainsCodec, check_security, encrypt_password, require_cryptography
@@ -107,15 +107,11 @@ class Midchains(VenueClient):
             raise InvalidArgument("depth", depth, "must be a positive int or None")
         key = ("book", check_security(cast(str, security), allow_all=True))  # one_or_many split lists
         ws = self._ws()
-        source = ws.multiplex(key)
-
-        def subscribe(observer: Any, scheduler: Any = None) -> Any:
-            return source.subscribe(observer, scheduler=scheduler)
 
         def resync(_symbol: str) -> None:
             ws.resubscribe(key)
 
-        return Feed(subscribe, resync)
+        return feed(ws.multiplex(key), resync)
 
     @common_symbols
     @one_or_many

@@ -33,6 +33,7 @@ SPECS = (
         simulator="rxfeeds.sim.midchains:MidchainsSim",
         sim_client="rxfeeds.venues.midchains.spec:for_simulator",
         status="documentation-only",
+        notes="simulation (login: `pip install 'rxfeeds[midchains]'`)",
         export="Midchains",
         channels=(
             Channel("book", ("BookOrder",), book="order-level"),
