@@ -219,6 +219,7 @@ def test_record_from_simulator_then_replay_gives_the_live_events(tmp_path: Path)
         wait_until(
             lambda: sum(isinstance(e, Trade) for e in live) >= 5 and sum(isinstance(e, BookDelta) for e in live) >= 20
         )
+        unsubscribing = time.time()
         for d in subs:
             d.dispose()
         client.close()
@@ -228,12 +229,18 @@ def test_record_from_simulator_then_replay_gives_the_live_events(tmp_path: Path)
     session.book("XBT/USD", depth=10).subscribe(replayed.append)
     session.trades(["XBT/USD", "ETH/USD"]).subscribe(replayed.append)
     session.run()
-    # Same multiset of market events (order across channels may interleave differently).
+    # The same market events (order across channels may interleave differently).  A frame that
+    # arrived while unsubscribing is in the capture but may have missed the live observer.
     live_events = [e for e in live if not isinstance(e, StreamReset)]
     assert any(isinstance(e, BookSnapshot) for e in live_events)
-    assert sorted(map(_key, replayed), key=repr) == sorted(map(_key, live_events), key=repr)
+    extra = Counter(map(_key, replayed))
+    extra.subtract(Counter(map(_key, live_events)))
+    assert not [k for k, n in extra.items() if n < 0], "a live event is missing from the replay"
+    assert all(k[3] >= unsubscribing for k, n in extra.items() if n > 0)
     # And per channel, the order is exactly the live order.
-    assert [_key(e) for e in replayed if isinstance(e, Trade)] == [_key(e) for e in live_events if isinstance(e, Trade)]
+    replayed_trades = [_key(e) for e in replayed if isinstance(e, Trade)]
+    live_trades = [_key(e) for e in live_events if isinstance(e, Trade)]
+    assert replayed_trades[: len(live_trades)] == live_trades
 
 
 def test_replay_in_virtual_time_follows_recorded_timestamps(tmp_path: Path, capture_file: Any) -> None:
