@@ -65,7 +65,7 @@ def synced_books(sink: Sink) -> list[Any]:
 
 def assert_book_equals_truth(sim: BinanceSpotSim, sink: Sink, symbol: str) -> None:
     """Freeze the market, wait for the book at the simulator's last update id, compare every level."""
-    wait_until(lambda: any(b.symbol == symbol for b in synced_books(sink)))  # syncing needs live diffs
+    wait_until(lambda: any(b.symbol == symbol for b in synced_books(sink)), timeout=30)  # needs live diffs
     sim.freeze()
     try:
         last_id = sim.update_id(symbol)

@@ -29,6 +29,7 @@ Example::
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, Final
 
@@ -314,11 +315,24 @@ class _BookSession:
     def _run(self, key: Key, first_update: int | None) -> None:
         symbol = key[1]
         outcome = "failed"
+        failure: Exception | None = None
         try:
-            for _ in range(_SNAPSHOT_ATTEMPTS):
+            for attempt in range(_SNAPSHOT_ATTEMPTS):
                 if self.disposed:
                     return
-                snapshot = self.client.rest.depth(symbol, self.limit)
+                try:
+                    snapshot = self.client.rest.depth(symbol, self.limit)
+                except Exception as exc:
+                    # a transient REST failure is retried here after a short pause,
+                    # rather than waiting for the book's resync timeout
+                    failure = (
+                        exc
+                        if isinstance(exc, RxfeedsError)
+                        else RequestError(self.client.venue, f"{symbol} snapshot failed: {exc!r}")
+                    )
+                    self.client._errors.on_next(failure)  # visible at once, even when a retry succeeds
+                    time.sleep(min(2.0, 0.1 * 2**attempt))  # this fetch's own thread
+                    continue
                 if self.disposed:
                     return
                 if first_update is not None and snapshot.sequence is not None and snapshot.sequence + 1 < first_update:
@@ -326,15 +340,13 @@ class _BookSession:
                 self.transport.inject(key, snapshot)
                 outcome = "synced"
                 return
-            self.client._errors.on_next(
-                RequestError(
-                    self.client.venue, f"{symbol}: no snapshot reached the diff stream in {_SNAPSHOT_ATTEMPTS} tries"
+            if failure is None:  # the failures themselves were reported as they happened
+                self.client._errors.on_next(
+                    RequestError(
+                        self.client.venue,
+                        f"{symbol}: no snapshot reached the diff stream in {_SNAPSHOT_ATTEMPTS} tries",
+                    )
                 )
-            )
-        except RxfeedsError as exc:
-            self.client._errors.on_next(exc)
-        except Exception as exc:  # network trouble: report it; the book's resync asks again
-            self.client._errors.on_next(RequestError(self.client.venue, f"{symbol} snapshot failed: {exc!r}"))
         finally:
             with self.lock:
                 if self.state[key] == "fetching":
