@@ -36,3 +36,12 @@ def capture_file(captures_dir: Path):  # type: ignore[no-untyped-def]
         return path
 
     return get
+
+
+@pytest.fixture
+def server():  # type: ignore[no-untyped-def]
+    """A line server (``tests/transport_support.py``) refusing the symbol ``BAD``."""
+    from tests.transport_support import LineServer
+
+    with LineServer(reject={"BAD"}) as srv:
+        yield srv

@@ -17,28 +17,17 @@ from rxfeeds.errors import ConnectionFailed, FrameError, InvalidArgument, Reques
 from rxfeeds.events import ConnectionState, StreamReset, VenueEvent
 from rxfeeds.transport import Backoff, SocketSubject
 from tests.helpers import wait_until
-from tests.transport_support import LineCodec, LineServer
-
-FAST = Backoff(initial=0.02, max_delay=0.1, reset_after=0.0)
+from tests.transport_support import (
+    FAST,
+    LineCodec,
+    LineServer,
+    values,
+)
+from tests.transport_support import line_subject as _subject
 
 
 def _threads() -> set[str]:
     return {t.name for t in threading.enumerate() if t.name.startswith("rxfeeds-") or "_send_ping" in t.name}
-
-
-@pytest.fixture
-def server():  # type: ignore[no-untyped-def]
-    with LineServer(reject={"BAD"}) as srv:
-        yield srv
-
-
-def _subject(srv: LineServer, **kw: Any) -> SocketSubject:
-    kw.setdefault("backoff", FAST)
-    return SocketSubject(srv.url, LineCodec(), **kw)
-
-
-def values(events: list[Any]) -> list[Any]:
-    return [e.data for e in events if isinstance(e, VenueEvent)]
 
 
 def test_subscribe_and_unsubscribe_frames_go_out_once_per_key(server: LineServer) -> None:

@@ -20,25 +20,15 @@ from rxfeeds.events import ConnectionState, StreamReset, VenueEvent
 from rxfeeds.health import HealthTracker
 from rxfeeds.transport import Backoff, Multiplexer, SocketSubject
 from tests.helpers import wait_until
-from tests.transport_support import LineCodec, LineServer
+from tests.transport_support import (
+    FAST,
+    LineCodec,
+    LineServer,
+    values,
+)
+from tests.transport_support import line_subject as _subject
 
-FAST = Backoff(initial=0.02, max_delay=0.1, reset_after=0.0)
 RETRY = Backoff(initial=0.05, max_delay=0.1, jitter="none", max_attempts=4)
-
-
-@pytest.fixture
-def server():  # type: ignore[no-untyped-def]
-    with LineServer(reject={"BAD"}) as srv:
-        yield srv
-
-
-def _subject(srv: LineServer, **kw: Any) -> SocketSubject:
-    kw.setdefault("backoff", FAST)
-    return SocketSubject(srv.url, LineCodec(), **kw)
-
-
-def values(events: list[Any]) -> list[Any]:
-    return [e.data for e in events if isinstance(e, VenueEvent)]
 
 
 # ---------------------------------------------------------------------- 5: unroutable keys

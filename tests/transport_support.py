@@ -20,6 +20,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from rxfeeds.codec import Ack, BaseCodec, Data, Key, Message, Rejected, Reply
 from rxfeeds.errors import FrameError, SubscriptionError, UnknownMessage
 from rxfeeds.events import VenueEvent
+from rxfeeds.transport import Backoff, SocketSubject
 
 
 class LineCodec(BaseCodec):
@@ -174,3 +175,18 @@ class LineServer:
         if self._thread.is_alive():
             asyncio.run_coroutine_threadsafe(go(), self.loop)
             self._thread.join(5)
+
+
+#: the reconnect policy of the line-server tests: fast, so faults heal in milliseconds
+FAST = Backoff(initial=0.02, max_delay=0.1, reset_after=0.0)
+
+
+def line_subject(srv: LineServer, **kw: Any) -> SocketSubject:
+    """A socket subject on ``srv`` with the fast back-off unless ``backoff=`` is given."""
+    kw.setdefault("backoff", FAST)
+    return SocketSubject(srv.url, LineCodec(), **kw)
+
+
+def values(events: list[Any]) -> list[Any]:
+    """The payloads of the line events among ``events``."""
+    return [e.data for e in events if isinstance(e, VenueEvent)]
