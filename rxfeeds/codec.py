@@ -141,9 +141,21 @@ class Codec(Protocol):
             def reset(self): pass
             def on_open_frames(self): return []
             def ping_frame(self): return None
+            accepts_binary = False
+            def redact(self, frame): return frame
+            def decode_http(self, url, body, recv_time): return []
+
+    Inherit :class:`BaseCodec` to get the optional hooks (the last six members) with their
+    defaults.  The transport and the replay call every member directly: nothing is looked up
+    by name at run time.
     """
 
     venue: str
+
+    #: Whether binary websocket frames go to :meth:`decode` (as ``bytes``).  False: a binary
+    #: frame is reported as a :class:`~rxfeeds.errors.FrameError` on the errors stream and never
+    #: reaches ``decode``.
+    accepts_binary: bool
 
     def subscribe_frames(self, key: Key) -> Sequence[str]:
         """Frames that subscribe ``key`` (usually one)."""
@@ -169,12 +181,36 @@ class Codec(Protocol):
         """An application-level ping frame, or None when the venue has none."""
         ...
 
+    def redact(self, frame: str) -> str:
+        """``frame`` (one this codec built to send) with its secrets masked.
+
+        Called before an outgoing frame reaches a frame tap (recorders, logs); the generic
+        field masking of :func:`rxfeeds.transport.redact.redact` runs after it.  Must not
+        change frames without secrets.  If it raises, the frame is hidden as a whole.
+        """
+        ...
+
+    def decode_http(self, url: str, body: str | bytes, recv_time: float) -> Sequence[Message]:
+        """Decode a REST reply from ``url`` (a recorded snapshot fetch) like a received frame.
+
+        Replays feed the REST replies of a capture through it, so a venue whose book starts
+        from a REST snapshot replays the same events as live.  Codecs without REST return no
+        messages; bad input raises :class:`~rxfeeds.errors.FrameError` as :meth:`decode` does.
+        """
+        ...
+
 
 class BaseCodec:
     """Convenience base with the optional hooks of :class:`Codec` defaulted.
 
     Subclasses set ``venue`` and implement ``subscribe_frames``, ``unsubscribe_frames`` and
-    ``decode``.
+    ``decode``; they override ``reset``, ``on_open_frames``, ``ping_frame``,
+    ``accepts_binary``, ``redact`` and ``decode_http`` where their venue needs them.
+
+    Example:
+        >>> codec = BaseCodec()
+        >>> (codec.accepts_binary, codec.redact('{"op":"ping"}'), codec.decode_http("https://x", "{}", 1.0))
+        (False, '{"op":"ping"}', ())
     """
 
     venue: str = ""
@@ -196,3 +232,14 @@ class BaseCodec:
 
     def ping_frame(self) -> str | None:
         return None
+
+    #: Text frames only by default.
+    accepts_binary: bool = False
+
+    def redact(self, frame: str) -> str:
+        """Nothing to mask by default (no credentials in this codec's frames)."""
+        return frame
+
+    def decode_http(self, url: str, body: str | bytes, recv_time: float) -> Sequence[Message]:
+        """No REST replies by default."""
+        return ()

@@ -48,7 +48,7 @@ from reactivex import operators as rx_ops
 from .codec import Key
 from .errors import InvalidArgument
 from .events import ConnectionState
-from .ops._timing import timer_scheduler
+from .timing import timer_scheduler
 from .transport.stats import RouteSnapshot, StatsSnapshot
 
 __all__ = [

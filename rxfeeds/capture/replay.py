@@ -164,12 +164,9 @@ class ReplayTransport(Multiplexer):
         self._on_connected(reconnect, lambda: setattr(self, "_opened", True))
 
     def feed_http(self, url: str, body: str, t: float) -> None:
-        """A recorded REST reply; codecs that know it (``decode_http``) turn it into events."""
-        decode = getattr(self.codec, "decode_http", None)
-        if decode is None:
-            return
+        """A recorded REST reply; the codec's ``decode_http`` turns it into events (or none)."""
         try:
-            messages = decode(url, body, t)
+            messages = self.codec.decode_http(url, body, t)
         except Exception as exc:
             self._errors.on_next(exc)
             return

@@ -17,11 +17,11 @@ from typing import Any, Literal
 import reactivex
 from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, Disposable, SerialDisposable
-from reactivex.scheduler import TimeoutScheduler
 
 from rxfeeds.errors import InvalidArgument
 from rxfeeds.events import Kline
 from rxfeeds.intervals import Interval, IntervalLike, parse_interval
+from rxfeeds.timing import timer_scheduler
 
 __all__ = ["Emit", "Empty", "KlineStats", "Late"]
 
@@ -120,7 +120,7 @@ class BarOperator:
         def subscribe(
             observer: abc.ObserverBase[Kline], subscribe_scheduler: abc.SchedulerBase | None = None
         ) -> abc.DisposableBase:
-            scheduler = self.scheduler or subscribe_scheduler or TimeoutScheduler.singleton()
+            scheduler = timer_scheduler(self.scheduler, subscribe_scheduler)
             run = self._start(observer, scheduler)
             upstream = source.subscribe(
                 self._on_next(run), run.on_error, run.on_completed, scheduler=subscribe_scheduler

@@ -197,7 +197,8 @@ def klines(
             bars only on later trades.
         history: closed bars kept per symbol for ``late="amend"``.
         max_fill: most flat bars made for one gap with ``empty="fill"``.
-        scheduler: clock and timers (default: the subscribe scheduler, else a
+        scheduler: clock and timers, chosen by :func:`rxfeeds.timing.timer_scheduler` (default:
+            the subscribe scheduler unless it is an immediate or current-thread one, else a
             :class:`reactivex.scheduler.TimeoutScheduler`); pass a virtual-time scheduler in
             tests and replay.
 

@@ -79,14 +79,13 @@ from typing import Any, Literal, overload
 
 from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, Disposable
-from reactivex.scheduler import TimeoutScheduler
 
 from ..books.book import OrderBook
 from ..books.sync import SymbolBook
 from ..errors import IntegrityError, InvalidArgument
 from ..events import BookDelta, BookOrder, BookSnapshot, IntegrityEvent, IntegrityKind, StreamReset
 from ..feed import resync_of
-from ..transport.backoff import Backoff
+from ..timing import Backoff, timer_scheduler
 
 __all__ = ["OrderBook", "order_book"]
 
@@ -166,7 +165,8 @@ def order_book(
         max_resyncs: consecutive failed resyncs before giving up with ``IntegrityError``.
         resync_timeout: seconds a resync may take before it counts as failed.
         max_buffer: deltas buffered per symbol while waiting for a snapshot.
-        scheduler: scheduler for resync timers (tests pass a ``TestScheduler``).
+        scheduler: scheduler for resync timers, chosen by :func:`rxfeeds.timing.timer_scheduler`
+            (tests pass a ``TestScheduler``).
         integrity: also emit the ``IntegrityEvent`` values in the stream (default: books only;
             ``book.synced`` tells whether each book is valid).
 
@@ -204,7 +204,7 @@ def order_book(
             run = _Run(
                 observer if integrity else _BooksOnly(observer),
                 hook,
-                scheduler or subscribe_scheduler or TimeoutScheduler.singleton(),
+                timer_scheduler(scheduler, subscribe_scheduler),
                 depth=depth,
                 max_depth=max_depth,
                 backoff=policy,

@@ -59,8 +59,7 @@ from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, Disposable, SerialDisposable
 
 from ..errors import InvalidArgument
-from ..transport.backoff import Backoff, Jitter
-from ._timing import timer_scheduler
+from ..timing import Backoff, Jitter, timer_scheduler
 
 __all__ = ["retry_backoff", "RetryOn"]
 

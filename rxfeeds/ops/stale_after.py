@@ -56,7 +56,7 @@ from reactivex.scheduler import VirtualTimeScheduler
 
 from ..errors import InvalidArgument, RxfeedsError
 from ..events import Event
-from ._timing import timer_scheduler
+from ..timing import timer_scheduler
 
 __all__ = ["stale_after", "Stale", "Recovered", "StaleError"]
 

@@ -16,7 +16,7 @@ from reactivex.disposable import Disposable
 
 from ..codec import Codec, Key
 from ..events import ConnectionStatus, Event
-from .backoff import Backoff
+from ..timing import Backoff
 from .multiplexer import FrameSpec, FrameTap, Multiplexer
 from .socket_subject import SocketSubject
 from .stats import StatsSnapshot

@@ -1,131 +1,17 @@
-"""Capped exponential back-off with jitter: one policy object for sockets and operators.
+"""The reconnect policy, re-exported from :mod:`rxfeeds.timing`.
 
-The same :class:`Backoff` configures the socket subject's reconnects and the
-``ops.retry_backoff`` operator, so users describe their retry policy once.
-
-Delay for attempt ``n`` (1-based)::
-
-    base(n) = min(max_delay, initial * factor ** (n - 1))
-    jitter="full":  uniform(0, base(n))          (AWS "full jitter")
-    jitter="equal": base(n)/2 + uniform(0, base(n)/2)
-    jitter="none":  base(n)
-
-The attempt counter resets once a connection (or subscription) has run cleanly for
-``reset_after`` seconds; the socket subject also resets it as soon as a new connection has
-delivered data for every active subscription (a successful resync), so a flapping link does not
-climb to ``max_delay``.  After ``max_attempts`` failed attempts in a row the caller gives up.
+``from rxfeeds.transport.backoff import Backoff`` and ``from rxfeeds.transport import Backoff``
+keep working; new code imports :mod:`rxfeeds.timing`, which the transport and the operators
+share.
 
 Example:
-    >>> import random
-    >>> b = Backoff(initial=1.0, max_delay=8.0, jitter="none")
-    >>> [b.delay(n) for n in range(1, 6)]
-    [1.0, 2.0, 4.0, 8.0, 8.0]
-    >>> 0.0 <= Backoff(initial=1.0, max_delay=8.0).delay(3, random.Random(1)) <= 4.0
+    >>> from rxfeeds.timing import Backoff as Shared
+    >>> Backoff is Shared
     True
 """
 
 from __future__ import annotations
 
-import math
-import random
-from dataclasses import dataclass
-from typing import Any, Literal
-
-from ..errors import InvalidArgument
+from ..timing import Backoff, Jitter, check_backoff
 
 __all__ = ["Backoff", "Jitter", "check_backoff"]
-
-Jitter = Literal["full", "equal", "none"]
-_JITTERS = ("full", "equal", "none")
-
-
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Retry policy (see the module docstring).
-
-    Args:
-        initial: delay before the first retry, seconds (> 0).
-        max_delay: cap on any delay, seconds (>= initial).
-        factor: growth per attempt (>= 1).
-        jitter: ``"full"``, ``"equal"`` or ``"none"``.
-        max_attempts: give up after this many consecutive failures; ``None`` retries forever.
-        reset_after: seconds of clean running after which the attempt counter resets.
-    """
-
-    initial: float = 0.5
-    max_delay: float = 30.0
-    factor: float = 2.0
-    jitter: Jitter = "full"
-    max_attempts: int | None = None
-    reset_after: float = 30.0
-
-    def __post_init__(self) -> None:
-        for name in ("initial", "max_delay", "factor", "reset_after"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise InvalidArgument(name, value, "must be a finite number")
-        if self.max_attempts is not None and (
-            isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int)
-        ):
-            raise InvalidArgument("max_attempts", self.max_attempts, "must be an int or None")
-        if not self.initial > 0:
-            raise InvalidArgument("initial", self.initial, "must be a positive number of seconds")
-        if not self.max_delay >= self.initial:
-            raise InvalidArgument("max_delay", self.max_delay, "must be >= initial")
-        if not self.factor >= 1:
-            raise InvalidArgument("factor", self.factor, "must be >= 1")
-        if self.jitter not in _JITTERS:
-            raise InvalidArgument("jitter", self.jitter, f"must be one of {', '.join(_JITTERS)}")
-        if self.max_attempts is not None and self.max_attempts < 1:
-            raise InvalidArgument("max_attempts", self.max_attempts, "must be >= 1 or None")
-        if not self.reset_after >= 0:
-            raise InvalidArgument("reset_after", self.reset_after, "must be >= 0")
-
-    def base_delay(self, attempt: int) -> float:
-        """The un-jittered delay for ``attempt`` (1-based)."""
-        if attempt < 1:
-            raise InvalidArgument("attempt", attempt, "attempts count from 1")
-        # Cap the exponent so huge attempt numbers cannot overflow.
-        exponent = min(attempt - 1, 1024)
-        try:
-            grown = self.initial * self.factor**exponent
-        except OverflowError:
-            grown = self.max_delay
-        return min(self.max_delay, grown)
-
-    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
-        """The jittered delay before retry number ``attempt`` (1-based)."""
-        base = self.base_delay(attempt)
-        if self.jitter == "none":
-            return base
-        r = (rng or random).random()
-        if self.jitter == "full":
-            return base * r
-        return base / 2 + base / 2 * r
-
-    def gives_up(self, attempt: int) -> bool:
-        """Whether ``attempt`` consecutive failures exhaust the policy."""
-        return self.max_attempts is not None and attempt > self.max_attempts
-
-
-def check_backoff(name: str, policy: Any) -> None:
-    """Raise :class:`~rxfeeds.errors.InvalidArgument` naming ``name`` unless ``policy`` can serve
-    as a reconnect policy: what the transport calls (``delay(attempt, rng)``,
-    ``gives_up(attempt)``, ``reset_after``) must be there, at construction rather than at the
-    first disconnect (where a broken policy used to end the socket thread).
-
-    Example:
-        >>> check_backoff("backoff", Backoff())
-        >>> check_backoff("backoff", 5)
-        Traceback (most recent call last):
-        ...
-        rxfeeds.errors.InvalidArgument: backoff=5: must be a Backoff (or have delay(), gives_up() and reset_after)
-    """
-    if isinstance(policy, Backoff):
-        return
-    why = "must be a Backoff (or have delay(), gives_up() and reset_after)"
-    if not (callable(getattr(policy, "delay", None)) and callable(getattr(policy, "gives_up", None))):
-        raise InvalidArgument(name, policy, why)
-    reset_after = getattr(policy, "reset_after", None)
-    if isinstance(reset_after, bool) or not isinstance(reset_after, (int, float)) or not reset_after >= 0:
-        raise InvalidArgument(name, policy, why + "; reset_after must be a number >= 0")

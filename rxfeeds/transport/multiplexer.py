@@ -37,7 +37,7 @@ from reactivex.subject.innersubscription import InnerSubscription as _InnerSubsc
 from ..codec import Ack, Codec, Data, Key, Notice, Rejected, Reply
 from ..errors import FrameError, InvalidArgument, RequestTimeout, RxfeedsError, SubscriptionError
 from ..events import ConnectionState, ConnectionStatus, Event, StreamReset
-from .backoff import Backoff, check_backoff
+from ..timing import Backoff, check_backoff
 from .redact import redact, redact_url
 from .stats import RouteStats, StatsSnapshot, TransportStats
 
@@ -762,7 +762,7 @@ class Multiplexer:
         self._stats.frames_out += 1
         if self._taps:
             now = time.time()
-            text = redact(frame, getattr(self.codec, "redact", None))
+            text = redact(frame, self.codec.redact)
             for tap in self._taps:
                 tap.frame_out(self.url, text, now)
 

@@ -73,7 +73,7 @@ import websocket
 from ..codec import Codec
 from ..errors import ConnectionFailed, FrameError, InvalidArgument
 from ..events import ConnectionState
-from .backoff import Backoff, check_backoff
+from ..timing import Backoff, check_backoff
 from .multiplexer import Multiplexer
 from .redact import redact_url
 
@@ -598,7 +598,7 @@ class SocketSubject(Multiplexer):
     # ------------------------------------------------------------------ socket thread
 
     def _binary_frame(self, data: bytes, recv_time: float) -> None:
-        if getattr(self.codec, "accepts_binary", False):
+        if self.codec.accepts_binary:
             self.feed(data, recv_time)
         else:
             self._frame_error(FrameError("unexpected binary frame", data, self.venue))

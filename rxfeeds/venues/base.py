@@ -42,8 +42,8 @@ from ..codec import Codec
 from ..errors import InvalidArgument, RequestError
 from ..events import ConnectionStatus
 from ..feed import Feed
+from ..timing import check_backoff
 from ..transport import Backoff, FrameTap, SocketSubject, Transport, TransportFactory
-from ..transport.backoff import check_backoff
 from ..transport.multiplexer import IsolatingSubject
 from ..transport.redact import redact_url
 from ..transport.socket_subject import check_socket_options, check_url
