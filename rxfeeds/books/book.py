@@ -256,8 +256,8 @@ class OrderBook:
         )
 
     def _repr_html_(self) -> str:
-        """Jupyter view: the top levels as an HTML table (see :func:`rxfeeds.notebook.book_html`)."""
-        from ..notebook import book_html  # lazy: the notebook helpers are optional for scripts
+        """Jupyter view: the top levels as an HTML table (see :func:`rxfeeds.books.html.book_html`)."""
+        from .html import book_html  # lazy: scripts never render HTML
 
         return book_html(self)
 
