@@ -30,6 +30,7 @@ __all__ = [
     "AuthError",
     "ConnectionFailed",
     "IntegrityError",
+    "BufferOverflow",
 ]
 
 _RAW_SHOWN = 200
@@ -116,3 +117,18 @@ class ConnectionFailed(RxfeedsError, ConnectionError):
 
 class IntegrityError(RxfeedsError):
     """A book could not be brought back in sync after repeated resync attempts."""
+
+
+class BufferOverflow(RxfeedsError, BufferError):
+    """A bounded buffer (``ops.buffer_bounded``, ``aio``, bus publishing) with ``overflow="error"`` was full.
+
+    ``capacity`` is the number of values that were already queued.
+
+    Example:
+        >>> BufferOverflow(10).capacity
+        10
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        super().__init__(f"subscriber too slow: {capacity} values already queued")

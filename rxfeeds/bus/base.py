@@ -34,7 +34,7 @@ from typing import Any, Literal
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 
-from ..errors import FrameError, InvalidArgument
+from ..errors import BufferOverflow, FrameError, InvalidArgument
 from ..events import (
     BookDelta,
     BookOrder,
@@ -50,7 +50,6 @@ from ..events import (
     Trade,
     VenueEvent,
 )
-from ..ops._bounded import BufferOverflow
 from .envelope import decode_batch, encode_batch
 from .subjects import filter_subject, parse_subject, subject
 

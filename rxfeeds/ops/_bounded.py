@@ -17,7 +17,7 @@ from reactivex import Observable, abc
 from reactivex.disposable import Disposable, SingleAssignmentDisposable
 from reactivex.internal.exceptions import DisposedException
 
-from ..errors import RxfeedsError
+from ..errors import BufferOverflow
 
 __all__ = ["BoundedDelivery", "DeliveryStats", "BufferOverflow", "Overflow", "OVERFLOWS"]
 
@@ -27,14 +27,6 @@ Overflow = Literal["drop_oldest", "drop_newest", "error"]
 OVERFLOWS = ("drop_oldest", "drop_newest", "error")
 
 log = logging.getLogger("rxfeeds.ops")
-
-
-class BufferOverflow(RxfeedsError, BufferError):
-    """A ``buffer_bounded(..., overflow="error")`` queue was full when a value arrived."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        super().__init__(f"subscriber too slow: {capacity} values already queued")
 
 
 @dataclass(frozen=True, slots=True)
