@@ -118,3 +118,11 @@ def test_readme_and_docs_show_the_charts_the_notebooks_draw() -> None:
             data = (page.parent / image).read_bytes()
             assert data.startswith(b"\x89PNG") and len(data) > 5000, image
             assert Path(image).name in script  # made by the export script, not by hand
+
+
+def test_the_one_test_command_runs_the_doctests_of_the_package() -> None:
+    # CI runs the README's `python3 -m pytest -q`: the docstring examples must be part of it
+    options = PYPROJECT["tool"]["pytest"]["ini_options"]
+    assert "rxfeeds" in options["testpaths"]
+    assert "--doctest-modules" in options["addopts"].split()
+    assert "python3 -m pytest -q" in (ROOT / ".ci" / "run").read_text()
