@@ -48,8 +48,12 @@ it with ``server.truth(key)``; ``self.faults`` (consult ``take_skip_sequence``,
 From other threads (tests): ``start()``/``stop()``/``with``, ``url``, ``http_url``,
 ``faults.*``, ``truth(key)``, ``step(n)`` (run ticks now), ``freeze()``/``unfreeze()`` (pause
 the automatic ticks), ``call(fn, *args)`` (run anything on the loop and get its result),
-``connection_count``, ``wait_for_connections(n)``.  ``tick_interval=None`` disables automatic
-ticks entirely (deterministic tests drive the market with ``step()``).
+``connection_count``, ``newest_connection_id``, ``wait_for_connections(n)``.
+``tick_interval=None`` disables automatic ticks entirely (deterministic tests drive the market
+with ``step()``).  ``server.faults`` reaches the server only through its fault-injection
+interface (:class:`~rxfeeds.sim.faults.FaultTarget`: ``close_connections``,
+``reset_connections``, ``stall_connections``, ``resume_connections``, ``send_frame_to_all``,
+``stalled``), which tests may call directly too.
 
 ``stop()`` sends every client a close frame (1001 going away), drops the ones that do not
 finish the close within ``min(close_timeout, 1)`` s, stops the loop and joins its thread;

@@ -95,9 +95,6 @@ class SimConnection:
         self.frames_out += count
         self.bytes_out += len(data)
 
-    # the name the base used before it was public
-    _write = write
-
     def pause(self) -> None:
         """Loop thread: stop reading from the client (a stall)."""
         if not self.ws.transport.is_closing():
