@@ -15,6 +15,7 @@ import pytest
 import websocket
 
 from rxfeeds.errors import InvalidArgument
+from rxfeeds.sim.faults import Faults
 from rxfeeds.sim.server import (
     BlastServer,
     HttpRequest,
@@ -444,3 +445,106 @@ def test_many_servers_in_a_row_leave_nothing_behind() -> None:
             ws.close()
     assert sim_threads() == []
     assert time.monotonic() - start < 20
+
+
+# -- stop is bounded ---------------------------------------------------------------------------
+
+
+class BlockingSim(EchoSim):
+    """``"block"`` blocks the loop thread until the test releases it: a hung hook."""
+
+    stop_timeout = 2.0
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.release = threading.Event()
+        self.blocked = threading.Event()
+
+    def on_message(self, conn: SimConnection, message: str | bytes) -> None:
+        if message == "block":
+            self.blocked.set()
+            self.release.wait(60)
+            return
+        super().on_message(conn, message)
+
+
+def test_stop_is_fast_with_clients_that_never_answer_the_close() -> None:
+    with EchoSim() as srv:
+        silent = [connect(srv) for _ in range(3)]  # never read: never answer the close frame
+        idle_http = http.client.HTTPConnection("127.0.0.1", srv.http_port, timeout=10)
+        idle_http.request("GET", "/api/ping")
+        assert idle_http.getresponse().read()  # keep-alive connection left open
+        srv.wait_for_connections(3)
+        start = time.monotonic()
+        srv.stop()
+        took = time.monotonic() - start
+    assert took < 1.0 + 2.0  # min(close_timeout, 1) for the close, then dropped (2 s of slack)
+    assert sim_threads() == []
+    for ws in silent:
+        ws.shutdown()
+    idle_http.close()
+
+
+def test_stop_is_bounded_even_when_a_hook_blocks_the_loop() -> None:
+    srv = BlockingSim().start()
+    try:
+        ws = connect(srv)
+        ws.send("block")
+        assert srv.blocked.wait(10)
+        start = time.monotonic()
+        srv.stop()  # was 15 s (shutdown) + 15 s (join)
+        took = time.monotonic() - start
+        assert took < srv.stop_timeout + 1.5
+        assert not srv.running
+    finally:
+        srv.release.set()
+    wait_until(lambda: sim_threads() == [])  # the released thread ends on its own
+    ws.shutdown()
+
+
+class FakeTarget:
+    """A fault target that is not a SimServer: Faults needs only the declared interface."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+        self.stalled = False
+
+    def close_connections(self, code: int, reason: str) -> int:
+        self.calls.append(("close", code, reason))
+        return 2
+
+    def reset_connections(self) -> int:
+        self.calls.append(("reset",))
+        return 1
+
+    def stall_connections(self, seconds: float | None) -> None:
+        self.calls.append(("stall", seconds))
+        self.stalled = True
+
+    def resume_connections(self) -> None:
+        self.calls.append(("resume",))
+        self.stalled = False
+
+    def send_frame_to_all(self, payload: str | bytes, binary: bool) -> int:
+        self.calls.append(("frame", payload, binary))
+        return 3
+
+
+def test_faults_reach_the_server_only_through_the_fault_target_interface() -> None:
+    target = FakeTarget()
+    f = Faults(target)
+    assert f.close_all(4000, "bye") == 2
+    assert f.reset_all() == 1
+    f.stall(0.5)
+    assert f.stalled
+    f.clear()  # resumes a stall
+    assert not f.stalled
+    assert f.send_malformed(b"\xff", binary=True) == 3
+    assert target.calls == [
+        ("close", 4000, "bye"),
+        ("reset",),
+        ("stall", 0.5),
+        ("resume",),
+        ("frame", b"\xff", True),
+    ]
+    assert f.counts == {"close": 2, "reset": 1, "stall": 1, "malformed": 3}

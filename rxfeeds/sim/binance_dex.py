@@ -40,6 +40,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -54,11 +55,11 @@ from ..venues.binance_dex.codec import (
     ALL_SYMBOLS,
     DEPTH_TOPICS,
     KLINE_INTERVALS,
-    bech32_encode,
-    is_address,
-    is_symbol,
 )
-from .binance_spot import KlineBar, market_options_for
+from .kit import bech32
+from .kit.clock import epoch_ms
+from .kit.klines import KlineBar
+from .kit.presets import market_options_for
 from .market import MarketStep, SyntheticMarket
 from .server import SimConnection, SimServer
 
@@ -72,8 +73,35 @@ _SYMBOL_TOPICS: Final = frozenset(
 _STATUSES: Final = ("Ack", "PartialFill", "FullyFill")
 
 
-def _ms(t: float) -> int:
-    return round(t * 1000)
+#: a market symbol BASE_QUOTE: tokens of letters/digits/dots with an optional ``-XXX`` issue
+#: suffix, as the DEX lists them (``BNB_BTCB-1DE``, ``ANKR-E97_BNB``)
+_TOKEN: Final = r"[A-Z0-9.]{2,14}(?:-[A-Z0-9]{3,4})?"
+_SYMBOL_RE: Final = re.compile(rf"{_TOKEN}_{_TOKEN}")
+_ADDRESS_PREFIXES: Final = ("bnb", "tbnb")  # mainnet, testnet
+_ADDRESS_BYTES: Final = 20
+
+
+def is_symbol(symbol: object) -> bool:
+    """Whether ``symbol`` names a DEX market (any case).
+
+    Example:
+        >>> is_symbol("bnb_btcb-1de"), is_symbol("BNBBTC"), is_symbol("BNB/BTC")
+        (True, False, False)
+    """
+    return isinstance(symbol, str) and _SYMBOL_RE.fullmatch(symbol.upper()) is not None
+
+
+def is_address(address: object) -> bool:
+    """Whether ``address`` is a Binance Chain account address: bech32, ``bnb``/``tbnb``, 20 bytes.
+
+    Example:
+        >>> is_address(bech32.encode("bnb", bytes(20))), is_address("bnb1qqqq")
+        (True, False)
+    """
+    if not isinstance(address, str):
+        return False
+    decoded = bech32.decode(address)
+    return decoded is not None and decoded[0] in _ADDRESS_PREFIXES and len(decoded[1]) == _ADDRESS_BYTES
 
 
 @dataclass
@@ -372,12 +400,12 @@ class BinanceDexSim(SimServer):
                 [
                     {"e": "trade", "E": height, "s": symbol, "t": f"{height}-{t.id}",
                      "p": market.price_text(t.price, _DECIMALS), "q": market.size_text(t.size, _DECIMALS),
-                     "b": f"B-{t.id}", "a": f"S-{t.id}", "T": _ms(t.time), "sa": "", "ba": "",
+                     "b": f"B-{t.id}", "a": f"S-{t.id}", "T": epoch_ms(t.time), "sa": "", "ba": "",
                      "tt": 2 if t.side == "buy" else 1}
                     for t in step.trades
                 ],
             )  # fmt: skip
-        now_ms = _ms(step.time)
+        now_ms = epoch_ms(step.time)
         for topic, bar in list(st.bars.items()):
             key = (topic, symbol)
             if key not in self._watchers:
@@ -393,11 +421,23 @@ class BinanceDexSim(SimServer):
 
     @staticmethod
     def _kline(bar: KlineBar, market: SyntheticMarket, symbol: str, closed: bool) -> dict[str, Any]:
-        k = bar.payload(market, symbol, closed)
-        for spot_only in ("V", "Q", "B"):
-            del k[spot_only]
-        k["f"], k["L"] = str(k["f"]), str(k["L"])
-        return k
+        t = bar.texts(market, _DECIMALS)
+        return {
+            "t": epoch_ms(bar.open_time),
+            "T": epoch_ms(bar.close_time) - 1,
+            "s": symbol,
+            "i": bar.interval.name,
+            "f": str(bar.first_id),
+            "L": str(bar.last_id),
+            "o": t.open,
+            "c": t.close,
+            "h": t.high,
+            "l": t.low,
+            "v": t.volume,
+            "n": bar.count,
+            "x": closed,
+            "q": t.quote_volume,
+        }
 
     def _ticker(self, symbol: str, mini: bool, now: float) -> dict[str, Any]:
         market = self.market(symbol)
@@ -412,7 +452,7 @@ class BinanceDexSim(SimServer):
         quote = s.quote_volume * tick_units / 10 ** (market.price_decimals + market.size_decimals)
         data: dict[str, Any] = {
             "e": "24hrMiniTicker" if mini else "24hrTicker",
-            "E": _ms(now),
+            "E": epoch_ms(now),
             "s": symbol,
             "c": price(last, _DECIMALS),
             "o": price(open_, _DECIMALS),
@@ -434,8 +474,8 @@ class BinanceDexSim(SimServer):
                 B=market.size_text(s.bid[1], _DECIMALS) if s.bid else "0.00000000",
                 a=price(s.ask[0], _DECIMALS) if s.ask else "0.00000000",
                 A=market.size_text(s.ask[1], _DECIMALS) if s.ask else "0.00000000",
-                O=_ms(now - s.window),
-                C=_ms(now),
+                O=epoch_ms(now - s.window),
+                C=epoch_ms(now),
                 F="0",
                 L="0",
                 n=s.count,
@@ -463,8 +503,8 @@ class BinanceDexSim(SimServer):
             "q": "1.00000000", "p": "0.00250000", "x": "NEW" if n % 3 == 0 else "TRADE",
             "X": _STATUSES[n % 3], "i": f"{digest[:4].hex().upper()}-{n // 3 + 1}",
             "l": "0.00000000" if n % 3 == 0 else "0.50000000", "z": f"{0.5 * (n % 3):.8f}",
-            "L": "0.00250000", "n": "" if n % 3 == 0 else "BNB:0.00010000", "T": _ms(now), "t": f"{height}-0",
-            "O": _ms(now),
+            "L": "0.00250000", "n": "" if n % 3 == 0 else "BNB:0.00010000", "T": epoch_ms(now), "t": f"{height}-0",
+            "O": epoch_ms(now),
         }  # fmt: skip
         account = {
             "e": "outboundAccountInfo",
@@ -480,7 +520,7 @@ class BinanceDexSim(SimServer):
             "H": digest.hex().upper(),
             "M": f"sim transfer {n}",
             "f": address,
-            "t": [{"o": bech32_encode(address[: address.index("1")], digest[:20]),
+            "t": [{"o": bech32.encode(address[: address.index("1")], digest[:20]),
                    "c": [{"a": "BNB", "A": f"{1 + n:.8f}"}]}],
         }  # fmt: skip
         log = self.account_log.setdefault(address, [])

@@ -59,12 +59,15 @@ import orjson
 
 from ..codec import Key
 from ..errors import InvalidArgument
-from ..intervals import Interval, parse_interval
+from ..intervals import parse_interval
 from ..venues.binance_spot.codec import KLINE_INTERVALS
-from .market import MarketStep, SimTrade, SyntheticMarket, format_units
+from .kit.clock import epoch_ms
+from .kit.klines import KlineBar
+from .kit.presets import market_options_for
+from .market import MarketStep, SyntheticMarket, format_units
 from .server import HttpRequest, HttpResponse, SimConnection, SimServer, json_response
 
-__all__ = ["BinanceSpotSim", "SPOT_INTERVALS", "KlineBar", "market_options_for"]
+__all__ = ["SPOT_INTERVALS", "BinanceSpotSim", "kline_payload"]
 
 SPOT_INTERVALS: Final = KLINE_INTERVALS
 _SYMBOL: Final = re.compile(r"^[a-z0-9]{2,20}\Z")
@@ -80,115 +83,28 @@ _MAX_STREAMS: Final = 1024
 _DECIMALS: Final = 8
 
 
-def market_options_for(symbol: str) -> dict[str, Any]:
-    """Plausible synthetic-market settings for a Binance-style symbol (``BTCUSDT``, ``ETHBTC`` …).
-
-    Example:
-        >>> market_options_for("ETHBTC")["tick_size"]
-        '0.000001'
-    """
-    s = symbol.upper().replace("_", "").replace("-", "")
-    options: dict[str, Any] = {"levels": 200}
-    if s.endswith(("USDT", "BUSD", "USDC", "TUSD", "USD", "EUR")):
-        if s.startswith("BTC"):
-            options.update(mid="50000", tick_size="0.01", size_decimals=5, base_size=0.2)
-        elif s.startswith("ETH"):
-            options.update(mid="3000", tick_size="0.01", size_decimals=4, base_size=2.0)
-        else:
-            options.update(mid="1.2345", tick_size="0.0001", size_decimals=1, base_size=500.0)
-    elif s.endswith("BTC"):
-        options.update(mid="0.05", tick_size="0.000001", size_decimals=4, base_size=2.0)
-    elif s.endswith("ETH"):
-        options.update(mid="0.002", tick_size="0.0000001", size_decimals=2, base_size=200.0)
-    else:
-        options.update(mid="100", tick_size="0.01", size_decimals=3, base_size=5.0)
-    return options
-
-
-def _ms(t: float) -> int:
-    return round(t * 1000)
-
-
-@dataclass
-class KlineBar:
-    """An incrementally built candle (ticks, units) of one symbol and interval; used by both Binance sims."""
-
-    interval: Interval
-    open_time: float
-    close_time: float
-    open: int
-    high: int
-    low: int
-    close: int
-    volume: int = 0
-    quote: int = 0  # sum(ticks * units)
-    buy_volume: int = 0
-    buy_quote: int = 0
-    count: int = 0
-    first_id: int = -1
-    last_id: int = -1
-
-    @classmethod
-    def start(cls, interval: Interval, t: float, price: int) -> KlineBar:
-        """An empty bar for the bucket holding ``t``, all prices at ``price``."""
-        open_time, close_time = interval.bucket(t)
-        return cls(interval, open_time, close_time, price, price, price, price)
-
-    @classmethod
-    def current(cls, interval: Interval, t: float, market: SyntheticMarket) -> KlineBar:
-        """The bar holding ``t`` with every trade the market already printed in it."""
-        history = market.trades()
-        last = history[-1].price if history else (market.best_bid() or (1, 0))[0]
-        bar = cls.start(interval, t, last)
-        earlier = []
-        for trade in reversed(history):
-            if trade.time < bar.open_time:
-                break
-            earlier.append(trade)
-        for trade in reversed(earlier):
-            bar.add(trade)
-        return bar
-
-    def add(self, trade: SimTrade) -> None:
-        """Account one trade."""
-        if self.count == 0:
-            self.open = self.high = self.low = trade.price
-            self.first_id = trade.id
-        self.high = max(self.high, trade.price)
-        self.low = min(self.low, trade.price)
-        self.close = trade.price
-        self.volume += trade.size
-        self.quote += trade.price * trade.size
-        if trade.side == "buy":
-            self.buy_volume += trade.size
-            self.buy_quote += trade.price * trade.size
-        self.count += 1
-        self.last_id = trade.id
-
-    def payload(self, market: SyntheticMarket, symbol: str, closed: bool) -> dict[str, Any]:
-        """The ``k`` object of a Binance kline event."""
-        tick_units = int(market.tick_size.scaleb(market.price_decimals))
-        scale = market.price_decimals + market.size_decimals
-        places = max(_DECIMALS, scale)
-        return {
-            "t": _ms(self.open_time),
-            "T": _ms(self.close_time) - 1,
-            "s": symbol,
-            "i": self.interval.name,
-            "f": self.first_id,
-            "L": self.last_id,
-            "o": market.price_text(self.open, _DECIMALS),
-            "c": market.price_text(self.close, _DECIMALS),
-            "h": market.price_text(self.high, _DECIMALS),
-            "l": market.price_text(self.low, _DECIMALS),
-            "v": market.size_text(self.volume, _DECIMALS),
-            "n": self.count,
-            "x": closed,
-            "q": format_units(self.quote * tick_units, scale, places),
-            "V": market.size_text(self.buy_volume, _DECIMALS),
-            "Q": format_units(self.buy_quote * tick_units, scale, places),
-            "B": "0",
-        }
+def kline_payload(bar: KlineBar, market: SyntheticMarket, symbol: str, closed: bool) -> dict[str, Any]:
+    """The ``k`` object of a Binance spot kline event."""
+    t = bar.texts(market, _DECIMALS)
+    return {
+        "t": epoch_ms(bar.open_time),
+        "T": epoch_ms(bar.close_time) - 1,
+        "s": symbol,
+        "i": bar.interval.name,
+        "f": bar.first_id,
+        "L": bar.last_id,
+        "o": t.open,
+        "c": t.close,
+        "h": t.high,
+        "l": t.low,
+        "v": t.volume,
+        "n": bar.count,
+        "x": closed,
+        "q": t.quote_volume,
+        "V": t.buy_volume,
+        "Q": t.buy_quote_volume,
+        "B": "0",
+    }
 
 
 @dataclass
@@ -461,7 +377,7 @@ class BinanceSpotSim(SimServer):
         if st is None:
             self._state(symbol)  # created after this step: its book already includes it
             return
-        now_ms = _ms(step.time)
+        now_ms = epoch_ms(step.time)
         self._depth(symbol, market, step, st, now_ms)
         self._trades(symbol, market, step, now_ms)
         self._book_ticker(symbol, market, st)
@@ -583,12 +499,12 @@ class BinanceSpotSim(SimServer):
             self._push(
                 ("trade", symbol),
                 {"e": "trade", "E": now_ms, "s": symbol, "t": t.id, "p": p, "q": q, "b": 2 * t.id,
-                 "a": 2 * t.id + 1, "T": _ms(t.time), "m": t.side == "sell", "M": True},
+                 "a": 2 * t.id + 1, "T": epoch_ms(t.time), "m": t.side == "sell", "M": True},
             )  # fmt: skip
             self._push(
                 ("aggTrade", symbol),
                 {"e": "aggTrade", "E": now_ms, "s": symbol, "a": t.id, "p": p, "q": q, "f": t.id, "l": t.id,
-                 "T": _ms(t.time), "m": t.side == "sell", "M": True},
+                 "T": epoch_ms(t.time), "m": t.side == "sell", "M": True},
             )  # fmt: skip
 
     def _book_ticker(self, symbol: str, market: SyntheticMarket, st: _SymbolState) -> None:
@@ -613,12 +529,13 @@ class BinanceSpotSim(SimServer):
                 del st.bars[channel]  # nobody listens: stop building
                 continue
             if step.time >= bar.close_time:
-                self._push(key, {"e": "kline", "E": now_ms, "s": symbol, "k": bar.payload(market, symbol, True)})
+                self._push(key, {"e": "kline", "E": now_ms, "s": symbol, "k": kline_payload(bar, market, symbol, True)})
                 bar = st.bars[channel] = KlineBar.start(bar.interval, step.time, bar.close)
             for t in step.trades:
                 bar.add(t)
             if step.trades:
-                self._push(key, {"e": "kline", "E": now_ms, "s": symbol, "k": bar.payload(market, symbol, False)})
+                k = kline_payload(bar, market, symbol, False)
+                self._push(key, {"e": "kline", "E": now_ms, "s": symbol, "k": k})
 
     # -- REST ----------------------------------------------------------------------------------
 
@@ -683,7 +600,7 @@ class BinanceSpotSim(SimServer):
         return json_response(
             {
                 "timezone": "UTC",
-                "serverTime": _ms(self.clock()),
+                "serverTime": epoch_ms(self.clock()),
                 "rateLimits": [
                     {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000},
                     {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
@@ -697,7 +614,7 @@ class BinanceSpotSim(SimServer):
         if request.path == "/api/v3/ping":
             return json_response({})
         if request.path == "/api/v3/time":
-            return json_response({"serverTime": _ms(self.clock())})
+            return json_response({"serverTime": epoch_ms(self.clock())})
         if request.path == "/api/v3/exchangeInfo":
             return self._exchange_info(request)
         if request.path != "/api/v3/depth":

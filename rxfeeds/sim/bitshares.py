@@ -20,7 +20,7 @@ sender's account statistics ``2.6.x`` and ``2.1.0`` change (object callback, for
 and accounts), then the block-applied callback gets the new block id.
 
 Markets are order-level: each level of the seeded :class:`~rxfeeds.sim.market.SyntheticMarket`
-is a list of ``1.7.x`` limit orders (see :class:`~rxfeeds.sim.midchains.OrderLevels`), priced in
+is a list of ``1.7.x`` limit orders (see :class:`~rxfeeds.sim.kit.orders.OrderLevels`), priced in
 base per quote.  ``truth("BTS:USD")`` is that book aggregated to levels.
 
 Example:
@@ -42,8 +42,8 @@ from typing import Any
 
 import orjson
 
+from .kit.orders import OrderLevels, SimOrder
 from .market import MarketStep, SimTrade, SyntheticMarket
-from .midchains import OrderLevels, SimOrder
 from .server import SimConnection, SimServer
 
 __all__ = ["BitSharesSim", "CHAIN_ID", "RpcFailure"]

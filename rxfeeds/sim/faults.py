@@ -1,6 +1,7 @@
 """Fault injection for simulators, switchable at run time from any thread.
 
-Every :class:`~rxfeeds.sim.server.SimServer` has one :class:`Faults` at ``server.faults``.
+Every :class:`~rxfeeds.sim.server.SimServer` has one :class:`Faults` at ``server.faults``; it
+reaches the server only through the declared :class:`FaultTarget` interface.
 
 Network faults act at once on every open connection and return when done (safe to call
 from a test thread):
@@ -42,12 +43,41 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from .server import SimServer
+__all__ = ["FaultTarget", "Faults"]
 
-__all__ = ["Faults"]
+
+class FaultTarget(Protocol):
+    """What a server offers for network faults (``SimServer`` implements it); every call from any thread.
+
+    Each acts at once on every open connection and returns when done.
+    """
+
+    @property
+    def stalled(self) -> bool:
+        """True while a stall is in effect."""
+        ...
+
+    def close_connections(self, code: int, reason: str) -> int:
+        """Close handshake with ``code``/``reason`` on every open connection; returns how many."""
+        ...
+
+    def reset_connections(self) -> int:
+        """TCP reset of every connection; returns how many."""
+        ...
+
+    def stall_connections(self, seconds: float | None) -> None:
+        """Stop reading and writing (hold frames) on every connection; resume after ``seconds`` if given."""
+        ...
+
+    def resume_connections(self) -> None:
+        """End a stall: held frames are written in order."""
+        ...
+
+    def send_frame_to_all(self, payload: str | bytes, binary: bool) -> int:
+        """One frame with ``payload`` as it is to every open connection; returns how many."""
+        ...
 
 
 def _symbols(symbols: str | Iterable[str]) -> list[str]:
@@ -57,7 +87,7 @@ def _symbols(symbols: str | Iterable[str]) -> list[str]:
 class Faults:
     """Run-time fault switches of one simulator (see the module docstring)."""
 
-    def __init__(self, server: SimServer | None) -> None:
+    def __init__(self, server: FaultTarget | None) -> None:
         self._server = server
         self._lock = threading.Lock()
         #: what was injected, by kind
@@ -70,7 +100,7 @@ class Faults:
         with self._lock:
             self.counts[kind] += n
 
-    def _need_server(self) -> SimServer:
+    def _need_server(self) -> FaultTarget:
         if self._server is None:
             raise RuntimeError("these faults are not attached to a server")
         return self._server
@@ -80,32 +110,32 @@ class Faults:
     def close_all(self, code: int = 1000, reason: str = "") -> int:
         """Close every connection with a close frame; returns how many were closed."""
         server = self._need_server()
-        n: int = server.call(server._close_all, code, reason)
+        n = server.close_connections(code, reason)
         self._count("close", n)
         return n
 
     def reset_all(self) -> int:
         """TCP-reset every connection; returns how many were reset."""
         server = self._need_server()
-        n: int = server.call(server._reset_all)
+        n = server.reset_connections()
         self._count("reset", n)
         return n
 
     def stall(self, seconds: float | None = None) -> None:
         """Stop reading and writing on every connection (new ones too); resume after ``seconds`` if given."""
         server = self._need_server()
-        server.call(server._stall, seconds)
+        server.stall_connections(seconds)
         self._count("stall")
 
     def resume(self) -> None:
         """End a stall: held frames are written in order."""
         server = self._need_server()
-        server.call(server._resume)
+        server.resume_connections()
 
     @property
     def stalled(self) -> bool:
         """True while a stall is in effect."""
-        return self._server is not None and self._server._stalled
+        return self._server is not None and self._server.stalled
 
     def send_malformed(self, payload: str | bytes, *, binary: bool = False) -> int:
         """Send ``payload`` as one frame (text unless ``binary``) to every connection; returns how many.
@@ -114,7 +144,7 @@ class Faults:
         (close 1007): that is a fault worth testing too.
         """
         server = self._need_server()
-        n: int = server.call(server._send_malformed, payload, binary)
+        n = server.send_frame_to_all(payload, binary)
         self._count("malformed", n)
         return n
 
@@ -175,5 +205,5 @@ class Faults:
             self._skip.clear()
             self._corrupt.clear()
             self._reject.clear()
-        if self._server is not None and self._server._stalled:
+        if self._server is not None and self._server.stalled:
             self.resume()

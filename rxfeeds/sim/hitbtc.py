@@ -56,7 +56,6 @@ import hashlib
 import hmac
 import itertools
 import re
-import time
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -64,12 +63,13 @@ from typing import Any, ClassVar
 import orjson
 
 from ..errors import InvalidArgument
-from ..intervals import Interval
-from ..venues.hitbtc._common import CANDLE_PERIODS, candle_interval, iso_time
+from ..intervals import Interval, parse_interval
+from ..venues.hitbtc._common import CANDLE_PERIODS
+from .kit.clock import iso_ms, parse_iso
 from .market import LevelChange, MarketStep, SimTrade, SyntheticMarket
 from .server import SimConnection, SimServer
 
-__all__ = ["HitBTCSim", "RpcError", "QUOTE_CURRENCIES", "iso_ms"]
+__all__ = ["QUOTE_CURRENCIES", "HitBTCSim", "RpcError", "period_interval"]
 
 #: quote currencies a simulated symbol may end with (longest first when matching)
 QUOTE_CURRENCIES = ("USDT", "TUSD", "EURS", "BTC", "ETH", "USD", "DAI")
@@ -87,16 +87,23 @@ _FIAT = {"mid": "30000", "tick_size": "0.01", "size_decimals": 5}
 _BALANCES = {"BTC": "10", "ETH": "100", "USD": "100000", "USDT": "100000", "LTC": "500", "XRP": "100000"}
 
 
-def iso_ms(t: float) -> str:
-    """ISO-8601 UTC with milliseconds, as HitBTC writes times.
+#: candle period -> interval, filled on first use
+_PERIODS: dict[str, Interval] = {}
+
+
+def period_interval(period: str) -> Interval:
+    """The interval of a candle period from :data:`CANDLE_PERIODS` (``"M15"``, ``"D7"``, ``"1M"``).
 
     Example:
-        >>> iso_ms(1626318403.095)
-        '2021-07-15T03:06:43.095Z'
+        >>> period_interval("M15").seconds, period_interval("H4").seconds
+        (900, 14400)
     """
-    ms = round(t * 1000)
-    seconds, ms = divmod(ms, 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{ms:03d}Z"
+    found = _PERIODS.get(period)
+    if found is None:
+        if period not in CANDLE_PERIODS:
+            raise InvalidArgument("period", period, f"must be one of {', '.join(CANDLE_PERIODS)}")
+        found = _PERIODS[period] = parse_interval(period, "period")
+    return found
 
 
 def _dumps(obj: Any) -> str:
@@ -421,7 +428,7 @@ class HitBTCSim(SimServer):
             conn.send(self.trades_frame(symbol, m, m.trades()[-limit:], True))
         elif channel.startswith("candles-"):
             period = channel[8:]
-            conn.send(self.candles_frame(symbol, period, self.candles_of(m, candle_interval(period), limit), True))
+            conn.send(self.candles_frame(symbol, period, self.candles_of(m, period_interval(period), limit), True))
         elif channel == "ticker":
             conn.send(self.ticker_frame(symbol, m, self.clock()))
 
@@ -488,7 +495,7 @@ class HitBTCSim(SimServer):
                         period = key[0][8:]
                         frame_c = candle_frames.get(period)
                         if frame_c is None:
-                            item = self._current_candle(market, candle_interval(period))
+                            item = self._current_candle(market, period_interval(period))
                             items = [item] if item is not None else []
                             frame_c = candle_frames[period] = self.candles_frame(symbol, period, items, False)
                         c.send(frame_c)
@@ -608,7 +615,7 @@ class HitBTCSim(SimServer):
                 return None
             if by == "id":
                 return float(value)
-            return iso_time(str(value)) if not isinstance(value, (int, float)) else float(value)
+            return parse_iso(str(value)) if not isinstance(value, (int, float)) else float(value)
 
         try:
             low, high = bound(params.get("from")), bound(params.get("till"))

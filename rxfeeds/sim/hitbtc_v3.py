@@ -45,7 +45,8 @@ from typing import Any, ClassVar, Final
 import orjson
 
 from ..venues.hitbtc._common import CANDLE_PERIODS
-from .hitbtc import HitBTCSim, RpcError, iso_ms, symbol_not_found
+from .hitbtc import HitBTCSim, RpcError, symbol_not_found
+from .kit.clock import iso_ms
 from .market import LevelChange, SimTrade, SyntheticMarket
 from .server import HttpRequest, HttpResponse, SimConnection, json_response
 

@@ -74,7 +74,15 @@ import orjson
 from .market import SimTrade, SyntheticMarket
 from .server import HttpRequest, HttpResponse, SimConnection, SimServer, json_response
 
-__all__ = ["KrakenSim", "SimOrder", "TOKEN_PATH", "DEFAULT_API_KEY", "DEFAULT_API_SECRET", "sign_request"]
+__all__ = [
+    "DEFAULT_API_KEY",
+    "DEFAULT_API_SECRET",
+    "TOKEN_PATH",
+    "AccountOrder",
+    "BookView",
+    "KrakenSim",
+    "sign_request",
+]
 
 #: REST path of the token endpoint.
 TOKEN_PATH: Final = "/0/private/GetWebSocketsToken"
@@ -120,7 +128,7 @@ class SimSub:
 
 
 @dataclass(slots=True)
-class SimOrder:
+class AccountOrder:
     """An order of the simulated account."""
 
     txid: str
@@ -141,7 +149,7 @@ _BookFrame = tuple[list[tuple[str, str]], list[tuple[str, str]], int]
 
 
 @dataclass(slots=True)
-class _BookView:
+class BookView:
     """What the server has sent for (pair, depth): price ticks -> (price_text, size_text) per side."""
 
     bids: dict[int, tuple[str, str]] = field(default_factory=dict)
@@ -181,13 +189,13 @@ class KrakenSim(SimServer):
         self.api_keys = dict(api_keys) if api_keys is not None else {DEFAULT_API_KEY: DEFAULT_API_SECRET}
         self.heartbeat_interval = heartbeat_interval
         self.tokens: set[str] = set()
-        self.orders: dict[str, SimOrder] = {}
+        self.orders: dict[str, AccountOrder] = {}
         self.fills: list[dict[str, Any]] = []
         self.dead_man_trigger: float | None = None
         self._nonces: dict[str, int] = {}
         self._channel_ids = itertools.count(42)
         self._order_ids = itertools.count(1)
-        self._views: dict[tuple[str, int], _BookView] = {}
+        self._views: dict[tuple[str, int], BookView] = {}
         self._tops: dict[str, tuple[Any, Any]] = {}
         # book frame shapes (which levels share a frame) draw from their own seeded stream, so
         # the market's own sequence of steps does not depend on them
@@ -212,7 +220,7 @@ class KrakenSim(SimServer):
         """v1 volumes: 8 decimals."""
         return market.size_text(units, max(8, market.size_decimals))
 
-    def checksum(self, view: _BookView, pair: str) -> int:
+    def checksum(self, view: BookView, pair: str) -> int:
         """CRC32 of the top 10 asks then bids of what was sent (corrupted when the fault is armed)."""
         parts: list[str] = []
         for price in heapq.nsmallest(_CHECKSUM_LEVELS, view.asks):
@@ -426,21 +434,21 @@ class KrakenSim(SimServer):
 
     # -- market data
 
-    def _view(self, pair: str, depth: int) -> tuple[_BookView, bool]:
+    def _view(self, pair: str, depth: int) -> tuple[BookView, bool]:
         view = self._views.get((pair, depth))
         fresh = view is None
         if view is None:
-            view = self._views[(pair, depth)] = _BookView()
+            view = self._views[(pair, depth)] = BookView()
             market = self.market(pair)
             self._refresh_view(view, market, depth)
             self._record_truth(pair, depth, view)
         return view, fresh
 
-    def _refresh_view(self, view: _BookView, market: SyntheticMarket, depth: int) -> None:
+    def _refresh_view(self, view: BookView, market: SyntheticMarket, depth: int) -> None:
         view.bids = {p: (self.price_text(market, p), self.size_text(market, u)) for p, u in market.bids(depth)}
         view.asks = {p: (self.price_text(market, p), self.size_text(market, u)) for p, u in market.asks(depth)}
 
-    def _record_truth(self, pair: str, depth: int, view: _BookView) -> None:
+    def _record_truth(self, pair: str, depth: int, view: BookView) -> None:
         book = self.sent_book((pair, depth))
         book.replace(bids=view.bids.values(), asks=view.asks.values())
 
@@ -556,7 +564,7 @@ class KrakenSim(SimServer):
         return frames
 
     @staticmethod
-    def _truncate_view(view: _BookView, depth: int) -> None:
+    def _truncate_view(view: BookView, depth: int) -> None:
         """What a client does after each message: keep the best ``depth`` levels per side."""
         if len(view.asks) > depth:
             for price in sorted(view.asks)[depth:]:
@@ -567,7 +575,7 @@ class KrakenSim(SimServer):
 
     # -- v1 wire formats (KrakenV2Sim overrides these)
 
-    def send_book_snapshot(self, conn: SimConnection, sub: SimSub, view: _BookView, now: float) -> None:
+    def send_book_snapshot(self, conn: SimConnection, sub: SimSub, view: BookView, now: float) -> None:
         stamp = f"{now:.6f}"
         asks = [[p, s, stamp] for _, (p, s) in sorted(view.asks.items())]
         bids = [[p, s, stamp] for _, (p, s) in sorted(view.bids.items(), reverse=True)]
@@ -793,11 +801,11 @@ class KrakenSim(SimServer):
         now: float,
         userref: int | None = None,
         cl_ord_id: str | None = None,
-    ) -> SimOrder:
+    ) -> AccountOrder:
         """Create an order; a market order or a crossing limit fills at once at the best price."""
         n = next(self._order_ids)
         txid = f"O{n:05d}-SIMUL-{self.seed % 100000:05d}"
-        order = SimOrder(txid, pair, side, ordertype, volume, price, "open", 0.0, userref, now, cl_ord_id)
+        order = AccountOrder(txid, pair, side, ordertype, volume, price, "open", 0.0, userref, now, cl_ord_id)
         self.orders[txid] = order
         market = self.market(pair)
         best = market.best_ask() if side == "buy" else market.best_bid()
@@ -838,7 +846,7 @@ class KrakenSim(SimServer):
             self.order_changed(order, now)
         return len(open_orders)
 
-    def _order_record(self, order: SimOrder) -> dict[str, Any]:
+    def _order_record(self, order: AccountOrder) -> dict[str, Any]:
         return {
             order.txid: {
                 "status": order.status,
@@ -855,7 +863,7 @@ class KrakenSim(SimServer):
             }
         }
 
-    def order_changed(self, order: SimOrder, now: float, new: bool = False) -> None:
+    def order_changed(self, order: AccountOrder, now: float, new: bool = False) -> None:
         """Push the order's state to every ``openOrders`` subscriber."""
         record = self._order_record(order)
         if not new:
@@ -864,7 +872,7 @@ class KrakenSim(SimServer):
             if ("openOrders", "") in conn.subscriptions:
                 self.push_open_orders(conn, [record])
 
-    def order_filled(self, order: SimOrder, fill: dict[str, Any], now: float) -> None:
+    def order_filled(self, order: AccountOrder, fill: dict[str, Any], now: float) -> None:
         """Push a fill (ownTrades) and the order's closed state (openOrders)."""
         for conn in self.connections:
             if ("ownTrades", "") in conn.subscriptions:

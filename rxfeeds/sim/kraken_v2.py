@@ -38,7 +38,7 @@ from typing import Any, ClassVar, Final
 
 import orjson
 
-from .kraken import OHLC_INTERVALS, KrakenSim, SimOrder, SimSub, _BookView
+from .kraken import OHLC_INTERVALS, AccountOrder, BookView, KrakenSim, SimSub
 from .market import SimTrade, SyntheticMarket
 from .server import SimConnection
 
@@ -280,7 +280,7 @@ class KrakenV2Sim(KrakenSim):
             f'"checksum":{checksum},"timestamp":"{_rfc3339(now)}"}}]}}'
         )
 
-    def send_book_snapshot(self, conn: SimConnection, sub: SimSub, view: _BookView, now: float) -> None:
+    def send_book_snapshot(self, conn: SimConnection, sub: SimSub, view: BookView, now: float) -> None:
         asks = self._levels_json(texts for _, texts in sorted(view.asks.items()))
         bids = self._levels_json(texts for _, texts in sorted(view.bids.items(), reverse=True))
         self.send(conn, self._book_frame("snapshot", sub.pair, bids, asks, self.checksum(view, sub.pair), now))
@@ -373,7 +373,7 @@ class KrakenV2Sim(KrakenSim):
 
     # ------------------------------------------------------------------ v2 private pushes
 
-    def _exec_report(self, order: SimOrder, exec_type: str) -> dict[str, Any]:
+    def _exec_report(self, order: AccountOrder, exec_type: str) -> dict[str, Any]:
         return {
             "exec_type": exec_type,
             "order_id": order.txid,
@@ -409,13 +409,13 @@ class KrakenV2Sim(KrakenSim):
         frame = {"channel": channel, "type": kind, "data": data, "sequence": self._next_seq(conn, channel)}
         self.send(conn, orjson.dumps(frame))
 
-    def order_changed(self, order: SimOrder, now: float, new: bool = False) -> None:
+    def order_changed(self, order: AccountOrder, now: float, new: bool = False) -> None:
         exec_type = "new" if new else {"canceled": "canceled", "closed": "filled"}.get(order.status, "status")
         for conn in self.connections:
             if ("executions", "") in conn.subscriptions:
                 self._push_private(conn, "executions", "update", [self._exec_report(order, exec_type)])
 
-    def order_filled(self, order: SimOrder, fill: dict[str, Any], now: float) -> None:
+    def order_filled(self, order: AccountOrder, fill: dict[str, Any], now: float) -> None:
         for conn in self.connections:
             if ("executions", "") in conn.subscriptions:
                 self._push_private(conn, "executions", "update", [self._fill_report(fill)])
@@ -452,7 +452,7 @@ class KrakenV2Sim(KrakenSim):
             result["cl_ord_id"] = cl_ord_id
         self._reply(conn, method, req_id, result=result)
 
-    def _open_order(self, order_id: Any) -> SimOrder | None:
+    def _open_order(self, order_id: Any) -> AccountOrder | None:
         order = self.orders.get(str(order_id))
         return order if order is not None and order.status == "open" else None
 

@@ -833,7 +833,7 @@ class _Run:
             faults.stall(stall_for)
             ready = t0 + stall_for
         elif kind in FRAME_FAULTS:
-            newest = self.sim.call(lambda: max(self.sim._connections, default=0))  # type: ignore[union-attr]
+            newest = self.sim.newest_connection_id  # type: ignore[union-attr]
             faults.send_malformed(payload, binary=isinstance(payload, bytes))
         elif kind == "skip_sequence":
             faults.skip_sequence(symbol)
@@ -869,7 +869,7 @@ class _Run:
         if kind in FRAME_FAULTS:
             sim = self.sim
             stale = any(r.startswith("stale") for r in self.reconnect_reasons[reasons_before:])
-            if not stale and sim.call(lambda: max(sim._connections, default=0)) > newest:
+            if not stale and sim.newest_connection_id > newest:
                 self.result.torn[kind] += 1
                 self.result.example(f"{kind} frame made the client reconnect: {payload[:100]!r}")
 
