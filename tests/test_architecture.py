@@ -89,26 +89,10 @@ SIM_MAY_IMPORT = frozenset(
     {"rxfeeds.codec", "rxfeeds.intervals", "rxfeeds.timing", "rxfeeds.venues", "rxfeeds.venues.registry"}
 )
 
-# Known simulator violations, being removed by the simulator-toolkit work (issue 20).  Each entry
-# is (importer, imported module, imported name or "*").  Empty this list as they go: an entry
-# that no longer matches anything fails test_the_allow_list_has_no_stale_entries.
-SIM_ALLOWED_VIOLATIONS: frozenset[tuple[str, str, str]] = frozenset(
-    {
-        # binance_dex reuses the spot simulator's bars and market options ...
-        ("rxfeeds.sim.binance_dex", "rxfeeds.sim.binance_spot", "KlineBar"),
-        ("rxfeeds.sim.binance_dex", "rxfeeds.sim.binance_spot", "market_options_for"),
-        # ... and the DEX codec's address and symbol parsers
-        ("rxfeeds.sim.binance_dex", "rxfeeds.venues.binance_dex.codec", "bech32_encode"),
-        ("rxfeeds.sim.binance_dex", "rxfeeds.venues.binance_dex.codec", "is_address"),
-        ("rxfeeds.sim.binance_dex", "rxfeeds.venues.binance_dex.codec", "is_symbol"),
-        # bitshares reuses midchains' order-level book
-        ("rxfeeds.sim.bitshares", "rxfeeds.sim.midchains", "OrderLevels"),
-        ("rxfeeds.sim.bitshares", "rxfeeds.sim.midchains", "SimOrder"),
-        # hitbtc formats times and reads candle periods with the codec's helpers
-        ("rxfeeds.sim.hitbtc", "rxfeeds.venues.hitbtc._common", "candle_interval"),
-        ("rxfeeds.sim.hitbtc", "rxfeeds.venues.hitbtc._common", "iso_time"),
-    }
-)
+# Simulator imports the rules above would refuse but that are accepted, each with its reason, as
+# (importer, imported module, imported name or "*").  Empty since the simulator toolkit (issue 20);
+# an entry that no longer matches anything fails test_the_allow_list_has_no_stale_entries.
+SIM_ALLOWED_VIOLATIONS: frozenset[tuple[str, str, str]] = frozenset()
 
 
 @dataclass(frozen=True)
