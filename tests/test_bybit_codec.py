@@ -76,6 +76,33 @@ def test_a_u_equal_1_snapshot_is_preceded_by_a_stream_reset() -> None:
     assert isinstance(delta, BookDelta)
 
 
+def test_a_repeated_level1_snapshot_keeps_the_book_synced_and_u_1_restarts_it() -> None:
+    import reactivex as rx
+
+    from rxfeeds.books.book import OrderBook
+    from rxfeeds.events import IntegrityEvent
+    from rxfeeds.ops import order_book
+
+    codec = BybitCodec()
+    frames = [
+        book("snapshot", 5, [["100", "1"]], [["101", "1"]], depth=1),
+        book("delta", 6, [["100", "2"]], [], depth=1),
+        book("snapshot", 6, [["100", "2"]], [["101", "1"]], depth=1),  # unchanged for 3 s: sent again
+        book("delta", 7, [], [["101", "3"]], depth=1),
+        book("snapshot", 1, [["99", "1"]], [["102", "1"]], depth=1),  # the service restarted
+        book("delta", 2, [["99", "4"]], [], depth=1),
+    ]
+    out: list[object] = []
+    rx.from_iterable([e for f in frames for e in events(codec, f)]).pipe(order_book(integrity=True)).subscribe(
+        out.append
+    )
+    kinds = [v.kind for v in out if isinstance(v, IntegrityEvent)]
+    books = [v for v in out if isinstance(v, OrderBook)]
+    assert kinds == ["synced", "reset", "synced"]
+    assert [(b.sequence, b.synced) for b in books][-3:] == [(7, False), (1, True), (2, True)]
+    assert books[3].asks == ((101.0, 3.0),) and books[-1].bids == ((99.0, 4.0),) and books[-1].asks == ((102.0, 1.0),)
+
+
 def test_trades_are_oldest_first_with_the_taker_side() -> None:
     msg = {
         "topic": "publicTrade.BTCUSDT",

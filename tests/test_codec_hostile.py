@@ -296,6 +296,12 @@ HOSTILE: list[tuple[str, str, bytes | str]] = [
         b'{"topic":"orderbook.x.BTCUSDT","type":"snapshot","ts":1700000000000,"data":{"s":"BTCUSDT",'
         b'"b":[],"a":[],"u":2,"seq":3}}',
     ),
+    (
+        "bybit",
+        "negative depth",
+        b'{"topic":"orderbook.-5.BTCUSDT","type":"snapshot","ts":1700000000000,"data":{"s":"BTCUSDT",'
+        b'"b":[],"a":[],"u":2,"seq":3}}',
+    ),
     ("bybit", "topic is a number", b'{"topic":7,"type":"snapshot","ts":1700000000000,"data":{}}'),
     ("bybit", "topic without a symbol", b'{"topic":"publicTrade","type":"snapshot","ts":1,"data":[]}'),
     (

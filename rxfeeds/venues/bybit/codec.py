@@ -94,6 +94,10 @@ _TICKER_FIELDS: Final = (
 )
 _PRICES: Final = frozenset({"bid", "ask", "last", "open", "high", "low"})
 _SIDES: Final[dict[str, Side]] = {"Buy": "buy", "Sell": "sell"}
+#: deepest book topic accepted (Bybit's deepest is 1000 levels)
+_MAX_DEPTH: Final = 1000
+#: symbols whose merged ticker is kept per connection (a hostile stream cannot grow it further)
+_MAX_TICKERS: Final = 4096
 
 
 def topic(key: Key) -> str:
@@ -243,6 +247,8 @@ class BybitCodec(BaseCodec):
             asks = text_levels(data["a"])
             if kind == "snapshot":
                 depth = int(channel[10:])
+                if not 0 < depth <= _MAX_DEPTH:
+                    raise BadValue(f"book depth out of range: {depth}")
                 snap = BookSnapshot(venue, sym, when, recv_time, bids=bids, asks=asks, sequence=u, depth=depth)
                 if u == 1:  # the venue's book service restarted: a new numbering starts here
                     reset = StreamReset(venue, sym, when, recv_time, channel=channel, reason="venue restart (u=1)")
@@ -310,7 +316,10 @@ class BybitCodec(BaseCodec):
         else:
             raise BadValue(f"unknown ticker message type {kind!r:.40}")
         values = {attr: _opt(attr, merged.get(field)) for field, attr in _TICKER_FIELDS}
-        self._tickers[sym] = merged  # only after every field parsed: a bad delta changes nothing
+        tickers = self._tickers
+        if sym not in tickers and len(tickers) >= _MAX_TICKERS:
+            del tickers[next(iter(tickers))]
+        tickers[sym] = merged  # only after every field parsed: a bad delta changes nothing
         return Ticker(self.venue, sym, ms_seconds(msg["ts"]), recv_time, **values)
 
 
