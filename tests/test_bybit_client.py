@@ -74,7 +74,8 @@ def spot() -> Iterator[tuple[BybitSim, Bybit]]:
 
 
 @pytest.mark.parametrize(
-    ("sim_class", "client_class", "depth"), [(BybitSim, Bybit, 200), (BybitLinearSim, BybitLinear, 500)]
+    ("sim_class", "client_class", "depth"),
+    [(BybitSim, Bybit, 1000), (BybitLinearSim, BybitLinear, 500), (BybitSim, Bybit, 1)],
 )
 def test_the_book_follows_the_simulator_level_for_level(sim_class: Any, client_class: Any, depth: int) -> None:
     with sim_class(seed=3, tick_interval=None) as sim:

@@ -8,18 +8,18 @@
 * ``orderbook.{depth}.{symbol}``: a ``snapshot`` on subscribe, then a ``delta`` whenever the top
   ``depth`` levels changed (a level that leaves the top is sent with size ``"0"``).  ``u``
   counts the topic's messages (one more per delta, shared by every connection), ``seq`` is a
-  per-symbol cross sequence that only grows.  Depths: spot 1, 50, 200; linear 1, 50, 200, 500.
-  A level-1 book that did not change for ``level1_repeat`` seconds is sent again as a snapshot
-  with the same ``u``.
+  per-symbol cross sequence that only grows.  Depths: spot 1, 50, 200, 1000; linear 1, 50, 200,
+  500, 1000.  Level-1 books are sent as snapshots only (each change one, ``u`` + 1); one that did
+  not change for ``level1_repeat`` seconds is sent again with the same ``u``.
 * ``publicTrade.{symbol}``: each step's prints, ``S`` the taker side (``Buy``/``Sell``), ``i`` the
   trade id (digits on spot, a UUID on linear), ``L`` the tick direction (linear only).
 * ``tickers.{symbol}``: spot sends whole ``snapshot`` tickers when something changed; linear
   sends one ``snapshot`` then ``delta`` messages with only the changed fields.
 * ``kline.{interval}.{symbol}``: the running bar (``confirm: false``) when it changed, and a bar
   that ended once more with ``confirm: true``; a bar without trades opens at the last close.
-* ``{"op": "ping"}``: spot answers ``{"success": true, "ret_msg": "pong", ..., "op": "ping"}``,
-  linear ``{"req_id": ..., "op": "pong", "args": [ms], "conn_id": ...}``.  A connection that sent
-  no ping for ``idle_timeout`` seconds is closed (Bybit asks for a ping every 20 s).
+* ``{"op": "ping"}`` is answered ``{"success": true, "ret_msg": "pong", "conn_id": ..., "req_id":
+  ..., "op": "ping"}`` (the public endpoints' form).  A connection that sent no ping for
+  ``idle_timeout`` seconds is closed (Bybit asks for a ping every 20 s).
 
 Faults (see :mod:`rxfeeds.sim.faults`): ``faults.skip_sequence(symbol)`` loses the next book
 message of every depth of ``symbol`` (its ``u`` is used, the frame never sent: the next delta shows
@@ -113,7 +113,7 @@ class BybitSim(SimServer):
     venue: ClassVar[str] = "bybit"
     category: ClassVar[str] = "spot"
     path: ClassVar[str] = "/v5/public/spot"
-    book_depths: ClassVar[tuple[int, ...]] = (1, 50, 200)
+    book_depths: ClassVar[tuple[int, ...]] = (1, 50, 200, 1000)
 
     def __init__(self, *, idle_timeout: float | None = 30.0, level1_repeat: float = 3.0, **options: Any) -> None:
         super().__init__(**options)
@@ -158,12 +158,7 @@ class BybitSim(SimServer):
         conn.send(_dumps(body))
 
     def _pong(self, conn: SimConnection, req_id: Any) -> None:
-        if self.category == "spot":
-            self._reply(conn, "ping", req_id if req_id is not None else "", True, "pong")
-        else:
-            body = {"req_id": req_id if req_id is not None else "", "op": "pong", "args": [str(_ms(self.clock()))]}
-            body["conn_id"] = conn.state["conn_id"]
-            conn.send(_dumps(body))
+        self._reply(conn, "ping", req_id if req_id is not None else "", True, "pong")
 
     def on_message(self, conn: SimConnection, message: str | bytes) -> None:
         try:
@@ -310,7 +305,10 @@ class BybitSim(SimServer):
             self._record(book, market)
             if lose:
                 return  # a lost message: its u is used, nobody gets it
-            self._broadcast(topic, self._book_frame(book, market, "delta", (frames[0], frames[1]), now))
+            if depth == 1:  # level 1 comes as whole snapshots only
+                self._broadcast(topic, self._book_frame(book, market, "snapshot", self._book_levels(book, market), now))
+            else:
+                self._broadcast(topic, self._book_frame(book, market, "delta", (frames[0], frames[1]), now))
         elif depth == 1 and now - book.changed_at >= self.level1_repeat:
             book.changed_at = now  # unchanged for a while: the same book again, same u
             self._broadcast(topic, self._book_frame(book, market, "snapshot", self._book_levels(book, market), now))
@@ -511,9 +509,9 @@ class BybitSim(SimServer):
 
 
 class BybitLinearSim(BybitSim):
-    """Bybit v5 public linear simulator (USDT perpetuals): deeper books, ticker deltas, UUID trade ids."""
+    """Bybit v5 public linear simulator (USDT perpetuals): ticker deltas, UUID trade ids, tick directions."""
 
     venue: ClassVar[str] = "bybit-linear"
     category: ClassVar[str] = "linear"
     path: ClassVar[str] = "/v5/public/linear"
-    book_depths: ClassVar[tuple[int, ...]] = (1, 50, 200, 500)
+    book_depths: ClassVar[tuple[int, ...]] = (1, 50, 200, 500, 1000)

@@ -159,7 +159,7 @@ class BybitLinear(Bybit):
 
     Example:
         >>> BybitLinear(url="ws://127.0.0.1:9/v5/public/linear").book_depths
-        (1, 50, 200, 500)
+        (1, 50, 200, 500, 1000)
     """
 
     venue: ClassVar[str] = "bybit-linear"

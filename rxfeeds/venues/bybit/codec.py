@@ -5,7 +5,7 @@ Routing keys are ``(channel, SYMBOL)`` where ``channel`` is the topic without it
 ==========================  ====================================  ==================================
 key                         topic                                 events
 ==========================  ====================================  ==================================
-``("orderbook.50", S)``     ``orderbook.{1,50,200,500}.{S}``      BookSnapshot / BookDelta
+``("orderbook.50", S)``     ``orderbook.{depth}.{S}``             BookSnapshot / BookDelta
 ``("publicTrade", S)``      ``publicTrade.{S}``                   Trade (``S`` = taker side)
 ``("tickers", S)``          ``tickers.{S}``                       Ticker (deltas merged)
 ``("kline.1", S)``          ``kline.{interval}.{S}``              Kline (``confirm`` = closed)
@@ -15,7 +15,8 @@ Book messages carry ``u`` (the update id, consecutive per topic) and ``seq`` (th
 engine's cross sequence, not used for sync).  A ``snapshot`` becomes a
 :class:`~rxfeeds.events.BookSnapshot` with ``sequence=u`` and ``depth`` from the topic; a ``delta``
 a :class:`~rxfeeds.events.BookDelta` with ``first_sequence == sequence == u``, so the order book
-requires ``u == previous u + 1`` (the ``sequence`` sync rule).  ``u == 1`` in a snapshot means the
+requires ``u == previous u + 1`` (the ``sequence`` sync rule).  Level-1 books come as snapshots
+only (each a whole image, so their ``u`` may jump).  ``u == 1`` in a snapshot means the
 venue's book service restarted: the codec puts a :class:`~rxfeeds.events.StreamReset` before that
 snapshot, so the order book drops the old numbering (an integrity ``reset`` event) instead of
 taking the new, lower ids for stale ones.
@@ -28,8 +29,8 @@ one every time.
 Control frames: one ``subscribe`` request per key with its own ``req_id``; the answer
 ``{"success": true|false, "ret_msg", "conn_id", "req_id", "op": "subscribe"}`` becomes
 :class:`~rxfeeds.codec.Ack` or :class:`~rxfeeds.codec.Rejected` for that key.  The application
-ping ``{"req_id": n, "op": "ping"}`` is answered as ``{"success": true, "ret_msg": "pong", "op":
-"ping"}`` (spot) or ``{"op": "pong", "args": [ms]}`` (linear); both are :class:`~rxfeeds.codec.Pong`.
+ping ``{"op": "ping"}`` is answered as ``{"success": true, "ret_msg": "pong", "op": "ping"}`` on the
+public endpoints (``{"op": "pong", "args": [ms]}`` on private ones); both are :class:`~rxfeeds.codec.Pong`.
 
 Example:
     >>> c = BybitCodec()
@@ -71,7 +72,8 @@ __all__ = [
 
 VENUE: Final = "bybit"
 #: order book depths per endpoint category (``orderbook.{depth}.{symbol}``)
-BOOK_DEPTHS: Final = {"spot": (1, 50, 200), "linear": (1, 50, 200, 500)}
+#: (linear 500 was documented before 1000 replaced it; the venue answers with a refusal if it is gone)
+BOOK_DEPTHS: Final = {"spot": (1, 50, 200, 1000), "linear": (1, 50, 200, 500, 1000)}
 #: rxfeeds interval name -> Bybit's kline interval (minutes, or D / W / M)
 KLINE_INTERVALS: Final = {
     "1m": "1", "3m": "3", "5m": "5", "15m": "15", "30m": "30", "1h": "60", "2h": "120", "4h": "240",
