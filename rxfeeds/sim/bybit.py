@@ -223,7 +223,8 @@ class BybitSim(SimServer):
                 conn.send(self._book_frame(book, market, "snapshot", self._book_levels(book, market), now))
             elif channel == "tickers":
                 state = self._tickers.get(symbol)
-                if state is None:
+                if state is None or self._subscribers(topic) == [conn]:
+                    # nobody else follows the deltas: start from the market as it is now
                     state = self._tickers[symbol] = self._ticker_fields(market)
                 conn.send(self._ticker_frame(topic, "snapshot", state, now))
             elif channel.startswith("kline."):
@@ -248,13 +249,20 @@ class BybitSim(SimServer):
             self._record(book, market)
         return book
 
-    def _record(self, book: _BookTopic, market: SyntheticMarket) -> None:
-        """The sent book of the topic (and of the symbol, for its deepest topic) as clients see it."""
+    def _record(
+        self, book: _BookTopic, market: SyntheticMarket, changes: tuple[list[list[str]], list[list[str]]] | None = None
+    ) -> None:
+        """The sent book of the topic (and of the symbol, for its deepest topic) as clients see it:
+        the whole book, or only the ``changes`` of a delta."""
         sent = self.sent_book((book.symbol, book.depth))
-        sent.replace(
-            [(market.price_text(p), market.size_text(s)) for p, s in book.bids.items()],
-            [(market.price_text(p), market.size_text(s)) for p, s in book.asks.items()],
-        )
+        if changes is None:
+            bids, asks = self._book_levels(book, market)
+            sent.replace([(p, q) for p, q in bids], [(p, q) for p, q in asks])
+        else:
+            for price_text, size_text in changes[0]:
+                sent.set("bid", price_text, size_text)
+            for price_text, size_text in changes[1]:
+                sent.set("ask", price_text, size_text)
         deepest = max(d for (s, d) in self._books if s == book.symbol)
         self.sent_books[book.symbol] = self.sent_book((book.symbol, deepest))
         self.record_truth((book.symbol, book.depth), book.u)
@@ -302,7 +310,7 @@ class BybitSim(SimServer):
         if frames[0] or frames[1]:
             book.u += 1
             book.changed_at = now
-            self._record(book, market)
+            self._record(book, market, (frames[0], frames[1]))
             if lose:
                 return  # a lost message: its u is used, nobody gets it
             if depth == 1:  # level 1 comes as whole snapshots only
