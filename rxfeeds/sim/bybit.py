@@ -189,10 +189,11 @@ class BybitSim(SimServer):
 
     def _topic_error(self, conn: SimConnection, topic: str) -> str | None:
         channel, _, symbol = topic.rpartition(".")
+        shown = topic[:120]  # echoed in the answer: never a client's megabyte
         if not _SYMBOL.fullmatch(symbol):
-            return f"Invalid symbol :[{topic}]"
+            return f"Invalid symbol :[{shown}]"
         if topic in conn.subscriptions:
-            return f"error:already subscribed,topic:{topic}"
+            return f"error:already subscribed,topic:{shown}"
         parts = channel.split(".")
         ok = (
             (len(parts) == 2 and parts[0] == "orderbook" and parts[1] in {str(d) for d in self.book_depths})
@@ -200,9 +201,9 @@ class BybitSim(SimServer):
             or channel in ("publicTrade", "tickers")
         )
         if not ok:
-            return f"error:handler not found,topic:{topic}"
+            return f"error:handler not found,topic:{shown}"
         if self.faults.should_reject(symbol):
-            return f"Invalid symbol :[{topic}]"
+            return f"Invalid symbol :[{shown}]"
         return None
 
     def _subscribe(self, conn: SimConnection, req_id: Any, topics: list[str]) -> None:
