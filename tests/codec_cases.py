@@ -19,6 +19,7 @@ from rxfeeds.codec import BaseCodec
 from rxfeeds.venues.binance_dex.codec import BinanceDexCodec
 from rxfeeds.venues.binance_spot.codec import BinanceSpotCodec
 from rxfeeds.venues.bitshares.codec import BitSharesCodec
+from rxfeeds.venues.bybit.codec import BybitCodec, BybitLinearCodec
 from rxfeeds.venues.hitbtc.codec import HitBTCCodec
 from rxfeeds.venues.hitbtc.codec_v3 import HitBTCV3Codec
 from rxfeeds.venues.kraken.codec import KrakenCodec
@@ -26,7 +27,18 @@ from rxfeeds.venues.kraken.codec_v2 import KrakenV2Codec
 from rxfeeds.venues.midchains.codec import MidchainsCodec
 from tests.conftest import captures_path
 
-VENUES = ("kraken", "kraken-v2", "hitbtc", "hitbtc-v3", "binance-spot", "binance-dex", "bitshares", "midchains")
+VENUES = (
+    "kraken",
+    "kraken-v2",
+    "hitbtc",
+    "hitbtc-v3",
+    "binance-spot",
+    "binance-dex",
+    "bitshares",
+    "midchains",
+    "bybit",
+    "bybit-linear",
+)
 
 BITSHARES_ASSETS = [
     {"id": "1.3.0", "symbol": "BTS", "precision": 5},
@@ -77,6 +89,8 @@ MAKERS: dict[str, Callable[[], BaseCodec]] = {
     "binance-dex": BinanceDexCodec,
     "bitshares": _bitshares,
     "midchains": lambda: _subscribed(MidchainsCodec(), ("book", "LTCUSD"), ("book", "BTCUSD"), ("trade", "BTCUSD")),
+    "bybit": lambda: _subscribed(BybitCodec(), ("orderbook.50", "BTCUSDT")),
+    "bybit-linear": lambda: _subscribed(BybitLinearCodec(), ("orderbook.50", "BTCUSDT")),
 }
 
 
@@ -201,6 +215,40 @@ FRAMES: dict[str, list[bytes]] = {
         b'"id":120946647655360,"time":"1614331055708"}],"type":"book"}',
         b'{"security":"BTCUSD","src":"CROX","price":"150","qty":"1","time":"1614334523954","type":"trade",'
         b'"matchid":"5Z3YF5Z0N8PK","maker_side":"B"}',
+    ],
+    "bybit": [
+        b'{"success":true,"ret_msg":"","conn_id":"c1","req_id":"1","op":"subscribe"}',
+        b'{"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1700000000000,"data":{"s":"BTCUSDT",'
+        b'"b":[["30000.10","1.5"],["30000.00","2"]],"a":[["30000.20","0.7"]],"u":41,"seq":9001},"cts":1700000000000}',
+        b'{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1700000000020,"data":{"s":"BTCUSDT",'
+        b'"b":[["30000.10","0"]],"a":[["30000.30","1"]],"u":42,"seq":9004},"cts":1700000000019}',
+        b'{"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1700000000040,"data":{"s":"BTCUSDT",'
+        b'"b":[["30000.00","2"]],"a":[["30000.20","0.7"]],"u":1,"seq":9010},"cts":1700000000040}',
+        b'{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1700000000050,"data":[{"T":1700000000049,'
+        b'"s":"BTCUSDT","S":"Buy","v":"0.01","p":"30000.20","i":"2290000000036455162","BT":false}]}',
+        b'{"topic":"tickers.BTCUSDT","ts":1700000000060,"type":"snapshot","data":{"symbol":"BTCUSDT",'
+        b'"lastPrice":"30000.2","highPrice24h":"30500","lowPrice24h":"29500","prevPrice24h":"29900",'
+        b'"volume24h":"1234.5","turnover24h":"37000000","price24hPcnt":"0.0033","usdIndexPrice":"30001"}}',
+        b'{"topic":"kline.5.BTCUSDT","data":[{"start":1699999800000,"end":1700000099999,"interval":"5",'
+        b'"open":"29990","close":"30000.2","high":"30010","low":"29980","volume":"12.5","turnover":"375000",'
+        b'"confirm":false,"timestamp":1700000000060}],"ts":1700000000060,"type":"snapshot"}',
+        b'{"success":true,"ret_msg":"pong","conn_id":"c1","req_id":"","op":"ping"}',
+    ],
+    "bybit-linear": [
+        b'{"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1700000000000,"data":{"s":"BTCUSDT",'
+        b'"b":[["30000.1","15"]],"a":[["30000.2","7"]],"u":400,"seq":77},"cts":1700000000000}',
+        b'{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1700000000020,"data":{"s":"BTCUSDT",'
+        b'"b":[["30000.0","3"]],"a":[],"u":401,"seq":79},"cts":1700000000019}',
+        b'{"topic":"tickers.BTCUSDT","type":"snapshot","cs":5,"ts":1700000000000,"data":{"symbol":"BTCUSDT",'
+        b'"lastPrice":"30000.1","bid1Price":"30000.1","bid1Size":"15","ask1Price":"30000.2","ask1Size":"7",'
+        b'"prevPrice24h":"29000","highPrice24h":"30500","lowPrice24h":"28900","volume24h":"100",'
+        b'"turnover24h":"3000000","markPrice":"30000.15","fundingRate":"0.0001"}}',
+        b'{"topic":"tickers.BTCUSDT","type":"delta","cs":6,"ts":1700000000100,"data":{"symbol":"BTCUSDT",'
+        b'"bid1Price":"30000.0","bid1Size":"3"}}',
+        b'{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1700000000050,"data":[{"T":1700000000049,'
+        b'"s":"BTCUSDT","S":"Sell","v":"0.010","p":"30000.1","L":"MinusTick",'
+        b'"i":"ec7a5c0b-2a0f-5b0a-9e4b-3c9a1f7e0d11","BT":false}]}',
+        b'{"req_id":"","op":"pong","args":["1700000000000"],"conn_id":"c2"}',
     ],
 }
 

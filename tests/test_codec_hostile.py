@@ -247,6 +247,113 @@ HOSTILE: list[tuple[str, str, bytes | str]] = [
         "infinite order price",
         b'{"security":"LTCUSD","books":[{"side":"S","act":"U","price":"inf","qty":"2","id":1}],"type":"book"}',
     ),
+    # --- Bybit v5 (spot and linear share the codec) ---------------------------------------------
+    (
+        "bybit",
+        "NaN book price",
+        b'{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1700000000000,"data":{"s":"BTCUSDT",'
+        b'"b":[["NaN","1"]],"a":[],"u":2,"seq":3}}',
+    ),
+    (
+        "bybit",
+        "book price as a JSON number",
+        b'{"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1700000000000,"data":{"s":"BTCUSDT",'
+        b'"b":[[30000.1,"1"]],"a":[],"u":2,"seq":3}}',
+    ),
+    (
+        "bybit",
+        "negative book size",
+        b'{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1700000000000,"data":{"s":"BTCUSDT",'
+        b'"b":[],"a":[["30000.1","-1"]],"u":2,"seq":3}}',
+    ),
+    (
+        "bybit",
+        "100-digit book price",
+        b'{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1700000000000,"data":{"s":"BTCUSDT",'
+        b'"b":[["' + b"9" * 100 + b'","1"]],"a":[],"u":2,"seq":3}}',
+    ),
+    (
+        "bybit",
+        "update id as text",
+        b'{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1700000000000,"data":{"s":"BTCUSDT",'
+        b'"b":[],"a":[],"u":"2","seq":3}}',
+    ),
+    (
+        "bybit",
+        "update id zero",
+        b'{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1700000000000,"data":{"s":"BTCUSDT",'
+        b'"b":[],"a":[],"u":0,"seq":3}}',
+    ),
+    (
+        "bybit",
+        "huge timestamp",
+        b'{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":' + b"9" * 400 + b',"data":{"s":"BTCUSDT",'
+        b'"b":[],"a":[],"u":2,"seq":3}}',
+    ),
+    (
+        "bybit",
+        "depth that is not a number",
+        b'{"topic":"orderbook.x.BTCUSDT","type":"snapshot","ts":1700000000000,"data":{"s":"BTCUSDT",'
+        b'"b":[],"a":[],"u":2,"seq":3}}',
+    ),
+    (
+        "bybit",
+        "negative depth",
+        b'{"topic":"orderbook.-5.BTCUSDT","type":"snapshot","ts":1700000000000,"data":{"s":"BTCUSDT",'
+        b'"b":[],"a":[],"u":2,"seq":3}}',
+    ),
+    ("bybit", "topic is a number", b'{"topic":7,"type":"snapshot","ts":1700000000000,"data":{}}'),
+    ("bybit", "topic without a symbol", b'{"topic":"publicTrade","type":"snapshot","ts":1,"data":[]}'),
+    (
+        "bybit",
+        "infinite trade price",
+        b'{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1700000000000,"data":[{"T":1700000000000,'
+        b'"s":"BTCUSDT","S":"Buy","v":"1","p":"1e400","i":"1","BT":false}]}',
+    ),
+    (
+        "bybit",
+        "unknown trade side",
+        b'{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1700000000000,"data":[{"T":1700000000000,'
+        b'"s":"BTCUSDT","S":"Both","v":"1","p":"1","i":"1","BT":false}]}',
+    ),
+    (
+        "bybit",
+        "trade id is an object",
+        b'{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1700000000000,"data":[{"T":1700000000000,'
+        b'"s":"BTCUSDT","S":"Buy","v":"1","p":"1","i":{"x":1},"BT":false}]}',
+    ),
+    (
+        "bybit",
+        "NaN ticker field",
+        b'{"topic":"tickers.BTCUSDT","type":"snapshot","ts":1700000000000,"data":{"symbol":"BTCUSDT",'
+        b'"lastPrice":"nan"}}',
+    ),
+    ("bybit", "ticker data is a list", b'{"topic":"tickers.BTCUSDT","type":"snapshot","ts":1700000000000,"data":[]}'),
+    (
+        "bybit",
+        "unknown kline interval",
+        b'{"topic":"kline.7.BTCUSDT","data":[{"start":0,"end":1,"interval":"7","open":"1","close":"1",'
+        b'"high":"1","low":"1","volume":"1","turnover":"1","confirm":false,"timestamp":1}],"ts":1,"type":"snapshot"}',
+    ),
+    (
+        "bybit",
+        "negative kline volume",
+        b'{"topic":"kline.1.BTCUSDT","data":[{"start":0,"end":59999,"interval":"1","open":"1","close":"1",'
+        b'"high":"1","low":"1","volume":"-1","turnover":"1","confirm":false,"timestamp":1}],"ts":1,"type":"snapshot"}',
+    ),
+    ("bybit", "lone surrogate symbol", '{"topic":"publicTrade.\ud800","type":"snapshot","ts":1,"data":[]}'),
+    ("bybit", "not JSON", b'{"topic":'),
+    ("bybit", "deep nesting", DEEP),
+    (
+        "bybit-linear",
+        "NaN in a ticker delta",
+        b'{"topic":"tickers.BTCUSDT","type":"delta","ts":1700000000000,"data":{"symbol":"BTCUSDT","bid1Price":"NaN"}}',
+    ),
+    (
+        "bybit-linear",
+        "ticker of unknown type",
+        b'{"topic":"tickers.BTCUSDT","type":"patch","ts":1700000000000,"data":{"symbol":"BTCUSDT"}}',
+    ),
 ]
 
 
@@ -268,7 +375,7 @@ def test_hostile_frame_is_a_frame_error_in_bounded_time_and_memory(venue: str, w
     assert peak < len(frame) * 20 + 1_000_000, f"{why}: {peak} bytes"
 
 
-@pytest.mark.parametrize("venue", ["kraken", "kraken-v2", "hitbtc", "binance-spot"])
+@pytest.mark.parametrize("venue", ["kraken", "kraken-v2", "hitbtc", "binance-spot", "bybit", "bybit-linear"])
 def test_codec_still_decodes_after_a_hostile_frame(venue: str) -> None:
     from tests.codec_cases import FRAMES
 

@@ -22,6 +22,8 @@ CASES = [
     ("hitbtc-v3", ["ETHBTC", "LTC/BTC"]),
     ("midchains", ["BTCUSD", "ETH/USD"]),
     ("bitshares", ["BTS:USD", "BTS/CNY"]),
+    ("bybit", ["BTCUSDT", "ETH/USDT"]),
+    ("bybit-linear", ["BTC/USDT", "SOLUSDT"]),
 ]
 
 

@@ -6,7 +6,7 @@ through its own ``ops.order_book(depth=DEPTH)``, and a seeded schedule of faults
 through ``sim.faults`` (plus simulator restarts on the same ports).  Every book emitted with
 ``synced=True`` is compared, at the book's depth, with the simulator's truth at the same point:
 
-* ``sequence`` venues (HitBTC v2/v3, Binance spot, Binance DEX): the truth recorded under the
+* ``sequence`` venues (HitBTC v2/v3, Binance spot, Binance DEX, Bybit): the truth recorded under the
   book's ``sequence``;
 * ``time`` venues (Kraken v1/v2, Midchains): the truth recorded under the book's exchange time
   (each book frame carries the time of its step);
@@ -174,6 +174,13 @@ def _binance_spot(sim: SimServer, **options: Any) -> Any:
     return BinanceSpot(url=sim.url, rest_url=sim.http_url, min_send_interval=0.0, rest_rate=100.0, **options)
 
 
+def _bybit(sim: Any, **options: Any) -> Any:
+    from rxfeeds.venues.bybit.client import Bybit, BybitLinear
+
+    cls = BybitLinear if sim.category == "linear" else Bybit
+    return cls(url=sim.url, **options)
+
+
 def _binance_dex(sim: SimServer, **options: Any) -> Any:
     from rxfeeds.venues.binance_dex.client import BinanceDex
 
@@ -315,6 +322,27 @@ VENUES: dict[str, VenueSetup] = {
                 '"id":"h1","time":"99999999999999999999999"}]}',
                 '{"type":"book","security":"<S>","books":' + "[" * 3000 + "]" * 3000 + "}",
             ),
+        ),
+        *(
+            VenueSetup(
+                name,
+                ("BTCUSDT", "ETHUSDT"),
+                "sequence",
+                (*_NET, "skip_sequence"),
+                _sim(name),
+                _bybit,
+                lambda c, s: c.book(s, depth=50),
+                truth_key=lambda s: (s, 50),
+                hostile=(
+                    '{"topic":"orderbook.50.<S>","type":"delta","ts":1,"data":{"s":"<S>","b":[["NaN","1"]],'
+                    '"a":[],"u":"x","seq":1}}',
+                    '{"topic":["orderbook.50.<S>"],"type":"delta","ts":1,"data":{}}',
+                    '{"topic":"orderbook.50.<S>","type":"snapshot","ts":1,"data":{"s":"<S>","b":[[1.5,"1"]],'
+                    '"a":[],"u":1,"seq":1}}',
+                    '{"topic":"orderbook.50.<S>","type":"delta","ts":1,"data":' + "[" * 3000 + "]" * 3000 + "}",
+                ),
+            )
+            for name in ("bybit", "bybit-linear")
         ),
     )
 }

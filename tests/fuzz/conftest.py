@@ -23,6 +23,8 @@ SIM_SESSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "binance-dex": ("BNB_BTCB-1DE", ("market_depth", "market_diff", "trades")),
     "bitshares": ("BTS:USD", ("book", "trades")),
     "midchains": ("BTCUSD", ("book", "trades")),
+    "bybit": ("BTCUSDT", ("book", "trades", "ticker")),
+    "bybit-linear": ("BTCUSDT", ("book", "trades", "ticker")),
 }
 SIM_FRAMES = 60
 

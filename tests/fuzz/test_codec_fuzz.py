@@ -140,6 +140,8 @@ KEYS = {
     "binance-dex": ["stream", "data", "error", "topic", "symbols"],
     "bitshares": ["method", "params", "id", "result", "error"],
     "midchains": ["type", "security", "books", "price", "qty", "result", "msg"],
+    "bybit": ["topic", "type", "data", "ts", "u", "b", "a", "op", "success", "req_id"],
+    "bybit-linear": ["topic", "type", "data", "ts", "u", "b", "a", "op", "success", "req_id"],
 }
 
 
@@ -155,7 +157,18 @@ def test_fuzz_random_json(venue: str) -> None:
     run()
 
 
-BOOK_VENUES = ["kraken", "kraken-v2", "hitbtc", "hitbtc-v3", "binance-spot", "binance-dex", "bitshares", "midchains"]
+BOOK_VENUES = [
+    "kraken",
+    "kraken-v2",
+    "hitbtc",
+    "hitbtc-v3",
+    "binance-spot",
+    "binance-dex",
+    "bitshares",
+    "midchains",
+    "bybit",
+    "bybit-linear",
+]
 
 
 @pytest.mark.parametrize("venue", BOOK_VENUES)
