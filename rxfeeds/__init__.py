@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the real types for mypy/pyright; at run time the clients lo
     from .venues.binance_dex.client import BinanceDex
     from .venues.binance_spot.client import BinanceSpot
     from .venues.bitshares.client import BitShares
+    from .venues.coinbase.client import Coinbase
     from .venues.hitbtc.client import HitBTC
     from .venues.hitbtc.client_v3 import HitBTCV3
     from .venues.kraken.client import Kraken
@@ -49,6 +50,7 @@ __all__ = [
     "BinanceDex",
     "BinanceSpot",
     "BitShares",
+    "Coinbase",
     "HitBTC",
     "HitBTCV3",
     "Kraken",
