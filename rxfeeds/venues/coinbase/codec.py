@@ -265,7 +265,7 @@ class CoinbaseCodec(BaseCodec):
             if last is not None and seq > last + 1:
                 self._gap(last, seq, channel, events, recv_time, out)
         if channel == "l2_data":
-            self._book(events, seq, recv_time, out)
+            self._book(events, seq, rfc3339(msg["timestamp"]), recv_time, out)
         elif channel == "market_trades":
             self._trades(events, recv_time, out)
         elif channel == "ticker":
@@ -299,7 +299,7 @@ class CoinbaseCodec(BaseCodec):
             marker = BookDelta(venue, product, recv_time, recv_time, bids=(), asks=(), sequence=seq, first_sequence=seq)
             out.append(Data(("level2", product), (marker,)))
 
-    def _book(self, events: list[Any], seq: int, recv_time: float, out: list[Message]) -> None:
+    def _book(self, events: list[Any], seq: int, when: float, recv_time: float, out: list[Message]) -> None:
         venue = self.venue
         parts: dict[str, list[tuple[bool, tuple[Level, ...], tuple[Level, ...]]]] = {}
         for e in events:
@@ -312,12 +312,12 @@ class CoinbaseCodec(BaseCodec):
             # one book event per product and message: they share the message's sequence_num
             snapshot, bids, asks = items[0] if len(items) == 1 else _merged(items)
             if snapshot:
-                event: Any = BookSnapshot(venue, product, recv_time, recv_time, bids=bids, asks=asks, sequence=seq)
+                event: Any = BookSnapshot(venue, product, when, recv_time, bids=bids, asks=asks, sequence=seq)
             else:
                 before = self._book_seq.get(product)
                 first = before + 1 if before is not None and before >= self._since and before < seq else seq
                 event = BookDelta(
-                    venue, product, recv_time, recv_time, bids=bids, asks=asks, sequence=seq, first_sequence=first
+                    venue, product, when, recv_time, bids=bids, asks=asks, sequence=seq, first_sequence=first
                 )
             self._book_seq[product] = seq
             out.append(Data(("level2", product), (event,)))
@@ -347,8 +347,8 @@ class CoinbaseCodec(BaseCodec):
                     )
                 )
         for product, trades in by_product.items():
-            if len(trades) > 1 and trades[0].time > trades[-1].time:
-                trades.reverse()  # the venue lists the newest first
+            if len(trades) > 1:
+                trades.sort(key=_trade_order)  # oldest first (a snapshot lists the newest first)
             out.append(Data(("market_trades", product), trades))
 
     def _tickers(self, events: list[Any], msg: dict[str, Any], recv_time: float, out: list[Message]) -> None:
@@ -481,6 +481,12 @@ def _merged(
 
 def _side_of(item: tuple[bool, tuple[Level, ...], tuple[Level, ...]], n: int) -> tuple[Level, ...]:
     return item[1] if n == 1 else item[2]
+
+
+def _trade_order(t: Trade) -> tuple[float, int]:
+    ident = t.trade_id
+    # ids are decimal texts: they order the trades of one time (a sweep prints several)
+    return t.time, int(ident) if type(ident) is str and ident.isdigit() and len(ident) < 19 else 0
 
 
 def _open_time(k: Kline) -> float:
