@@ -242,7 +242,7 @@ def test_candles_are_five_minute_klines_oldest_first() -> None:
         for s in (1688998500, 1688998200)
     ]
     (msg,) = CoinbaseCodec().decode(envelope("candles", 0, [{"type": "snapshot", "candles": candles}]), 1688998700.0)
-    assert msg.key == ("candles", "ETH")
+    assert msg.key == ("candles", "ETH-USD")
     first, running = msg.events
     assert type(first) is Kline and (first.open_time, first.close_time, first.interval) == (
         1688998200,
