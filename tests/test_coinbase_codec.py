@@ -279,3 +279,19 @@ def test_subscriptions_ack_and_errors_refuse_the_oldest_pending() -> None:
 def test_malformed_envelopes_are_frame_errors(frame: bytes) -> None:
     with pytest.raises(FrameError):
         CoinbaseCodec().decode(frame, 1.0)
+
+
+def test_an_unreadable_book_message_counts_as_lost() -> None:
+    codec = CoinbaseCodec()
+    codec.decode(snapshot(0, "BTC-USD"), 1.0)
+    codec.decode(snapshot(1, "ETH-USD"), 1.0)
+    with pytest.raises(FrameError):
+        codec.decode(l2(2, "BTC-USD", "update", level("bid", "NaN", "1")), 1.0)
+    out = codec.decode(l2(3, "ETH-USD", "update", level("bid", "9", "1")), 1.0)
+    events = {e.symbol: e for e in book_events(out)}
+    assert events["BTC-USD"].first_sequence == 3 and events["ETH-USD"].first_sequence == 3
+    assert codec.gaps == 1 and any(type(m) is Notice for m in out)
+    # a bad ticker loses no book data: nothing to resync
+    with pytest.raises(FrameError):
+        codec.decode(envelope("ticker", 4, [{"type": "update", "tickers": [{"product_id": 5}]}]), 1.0)
+    assert book_events(codec.decode(ticker(5), 1.0)) == [] and codec.gaps == 1

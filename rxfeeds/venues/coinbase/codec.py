@@ -27,7 +27,8 @@ product with a book gets at once an empty :class:`~rxfeeds.events.BookDelta` who
 (the client resubscribes it and the venue sends a new snapshot).  The gap is also published on
 the notices stream (an :class:`~rxfeeds.events.IntegrityEvent` with an empty symbol).  A
 ``heartbeat_counter`` that skips a value with no ``sequence_num`` gap seen since the previous
-heartbeat is treated the same way.
+heartbeat is treated the same way, and so is an ``l2_data`` message that cannot be decoded (it
+raises :class:`~rxfeeds.errors.FrameError`; the books resync at the next message).
 
 Example:
     >>> codec = CoinbaseCodec()
@@ -175,6 +176,7 @@ class CoinbaseCodec(BaseCodec):
         self._heartbeat: int | None = None
         self._gap_since_heartbeat = False
         self._heartbeats_sent = False
+        self._unreadable = False  # a book message failed to decode: treat it as lost
         self._pending: deque[Key] = deque(maxlen=1000)
 
     # -- frames out ---------------------------------------------------------------------------
@@ -236,16 +238,19 @@ class CoinbaseCodec(BaseCodec):
             raise FrameError("invalid JSON", frame, self.venue) from None
         if type(msg) is not dict:
             raise UnknownMessage("not a JSON object", frame, self.venue)
+        channel = msg.get("channel")
         try:
-            channel = msg.get("channel")
             if channel is None:
                 if msg.get("type") == "error":
                     return self._error(msg)
                 raise UnknownMessage("no channel", frame, self.venue)
             return self._message(channel, msg, recv_time, frame)
-        except FrameError:
-            raise
-        except DECODE_ERRORS as exc:
+        except (FrameError, *DECODE_ERRORS) as exc:
+            if channel == "l2_data" and self._book_seq:
+                # a book message that cannot be read is a lost one: the books resync at the next message
+                self._unreadable = True
+            if isinstance(exc, FrameError):
+                raise
             raise FrameError(f"bad message ({type(exc).__name__}: {exc})"[:300], frame, self.venue) from None
 
     def _message(self, channel: Any, msg: dict[str, Any], recv_time: float, frame: str | bytes) -> list[Message]:
@@ -257,15 +262,19 @@ class CoinbaseCodec(BaseCodec):
             raise BadValue("events is not a list")
         out: list[Message] = []
         last = self._last_seq
-        if last is not None and seq <= last:
-            if channel == "l2_data":
-                return out  # an old or repeated book message: applying it again could undo newer ones
-        else:
+        stale = last is not None and seq <= last
+        if not stale:
             self._last_seq = seq
             if last is not None and seq > last + 1:
-                self._gap(last, seq, channel, events, recv_time, out)
+                detail = f"sequence_num {last} then {seq}: {seq - last - 1} message(s) lost; every book resyncs"
+                self._lost(detail, seq, channel, events, recv_time, out)
+            elif self._unreadable:
+                self._lost(
+                    "a book message could not be decoded; every book resyncs", seq, channel, events, recv_time, out
+                )
+            self._unreadable = False
         if channel == "l2_data":
-            self._book(events, seq, rfc3339(msg["timestamp"]), recv_time, out)
+            self._book(events, seq, rfc3339(msg["timestamp"]), recv_time, out, stale)
         elif channel == "market_trades":
             self._trades(events, recv_time, out)
         elif channel == "ticker":
@@ -280,12 +289,13 @@ class CoinbaseCodec(BaseCodec):
             raise UnknownMessage(f"unknown channel {channel!r:.40}", frame, self.venue)
         return out
 
-    def _gap(self, last: int, seq: int, channel: str, events: list[Any], recv_time: float, out: list[Message]) -> None:
-        """Messages ``last + 1 .. seq - 1`` were lost: every book must resync (module docstring)."""
+    def _lost(
+        self, detail: str, seq: int, channel: str, events: list[Any], recv_time: float, out: list[Message]
+    ) -> None:
+        """Messages before ``seq`` were lost: every book must resync (see the module docstring)."""
         self.gaps += 1
         self._since = seq
         self._gap_since_heartbeat = True
-        detail = f"sequence_num {last} then {seq}: {seq - last - 1} message(s) lost; every book resyncs"
         out.append(Notice(IntegrityEvent(self.venue, "", recv_time, recv_time, kind="gap", detail=detail)))
         self._mark_books(seq, channel, events, recv_time, out)
 
@@ -299,7 +309,9 @@ class CoinbaseCodec(BaseCodec):
             marker = BookDelta(venue, product, recv_time, recv_time, bids=(), asks=(), sequence=seq, first_sequence=seq)
             out.append(Data(("level2", product), (marker,)))
 
-    def _book(self, events: list[Any], seq: int, when: float, recv_time: float, out: list[Message]) -> None:
+    def _book(
+        self, events: list[Any], seq: int, when: float, recv_time: float, out: list[Message], stale: bool = False
+    ) -> None:
         venue = self.venue
         parts: dict[str, list[tuple[bool, tuple[Level, ...], tuple[Level, ...]]]] = {}
         for e in events:
@@ -308,6 +320,8 @@ class CoinbaseCodec(BaseCodec):
                 raise BadValue(f"unknown l2_data event type {kind!r:.30}")
             bids, asks = _levels(e["updates"])
             parts.setdefault(symbol(e["product_id"]), []).append((kind == "snapshot", bids, asks))
+        if stale:
+            return  # an old or repeated book message (checked all the same): applying it could undo newer ones
         for product, items in parts.items():
             # one book event per product and message: they share the message's sequence_num
             snapshot, bids, asks = items[0] if len(items) == 1 else _merged(items)
@@ -421,11 +435,8 @@ class CoinbaseCodec(BaseCodec):
                 self.missed_heartbeats += counter - previous - 1
                 if not self._gap_since_heartbeat:
                     # lost messages the sequence numbers did not show: the books resync all the same
-                    self.gaps += 1
-                    self._since = seq
                     detail = f"heartbeat_counter {previous} then {counter}: messages lost; every book resyncs"
-                    out.append(Notice(IntegrityEvent(self.venue, "", recv_time, recv_time, kind="gap", detail=detail)))
-                    self._mark_books(seq, "heartbeats", events, recv_time, out)
+                    self._lost(detail, seq, "heartbeats", events, recv_time, out)
         self._gap_since_heartbeat = False
         out.append(HEARTBEAT)
 
