@@ -140,6 +140,7 @@ KEYS = {
     "binance-dex": ["stream", "data", "error", "topic", "symbols"],
     "bitshares": ["method", "params", "id", "result", "error"],
     "midchains": ["type", "security", "books", "price", "qty", "result", "msg"],
+    "coinbase": ["channel", "sequence_num", "events", "type", "product_id", "updates", "trades", "timestamp"],
 }
 
 
@@ -155,7 +156,10 @@ def test_fuzz_random_json(venue: str) -> None:
     run()
 
 
-BOOK_VENUES = ["kraken", "kraken-v2", "hitbtc", "hitbtc-v3", "binance-spot", "binance-dex", "bitshares", "midchains"]
+BOOK_VENUES = [
+    *("kraken", "kraken-v2", "hitbtc", "hitbtc-v3", "binance-spot", "binance-dex", "bitshares", "midchains"),
+    "coinbase",
+]
 
 
 @pytest.mark.parametrize("venue", BOOK_VENUES)
