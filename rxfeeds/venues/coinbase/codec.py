@@ -46,7 +46,6 @@ Example:
 from __future__ import annotations
 
 import datetime as _dt
-import functools
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Final
@@ -71,16 +70,11 @@ JwtProvider = Callable[[], str]
 _fromisoformat = _dt.datetime.fromisoformat
 
 
-@functools.lru_cache(maxsize=4096)
-def _rfc3339(text: str) -> float:
-    return seconds(_fromisoformat(text).timestamp())
-
-
 def rfc3339(text: Any) -> float:
     """Epoch seconds of an RFC 3339 time such as ``2023-02-09T20:32:50.714964855Z``.
 
-    Digits beyond microseconds are dropped (``fromisoformat`` reads any number of them since
-    Python 3.11).  Texts repeat a lot (every update of a message shares one): results are cached.
+    Digits beyond microseconds are dropped (``fromisoformat``, C code, reads any number of them
+    since Python 3.11).
 
     Example:
         >>> rfc3339("2023-02-09T20:32:50.5Z")
@@ -88,7 +82,7 @@ def rfc3339(text: Any) -> float:
     """
     if type(text) is not str or len(text) > 40:
         raise BadValue(f"time is not an RFC 3339 text: {text!r:.60}")
-    return _rfc3339(text)
+    return seconds(_fromisoformat(text).timestamp())
 
 
 def _levels(updates: Any) -> tuple[tuple[Level, ...], tuple[Level, ...]]:
@@ -313,6 +307,19 @@ class CoinbaseCodec(BaseCodec):
         self, events: list[Any], seq: int, when: float, recv_time: float, out: list[Message], stale: bool = False
     ) -> None:
         venue = self.venue
+        if len(events) == 1 and not stale:  # the usual message: one product's update
+            e = events[0]
+            kind = e["type"]
+            if kind == "update":
+                product = symbol(e["product_id"])
+                bids, asks = _levels(e["updates"])
+                book_seq = self._book_seq
+                before = book_seq.get(product)
+                first = before + 1 if before is not None and before >= self._since and before < seq else seq
+                book_seq[product] = seq
+                delta = BookDelta(venue, product, when, recv_time, bids, asks, seq, first)
+                out.append(Data(("level2", product), (delta,)))
+                return
         parts: dict[str, list[tuple[bool, tuple[Level, ...], tuple[Level, ...]]]] = {}
         for e in events:
             kind = e["type"]
