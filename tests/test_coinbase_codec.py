@@ -113,15 +113,21 @@ def test_a_gap_marks_every_book_at_once_and_is_a_notice() -> None:
     out = codec.decode(l2(7, "ETH-USD", "update", level("bid", "99", "1")), 2.0)  # 3..6 lost
     notices = [m.event for m in out if type(m) is Notice]
     assert len(notices) == 1 and notices[0].kind == "gap" and "4 message(s) lost" in notices[0].detail
-    events = {e.symbol: e for e in book_events(out)}
-    assert set(events) == {"BTC-USD", "ETH-USD", "SOL-USD"}
-    for e in events.values():  # each one's continuity starts past the gap
-        assert type(e) is BookDelta and e.first_sequence == 7 and e.sequence == 7
-    assert events["BTC-USD"].bids == () and events["ETH-USD"].bids[0][:2] == (99.0, 1.0)
-    assert codec.gaps == 1
-    # after the gap, numbering is continuous again from the marker
+    *markers, real = book_events(out)
+    # every book, the one this message updates included, gets a marker first: its numbering skips
+    # the number after the product's last message (0, 1 and 2 here), so each book sees a gap
+    assert [(e.symbol, e.first_sequence, e.sequence, e.bids, e.asks) for e in markers] == [
+        ("BTC-USD", 2, 2, (), ()),
+        ("ETH-USD", 3, 3, (), ()),
+        ("SOL-USD", 4, 4, (), ()),
+    ]
+    assert real.symbol == "ETH-USD" and (real.first_sequence, real.sequence) == (7, 7)  # past the gap
+    assert real.bids[0][:2] == (99.0, 1.0) and codec.gaps == 1
+    # the next delta of a book not carried by that message starts after the gap too
     (nxt,) = book_events(codec.decode(l2(8, "BTC-USD", "update", level("bid", "98", "1")), 2.0))
     assert (nxt.first_sequence, nxt.sequence) == (8, 8)
+    (again,) = book_events(codec.decode(l2(9, "BTC-USD", "update", level("bid", "98", "2")), 2.0))
+    assert (again.first_sequence, again.sequence) == (9, 9)  # and continuous from there
 
 
 def test_a_gap_reaches_order_book_as_gap_and_resync() -> None:
@@ -288,10 +294,26 @@ def test_an_unreadable_book_message_counts_as_lost() -> None:
     with pytest.raises(FrameError):
         codec.decode(l2(2, "BTC-USD", "update", level("bid", "NaN", "1")), 1.0)
     out = codec.decode(l2(3, "ETH-USD", "update", level("bid", "9", "1")), 1.0)
-    events = {e.symbol: e for e in book_events(out)}
-    assert events["BTC-USD"].first_sequence == 3 and events["ETH-USD"].first_sequence == 3
+    markers = [(e.symbol, e.first_sequence) for e in book_events(out) if not e.bids and not e.asks]
+    assert markers == [("BTC-USD", 2), ("ETH-USD", 3)]
     assert codec.gaps == 1 and any(type(m) is Notice for m in out)
     # a bad ticker loses no book data: nothing to resync
     with pytest.raises(FrameError):
         codec.decode(envelope("ticker", 4, [{"type": "update", "tickers": [{"product_id": 5}]}]), 1.0)
     assert book_events(codec.decode(ticker(5), 1.0)) == [] and codec.gaps == 1
+
+
+def test_an_unreadable_message_that_used_no_number_still_breaks_every_book() -> None:
+    # a frame whose sequence_num itself is unreadable: the next message continues the numbering
+    codec = CoinbaseCodec()
+    events = book_events(codec.decode(snapshot(0, "BTC-USD"), 1.0))
+    with pytest.raises(FrameError):
+        codec.decode(b'{"channel":"l2_data","sequence_num":"x","events":[]}', 1.0)
+    events += book_events(codec.decode(l2(1, "BTC-USD", "update", level("bid", "99", "1")), 1.0))
+    source: Subject[Any] = Subject()
+    books: list[Any] = []
+    source.pipe(ops.order_book(integrity=True)).subscribe(books.append)
+    for e in events:
+        source.on_next(e)
+    assert [v.kind for v in books if type(v) is IntegrityEvent][:2] == ["synced", "gap"]
+    assert [v.synced for v in books if type(v) is not IntegrityEvent] == [True, False]

@@ -112,8 +112,11 @@ class CoinbaseSim(SimServer):
 
     # -- sending -----------------------------------------------------------------------------
 
-    def emit(self, conn: SimConnection, channel: str, events: list[Any], *, lost: bool = False) -> None:
-        """One envelope to ``conn`` with the connection's next ``sequence_num`` (``lost``: numbered, not sent)."""
+    def emit(
+        self, conn: SimConnection, channel: str, events: list[Any], *, lost: bool = False, at: float | None = None
+    ) -> None:
+        """One envelope to ``conn`` with the connection's next ``sequence_num`` (``lost``: numbered,
+        not sent); ``at`` is its ``timestamp`` (default now; book messages carry their market step's)."""
         seq = conn.state.get("seq", 0)
         conn.state["seq"] = seq + 1
         if lost:
@@ -121,7 +124,7 @@ class CoinbaseSim(SimServer):
         body = {
             "channel": channel,
             "client_id": "",
-            "timestamp": rfc3339_ns(self.clock()),
+            "timestamp": rfc3339_ns(self.clock() if at is None else at),
             "sequence_num": seq,
             "events": events,
         }
@@ -203,7 +206,7 @@ class CoinbaseSim(SimServer):
         """The snapshot a new subscription starts with."""
         m = self.market(product)
         if channel == "level2":
-            self.emit(conn, "l2_data", [self.book_snapshot(product, m)])
+            self.emit(conn, "l2_data", [self.book_snapshot(product, m)], at=m.time)
         elif channel == "market_trades":
             recent = m.trades()[-50:]
             recent.reverse()  # newest first
@@ -223,7 +226,7 @@ class CoinbaseSim(SimServer):
         bids = [(m.price_text(p), m.size_text(s)) for p, s in m.bids()]
         asks = [(m.price_text(p), m.size_text(s)) for p, s in m.asks()]
         self.sent_book(product).replace(bids, asks)
-        self.record_truth(product)
+        self.record_truth(product, m.time)  # clients' books carry the message timestamp: the step time
         updates = [{"side": "bid", "event_time": stamp, "price_level": p, "new_quantity": s} for p, s in bids]
         updates += [{"side": "offer", "event_time": stamp, "price_level": p, "new_quantity": s} for p, s in asks]
         return {"type": "snapshot", "product_id": product, "updates": updates}
@@ -280,6 +283,8 @@ class CoinbaseSim(SimServer):
         conns = [c for c in self.connections if c.is_open]
         if symbol in self.sent_books:  # the venue's book as published, lost frames included
             self._apply(symbol, market, step.changes)
+            if step.changes and not any(("level2", symbol) in c.subscriptions for c in conns):
+                self.record_truth(symbol, step.time)
         book_subs = [c for c in conns if ("level2", symbol) in c.subscriptions]
         if step.changes and book_subs:
             lost = self.faults.take_skip_sequence(symbol)
@@ -295,9 +300,9 @@ class CoinbaseSim(SimServer):
             ]
             event = [{"type": "update", "product_id": symbol, "updates": updates}]
             for conn in book_subs:
-                self.emit(conn, "l2_data", event, lost=lost)
+                self.emit(conn, "l2_data", event, lost=lost, at=step.time)
                 self._touch(conn, ("level2", symbol))
-            self.record_truth(symbol)
+            self.record_truth(symbol, step.time)
         if step.trades:
             trades = [self._trade(market, t) for t in step.trades]
             ticker: list[Any] | None = None

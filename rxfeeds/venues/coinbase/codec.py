@@ -21,9 +21,10 @@ Continuity
 means a message was lost and no book can be trusted.  The codec turns this into the per-symbol
 ``sequence`` rule of :mod:`rxfeeds.books.sync`: a book event carries ``sequence = sequence_num``
 and a delta ``first_sequence`` = the previous book message of that product + 1 while the
-connection has no gap since, else the first ``sequence_num`` after the gap.  At a gap every
-product with a book gets at once an empty :class:`~rxfeeds.events.BookDelta` whose
-``first_sequence`` is past the gap, so ``ops.order_book`` reports ``gap`` and resyncs each book
+connection has no gap since, else its own ``sequence_num``.  At a gap every
+product with a book gets at once an empty :class:`~rxfeeds.events.BookDelta` numbered
+``last + 2`` (``last`` = that product's previous book message: one number is visibly missing,
+whatever the numbers around), so ``ops.order_book`` reports ``gap`` and resyncs each book
 (the client resubscribes it and the venue sends a new snapshot).  The gap is also published on
 the notices stream (an :class:`~rxfeeds.events.IntegrityEvent` with an empty symbol).  A
 ``heartbeat_counter`` that skips a value with no ``sequence_num`` gap seen since the previous
@@ -261,11 +262,9 @@ class CoinbaseCodec(BaseCodec):
             self._last_seq = seq
             if last is not None and seq > last + 1:
                 detail = f"sequence_num {last} then {seq}: {seq - last - 1} message(s) lost; every book resyncs"
-                self._lost(detail, seq, channel, events, recv_time, out)
+                self._lost(detail, seq, recv_time, out)
             elif self._unreadable:
-                self._lost(
-                    "a book message could not be decoded; every book resyncs", seq, channel, events, recv_time, out
-                )
+                self._lost("a book message could not be decoded; every book resyncs", seq, recv_time, out)
             self._unreadable = False
         if channel == "l2_data":
             self._book(events, seq, rfc3339(msg["timestamp"]), recv_time, out, stale)
@@ -283,24 +282,22 @@ class CoinbaseCodec(BaseCodec):
             raise UnknownMessage(f"unknown channel {channel!r:.40}", frame, self.venue)
         return out
 
-    def _lost(
-        self, detail: str, seq: int, channel: str, events: list[Any], recv_time: float, out: list[Message]
-    ) -> None:
+    def _lost(self, detail: str, seq: int, recv_time: float, out: list[Message]) -> None:
         """Messages before ``seq`` were lost: every book must resync (see the module docstring)."""
         self.gaps += 1
         self._since = seq
         self._gap_since_heartbeat = True
         out.append(Notice(IntegrityEvent(self.venue, "", recv_time, recv_time, kind="gap", detail=detail)))
-        self._mark_books(seq, channel, events, recv_time, out)
+        self._mark_books(recv_time, out)
 
-    def _mark_books(self, seq: int, channel: str, events: list[Any], recv_time: float, out: list[Message]) -> None:
-        here = {e.get("product_id") for e in events if type(e) is dict} if channel == "l2_data" else set()
+    def _mark_books(self, recv_time: float, out: list[Message]) -> None:
+        """An empty delta per book whose numbering skips the one after the product's last message,
+        so ``ops.order_book`` sees a gap in every book at once, whatever the numbers of the
+        messages around (a message that could not be read may not have used one)."""
         venue = self.venue
-        for product in self._book_seq:
-            if product in here:
-                continue  # this very message carries the product's delta, with first_sequence past the gap
-            self._book_seq[product] = seq
-            marker = BookDelta(venue, product, recv_time, recv_time, bids=(), asks=(), sequence=seq, first_sequence=seq)
+        for product, last in self._book_seq.items():
+            skipped = last + 2
+            marker = BookDelta(venue, product, recv_time, recv_time, (), (), skipped, skipped)
             out.append(Data(("level2", product), (marker,)))
 
     def _book(
@@ -443,7 +440,7 @@ class CoinbaseCodec(BaseCodec):
                 if not self._gap_since_heartbeat:
                     # lost messages the sequence numbers did not show: the books resync all the same
                     detail = f"heartbeat_counter {previous} then {counter}: messages lost; every book resyncs"
-                    self._lost(detail, seq, "heartbeats", events, recv_time, out)
+                    self._lost(detail, seq, recv_time, out)
         self._gap_since_heartbeat = False
         out.append(HEARTBEAT)
 
