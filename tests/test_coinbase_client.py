@@ -169,3 +169,19 @@ def test_argument_errors() -> None:
             client.trades("BTCUSD")
     finally:
         client.close()
+
+
+def test_a_connection_that_never_subscribes_is_closed() -> None:
+    with CoinbaseSim(seed=1, tick_interval=None, heartbeat_interval=0.05, subscribe_timeout=0.3) as sim:
+        idle = websocket.create_connection(sim.url, timeout=30)
+        talker = websocket.create_connection(sim.url, timeout=30)
+        try:
+            talker.send(orjson.dumps({"type": "subscribe", "product_ids": ["BTC-USD"], "channel": "ticker"}).decode())
+            assert orjson.loads(talker.recv())["channel"] == "ticker"
+            with pytest.raises(websocket.WebSocketConnectionClosedException):
+                while True:  # nothing comes but the close frame
+                    assert idle.recv() in ("", b"")
+            wait_until(lambda: sim.connection_count == 1, timeout=30)
+        finally:
+            idle.close()
+            talker.close()

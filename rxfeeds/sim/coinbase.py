@@ -19,6 +19,8 @@ Wire shapes (see ``docs/venues/coinbase.md`` for the sources):
   "product_id"}]}``, five-minute buckets; the running one at most every ``candle_interval`` s.
 * ``heartbeats`` every ``heartbeat_interval`` s: ``{"current_time","heartbeat_counter"}``.
 
+A connection that sends nothing within ``subscribe_timeout`` s (5) is closed, as the venue does.
+
 Faults (beyond :mod:`rxfeeds.sim.faults`): ``faults.skip_sequence(product)`` loses the next
 ``l2_data`` update of that product in transit (its ``sequence_num`` is used, the frame is not
 sent: the venue's book, :meth:`~rxfeeds.sim.server.SimServer.truth`, still changed);
@@ -86,6 +88,8 @@ class CoinbaseSim(SimServer):
         quiet_timeout: seconds after which a channel with no update is closed on a connection
             without heartbeats (the venue: 60-90 s).
         candle_interval: seconds between updates of the running candle.
+        subscribe_timeout: a connection that sends no subscribe within this many seconds is
+            closed (the venue: 5 s).
         **options: :class:`~rxfeeds.sim.server.SimServer` options.
     """
 
@@ -97,9 +101,11 @@ class CoinbaseSim(SimServer):
         heartbeat_interval: float = 1.0,
         quiet_timeout: float = 75.0,
         candle_interval: float = 1.0,
+        subscribe_timeout: float = 5.0,
         **options: Any,
     ) -> None:
         super().__init__(**options)
+        self.subscribe_timeout = subscribe_timeout
         self.heartbeat_interval = heartbeat_interval
         self.quiet_timeout = quiet_timeout
         self.candle_interval = candle_interval
@@ -147,6 +153,7 @@ class CoinbaseSim(SimServer):
     def on_connect(self, conn: SimConnection) -> None:
         conn.state["seq"] = 0
         conn.state["heartbeat_counter"] = 0
+        conn.state["opened"] = time.monotonic()
         if self._beat is None or self._beat.done():
             self._beat = self.spawn(self._heartbeat_loop())
 
@@ -159,6 +166,7 @@ class CoinbaseSim(SimServer):
         except orjson.JSONDecodeError:
             self.error(conn, "message is not JSON")
             return
+        conn.state["spoke"] = True
         if not isinstance(msg, dict) or msg.get("type") not in ("subscribe", "unsubscribe"):
             self.error(conn, "type must be subscribe or unsubscribe")
             return
@@ -353,6 +361,9 @@ class CoinbaseSim(SimServer):
             self.faults.counts["missed_heartbeat"] += 1
         now = time.monotonic()
         for conn in [c for c in self._connections.values() if c.is_open]:
+            if not conn.state.get("spoke") and now - conn.state.get("opened", now) > self.subscribe_timeout:
+                conn.close(1000, "no subscribe message received")  # the venue's 5-second rule
+                continue
             if not conn.state.get("heartbeats"):
                 self._close_quiet(conn, now)
                 continue
