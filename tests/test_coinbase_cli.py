@@ -100,3 +100,18 @@ def test_a_malformed_pair_on_the_command_line_is_one_line() -> None:
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and "BASE/QUOTE" in lines[0]
+
+
+def test_replay_knows_a_capture_of_the_production_host(tmp_path: Path) -> None:
+    from rxfeeds.cli.replay import capture_venue
+
+    capture = tmp_path / "cb.capture"
+    ticker = (
+        '{"channel":"ticker","client_id":"","timestamp":"2023-02-09T20:32:50Z","sequence_num":0,"events":[{"type":'
+        '"snapshot","tickers":[{"type":"ticker","product_id":"BTC-USD","price":"21932.98"}]}]}'
+    )
+    capture.write_text(f"wss://advanced-trade-ws.coinbase.com <-> 1.0\n2.5: {ticker}\n")
+    assert capture_venue(capture)[0] == "coinbase"
+    result = invoke("replay", str(capture), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["events"] == {"Ticker": 1}
