@@ -139,8 +139,8 @@ class CoinbaseCodec(BaseCodec):
         venue: the venue name put in events.
 
     Attributes:
-        gaps: ``sequence_num`` gaps seen on this connection (reset on reconnect).
-        missed_heartbeats: heartbeats known lost (counter jumps).
+        gaps: losses seen (``sequence_num`` gaps, heartbeat counter jumps, unreadable book messages).
+        missed_heartbeats: heartbeats known lost (counter jumps); both count over the codec's life.
 
     Example:
         >>> CoinbaseCodec().unsubscribe_frames(("ticker", "ETH-USD"))
