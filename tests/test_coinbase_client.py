@@ -72,7 +72,8 @@ def test_every_channel_delivers_on_one_connection_with_heartbeats_alongside(sim:
 def test_the_book_matches_what_the_simulator_sent(sim: CoinbaseSim) -> None:
     client = Coinbase(url=sim.url)
     books: list[Any] = []
-    sub = client.book(["BTC-USD", "ETH-USD"]).pipe(ops.order_book()).subscribe(books.append)
+    errors: list[Exception] = []
+    sub = client.book(["BTC-USD", "ETH-USD"]).pipe(ops.order_book()).subscribe(books.append, errors.append)
     try:
 
         def same(symbol: str) -> bool:
@@ -84,7 +85,8 @@ def test_the_book_matches_what_the_simulator_sent(sim: CoinbaseSim) -> None:
             return pairs[0] == pairs[2] and pairs[1] == pairs[3] and len(pairs[0]) == 20
 
         sim.freeze()
-        wait_until(lambda: same("BTC-USD") and same("ETH-USD"), timeout=60)
+        wait_until(lambda: errors or (same("BTC-USD") and same("ETH-USD")), timeout=60)
+        assert not errors, errors[0]
     finally:
         sim.unfreeze()
         sub.dispose()

@@ -138,13 +138,18 @@ def test_a_gap_reaches_order_book_as_gap_and_resync() -> None:
     out: list[Any] = []
     book_only = [e for e in events if isinstance(e, (BookSnapshot, BookDelta))]
     source: Subject[Any] = Subject()  # never completes: a completed stream cancels the resync timer
-    source.pipe(ops.order_book(integrity=True, resync=asked.append)).subscribe(out.append)
-    for e in book_only:
-        source.on_next(e)
-    kinds = [v.kind for v in out if type(v) is IntegrityEvent]
-    assert kinds[:2] == ["synced", "gap"]
-    wait_until(lambda: asked == ["BTC-USD"])  # the resync is asked on the operator's scheduler
-    assert [v.synced for v in out if type(v) is not IntegrityEvent] == [True, True, False]
+    errors: list[Exception] = []
+    sub = source.pipe(ops.order_book(integrity=True, resync=asked.append)).subscribe(out.append, errors.append)
+    try:
+        for e in book_only:
+            source.on_next(e)
+        kinds = [v.kind for v in out if type(v) is IntegrityEvent]
+        assert kinds[:2] == ["synced", "gap"]
+        wait_until(lambda: asked == ["BTC-USD"])  # the resync is asked on the operator's scheduler
+        assert [v.synced for v in out if type(v) is not IntegrityEvent] == [True, True, False]
+    finally:
+        sub.dispose()  # no snapshot ever comes: the resync timers must not outlive the test
+    assert not errors
 
 
 def test_a_heartbeat_counter_jump_without_a_sequence_gap_resyncs_the_books() -> None:
@@ -312,8 +317,9 @@ def test_an_unreadable_message_that_used_no_number_still_breaks_every_book() -> 
     events += book_events(codec.decode(l2(1, "BTC-USD", "update", level("bid", "99", "1")), 1.0))
     source: Subject[Any] = Subject()
     books: list[Any] = []
-    source.pipe(ops.order_book(integrity=True)).subscribe(books.append)
+    sub = source.pipe(ops.order_book(integrity=True)).subscribe(books.append)
     for e in events:
         source.on_next(e)
+    sub.dispose()
     assert [v.kind for v in books if type(v) is IntegrityEvent][:2] == ["synced", "gap"]
     assert [v.synced for v in books if type(v) is not IntegrityEvent] == [True, False]
