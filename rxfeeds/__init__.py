@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the real types for mypy/pyright; at run time the clients lo
     from .venues.binance_spot.client import BinanceSpot
     from .venues.bitshares.client import BitShares
     from .venues.bybit.client import Bybit, BybitLinear
+    from .venues.coinbase.client import Coinbase
     from .venues.hitbtc.client import HitBTC
     from .venues.hitbtc.client_v3 import HitBTCV3
     from .venues.kraken.client import Kraken
@@ -52,6 +53,7 @@ __all__ = [
     "BitShares",
     "Bybit",
     "BybitLinear",
+    "Coinbase",
     "HitBTC",
     "HitBTCV3",
     "Kraken",

@@ -20,6 +20,7 @@ from rxfeeds.venues.binance_dex.codec import BinanceDexCodec
 from rxfeeds.venues.binance_spot.codec import BinanceSpotCodec
 from rxfeeds.venues.bitshares.codec import BitSharesCodec
 from rxfeeds.venues.bybit.codec import BybitCodec, BybitLinearCodec
+from rxfeeds.venues.coinbase.codec import CoinbaseCodec
 from rxfeeds.venues.hitbtc.codec import HitBTCCodec
 from rxfeeds.venues.hitbtc.codec_v3 import HitBTCV3Codec
 from rxfeeds.venues.kraken.codec import KrakenCodec
@@ -28,16 +29,8 @@ from rxfeeds.venues.midchains.codec import MidchainsCodec
 from tests.conftest import captures_path
 
 VENUES = (
-    "kraken",
-    "kraken-v2",
-    "hitbtc",
-    "hitbtc-v3",
-    "binance-spot",
-    "binance-dex",
-    "bitshares",
-    "midchains",
-    "bybit",
-    "bybit-linear",
+    *("kraken", "kraken-v2", "hitbtc", "hitbtc-v3", "binance-spot", "binance-dex", "bitshares", "midchains"),
+    *("bybit", "bybit-linear", "coinbase"),
 )
 
 BITSHARES_ASSETS = [
@@ -74,6 +67,13 @@ def _bts_order(oid: str, bid: bool) -> dict[str, Any]:
     }
 
 
+def _coinbase() -> CoinbaseCodec:
+    codec = CoinbaseCodec()
+    codec.subscribe_frames(("level2", "BTC-USD"))
+    codec.decode(FRAMES["coinbase"][0], 0.0)  # the book's snapshot: later frames are numbered after it
+    return codec
+
+
 def _subscribed(codec: BaseCodec, *keys: tuple[str, str]) -> BaseCodec:
     for key in keys:
         codec.subscribe_frames(key)
@@ -91,6 +91,7 @@ MAKERS: dict[str, Callable[[], BaseCodec]] = {
     "midchains": lambda: _subscribed(MidchainsCodec(), ("book", "LTCUSD"), ("book", "BTCUSD"), ("trade", "BTCUSD")),
     "bybit": lambda: _subscribed(BybitCodec(), ("orderbook.50", "BTCUSDT")),
     "bybit-linear": lambda: _subscribed(BybitLinearCodec(), ("orderbook.50", "BTCUSDT")),
+    "coinbase": _coinbase,
 }
 
 
@@ -251,6 +252,26 @@ FRAMES: dict[str, list[bytes]] = {
         b'{"req_id":"","op":"pong","args":["1700000000000"],"conn_id":"c2"}',
     ],
 }
+
+_CB = b'"client_id":"","timestamp":"2023-02-09T20:32:50.714964855Z"'
+FRAMES["coinbase"] = [
+    b'{"channel":"l2_data",' + _CB + b',"sequence_num":0,"events":[{"type":"snapshot","product_id":"BTC-USD",'
+    b'"updates":[{"side":"bid","event_time":"1970-01-01T00:00:00Z","price_level":"21921.73","new_quantity":"0.06"},'
+    b'{"side":"offer","event_time":"1970-01-01T00:00:00Z","price_level":"21921.74","new_quantity":"1.5"}]}]}',
+    b'{"channel":"l2_data",' + _CB + b',"sequence_num":1,"events":[{"type":"update","product_id":"BTC-USD",'
+    b'"updates":[{"side":"offer","event_time":"2023-02-09T20:32:50.7Z","price_level":"21921.74","new_quantity":"0"}]}]}',
+    b'{"channel":"market_trades",' + _CB + b',"sequence_num":2,"events":[{"type":"update","trades":[{"trade_id":'
+    b'"000000000","product_id":"BTC-USD","price":"1260.01","size":"0.3","side":"BUY","time":"2019-08-14T20:42:27.265Z"}]}]}',
+    b'{"channel":"ticker",' + _CB + b',"sequence_num":3,"events":[{"type":"update","tickers":[{"type":"ticker",'
+    b'"product_id":"BTC-USD","price":"21932.98","volume_24_h":"16038.28770938","low_24_h":"21835.29",'
+    b'"high_24_h":"23011.18","low_52_w":"15460","high_52_w":"48240","price_percent_chg_24_h":"-4.15"}]}]}',
+    b'{"channel":"candles",' + _CB + b',"sequence_num":4,"events":[{"type":"update","candles":[{"start":"1688998200",'
+    b'"high":"1867.72","low":"1865.63","open":"1867.38","close":"1866.81","volume":"0.20269406",'
+    b'"product_id":"BTC-USD"}]}]}',
+    b'{"channel":"heartbeats",' + _CB + b',"sequence_num":5,"events":[{"current_time":'
+    b'"2023-06-23 20:31:56.121961769 +0000 UTC m=+91717.525857105","heartbeat_counter":"3049"}]}',
+    b'{"channel":"subscriptions",' + _CB + b',"sequence_num":6,"events":[{"subscriptions":{"level2":["BTC-USD"]}}]}',
+]
 
 #: capture file -> venue, for the venues the shared real recordings cover
 CAPTURES = {

@@ -16,6 +16,8 @@ from rxfeeds.errors import FrameError
 from tests.codec_cases import make
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
+CB_L2 = b'{"channel":"l2_data","timestamp":"2023-02-09T20:32:50Z","sequence_num":9,"events":[{"type":"update",'
+CB_L2 += b'"product_id":"BTC-USD",'
 
 # (venue, why, frame)
 HOSTILE: list[tuple[str, str, bytes | str]] = [
@@ -230,6 +232,73 @@ HOSTILE: list[tuple[str, str, bytes | str]] = [
         b'{"method":"notice","params":[4,[[{"id":"1.7.9","seller":"1.2.5","for_sale":"-5",'
         b'"sell_price":{"base":{"amount":1000,"asset_id":"1.3.0"},"quote":{"amount":10,"asset_id":"1.3.121"}}}]]]}',
     ),
+    # --- Coinbase Advanced Trade ---------------------------------------------------------------
+    ("coinbase", "NaN book price", CB_L2 + b'"updates":[{"side":"bid","price_level":"NaN","new_quantity":"1"}]}]}'),
+    (
+        "coinbase",
+        "infinite book size",
+        CB_L2 + b'"updates":[{"side":"bid","price_level":"1","new_quantity":"1e400"}]}]}',
+    ),
+    (
+        "coinbase",
+        "negative book size",
+        CB_L2 + b'"updates":[{"side":"offer","price_level":"1","new_quantity":"-2"}]}]}',
+    ),
+    (
+        "coinbase",
+        "book price as a number",
+        CB_L2 + b'"updates":[{"side":"bid","price_level":1.5,"new_quantity":"1"}]}]}',
+    ),
+    (
+        "coinbase",
+        "book price as a list",
+        CB_L2 + b'"updates":[{"side":"bid","price_level":["1"],"new_quantity":"1"}]}]}',
+    ),
+    (
+        "coinbase",
+        "100-digit book price",
+        CB_L2 + b'"updates":[{"side":"bid","price_level":"' + b"1" * 100 + b'","new_quantity":"1"}]}]}',
+    ),
+    ("coinbase", "unknown book side", CB_L2 + b'"updates":[{"side":"ask","price_level":"1","new_quantity":"1"}]}]}'),
+    (
+        "coinbase",
+        "product id as a number",
+        b'{"channel":"l2_data","timestamp":"2023-02-09T20:32:50Z","sequence_num":9,'
+        b'"events":[{"type":"update","product_id":7,"updates":[]}]}',
+    ),
+    ("coinbase", "huge sequence_num", b'{"channel":"ticker","sequence_num":' + b"9" * 400 + b',"events":[]}'),
+    ("coinbase", "negative sequence_num", b'{"channel":"ticker","sequence_num":-1,"events":[]}'),
+    (
+        "coinbase",
+        "NaN trade price",
+        b'{"channel":"market_trades","sequence_num":9,"events":[{"type":"update","trades":[{"trade_id":"1",'
+        b'"product_id":"BTC-USD","price":"nan","size":"1","side":"BUY","time":"2019-08-14T20:42:27Z"}]}]}',
+    ),
+    (
+        "coinbase",
+        "year 99999 trade time",
+        b'{"channel":"market_trades","sequence_num":9,"events":[{"type":"update","trades":[{"trade_id":"1",'
+        b'"product_id":"BTC-USD","price":"1","size":"1","side":"BUY","time":"99999-08-14T20:42:27Z"}]}]}',
+    ),
+    (
+        "coinbase",
+        "huge candle start",
+        b'{"channel":"candles","sequence_num":9,"events":[{"type":"update","candles":[{"start":"'
+        + b"9" * 400
+        + b'","high":"1","low":"1","open":"1","close":"1","volume":"1","product_id":"BTC-USD"}]}]}',
+    ),
+    (
+        "coinbase",
+        "heartbeat counter of 400 digits",
+        b'{"channel":"heartbeats","sequence_num":9,"events":[{"heartbeat_counter":"' + b"9" * 400 + b'"}]}',
+    ),
+    (
+        "coinbase",
+        "lone surrogate product",
+        '{"channel":"l2_data","timestamp":"2023-02-09T20:32:50Z","sequence_num":9,'
+        '"events":[{"type":"update","product_id":"\ud800","updates":[]}]}',
+    ),
+    ("coinbase", "deep nesting", b'{"channel":"ticker","sequence_num":9,"events":' + DEEP + b"}"),
     # --- Midchains ----------------------------------------------------------------------------
     (
         "midchains",
@@ -375,7 +444,9 @@ def test_hostile_frame_is_a_frame_error_in_bounded_time_and_memory(venue: str, w
     assert peak < len(frame) * 20 + 1_000_000, f"{why}: {peak} bytes"
 
 
-@pytest.mark.parametrize("venue", ["kraken", "kraken-v2", "hitbtc", "binance-spot", "bybit", "bybit-linear"])
+@pytest.mark.parametrize(
+    "venue", ["kraken", "kraken-v2", "hitbtc", "binance-spot", "bybit", "bybit-linear", "coinbase"]
+)
 def test_codec_still_decodes_after_a_hostile_frame(venue: str) -> None:
     from tests.codec_cases import FRAMES
 

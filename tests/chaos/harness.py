@@ -199,6 +199,12 @@ def _midchains(sim: SimServer, **options: Any) -> Any:
     return Midchains(sim.url, **options)
 
 
+def _coinbase(sim: SimServer, **options: Any) -> Any:
+    from rxfeeds.venues.coinbase.client import Coinbase
+
+    return Coinbase(sim.url, **options)
+
+
 _NET = ("close", "reset", "stall", "malformed", "reject", "restart")
 
 VENUES: dict[str, VenueSetup] = {
@@ -343,6 +349,22 @@ VENUES: dict[str, VenueSetup] = {
                 ),
             )
             for name in ("bybit", "bybit-linear")
+        ),
+        VenueSetup(
+            "coinbase",
+            ("BTC-USD", "ETH-USD"),
+            "time",
+            (*_NET, "skip_sequence"),
+            _sim("coinbase"),
+            _coinbase,
+            lambda c, s: c.book(s),
+            hostile=(
+                '{"channel":"l2_data","timestamp":"2026-01-01T00:00:00Z","sequence_num":"x","events":[{"type":"update",'
+                '"product_id":"<S>","updates":[{"side":"bid","price_level":"NaN","new_quantity":"1"}]}]}',
+                '{"channel":"l2_data","timestamp":"2026-01-01T00:00:00Z","sequence_num":1,"events":[{"type":"update",'
+                '"product_id":["<S>"],"updates":[]}]}',
+                '{"channel":"l2_data","sequence_num":1,"events":' + "[" * 3000 + "]" * 3000 + "}",
+            ),
         ),
     )
 }

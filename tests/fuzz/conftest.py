@@ -25,6 +25,7 @@ SIM_SESSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "midchains": ("BTCUSD", ("book", "trades")),
     "bybit": ("BTCUSDT", ("book", "trades", "ticker")),
     "bybit-linear": ("BTCUSDT", ("book", "trades", "ticker")),
+    "coinbase": ("BTC-USD", ("book", "trades")),
 }
 SIM_FRAMES = 60
 

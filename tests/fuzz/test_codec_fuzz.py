@@ -142,6 +142,7 @@ KEYS = {
     "midchains": ["type", "security", "books", "price", "qty", "result", "msg"],
     "bybit": ["topic", "type", "data", "ts", "u", "b", "a", "op", "success", "req_id"],
     "bybit-linear": ["topic", "type", "data", "ts", "u", "b", "a", "op", "success", "req_id"],
+    "coinbase": ["channel", "sequence_num", "events", "type", "product_id", "updates", "trades", "timestamp"],
 }
 
 
@@ -158,16 +159,8 @@ def test_fuzz_random_json(venue: str) -> None:
 
 
 BOOK_VENUES = [
-    "kraken",
-    "kraken-v2",
-    "hitbtc",
-    "hitbtc-v3",
-    "binance-spot",
-    "binance-dex",
-    "bitshares",
-    "midchains",
-    "bybit",
-    "bybit-linear",
+    *("kraken", "kraken-v2", "hitbtc", "hitbtc-v3", "binance-spot", "binance-dex", "bitshares", "midchains"),
+    *("bybit", "bybit-linear", "coinbase"),
 ]
 
 
