@@ -19,7 +19,7 @@ def for_simulator(sim: Any, **options: Any) -> Any:
     """An :class:`OKX` client on a running ``OKXSim`` (public and business paths)."""
     from .client import OKX
 
-    return OKX(url=sim.url + "ws/v5/public", business_url=sim.url + "ws/v5/business", **options)
+    return OKX(url=sim.url, business_url=sim.business_url, **options)
 
 
 #: instrument ids: SPOT ``BTC-USDT``, SWAP ``BTC-USDT-SWAP``, FUTURES ``BTC-USD-251226``,
