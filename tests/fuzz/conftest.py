@@ -23,6 +23,7 @@ SIM_SESSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "binance-dex": ("BNB_BTCB-1DE", ("market_depth", "market_diff", "trades")),
     "bitshares": ("BTS:USD", ("book", "trades")),
     "midchains": ("BTCUSD", ("book", "trades")),
+    "okx": ("BTC-USDT-SWAP", ("book", "trades")),
 }
 SIM_FRAMES = 60
 

@@ -140,6 +140,7 @@ KEYS = {
     "binance-dex": ["stream", "data", "error", "topic", "symbols"],
     "bitshares": ["method", "params", "id", "result", "error"],
     "midchains": ["type", "security", "books", "price", "qty", "result", "msg"],
+    "okx": ["arg", "data", "action", "event", "channel", "instId", "checksum", "seqId", "prevSeqId", "asks"],
 }
 
 
