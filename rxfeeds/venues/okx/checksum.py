@@ -34,18 +34,12 @@ OKX_CHECKSUM_DEPTH: Final = 25
 
 def checksum_text(bids: Sequence[Any], asks: Sequence[Any]) -> str:
     """The text OKX checksums; ``bids``/``asks`` are levels best first with texts at index 2 and 3."""
-    n_b, n_a = min(len(bids), OKX_CHECKSUM_DEPTH), min(len(asks), OKX_CHECKSUM_DEPTH)
-    parts: list[str] = []
-    append = parts.append
-    for i in range(max(n_b, n_a)):
-        if i < n_b:
-            b = bids[i]
-            append(b[2])
-            append(b[3])
-        if i < n_a:
-            a = asks[i]
-            append(a[2])
-            append(a[3])
+    bids, asks = bids[:OKX_CHECKSUM_DEPTH], asks[:OKX_CHECKSUM_DEPTH]
+    # one f-string per bid/ask pair: the cheapest way found to build the 25 pairs (runs per update)
+    parts = [f"{b[2]}:{b[3]}:{a[2]}:{a[3]}" for b, a in zip(bids, asks)]
+    n = len(parts)
+    if len(bids) != len(asks):
+        parts += [f"{e[2]}:{e[3]}" for e in (bids[n:] if len(bids) > n else asks[n:])]
     return ":".join(parts)
 
 
