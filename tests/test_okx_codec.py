@@ -159,3 +159,33 @@ def test_candle_channels_from_intervals() -> None:
     ]  # fmt: skip
     with pytest.raises(InvalidArgument, match="OKX has no 7m candles"):
         candle_channel("7m")
+
+
+def test_a_process_that_never_imported_the_venue_still_verifies_okx_books() -> None:
+    """Regression: events from a bus or a file reach ``order_book`` without the OKX codec ever being
+    imported; the book must still use OKX's checksum, not Kraken's."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = """
+import sys, zlib
+import reactivex
+from rxfeeds.events import BookSnapshot, BookDelta
+from rxfeeds.ops import order_book
+assert "rxfeeds.venues.okx" not in sys.modules
+crc = lambda text: zlib.crc32(text.encode())
+snap = BookSnapshot("okx", "BTC-USDT", 1.0, 1.0, bids=((99.0, 1.0, "99", "1"),), asks=((101.0, 2.0, "101", "2"),),
+                    checksum=crc("99:1:101:2"), depth=400)
+delta = BookDelta("okx", "BTC-USDT", 2.0, 2.0, bids=((100.0, 3.0, "100", "3"),), asks=(),
+                  checksum=crc("100:3:101:2:99:1"))
+out = []
+reactivex.of(snap, delta).pipe(order_book(integrity=True)).subscribe(out.append)
+kinds = [getattr(v, "kind", "book") for v in out]
+assert kinds == ["synced", "book", "book"], kinds
+print("ok")
+"""
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=60,
+                            env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})  # fmt: skip
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr

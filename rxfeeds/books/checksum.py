@@ -150,6 +150,7 @@ class ChecksumScheme:
 
 
 _SCHEMES: dict[str, ChecksumScheme] = {}
+_venues_loaded = False
 
 
 def register_checksum(venue: str, scheme: ChecksumScheme) -> None:
@@ -169,5 +170,18 @@ def register_checksum(venue: str, scheme: ChecksumScheme) -> None:
 
 
 def checksum_scheme(venue: str) -> ChecksumScheme | None:
-    """The scheme registered for ``venue``, or None (Kraken's checksum)."""
-    return _SCHEMES.get(venue)
+    """The scheme registered for ``venue``, or None (Kraken's checksum).
+
+    The first lookup of a venue with no scheme loads the venue registry (by name, once), so a
+    book fed events from elsewhere (a message bus, a file) verifies them as the venue's own
+    codec would, even in a process that never imported that venue.
+    """
+    global _venues_loaded
+    scheme = _SCHEMES.get(venue)
+    if scheme is None and not _venues_loaded:
+        _venues_loaded = True
+        import importlib
+
+        importlib.import_module("rxfeeds.venues.registry")  # registers the venues' schemes
+        scheme = _SCHEMES.get(venue)
+    return scheme
