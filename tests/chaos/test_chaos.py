@@ -22,7 +22,7 @@ from tests.chaos.harness import VENUES, CampaignResult, VenueResult, plan, run_c
 pytestmark = pytest.mark.chaos
 
 SEED = 16
-FAULTS = 320  # 40 per venue
+FAULTS = 360  # 40 per venue
 OPTIONS = {"tick_interval": 0.05, "recovery_budget": 10.0, "max_seconds": 75.0, "pace": 0.05}
 
 
