@@ -167,3 +167,20 @@ def test_the_venue_drops_an_idle_connection_and_the_keep_alive_prevents_it() -> 
             assert {c.id for c in sim.connections if not c.closed} == first  # the same one after 3+ idle timeouts
             sub.dispose()
         assert sim.hook_errors == []
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"url": "http://127.0.0.1:1"}, {"url": ["ws://127.0.0.1:1"]}, {"business_url": "ftp://x"}, {"keep_alive": 30}],
+)
+def test_bad_options_are_refused_at_construction(options: dict[str, Any]) -> None:
+    from rxfeeds.errors import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match=next(iter(options))):
+        OKX(**options)
+
+
+def test_the_business_endpoint_follows_the_public_one() -> None:
+    assert OKX().business_url == "wss://ws.okx.com:8443/ws/v5/business"
+    assert OKX(url="ws://127.0.0.1:9/ws/v5/public").business_url == "ws://127.0.0.1:9/ws/v5/business"
+    assert OKX(url="ws://127.0.0.1:9/x").business_url == "ws://127.0.0.1:9/x"  # no /public: the same endpoint

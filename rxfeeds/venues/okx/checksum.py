@@ -36,7 +36,7 @@ def checksum_text(bids: Sequence[Any], asks: Sequence[Any]) -> str:
     """The text OKX checksums; ``bids``/``asks`` are levels best first with texts at index 2 and 3."""
     bids, asks = bids[:OKX_CHECKSUM_DEPTH], asks[:OKX_CHECKSUM_DEPTH]
     # one f-string per bid/ask pair: the cheapest way found to build the 25 pairs (runs per update)
-    parts = [f"{b[2]}:{b[3]}:{a[2]}:{a[3]}" for b, a in zip(bids, asks)]
+    parts = [f"{b[2]}:{b[3]}:{a[2]}:{a[3]}" for b, a in zip(bids, asks, strict=False)]
     n = len(parts)
     if len(bids) != len(asks):
         parts += [f"{e[2]}:{e[3]}" for e in (bids[n:] if len(bids) > n else asks[n:])]

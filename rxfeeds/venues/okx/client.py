@@ -35,7 +35,7 @@ from ...events import Event
 from ...feed import Feed
 from ...intervals import IntervalLike
 from ...transport import Transport
-from ..base import VenueClient, check_secure_url, feed
+from ..base import VenueClient, check_url, feed
 from ..symbols import check_symbols, common_symbols
 from .codec import PING_ID, OKXCodec, candle_channel
 
@@ -80,9 +80,9 @@ class OKX(VenueClient):
             raise InvalidArgument("keep_alive", keep_alive, "must be a number of seconds in (0, 30)")
         for name, value in (("url", url), ("business_url", business_url)):
             if value is not None:
-                if not isinstance(value, str):
+                if not isinstance(value, str):  # one endpoint each (no failover list)
                     raise InvalidArgument(name, value, "must be a ws:// or wss:// URL")
-                check_secure_url(name, value, allow_insecure=True)
+                check_url(name, value)
         super().__init__(**options)
         self.url = url or PUBLIC_URL
         self.business_url = business_url or _business(self.url)
