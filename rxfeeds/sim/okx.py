@@ -46,6 +46,7 @@ import asyncio
 import re
 import time
 import zlib
+from decimal import Decimal
 from typing import Any, ClassVar, Final
 
 import orjson
@@ -88,6 +89,12 @@ def _crc(bids: list[tuple[str, str]], asks: list[tuple[str, str]]) -> int:
             parts += asks[i]
     value = zlib.crc32(":".join(parts).encode())
     return value - 0x1_0000_0000 if value >= 0x8000_0000 else value
+
+
+def _quote(m: SyntheticMarket, ticks_units: int) -> str:
+    """A quote-currency amount from the market's ``ticks * units`` sum, as plain decimal text."""
+    amount = (Decimal(ticks_units) * m.tick_size).scaleb(-m.size_decimals)
+    return format(amount.normalize(), "f") if ticks_units else "0"
 
 
 def _ms(t: float) -> str:
@@ -317,7 +324,7 @@ class OKXSim(SimServer):
         bid, ask = s.bid or (0, 0), s.ask or (0, 0)
         last = s.last if s.last is not None else bid[0]
         price = m.price_text
-        quote = m.price_text(s.quote_volume) if s.quote_volume else "0"
+        quote = _quote(m, s.quote_volume)
         data = {
             "instType": "SPOT" if spot else ("SWAP" if inst.endswith("-SWAP") else "FUTURES"),
             "instId": inst,
@@ -339,7 +346,7 @@ class OKXSim(SimServer):
         return orjson.dumps(data).decode()
 
     def _candle_row(self, m: SyntheticMarket, c: Any, confirm: str) -> str:
-        quote = m.price_text(c.quote_volume) if c.quote_volume else "0"
+        quote = _quote(m, c.quote_volume)
         row = [
             _ms(c.open_time),
             m.price_text(c.open),
