@@ -189,3 +189,23 @@ print("ok")
     result = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=60,
                             env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})  # fmt: skip
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "rxfeeds.venues.okx",
+        "rxfeeds.venues.okx.spec",
+        "rxfeeds.venues.okx.codec",
+        "rxfeeds.venues.okx.checksum",
+        "rxfeeds.venues.okx.client",
+        "rxfeeds.books.checksum",
+        "rxfeeds.sim.okx",
+    ],
+)
+def test_doctests(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.failed == 0
