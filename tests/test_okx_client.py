@@ -151,7 +151,7 @@ def test_ping_is_answered_with_pong(sim: OKXSim) -> None:
 
 
 def test_the_venue_drops_an_idle_connection_and_the_keep_alive_prevents_it() -> None:
-    with OKXSim(seed=1, tick_interval=None, idle_timeout=1.0) as sim:
+    with OKXSim(seed=1, tick_interval=None, idle_timeout=2.0) as sim:
         # a client that never pings and gets no data is closed with OKX's 4004
         ws = websocket.create_connection(sim.url, timeout=20)
         opcode, data = ws.recv_data(control_frame=True)
@@ -163,8 +163,9 @@ def test_the_venue_drops_an_idle_connection_and_the_keep_alive_prevents_it() -> 
             sub = okx.trades("BTC-USDT").subscribe()
             wait_until(lambda: [c for c in sim.connections if c.subscriptions], timeout=30)
             first = {c.id for c in sim.connections if c.subscriptions}
-            wait_until(lambda: sim.call(lambda: sum(c.frames_in for c in sim.connections)) >= 15, timeout=30)
-            assert {c.id for c in sim.connections if not c.closed} == first  # the same one after 3+ idle timeouts
+            # 25 pings at 0.2 s: 5 s, two and a half idle timeouts (a 10x margin per ping on a loaded machine)
+            wait_until(lambda: sim.call(lambda: sum(c.frames_in for c in sim.connections)) >= 25, timeout=30)
+            assert {c.id for c in sim.connections if not c.closed} == first  # the same connection all along
             sub.dispose()
         assert sim.hook_errors == []
 
