@@ -4,16 +4,16 @@
 The strategy is chosen from the data itself, message by message, so the operator stays
 venue-agnostic:
 
-``checksum`` (Kraken v1 and v2)
+``checksum`` (Kraken v1 and v2, OKX)
     A message carrying ``checksum`` is verified after it was applied and both sides were
     truncated to the venue's depth: CRC32 over the top 10 asks then bids, built from the level
     wire texts (:mod:`rxfeeds.books.checksum`).  v1 snapshots carry no checksum (the book is
     trusted and the next update checks it), v2 snapshots do.  The CRC is recomputed only when
     the top 10 of a side changed (identity comparison of the top entries); otherwise the
-    previous value is reused.
-Venues with another checksum (OKX: CRC32 over the top 25 bids and asks interleaved) register a
-:class:`~rxfeeds.books.checksum.ChecksumScheme` for their venue name; their books recompute it
-from the top levels' wire texts after every checksummed message and keep no Kraken fragments.
+    previous value is reused.  Venues with another checksum (OKX: CRC32 over the top 25 bids and
+    asks interleaved) register a :class:`~rxfeeds.books.checksum.ChecksumScheme` for their venue
+    name; their books recompute it from the top levels' wire texts after every checksummed
+    message and keep no Kraken fragments.
 ``sequence`` (HitBTC ``sequence``, Binance spot ``U``/``u``/``lastUpdateId``)
     Deltas that arrive before a snapshot are buffered (bounded, oldest dropped).  A snapshot
     sets ``last = sequence``; buffered and later deltas with ``sequence <= last`` are dropped as
