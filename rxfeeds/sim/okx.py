@@ -15,7 +15,8 @@ Speaks the protocol the OKX documentation describes (``docs/venues/okx.md``), dr
   (``[px, sz, "0", orders]`` strings, size ``"0"`` removes, levels leaving the 400 are removed),
   the signed CRC32 ``checksum`` of the top 25 bids and asks interleaved, ``seqId`` and
   ``prevSeqId`` (-1 on a snapshot; equal on an update without change);
-* ``books5`` (whole top five each change), ``bbo-tbt``, ``trades`` (one per push), ``tickers``,
+* ``books5`` (the whole top five when it changed), ``bbo-tbt`` (when the best levels changed),
+  ``trades`` (one per push), ``tickers``,
   and every fixed-length ``candle*`` channel (running candle ``confirm "0"``, then ``"1"`` when it
   closes).
 
@@ -285,8 +286,10 @@ class OKXSim(SimServer):
             self._push(conn, key, self._book_item(book.sorted_bids(), book.sorted_asks(), now, book.checksum(),
                                                   book.seq, -1), "snapshot")  # fmt: skip
         elif channel == "books5":
+            conn.subscriptions[key]["top"] = (m.bids(5), m.asks(5))
             self._push(conn, key, self._five(inst, m, now))
         elif channel == "bbo-tbt":
+            conn.subscriptions[key]["top"] = (m.best_bid(), m.best_ask())
             self._push(conn, key, self._bbo(m, now))
         elif channel == "tickers":
             self._push(conn, key, self._ticker(inst, m, now))
@@ -391,10 +394,17 @@ class OKXSim(SimServer):
                         f'"sz":"{market.size_text(t.size)}","side":"{t.side}","ts":"{_ms(t.time)}","count":"1"}}'
                     )
                     self._push(conn, key, item)
-            elif channel == "books5" and step.changes:
-                self._push(conn, key, self._five(symbol, market, now))
-            elif channel == "bbo-tbt" and step.changes:
-                self._push(conn, key, self._bbo(market, now))
+            elif channel in ("books5", "bbo-tbt") and step.changes:
+                # pushed only when the levels it shows changed (OKX: "pushed when there is a change")
+                top = (
+                    (market.bids(5), market.asks(5)) if channel == "books5" else (market.best_bid(), market.best_ask())
+                )
+                state = conn.subscriptions[key]
+                if state.get("top") != top:
+                    state["top"] = top
+                    self._push(
+                        conn, key, self._five(symbol, market, now) if channel == "books5" else self._bbo(market, now)
+                    )
             elif channel == "tickers":
                 self._push(conn, key, self._ticker(symbol, market, now))
             elif channel.startswith("candle"):
