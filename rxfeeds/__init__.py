@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # the real types for mypy/pyright; at run time the clients lo
     from .venues.kraken.client import Kraken
     from .venues.kraken.client_v2 import KrakenV2
     from .venues.midchains.client import Midchains
+    from .venues.okx.client import OKX
 
 __version__ = "0.1.0"
 
@@ -59,6 +60,7 @@ __all__ = [
     "Kraken",
     "KrakenV2",
     "Midchains",
+    "OKX",
 ]
 
 

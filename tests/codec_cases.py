@@ -26,11 +26,12 @@ from rxfeeds.venues.hitbtc.codec_v3 import HitBTCV3Codec
 from rxfeeds.venues.kraken.codec import KrakenCodec
 from rxfeeds.venues.kraken.codec_v2 import KrakenV2Codec
 from rxfeeds.venues.midchains.codec import MidchainsCodec
+from rxfeeds.venues.okx.codec import OKXCodec
 from tests.conftest import captures_path
 
 VENUES = (
     *("kraken", "kraken-v2", "hitbtc", "hitbtc-v3", "binance-spot", "binance-dex", "bitshares", "midchains"),
-    *("bybit", "bybit-linear", "coinbase"),
+    *("bybit", "bybit-linear", "coinbase", "okx"),
 )
 
 BITSHARES_ASSETS = [
@@ -92,6 +93,7 @@ MAKERS: dict[str, Callable[[], BaseCodec]] = {
     "bybit": lambda: _subscribed(BybitCodec(), ("orderbook.50", "BTCUSDT")),
     "bybit-linear": lambda: _subscribed(BybitLinearCodec(), ("orderbook.50", "BTCUSDT")),
     "coinbase": _coinbase,
+    "okx": OKXCodec,
 }
 
 
@@ -208,6 +210,27 @@ FRAMES: dict[str, list[bytes]] = {
         orjson.dumps({"method": "notice", "params": [4, [[[_BTS_FILL, [0, {}]], "1.7.2"]]]}),
         orjson.dumps({"method": "notice", "params": [4, [[_bts_order("1.7.3", True), "1.7.1"]]]}),
     ],
+    "okx": [
+        b'{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"snapshot","data":[{"asks":[["41006.8",'
+        b'"0.60038921","0","1"]],"bids":[["41006.3","0.30178218","0","2"]],"ts":"1629966436396",'
+        b'"checksum":-1200119424,"prevSeqId":-1,"seqId":123456}]}',
+        b'{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"update","data":[{"asks":[["41006.8",'
+        b'"0","0","0"]],"bids":[],"ts":"1629966436496","checksum":0,"prevSeqId":123456,"seqId":123457}]}',
+        b'{"arg":{"channel":"books5","instId":"BTC-USDT-SWAP"},"data":[{"asks":[["8446","95","0","3"]],'
+        b'"bids":[["8445","37","0","1"]],"instId":"BTC-USDT-SWAP","ts":"1597026383085","seqId":9}]}',
+        b'{"arg":{"channel":"bbo-tbt","instId":"BTC-USDT"},"data":[{"asks":[["8446","95","0","3"]],'
+        b'"bids":[["8445","37","0","1"]],"ts":"1597026383085","seqId":10}]}',
+        b'{"arg":{"channel":"trades","instId":"BTC-USD-251226"},"data":[{"instId":"BTC-USD-251226",'
+        b'"tradeId":"130639474","px":"42219.9","sz":"3","side":"buy","ts":"1630048897897","count":"1"}]}',
+        b'{"arg":{"channel":"tickers","instId":"BTC-USDT"},"data":[{"instType":"SPOT","instId":"BTC-USDT",'
+        b'"last":"9999.99","lastSz":"0.1","askPx":"9999.99","askSz":"11","bidPx":"8888.88","bidSz":"5",'
+        b'"open24h":"9000","high24h":"10000","low24h":"8888.88","volCcy24h":"2222","vol24h":"2222",'
+        b'"sodUtc0":"2222","sodUtc8":"2222","ts":"1597026383085"}]}',
+        b'{"arg":{"channel":"candle1m","instId":"BTC-USDT"},"data":[["1597026383085","8533.02","8553.74",'
+        b'"8527.17","8548.26","45247","529.5858061","529.5858061","0"]]}',
+        b'{"event":"subscribe","arg":{"channel":"books","instId":"BTC-USDT"},"connId":"a4d3ae55"}',
+        b"pong",
+    ],
     "midchains": [
         b'{"security":"LTCUSD","books":[{"side":"B","act":"U","src":"CROX","price":"184.3","qty":"2.85",'
         b'"id":120946647655360,"time":"1614331055706","mpid":"ANON","key":"NA"},{"side":"S","act":"U",'
@@ -280,6 +303,7 @@ CAPTURES = {
     "kraken-ticker.dev.capture": "kraken",
     "hitbtc-v2-public.dev.capture": "hitbtc",
     "binance-spot-depth.dev.capture": "binance-spot",
+    "okx-v5-public.dev.capture": "okx",
 }
 
 

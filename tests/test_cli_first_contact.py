@@ -404,5 +404,7 @@ def test_the_live_view_shows_the_connection_state() -> None:
 
 
 def test_replay_of_a_venue_rxfeeds_does_not_speak_names_its_host(tmp_path: Path) -> None:
-    capture = kraken_capture(tmp_path, "wss://ws.okx.com:8443/ws/v5/public")
-    assert_one_line_error(invoke("replay", str(capture)), 2, "wss://ws.okx.com", "not a venue rxfeeds speaks")
+    capture = kraken_capture(tmp_path, "wss://feed.unknown-venue.invalid/ws")
+    assert_one_line_error(
+        invoke("replay", str(capture)), 2, "wss://feed.unknown-venue.invalid", "not a venue rxfeeds speaks"
+    )

@@ -18,6 +18,7 @@ from tests.codec_cases import make
 DEEP = b"[" * 100_000 + b"]" * 100_000
 CB_L2 = b'{"channel":"l2_data","timestamp":"2023-02-09T20:32:50Z","sequence_num":9,"events":[{"type":"update",'
 CB_L2 += b'"product_id":"BTC-USD",'
+_OKX_BOOK = b'{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"update","data":[{%s}]}'
 
 # (venue, why, frame)
 HOSTILE: list[tuple[str, str, bytes | str]] = [
@@ -299,6 +300,47 @@ HOSTILE: list[tuple[str, str, bytes | str]] = [
         '"events":[{"type":"update","product_id":"\ud800","updates":[]}]}',
     ),
     ("coinbase", "deep nesting", b'{"channel":"ticker","sequence_num":9,"events":' + DEEP + b"}"),
+    # --- OKX ---------------------------------------------------------------------------------
+    ("okx", "price as a JSON number", _OKX_BOOK % b'"asks":[[41006.8,"1","0","1"]],"bids":[],"checksum":1'),
+    ("okx", "NaN size text", _OKX_BOOK % b'"asks":[["41006.8","nan","0","1"]],"bids":[],"checksum":1'),
+    ("okx", "infinite price", _OKX_BOOK % b'"asks":[],"bids":[["1e400","1","0","1"]],"checksum":1'),
+    ("okx", "negative size", _OKX_BOOK % b'"asks":[],"bids":[["41006.8","-1","0","1"]],"checksum":1'),
+    ("okx", "100-digit price", _OKX_BOOK % (b'"asks":[["' + b"1" * 100 + b'","1","0","1"]],"bids":[],"checksum":1')),
+    ("okx", "checksum as a string", _OKX_BOOK % b'"asks":[],"bids":[],"checksum":"-12"'),
+    ("okx", "checksum beyond 32 bits", _OKX_BOOK % b'"asks":[],"bids":[],"checksum":1099511627776'),
+    ("okx", "seqId as a float", _OKX_BOOK % b'"asks":[],"bids":[],"checksum":1,"seqId":5.5,"prevSeqId":4'),
+    ("okx", "huge ts", _OKX_BOOK % (b'"asks":[],"bids":[],"ts":"' + b"9" * 400 + b'"')),
+    ("okx", "levels not a list", _OKX_BOOK % b'"asks":7,"bids":[]'),
+    (
+        "okx",
+        "unknown book action",
+        b'{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"partial","data":[{"asks":[],"bids":[]}]}',
+    ),
+    ("okx", "data not a list", b'{"arg":{"channel":"trades","instId":"BTC-USDT"},"data":{"px":"1"}}'),
+    ("okx", "instId a list", b'{"arg":{"channel":"trades","instId":["BTC-USDT"]},"data":[]}'),
+    (
+        "okx",
+        "negative trade size",
+        b'{"arg":{"channel":"trades","instId":"BTC-USDT"},"data":[{"tradeId":"1","px":"1","sz":"-3",'
+        b'"side":"buy","ts":"1630048897897"}]}',
+    ),
+    (
+        "okx",
+        "infinite candle close",
+        b'{"arg":{"channel":"candle1m","instId":"BTC-USDT"},"data":[["1597026383085","1","1","1","inf","1"]]}',
+    ),
+    ("okx", "candle row not a list", b'{"arg":{"channel":"candle1H","instId":"BTC-USDT"},"data":[{"o":"1"}]}'),
+    ("okx", "unknown candle channel", b'{"arg":{"channel":"candle7m","instId":"BTC-USDT"},"data":[]}'),
+    ("okx", "unknown channel", b'{"arg":{"channel":"mark-price","instId":"BTC-USDT"},"data":[]}'),
+    (
+        "okx",
+        "bbo without an ask",
+        b'{"arg":{"channel":"bbo-tbt","instId":"BTC-USDT"},"data":[{"asks":[],"bids":[["1","1","0","1"]],"ts":"1"}]}',
+    ),
+    ("okx", "lone surrogate", '{"arg":{"channel":"trades","instId":"\ud800"},"data":[]}'),
+    ("okx", "not an object", b"[1,2,3]"),
+    ("okx", "deep nesting", DEEP),
+    ("okx", "binary garbage", b"\xff\xfe\x00"),
     # --- Midchains ----------------------------------------------------------------------------
     (
         "midchains",
@@ -445,7 +487,7 @@ def test_hostile_frame_is_a_frame_error_in_bounded_time_and_memory(venue: str, w
 
 
 @pytest.mark.parametrize(
-    "venue", ["kraken", "kraken-v2", "hitbtc", "binance-spot", "bybit", "bybit-linear", "coinbase"]
+    "venue", ["kraken", "kraken-v2", "hitbtc", "binance-spot", "bybit", "bybit-linear", "coinbase", "okx"]
 )
 def test_codec_still_decodes_after_a_hostile_frame(venue: str) -> None:
     from tests.codec_cases import FRAMES

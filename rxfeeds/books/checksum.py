@@ -29,18 +29,23 @@ Example:
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
+from typing import Any
 
 __all__ = [
     "CHECKSUM_DEPTH",
     "CRC32_IMPLEMENTATION",
+    "ChecksumScheme",
+    "checksum_scheme",
     "checksum_segment",
     "checksum_text",
     "crc32",
     "kraken_checksum",
     "kraken_v2_text",
+    "register_checksum",
 ]
 
 crc32: Callable[..., int]
@@ -127,3 +132,56 @@ def kraken_v2_text(value: Decimal | int | float | str) -> str:
     else:
         number = Decimal(value)
     return format(number, "f")
+
+
+@dataclass(frozen=True)
+class ChecksumScheme:
+    """A venue's own book checksum, for venues whose checksum is not Kraken's.
+
+    Attributes:
+        depth: levels per side the checksum covers.
+        compute: ``compute(bids, asks)`` -> the unsigned 32-bit checksum; ``bids`` and ``asks``
+            are the top ``depth`` book entries of each side, best first, each
+            ``(price, size, price_text, size_text, ...)`` (the wire texts are at index 2 and 3).
+    """
+
+    depth: int
+    compute: Callable[[Sequence[Any], Sequence[Any]], int]
+
+
+_SCHEMES: dict[str, ChecksumScheme] = {}
+_venues_loaded = False
+
+
+def register_checksum(venue: str, scheme: ChecksumScheme) -> None:
+    """Verify the ``checksum`` of ``venue``'s book events with ``scheme`` instead of Kraken's.
+
+    A venue folder registers its scheme when it is imported (the venue registry imports every
+    venue's spec); books created afterwards for that venue use it.
+
+    Example:
+        >>> register_checksum("toy-sum", ChecksumScheme(1, lambda bids, asks: len(bids) + len(asks)))
+        >>> checksum_scheme("toy-sum").compute([(1.0, 1.0, "1", "1")], [])
+        1
+        >>> checksum_scheme("kraken") is None
+        True
+    """
+    _SCHEMES[venue] = scheme
+
+
+def checksum_scheme(venue: str) -> ChecksumScheme | None:
+    """The scheme registered for ``venue``, or None (Kraken's checksum).
+
+    The first lookup of a venue with no scheme loads the venue registry (by name, once), so a
+    book fed events from elsewhere (a message bus, a file) verifies them as the venue's own
+    codec would, even in a process that never imported that venue.
+    """
+    global _venues_loaded
+    scheme = _SCHEMES.get(venue)
+    if scheme is None and not _venues_loaded:
+        _venues_loaded = True
+        import importlib
+
+        importlib.import_module("rxfeeds.venues.registry")  # registers the venues' schemes
+        scheme = _SCHEMES.get(venue)
+    return scheme

@@ -4,13 +4,16 @@
 The strategy is chosen from the data itself, message by message, so the operator stays
 venue-agnostic:
 
-``checksum`` (Kraken v1 and v2)
+``checksum`` (Kraken v1 and v2, OKX)
     A message carrying ``checksum`` is verified after it was applied and both sides were
     truncated to the venue's depth: CRC32 over the top 10 asks then bids, built from the level
     wire texts (:mod:`rxfeeds.books.checksum`).  v1 snapshots carry no checksum (the book is
     trusted and the next update checks it), v2 snapshots do.  The CRC is recomputed only when
     the top 10 of a side changed (identity comparison of the top entries); otherwise the
-    previous value is reused.
+    previous value is reused.  Venues with another checksum (OKX: CRC32 over the top 25 bids and
+    asks interleaved) register a :class:`~rxfeeds.books.checksum.ChecksumScheme` for their venue
+    name; their books recompute it from the top levels' wire texts after every checksummed
+    message and keep no Kraken fragments.
 ``sequence`` (HitBTC ``sequence``, Binance spot ``U``/``u``/``lastUpdateId``)
     Deltas that arrive before a snapshot are buffered (bounded, oldest dropped).  A snapshot
     sets ``last = sequence``; buffered and later deltas with ``sequence <= last`` are dropped as
@@ -74,7 +77,7 @@ from typing import Final, Literal
 
 from ..events import BookDelta, BookOrder, BookSnapshot, IntegrityEvent, IntegrityKind, StreamReset
 from .book import OrderBook
-from .checksum import CHECKSUM_DEPTH, checksum_segment, crc32
+from .checksum import CHECKSUM_DEPTH, checksum_scheme, checksum_segment, crc32
 from .side import MAX_NUMBER, BadLevel, BookSide, level_problem
 
 __all__ = ["MAX_NUMBER", "STALE_RUN", "STALE_SPAN", "Strategy", "SymbolBook"]
@@ -157,7 +160,9 @@ class SymbolBook:
         self._venue_depth: int | None = None
         self._keep: int | None = max_depth  # levels kept per side
         self._bridged = False
-        self._segments = False
+        self._segments = False  # checksum mode started
+        self._scheme = checksum_scheme(venue)  # None: Kraken's checksum
+        self._fragments = False  # Kraken fragments kept with the levels (checksum mode, no scheme)
         self._crc = -1
         self._ask_text = ""
         self._bid_text = ""
@@ -182,6 +187,7 @@ class SymbolBook:
         if ev.checksum is not None:
             self.strategy = "checksum"
             self._segments = True
+            self._fragments = self._scheme is None
         # checksum fragments of snapshot levels are filled in lazily, when a level reaches the top
         try:
             self.bids.load(ev.bids)
@@ -243,7 +249,7 @@ class SymbolBook:
         if checksum is not None and not self._segments:
             self._start_segments()
         bids, asks = self.bids, self.asks
-        seg = self._segments
+        seg = self._fragments
         for p, s, pt, st in ev.bids:
             if s == 0:
                 bids.remove(p)
@@ -269,7 +275,7 @@ class SymbolBook:
             if asks.count > keep:
                 asks.truncate(keep)
         if checksum is not None:
-            if asks.top_dirty or bids.top_dirty:
+            if asks.top_dirty or bids.top_dirty or self._scheme is not None:
                 self._refresh_crc()
             if self._crc != checksum:
                 self._checksum_failed(checksum, ev)
@@ -462,7 +468,7 @@ class SymbolBook:
         checksum = ev.checksum
         if checksum is not None and not self._segments:
             self._start_segments()
-        seg = self._segments
+        seg = self._fragments
         for name, side, levels in (("bid", self.bids, ev.bids), ("ask", self.asks, ev.asks)):
             for p, s, pt, st in levels:
                 if s == 0:
@@ -495,11 +501,12 @@ class SymbolBook:
         """First checksum seen (Kraken v1 snapshots have none): fragments from now on."""
         self.strategy = "checksum"
         self._segments = True
+        self._fragments = self._scheme is None
         self._update_keep()
         self.bids.top_dirty = self.asks.top_dirty = True
 
     def _verify(self, checksum: int, ev: BookSnapshot | BookDelta) -> bool:
-        if self.asks.top_dirty or self.bids.top_dirty:
+        if self.asks.top_dirty or self.bids.top_dirty or self._scheme is not None:
             self._refresh_crc()
         if self._crc == checksum:
             self.checksum_ok += 1
@@ -515,6 +522,11 @@ class SymbolBook:
     def _refresh_crc(self) -> None:
         """CRC32 over the top asks then bids; a side's text is re-joined only when its top changed."""
         asks, bids = self.asks, self.bids
+        scheme = self._scheme
+        if scheme is not None:  # the venue's own checksum over its top levels (texts at index 2, 3)
+            asks.top_dirty = bids.top_dirty = False
+            self._crc = scheme.compute(bids.top(scheme.depth), asks.top(scheme.depth))
+            return
         if asks.top_dirty:
             self._ask_text = _top_text(asks)
         if bids.top_dirty:

@@ -193,6 +193,12 @@ def _bitshares(sim: SimServer, **options: Any) -> Any:
     return BitShares(sim.url, **options)
 
 
+def _okx(sim: Any, **options: Any) -> Any:
+    from rxfeeds.venues.okx.client import OKX
+
+    return OKX(url=sim.url, business_url=sim.business_url, ping_interval=None, **options)
+
+
 def _midchains(sim: SimServer, **options: Any) -> Any:
     from rxfeeds.venues.midchains.client import Midchains
 
@@ -312,6 +318,25 @@ VENUES: dict[str, VenueSetup] = {
             _bitshares,
             lambda c, s: c.book(s),
             size_tol=1e-6,  # sizes come from integer satoshi amounts and price ratios
+        ),
+        VenueSetup(
+            "okx",
+            ("BTC-USDT", "BTC-USDT-SWAP"),
+            "sequence",
+            (*_NET, "skip_sequence", "corrupt_checksum"),
+            _sim("okx"),
+            _okx,
+            lambda c, s: c.book(s),
+            hostile=(
+                '{"arg":{"channel":"books","instId":["<S>"]},"action":"update","data":[]}',
+                '{"arg":{"channel":"books","instId":"<S>"},"action":"update","data":[{"asks":[[1.5,"1","0","1"]],'
+                '"bids":[],"ts":"1","checksum":1}]}',
+                '{"arg":{"channel":"books","instId":"<S>"},"action":"update","data":[{"asks":[["NaN","1","0","1"]],'
+                '"bids":[],"ts":"1","checksum":1}]}',
+                '{"arg":{"channel":"books","instId":"<S>"},"action":"update","data":[{"asks":[],"bids":[],"ts":"1",'
+                '"seqId":"x","prevSeqId":1}]}',
+                '{"arg":{"channel":"books","instId":"<S>"},"data":' + "[" * 3000 + "]" * 3000 + "}",
+            ),
         ),
         VenueSetup(
             "midchains",

@@ -26,6 +26,7 @@ SIM_SESSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "bybit": ("BTCUSDT", ("book", "trades", "ticker")),
     "bybit-linear": ("BTCUSDT", ("book", "trades", "ticker")),
     "coinbase": ("BTC-USD", ("book", "trades")),
+    "okx": ("BTC-USDT-SWAP", ("book", "trades")),
 }
 SIM_FRAMES = 60
 

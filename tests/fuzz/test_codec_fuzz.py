@@ -143,6 +143,7 @@ KEYS = {
     "bybit": ["topic", "type", "data", "ts", "u", "b", "a", "op", "success", "req_id"],
     "bybit-linear": ["topic", "type", "data", "ts", "u", "b", "a", "op", "success", "req_id"],
     "coinbase": ["channel", "sequence_num", "events", "type", "product_id", "updates", "trades", "timestamp"],
+    "okx": ["arg", "data", "action", "event", "channel", "instId", "checksum", "seqId", "prevSeqId", "asks"],
 }
 
 

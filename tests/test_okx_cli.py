@@ -1,0 +1,43 @@
+"""OKX on the command line: ``rxfeeds sim okx`` in a child process watched with ``rxfeeds watch okx``
+(the common and the venue spelling, a SWAP), and user mistakes as one-line errors."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from rxfeeds.cli import cli
+from tests.test_cli_first_contact import SimProcess
+
+pytestmark = pytest.mark.timeout(90)
+
+
+def test_watch_okx_books_served_by_rxfeeds_sim_okx() -> None:
+    sim = SimProcess("okx", "--seed", "2")
+    try:
+        assert sim.url.endswith("/ws/v5/public")
+        result = CliRunner().invoke(
+            cli, ["watch", "okx", "book", "BTC/USDT", "BTC-USDT-SWAP", "--url", sim.url, "--duration", "3"]
+        )
+        assert result.exit_code == 0, result.output
+        last = result.output.strip().splitlines()[-1]
+        assert last.startswith("okx open | ") and "BTC-USDT " in last and "BTC-USDT-SWAP " in last, last
+        # candles come from the business endpoint next to the public one
+        result = CliRunner().invoke(cli, ["watch", "okx", "klines", "BTC-USDT", "--url", sim.url, "--duration", "2"])
+        assert result.exit_code == 0, result.output
+    finally:
+        sim.stop()
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["watch", "okx", "book", "BTC/USDT/EUR"], "expected BASE/QUOTE"),
+        (["watch", "okx", "book", "btc_usdt"], "not a OKX (v5) symbol"),
+        (["watch", "okx", "orders", "BTC-USDT"], "orders"),
+    ],
+)
+def test_mistakes_are_one_line_errors(args: list[str], needle: str) -> None:
+    result = CliRunner().invoke(cli, [*args, "--url", "ws://127.0.0.1:1", "--duration", "1"])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and needle in result.output, result.output
