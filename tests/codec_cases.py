@@ -24,7 +24,7 @@ from rxfeeds.venues.hitbtc.codec_v3 import HitBTCV3Codec
 from rxfeeds.venues.kraken.codec import KrakenCodec
 from rxfeeds.venues.kraken.codec_v2 import KrakenV2Codec
 from rxfeeds.venues.midchains.codec import MidchainsCodec
-from tests.conftest import captures_path
+from tests.helpers import captures_path
 
 VENUES = ("kraken", "kraken-v2", "hitbtc", "hitbtc-v3", "binance-spot", "binance-dex", "bitshares", "midchains")
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import ROOT
+
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.timeout(120)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import json
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,12 +15,11 @@ from rxfeeds import ops
 from rxfeeds.errors import InvalidArgument, SubscriptionError
 from rxfeeds.events import BookDelta, BookSnapshot, Kline, Ticker, Trade
 from rxfeeds.sim.binance_dex import BinanceDexSim
-from rxfeeds.transport import Backoff
 from rxfeeds.venues.binance_dex import BinanceDex, BlockHeight, DexAccount, DexOrderUpdate, DexTransfer
 from rxfeeds.venues.binance_dex.codec import bech32_encode
-from tests.helpers import wait_until
+from tests.helpers import FAST, wait_until
+from tests.helpers import Collector as Sink
 
-FAST = Backoff(initial=0.05, max_delay=0.2, jitter="none")
 BNB_BTC = "BNB_BTCB-1DE"
 BNB_USD = "BNB_USDT.B-B7C"
 ADDRESS = "bnb1m4m9etgf3ca5wpgkqe5nr6r33a4ynxfln3yz4v"
@@ -39,28 +37,6 @@ def dex(sim: BinanceDexSim) -> Iterator[BinanceDex]:
     client = BinanceDex(url=sim.url, backoff=FAST)
     yield client
     client.close()
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.items: list[Any] = []
-        self.errors: list[Exception] = []
-        self.completed = False
-        self.lock = threading.Lock()
-
-    def on_next(self, item: Any) -> None:
-        with self.lock:
-            self.items.append(item)
-
-    def on_error(self, error: Exception) -> None:
-        self.errors.append(error)
-
-    def on_completed(self) -> None:
-        self.completed = True
-
-    def of(self, kind: type) -> list[Any]:
-        with self.lock:
-            return [i for i in self.items if isinstance(i, kind)]
 
 
 def collect(source: Any) -> tuple[Sink, Any]:

@@ -6,7 +6,6 @@ by ``ops.order_book`` from the client's diff stream plus the REST snapshots it f
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,11 +17,9 @@ from rxfeeds import ops
 from rxfeeds.errors import InvalidArgument, SubscriptionError
 from rxfeeds.events import BookDelta, BookSnapshot, IntegrityEvent, Kline, Quote, Trade
 from rxfeeds.sim.binance_spot import BinanceSpotSim
-from rxfeeds.transport import Backoff
 from rxfeeds.venues.binance_spot import BinanceSpot
-from tests.helpers import wait_until
-
-FAST = Backoff(initial=0.05, max_delay=0.2, jitter="none")
+from tests.helpers import FAST, wait_until
+from tests.helpers import Collector as Sink
 
 
 @pytest.fixture
@@ -37,26 +34,6 @@ def client(sim: BinanceSpotSim) -> Iterator[BinanceSpot]:
     spot = BinanceSpot(url=sim.url, rest_url=sim.http_url, backoff=FAST)
     yield spot
     spot.close()
-
-
-class Sink:
-    """Collects what an Observable delivers (from the socket thread)."""
-
-    def __init__(self) -> None:
-        self.items: list[Any] = []
-        self.errors: list[Exception] = []
-        self.lock = threading.Lock()
-
-    def on_next(self, item: Any) -> None:
-        with self.lock:
-            self.items.append(item)
-
-    def on_error(self, error: Exception) -> None:
-        self.errors.append(error)
-
-    def of(self, kind: type) -> list[Any]:
-        with self.lock:
-            return [i for i in self.items if isinstance(i, kind)]
 
 
 def synced_books(sink: Sink) -> list[Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +13,6 @@ from rxfeeds.books.book import OrderBook
 from rxfeeds.errors import AuthError, ConnectionFailed, FrameError, InvalidArgument, SubscriptionError
 from rxfeeds.events import BookOrder, ConnectionState, StreamReset, Trade
 from rxfeeds.sim.bitshares import CHAIN_ID, BitSharesSim
-from rxfeeds.transport import Backoff
 from rxfeeds.venues.bitshares.client import BitShares
 from rxfeeds.venues.bitshares.codec import (
     AccountUpdate,
@@ -25,9 +23,7 @@ from rxfeeds.venues.bitshares.codec import (
     OrderFill,
     PendingTransaction,
 )
-from tests.helpers import wait_until
-
-FAST = Backoff(initial=0.05, max_delay=0.2, jitter="none")
+from tests.helpers import FAST, Collector, wait_until
 
 
 class RecordingSim(BitSharesSim):
@@ -54,30 +50,6 @@ def client(sim: BitSharesSim) -> Iterator[BitShares]:
     bts = BitShares(sim.url, keep_alive=5, backoff=FAST)
     yield bts
     bts.close()
-
-
-class Collector:
-    """Thread-safe sink for one subscription."""
-
-    def __init__(self) -> None:
-        self.items: list[Any] = []
-        self.error: Exception | None = None
-        self.lock = threading.Lock()
-
-    def on_next(self, x: Any) -> None:
-        with self.lock:
-            self.items.append(x)
-
-    def on_error(self, e: Exception) -> None:
-        self.error = e
-
-    def of(self, kind: type) -> list[Any]:
-        with self.lock:
-            return [x for x in self.items if isinstance(x, kind)]
-
-    def watch(self, source: Any) -> Collector:
-        source.subscribe(self.on_next, self.on_error)
-        return self
 
 
 def contiguous_in(sub: list[Any], seq: list[Any]) -> bool:

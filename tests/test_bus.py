@@ -56,7 +56,7 @@ from rxfeeds.venues.bitshares.codec import ObjectUpdate
 from rxfeeds.venues.hitbtc.client import HitBTC
 from rxfeeds.venues.kraken.client import Kraken
 from tests.bus_support import bus, fresh_bus, nats_url, own_server  # noqa: F401
-from tests.helpers import wait_until
+from tests.helpers import Collector, wait_until
 
 ALL_EVENTS: list[Any] = [
     Trade("kraken", "XBT/USD", 1.0, 1.5, price=0.1 + 0.2, size=1e-9, side="buy", trade_id=12),
@@ -113,41 +113,6 @@ ALL_EVENTS: list[Any] = [
     ConnectionStatus("kraken", "wss://x", ConnectionState.OPEN, 1.0, attempt=2, delay=0.5),
     Stale("kraken", "XBT/USD", 10.0, 10.0, silent_for=5.0),
 ]
-
-
-class Collector:
-    """Collects a source's values on its delivery thread for the test thread."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.items: list[Any] = []
-        self.errors: list[BaseException] = []
-        self.done = threading.Event()
-
-    def on_next(self, value: Any) -> None:
-        with self.lock:
-            self.items.append(value)
-
-    def on_error(self, error: Exception) -> None:
-        self.errors.append(error)
-        self.done.set()
-
-    def on_completed(self) -> None:
-        self.done.set()
-
-    def snapshot(self) -> list[Any]:
-        with self.lock:
-            return list(self.items)
-
-    def of(self, cls: type[Any]) -> list[Any]:
-        return [v for v in self.snapshot() if isinstance(v, cls)]
-
-    def kinds(self, symbol: str) -> list[str]:
-        return [v.kind for v in self.of(IntegrityEvent) if v.symbol == symbol]
-
-    def book(self, symbol: str) -> OrderBook | None:
-        books = [v for v in self.of(OrderBook) if v.symbol == symbol]
-        return books[-1] if books else None
 
 
 def subscribe(observable: Any) -> tuple[Collector, Any]:

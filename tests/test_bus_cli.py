@@ -18,10 +18,9 @@ from rxfeeds.cli import cli
 from rxfeeds.events import BookSnapshot
 from rxfeeds.sim.kraken import KrakenSim
 from tests.bus_support import nats_url  # noqa: F401
+from tests.helpers import ROOT
 
 pytestmark = pytest.mark.timeout(90)
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def rxfeeds_run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -10,45 +10,16 @@ import reactivex as rx
 from reactivex.subject import Subject
 
 from rxfeeds import ops
-from rxfeeds.books.book import OrderBook
 from rxfeeds.bus import NatsBus
 from rxfeeds.bus.server import NatsServer
-from rxfeeds.events import BookDelta, BookSnapshot, IntegrityEvent, StreamReset, Trade
+from rxfeeds.events import StreamReset, Trade
 from rxfeeds.ops._bounded import BufferOverflow
 from rxfeeds.sim.hitbtc import HitBTCSim
 from rxfeeds.venues.hitbtc.client import HitBTC
 from tests.bus_support import own_server  # noqa: F401
-from tests.helpers import wait_until
+from tests.helpers import Collector, wait_until
 
 SYMBOLS = ("ETHBTC", "LTCBTC")
-
-
-class Collector:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.items: list[Any] = []
-        self.errors: list[BaseException] = []
-
-    def on_next(self, value: Any) -> None:
-        with self.lock:
-            self.items.append(value)
-
-    def on_error(self, error: Exception) -> None:
-        self.errors.append(error)
-
-    def snapshot(self) -> list[Any]:
-        with self.lock:
-            return list(self.items)
-
-    def book_events(self, symbol: str) -> list[Any]:
-        return [e for e in self.snapshot() if isinstance(e, BookSnapshot | BookDelta) and e.symbol == symbol]
-
-    def kinds(self, symbol: str) -> list[str]:
-        return [v.kind for v in self.snapshot() if isinstance(v, IntegrityEvent) and v.symbol == symbol]
-
-    def book(self, symbol: str) -> OrderBook | None:
-        books = [v for v in self.snapshot() if isinstance(v, OrderBook) and v.symbol == symbol]
-        return books[-1] if books else None
 
 
 def test_kill_9_of_the_broker_mid_stream_loses_nothing_and_duplicates_nothing(own_server: NatsServer) -> None:  # noqa: F811

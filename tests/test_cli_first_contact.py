@@ -19,11 +19,10 @@ from rxfeeds.cli import cli, main
 from rxfeeds.errors import InvalidArgument
 from rxfeeds.sim.kraken import KrakenSim
 from rxfeeds.transport.backoff import Backoff
-from tests.helpers import wait_until
+from tests.helpers import ROOT, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
-ROOT = Path(__file__).resolve().parents[1]
 # nothing listens on port 1 (a privileged port): every connection attempt is refused at once
 DEAD = "ws://127.0.0.1:1"
 

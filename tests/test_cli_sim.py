@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import websocket
@@ -15,20 +14,9 @@ from click.testing import CliRunner
 
 from rxfeeds.cli import cli
 from rxfeeds.sim import SIMULATORS
-from rxfeeds.sim.server import SimConnection, SimServer
+from tests.helpers import ROOT
 
 pytestmark = pytest.mark.timeout(90)
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-class EchoSim(SimServer):
-    """Echo server used through ``rxfeeds sim tests.test_cli_sim:EchoSim``."""
-
-    venue = "echo"
-
-    def on_message(self, conn: SimConnection, message: str | bytes) -> None:
-        conn.send(message)
 
 
 def rxfeeds_process(*args: str) -> subprocess.Popen[str]:
@@ -59,7 +47,7 @@ def test_a_simulator_not_written_yet_exits_1(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_serves_until_interrupted_and_stops_cleanly() -> None:
-    proc = rxfeeds_process("sim", "tests.test_cli_sim:EchoSim", "--seed", "3")
+    proc = rxfeeds_process("sim", "tests.support.sims:EchoSim", "--seed", "3")
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
@@ -82,7 +70,7 @@ def test_serves_until_interrupted_and_stops_cleanly() -> None:
 
 
 def test_sigterm_also_stops_cleanly() -> None:
-    proc = rxfeeds_process("sim", "tests.test_cli_sim:EchoSim")
+    proc = rxfeeds_process("sim", "tests.support.sims:EchoSim")
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline().startswith("echo simulator: ws://127.0.0.1:")
@@ -97,14 +85,14 @@ def test_sigterm_also_stops_cleanly() -> None:
 
 
 def test_duration_and_a_busy_port() -> None:
-    result = CliRunner().invoke(cli, ["sim", "tests.test_cli_sim:EchoSim", "--duration", "0.2"])
+    result = CliRunner().invoke(cli, ["sim", "tests.support.sims:EchoSim", "--duration", "0.2"])
     assert result.exit_code == 0, result.output
     assert "ws://127.0.0.1:" in result.output and "stopped" in result.output
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = CliRunner().invoke(cli, ["sim", "tests.test_cli_sim:EchoSim", "--port", str(port)])
+        result = CliRunner().invoke(cli, ["sim", "tests.support.sims:EchoSim", "--port", str(port)])
     assert result.exit_code == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.output
 

@@ -15,7 +15,6 @@ import pytest
 from rxfeeds.errors import InvalidArgument
 from rxfeeds.events import ConnectionState
 from rxfeeds.sim.kraken import DEFAULT_API_KEY, DEFAULT_API_SECRET, KrakenSim
-from rxfeeds.transport import Backoff
 from rxfeeds.venues.base import check_secure_url, is_loopback_host
 from rxfeeds.venues.binance_dex.client import BinanceDex
 from rxfeeds.venues.binance_spot.client import BinanceSpot
@@ -26,10 +25,7 @@ from rxfeeds.venues.kraken.auth import KrakenToken
 from rxfeeds.venues.kraken.client import Kraken
 from rxfeeds.venues.kraken.client_v2 import KrakenV2
 from rxfeeds.venues.midchains.client import Midchains
-from tests.helpers import wait_until
-
-FAST = Backoff(initial=0.05, max_delay=0.2, jitter="none")
-
+from tests.helpers import FAST, wait_until
 
 # ---------------------------------------------------------------------- 13: constructors
 

@@ -16,9 +16,9 @@ import pytest
 from rxfeeds.errors import FrameError
 from rxfeeds.events import BookDelta, BookSnapshot, StreamReset
 from rxfeeds.sim import simulator_class
-from tests.fuzz.conftest import client_for
+from tests.helpers import Collector as Sink
 from tests.helpers import wait_until
-from tests.test_hitbtc_client import Sink
+from tests.support.venues import client_for
 
 CASES: list[tuple[str, str, str, str]] = [
     (

@@ -24,11 +24,12 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import ROOT
+
 pytest.importorskip("mkdocs")
 pytest.importorskip("material")
 pytest.importorskip("mkdocstrings_handlers.python")
 
-ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 
 

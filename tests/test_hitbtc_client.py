@@ -8,50 +8,22 @@ sent, its market's trades) and from independent rebuilds in the tests.
 from __future__ import annotations
 
 import itertools
-import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from reactivex.abc import ObserverBase
 
 from rxfeeds.errors import AuthError, InvalidArgument, SubscriptionError
 from rxfeeds.events import BookDelta, BookSnapshot, Kline, OrderUpdate, StreamReset, Ticker, Trade
 from rxfeeds.sim.hitbtc import HitBTCSim
 from rxfeeds.venues.hitbtc import errors as E
 from rxfeeds.venues.hitbtc.client import HitBTC
+from tests.helpers import Collector as Sink
 from tests.helpers import wait_until
+from tests.support.hitbtc import rebuild, truth_books
 
 KEY, SECRET = "sim-key", "sim-secret"
-
-
-class Sink(ObserverBase[Any]):
-    """Collects what an Observable emits (socket thread) for the test thread."""
-
-    def __init__(self, log: list[Any] | None = None, tag: str = "") -> None:
-        self.items: list[Any] = []
-        self.errors: list[BaseException] = []
-        self.completed = False
-        self._lock = threading.Lock()
-        self._log = log
-        self._tag = tag
-
-    def on_next(self, item: Any) -> None:
-        with self._lock:
-            self.items.append(item)
-            if self._log is not None:
-                self._log.append((self._tag, item))
-
-    def on_error(self, error: BaseException) -> None:
-        self.errors.append(error)
-
-    def on_completed(self) -> None:
-        self.completed = True
-
-    def of(self, kind: type) -> list[Any]:
-        with self._lock:
-            return [i for i in self.items if isinstance(i, kind)]
 
 
 @pytest.fixture
@@ -63,35 +35,6 @@ def sim() -> Iterator[HitBTCSim]:
 
 def client_for(sim: HitBTCSim, **kw: Any) -> HitBTC:
     return HitBTC(sim.public_url, trading_url=sim.trading_url, ping_interval=None, request_timeout=5.0, **kw)
-
-
-def rebuild(events: list[Any]) -> tuple[dict[Decimal, Decimal], dict[Decimal, Decimal], int]:
-    """An independent book rebuild from wire texts; checks sequence contiguity on the way."""
-    bids: dict[Decimal, Decimal] = {}
-    asks: dict[Decimal, Decimal] = {}
-    last = -1
-    for e in events:
-        if isinstance(e, BookSnapshot):
-            bids = {Decimal(p): Decimal(s) for _, _, p, s in e.bids}
-            asks = {Decimal(p): Decimal(s) for _, _, p, s in e.asks}
-            assert e.sequence is not None
-            assert last == -1 or e.sequence >= last
-            last = e.sequence
-        elif isinstance(e, BookDelta):
-            assert e.sequence == last + 1, f"gap: {last} -> {e.sequence}"
-            last = e.sequence
-            for book, levels in ((bids, e.bids), (asks, e.asks)):
-                for _, _, p, s in levels:
-                    if Decimal(s) == 0:
-                        book.pop(Decimal(p), None)
-                    else:
-                        book[Decimal(p)] = Decimal(s)
-    return bids, asks, last
-
-
-def truth_books(sim: HitBTCSim, symbol: str) -> tuple[dict[Decimal, Decimal], dict[Decimal, Decimal]]:
-    t = sim.truth(symbol)
-    return {Decimal(p): Decimal(s) for _, _, p, s in t.bids}, {Decimal(p): Decimal(s) for _, _, p, s in t.asks}
 
 
 def test_orderbook_matches_truth_and_resnapshot_equals_rebuilt_book(sim: HitBTCSim) -> None:

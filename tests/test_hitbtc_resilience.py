@@ -13,8 +13,8 @@ from rxfeeds.events import IntegrityEvent, OrderUpdate, StreamReset, Trade
 from rxfeeds.sim.hitbtc import HitBTCSim
 from rxfeeds.transport import Backoff
 from rxfeeds.venues.hitbtc.client import HitBTC
+from tests.helpers import Collector as Sink
 from tests.helpers import wait_until
-from tests.test_hitbtc_client import Sink
 
 KEY, SECRET = "sim-key", "sim-secret"
 

@@ -12,8 +12,9 @@ from rxfeeds.events import BookDelta, BookSnapshot, Kline, OrderUpdate, Ticker, 
 from rxfeeds.sim.hitbtc_v3 import HitBTCV3Sim
 from rxfeeds.venues.hitbtc import errors as E
 from rxfeeds.venues.hitbtc.client_v3 import HitBTCV3
+from tests.helpers import Collector as Sink
 from tests.helpers import wait_until
-from tests.test_hitbtc_client import Sink, rebuild, truth_books
+from tests.support.hitbtc import rebuild, truth_books
 
 KEY, SECRET = "sim-key", "sim-secret"
 

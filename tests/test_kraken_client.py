@@ -8,7 +8,6 @@ socket (``client.ping().run()``), never a sleep.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,41 +27,12 @@ from rxfeeds.events import (
     Trade,
 )
 from rxfeeds.sim.kraken import DEFAULT_API_KEY, DEFAULT_API_SECRET, KrakenSim
-from rxfeeds.transport import Backoff
 from rxfeeds.venues.kraken.auth import KrakenToken
 from rxfeeds.venues.kraken.client import Kraken
 from rxfeeds.venues.kraken.codec import KrakenStatus, OwnTrade
-from tests.helpers import wait_until
-from tests.test_kraken_codec import IndependentBook
-
-FAST = Backoff(initial=0.05, max_delay=0.2, jitter="none")
-
-
-class Sink:
-    """Collects what an Observable delivers (callbacks run on the socket thread)."""
-
-    def __init__(self) -> None:
-        self.items: list[Any] = []
-        self.errors: list[Exception] = []
-        self.done = False
-        self.lock = threading.RLock()
-
-    def on_next(self, item: Any) -> None:
-        with self.lock:
-            self.items.append(item)
-
-    def on_error(self, error: Exception) -> None:
-        self.errors.append(error)
-
-    def on_completed(self) -> None:
-        self.done = True
-
-    def of(self, kind: type) -> list[Any]:
-        with self.lock:
-            return [i for i in self.items if isinstance(i, kind)]
-
-    def subscribe(self, observable: Any) -> Any:
-        return observable.subscribe(self.on_next, self.on_error, self.on_completed)
+from tests.helpers import FAST, wait_until
+from tests.helpers import Collector as Sink
+from tests.support.kraken import IndependentBook, same_as_truth
 
 
 def rebuild(events: list[Any], depth: int) -> tuple[dict[str, IndependentBook], int]:
@@ -82,12 +52,6 @@ def rebuild(events: list[Any], depth: int) -> tuple[dict[str, IndependentBook], 
             assert e.checksum == book.crc(), e
             verified += 1
     return books, verified
-
-
-def same_as_truth(book: IndependentBook, truth: Any) -> bool:
-    bids = [book.bids[p] for p in sorted(book.bids, reverse=True)]
-    asks = [book.asks[p] for p in sorted(book.asks)]
-    return bids == [(lv[2], lv[3]) for lv in truth.bids] and asks == [(lv[2], lv[3]) for lv in truth.asks]
 
 
 @pytest.fixture

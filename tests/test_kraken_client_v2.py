@@ -25,14 +25,11 @@ from rxfeeds.events import (
 )
 from rxfeeds.sim.kraken import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from rxfeeds.sim.kraken_v2 import KrakenV2Sim
-from rxfeeds.transport import Backoff
 from rxfeeds.venues.kraken.auth import KrakenToken
 from rxfeeds.venues.kraken.client_v2 import KrakenV2
-from tests.helpers import wait_until
-from tests.test_kraken_client import Sink, same_as_truth
-from tests.test_kraken_codec import IndependentBook
-
-FAST = Backoff(initial=0.05, max_delay=0.2, jitter="none")
+from tests.helpers import FAST, wait_until
+from tests.helpers import Collector as Sink
+from tests.support.kraken import IndependentBook, same_as_truth
 
 
 def rebuild_v2(events: list[Any], depth: int) -> tuple[dict[str, IndependentBook], int]:

@@ -7,11 +7,9 @@ an independent book + checksum implementation written here (Decimal-sorted dicts
 
 from __future__ import annotations
 
-import binascii
 import json
 from collections import Counter
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from rxfeeds.codec import Ack, Data, Heartbeat, Notice, Pong, Rejected, Reply
 from rxfeeds.errors import FrameError, RequestError, SubscriptionError, UnknownMessage
 from rxfeeds.events import BookDelta, BookSnapshot, IntegrityEvent, Kline, OrderUpdate, Quote, Ticker, Trade
 from rxfeeds.venues.kraken.codec import KrakenCodec, KrakenError, KrakenStatus, OwnTrade, subscribe_frame
+from tests.support.kraken import IndependentBook
 
 
 def received_frames(path: Path) -> Iterator[tuple[float, bytes]]:
@@ -31,42 +30,6 @@ def received_frames(path: Path) -> Iterator[tuple[float, bytes]]:
                 continue
             stamp, _, frame = line.rstrip(b"\n").partition(b": ")
             yield float(stamp), frame
-
-
-class IndependentBook:
-    """A deliberately different book: Decimal keys, texts kept, sorted on demand."""
-
-    def __init__(self, depth: int) -> None:
-        self.depth = depth
-        self.asks: dict[Decimal, tuple[str, str]] = {}
-        self.bids: dict[Decimal, tuple[str, str]] = {}
-
-    def apply(self, side: dict[Decimal, tuple[str, str]], levels: list[list[str]]) -> None:
-        for level in levels:
-            price = Decimal(level[0])
-            if Decimal(level[1]) == 0:
-                side.pop(price, None)
-            else:
-                side[price] = (level[0], level[1])
-
-    def truncate(self) -> None:
-        for side, reverse in ((self.asks, False), (self.bids, True)):
-            for price in sorted(side, reverse=reverse)[self.depth :]:
-                del side[price]
-
-    def crc(self) -> int:
-        def digits(text: str) -> str:
-            out = "".join(ch for ch in text if ch != ".")
-            while out.startswith("0"):
-                out = out[1:]
-            return out
-
-        chunks = []
-        for price in sorted(self.asks)[:10]:
-            chunks += [digits(t) for t in self.asks[price]]
-        for price in sorted(self.bids, reverse=True)[:10]:
-            chunks += [digits(t) for t in self.bids[price]]
-        return binascii.crc32("".join(chunks).encode()) & 0xFFFFFFFF
 
 
 def decode_all(path: Path) -> tuple[list[Any], KrakenCodec]:

@@ -16,42 +16,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import websocket
 
 from rxfeeds.errors import AuthError, InvalidArgument
 from rxfeeds.sim.kraken import DEFAULT_API_KEY, DEFAULT_API_SECRET, KrakenSim
 from rxfeeds.sim.kraken_v2 import KrakenV2Sim
 from rxfeeds.venues.kraken.auth import KrakenToken, api_sign, get_websockets_token
-from tests.test_kraken_codec import IndependentBook
-
-
-class RawClient:
-    """A blocking websocket-client connection speaking JSON."""
-
-    def __init__(self, url: str) -> None:
-        self.ws = websocket.create_connection(url, timeout=10)
-        self.ping_id = 1000
-
-    def send(self, message: Any) -> None:
-        self.ws.send(message if isinstance(message, str) else json.dumps(message))
-
-    def recv(self) -> Any:
-        return json.loads(self.ws.recv(), parse_float=Decimal)
-
-    def sync(self, v2: bool = False) -> list[Any]:
-        """Ping and collect every message until the pong."""
-        self.ping_id += 1
-        self.send({"method": "ping", "req_id": self.ping_id} if v2 else {"event": "ping", "reqid": self.ping_id})
-        out: list[Any] = []
-        while True:
-            message = self.recv()
-            if isinstance(message, dict) and message.get("event" if not v2 else "method") == "pong":
-                assert message.get("reqid" if not v2 else "req_id") == self.ping_id
-                return out
-            out.append(message)
-
-    def close(self) -> None:
-        self.ws.close()
+from tests.support.kraken import IndependentBook, RawClient, v1_books, v2_books
 
 
 @pytest.fixture
@@ -74,31 +44,6 @@ def test_v1_status_and_connection_id_above_2_63(sim: KrakenSim) -> None:
     assert status["event"] == "systemStatus" and status["status"] == "online"
     assert status["connectionID"] > 2**63
     client.close()
-
-
-def v1_books(messages: list[Any], books: dict[tuple[str, str], IndependentBook], depths: dict[str, int]) -> int:
-    """Apply v1 book frames to independent books; returns how many checksums were verified."""
-    verified = 0
-    for m in messages:
-        if not isinstance(m, list) or not m[-2].startswith("book-"):
-            continue
-        key = (m[-2], m[-1])
-        payload = m[1:-2]
-        if "as" in payload[0] or "bs" in payload[0]:
-            book = books[key] = IndependentBook(depths[m[-2]])
-            book.apply(book.asks, payload[0].get("as", []))
-            book.apply(book.bids, payload[0].get("bs", []))
-            assert all("c" not in part for part in payload)  # v1 snapshots carry no checksum
-            continue
-        book = books[key]
-        for part in payload:
-            book.apply(book.asks, part.get("a", []))
-            book.apply(book.bids, part.get("b", []))
-        book.truncate()
-        assert "c" in payload[-1]
-        assert int(payload[-1]["c"]) == book.crc()
-        verified += 1
-    return verified
 
 
 def test_v1_book_checksums_and_truth(sim: KrakenSim) -> None:
@@ -247,24 +192,6 @@ def test_v1_private_sequence_and_order_flow(sim: KrakenSim) -> None:
 
 
 # --- v2 ---------------------------------------------------------------------------------------
-
-
-def v2_books(messages: list[Any], books: dict[str, IndependentBook], depth: int) -> int:
-    verified = 0
-    for m in messages:
-        if not isinstance(m, dict) or m.get("channel") != "book":
-            continue
-        for entry in m["data"]:
-            if m["type"] == "snapshot":
-                books[entry["symbol"]] = IndependentBook(depth)
-            book = books[entry["symbol"]]
-            # The JSON number texts, exactly: Decimal keeps trailing zeros, format "f" avoids exponents.
-            book.apply(book.asks, [[format(lv["price"], "f"), format(lv["qty"], "f")] for lv in entry["asks"]])
-            book.apply(book.bids, [[format(lv["price"], "f"), format(lv["qty"], "f")] for lv in entry["bids"]])
-            book.truncate()
-            assert entry["checksum"] == book.crc()
-            verified += 1
-    return verified
 
 
 def test_v2_book_checksums_on_snapshots_and_updates(sim2: KrakenV2Sim) -> None:

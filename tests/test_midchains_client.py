@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +14,7 @@ from rxfeeds.events import BookOrder, StreamReset, Trade
 from rxfeeds.sim.midchains import MidchainsSim
 from rxfeeds.venues.midchains.client import Midchains
 from rxfeeds.venues.midchains.codec import MidchainsError
-from tests.helpers import wait_until
+from tests.helpers import Collector, wait_until
 
 
 @pytest.fixture
@@ -30,26 +29,6 @@ def client(sim: MidchainsSim) -> Iterator[Midchains]:
     mc = Midchains(sim.url)
     yield mc
     mc.close()
-
-
-class Collector:
-    """Thread-safe sink for one subscription."""
-
-    def __init__(self) -> None:
-        self.items: list[Any] = []
-        self.error: Exception | None = None
-        self.lock = threading.Lock()
-
-    def on_next(self, x: Any) -> None:
-        with self.lock:
-            self.items.append(x)
-
-    def on_error(self, e: Exception) -> None:
-        self.error = e
-
-    def of(self, kind: type) -> list[Any]:
-        with self.lock:
-            return [x for x in self.items if isinstance(x, kind)]
 
 
 def aggregate(orders: list[BookOrder]) -> tuple[dict[float, float], dict[float, float]]:

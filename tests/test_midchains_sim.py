@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
-from typing import Any
 
 import orjson
 import pytest
 import websocket
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from rxfeeds.sim.midchains import MidchainsSim
+from tests.support.midchains import ask, encrypt
 
 
 @pytest.fixture
@@ -20,18 +17,6 @@ def sim() -> Iterator[MidchainsSim]:
     with MidchainsSim(seed=5, tick_interval=None, users={"dave": "hunter2"}) as srv:
         yield srv
         assert srv.hook_errors == []
-
-
-def ask(ws: Any, message: Any) -> dict[str, Any]:
-    ws.send(message if isinstance(message, str) else orjson.dumps(message).decode())
-    reply: dict[str, Any] = orjson.loads(ws.recv())
-    return reply
-
-
-def encrypt(key_b64: str, password: str) -> str:
-    key = load_der_public_key(base64.b64decode(key_b64))
-    assert isinstance(key, rsa.RSAPublicKey)
-    return base64.b64encode(key.encrypt(password.encode(), padding.PKCS1v15())).decode()
 
 
 def test_challenge_login_logout(sim: MidchainsSim) -> None:

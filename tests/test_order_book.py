@@ -8,38 +8,22 @@ from typing import Any
 import pytest
 import reactivex as rx
 from reactivex import Subject
-from reactivex.abc import ObserverBase
 from reactivex.testing import TestScheduler
 
 from rxfeeds import ops
 from rxfeeds.books.book import OrderBook
 from rxfeeds.errors import IntegrityError, InvalidArgument
 from rxfeeds.events import (
-    BookDelta,
     BookOrder,
-    BookSnapshot,
     IntegrityEvent,
-    Level,
     StreamReset,
     Trade,
 )
 from rxfeeds.feed import Feed
 from rxfeeds.ops.order_book import order_book
 from rxfeeds.transport.backoff import Backoff
-
-V = "venue"
-
-
-def lv(price: float, size: float) -> Level:
-    return (float(price), float(size), f"{price:.2f}", f"{size:.4f}")
-
-
-def snap(symbol: str = "A", bids: Any = (), asks: Any = (), **kw: Any) -> BookSnapshot:
-    return BookSnapshot(V, symbol, 1.0, 1.0, bids=tuple(lv(*b) for b in bids), asks=tuple(lv(*a) for a in asks), **kw)
-
-
-def delta(symbol: str = "A", bids: Any = (), asks: Any = (), **kw: Any) -> BookDelta:
-    return BookDelta(V, symbol, 2.0, 2.0, bids=tuple(lv(*b) for b in bids), asks=tuple(lv(*a) for a in asks), **kw)
+from tests.helpers import Collector
+from tests.support.books import V, delta, snap
 
 
 def crc(asks: list[tuple[float, float]], bids: list[tuple[float, float]]) -> int:
@@ -51,29 +35,6 @@ def crc(asks: list[tuple[float, float]], bids: list[tuple[float, float]]) -> int
     asks = sorted(asks)[:10]
     bids = sorted(bids, reverse=True)[:10]
     return zlib.crc32("".join(seg(p, s) for p, s in asks + bids).encode())
-
-
-class Collector(ObserverBase[Any]):
-    def __init__(self) -> None:
-        self.values: list[Any] = []
-        self.error: Exception | None = None
-        self.completed = False
-
-    def on_next(self, v: Any) -> None:
-        self.values.append(v)
-
-    def on_error(self, e: Exception) -> None:
-        self.error = e
-
-    def on_completed(self) -> None:
-        self.completed = True
-
-    @property
-    def books(self) -> list[OrderBook]:
-        return [v for v in self.values if isinstance(v, OrderBook)]
-
-    def kinds(self, symbol: str | None = None) -> list[str]:
-        return [v.kind for v in self.values if isinstance(v, IntegrityEvent) and (symbol is None or v.symbol == symbol)]
 
 
 def run(events: list[Any], **kw: Any) -> Collector:

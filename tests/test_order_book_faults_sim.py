@@ -17,8 +17,9 @@ from rxfeeds.sim.hitbtc import HitBTCSim
 from rxfeeds.venues.base import urllib_get
 from rxfeeds.venues.binance_spot import BinanceSpot
 from rxfeeds.venues.hitbtc.client import HitBTC
+from tests.helpers import Collector as Books
 from tests.helpers import wait_until
-from tests.test_order_book_sim import Books, equals_truth
+from tests.support.books import equals_truth
 
 
 def dead_port() -> int:

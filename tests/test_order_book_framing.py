@@ -13,7 +13,7 @@ from rxfeeds.events import BookOrder
 from rxfeeds.ops.order_book import order_book
 from rxfeeds.venues.bitshares.codec import BitSharesCodec
 from rxfeeds.venues.midchains.codec import MidchainsCodec
-from tests.test_bitshares_codec import ASSETS, events, limit_order, notice, open_market, reply
+from tests.support.bitshares import ASSETS, events, limit_order, notice, open_market, reply
 
 
 def midchains_book(entries: list[dict[str, Any]]) -> bytes:

@@ -14,7 +14,8 @@ from rxfeeds.books.book import OrderBook
 from rxfeeds.books.sync import MAX_NUMBER, SymbolBook
 from rxfeeds.events import BookDelta, BookOrder, BookSnapshot, IntegrityEvent, Level, StreamReset
 from rxfeeds.ops.order_book import order_book
-from tests.test_order_book import Collector, delta, lv, snap
+from tests.helpers import Collector
+from tests.support.books import delta, lv, snap
 
 V = "venue"
 

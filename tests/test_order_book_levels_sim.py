@@ -9,7 +9,6 @@ synced book that is not one of them was half-applied (or built from a partial im
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -22,12 +21,11 @@ from rxfeeds.events import IntegrityEvent
 from rxfeeds.sim.bitshares import BitSharesSim
 from rxfeeds.sim.midchains import MidchainsSim
 from rxfeeds.sim.server import BookTruth, SimServer
-from rxfeeds.transport.backoff import Backoff
 from rxfeeds.venues.bitshares.client import BitShares
 from rxfeeds.venues.midchains.client import Midchains
-from tests.helpers import wait_until
+from tests.helpers import FAST, wait_until
+from tests.helpers import Collector as Sink
 
-FAST = Backoff(initial=0.05, max_delay=0.2, jitter="none")
 Shape = tuple[tuple[tuple[float, float], ...], tuple[tuple[float, float], ...]]
 
 
@@ -37,32 +35,6 @@ def shape_of_book(book: OrderBook) -> Shape:
 
 def shape_of_truth(truth: BookTruth) -> Shape:
     return tuple((lv[0], round(lv[1], 6)) for lv in truth.bids), tuple((lv[0], round(lv[1], 6)) for lv in truth.asks)
-
-
-class Sink:
-    """order_book output collected on the socket thread, read by the test thread."""
-
-    def __init__(self) -> None:
-        self.items: list[Any] = []
-        self.error: Exception | None = None
-        self.lock = threading.Lock()
-
-    def on_next(self, value: Any) -> None:
-        with self.lock:
-            self.items.append(value)
-
-    def on_error(self, error: Exception) -> None:
-        self.error = error
-
-    def snapshot(self) -> list[Any]:
-        with self.lock:
-            return list(self.items)
-
-    def synced_books(self) -> list[OrderBook]:
-        return [x for x in self.snapshot() if isinstance(x, OrderBook) and x.synced]
-
-    def kinds(self) -> list[str]:
-        return [x.kind for x in self.snapshot() if isinstance(x, IntegrityEvent)]
 
 
 class Campaign:

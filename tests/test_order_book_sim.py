@@ -8,16 +8,13 @@ the stream is quiet the operator's book equals the simulator's truth (the book i
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import reactivex as rx
-from reactivex.abc import ObserverBase
 
 from rxfeeds.books.book import OrderBook
-from rxfeeds.events import IntegrityEvent
 from rxfeeds.ops.order_book import order_book
 from rxfeeds.sim.binance_spot import BinanceSpotSim
 from rxfeeds.sim.hitbtc import HitBTCSim
@@ -27,51 +24,9 @@ from rxfeeds.venues.binance_spot import BinanceSpot
 from rxfeeds.venues.hitbtc.client import HitBTC
 from rxfeeds.venues.kraken.client import Kraken
 from rxfeeds.venues.kraken.client_v2 import KrakenV2
+from tests.helpers import Collector as Books
 from tests.helpers import wait_until
-
-
-class Books(ObserverBase[Any]):
-    """Collects order_book output on the socket thread for the test thread."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.items: list[Any] = []
-        self.latest: dict[str, OrderBook] = {}
-        self.errors: list[BaseException] = []
-
-    def on_next(self, value: Any) -> None:
-        with self.lock:
-            self.items.append(value)
-            if isinstance(value, OrderBook):
-                self.latest[value.symbol] = value
-
-    def on_error(self, error: BaseException) -> None:
-        self.errors.append(error)
-
-    def on_completed(self) -> None:
-        pass
-
-    def kinds(self, symbol: str) -> list[str]:
-        with self.lock:
-            return [v.kind for v in self.items if isinstance(v, IntegrityEvent) and v.symbol == symbol]
-
-    def count_books(self, symbol: str) -> int:
-        with self.lock:
-            return sum(1 for v in self.items if isinstance(v, OrderBook) and v.symbol == symbol and v.synced)
-
-    def book(self, symbol: str) -> OrderBook | None:
-        with self.lock:
-            return self.latest.get(symbol)
-
-
-def truth_dicts(truth: Any) -> tuple[dict[float, float], dict[float, float]]:
-    return {lv[0]: lv[1] for lv in truth.bids}, {lv[0]: lv[1] for lv in truth.asks}
-
-
-def equals_truth(books: Books, symbol: str, truth: Any) -> bool:
-    book = books.book(symbol)
-    return book is not None and book.synced and book.copy() == truth_dicts(truth)
-
+from tests.support.books import equals_truth
 
 # --- HitBTC: sequence books ----------------------------------------------------------------------
 

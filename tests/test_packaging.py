@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 import rxfeeds
+from tests.helpers import ROOT
 
 pytestmark = pytest.mark.timeout(300)
 
-ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 ENV = dict(os.environ, PYTHONPATH=str(ROOT))
 

@@ -12,7 +12,7 @@ from reactivex.subject import Subject
 from rxfeeds import ops
 from rxfeeds.errors import InvalidArgument
 from rxfeeds.events import Kline
-from tests.test_klines_hitbtc_capture import klines_of, read_snapshots
+from tests.support.klines import klines_of, read_snapshots
 
 
 def bar(minute: int, close: float, volume: float = 1.0, *, interval: str = "1m", closed: bool = True) -> Kline:

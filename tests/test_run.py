@@ -7,7 +7,6 @@ import re
 import signal
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,11 +16,10 @@ import rxfeeds
 from rxfeeds import ops
 from rxfeeds.errors import InvalidArgument
 from rxfeeds.sim.kraken import KrakenSim
-from tests.helpers import wait_until
+from tests.helpers import ROOT, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
-ROOT = Path(__file__).resolve().parents[1]
 BOOK_LINE = re.compile(r"^\(\d+(\.\d+)?, \d+(\.\d+)?\) \(\d+(\.\d+)?, \d+(\.\d+)?\)$")
 
 

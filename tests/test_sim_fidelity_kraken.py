@@ -20,8 +20,7 @@ import pytest
 
 from rxfeeds.sim.kraken import KrakenSim
 from rxfeeds.sim.kraken_v2 import KrakenV2Sim
-from tests.test_kraken_codec import IndependentBook
-from tests.test_kraken_sim import RawClient, v1_books, v2_books
+from tests.support.kraken import IndependentBook, RawClient, v1_books, v2_books
 
 _RECV = re.compile(r"^([0-9.]+): (.*)$")
 

@@ -12,7 +12,7 @@ import pytest
 import websocket
 
 from rxfeeds.sim.midchains import MidchainsSim
-from tests.test_midchains_sim import ask, encrypt
+from tests.support.midchains import ask, encrypt
 
 
 @pytest.fixture

@@ -21,8 +21,6 @@ from rxfeeds.sim.kraken import KrakenSim
 from rxfeeds.venues import CODECS, VENUES, client_class, codec_class, load, registry
 from rxfeeds.venues.spec import Channel, VenueSpec
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def toy_spec(name: str = "toy") -> VenueSpec:
     """A venue declared by a test: Kraken's client and simulator under another name and export."""

@@ -12,8 +12,7 @@ import pytest
 from rxfeeds.venues import tables
 from rxfeeds.venues.registry import register, specs, unregister
 from rxfeeds.venues.spec import Channel, VenueSpec
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT
 
 TOY = VenueSpec(
     "toy-tables",
