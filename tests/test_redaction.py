@@ -16,9 +16,8 @@ import pytest
 
 import rxfeeds
 from rxfeeds.capture import Recorder, read_capture
-from rxfeeds.transport.backoff import Backoff
 from rxfeeds.transport.redact import MASK, is_secret_field, redact, redact_received, redact_url
-from tests.helpers import wait_until
+from tests.helpers import FAST, wait_until
 
 # Distinctive pieces: each must be absent from the file whatever escaping was applied.
 SECRET = 'Zq9SECRETpart1"Q\\Wpart2TAIL'
@@ -171,9 +170,8 @@ def test_bitshares_positional_login(tmp_path: Path) -> None:
     from rxfeeds.venues.bitshares.client import BitShares
 
     path = tmp_path / "bitshares.jsonl"
-    fast = Backoff(initial=0.05, max_delay=0.2, jitter="none")
     with BitSharesSim(seed=3, tick_interval=0.02, credentials={"alice": SECRET}) as sim:
-        client = BitShares(sim.url, user="alice", password=SECRET, backoff=fast)
+        client = BitShares(sim.url, user="alice", password=SECRET, backoff=FAST)
         recorder = Recorder(path, venue="bitshares").attach(client)
         assert client.login().run() is True
         client.close()
