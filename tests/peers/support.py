@@ -1,4 +1,9 @@
-"""Support for the peer-client suite: running coroutines and waiting on the event loop."""
+"""Support for the peer-client suite: running coroutines and waiting on the event loop.
+
+The suite points real third-party client libraries at the simulators.  Install them with
+``pip install -e '.[peers]'`` and run ``pytest -m peers tests/peers``; each module skips when its
+library is not installed.  The ``peers`` marker is given by folder (``tests/conftest.py``).
+"""
 
 from __future__ import annotations
 
