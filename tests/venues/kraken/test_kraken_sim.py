@@ -1,7 +1,7 @@
 """Kraken v1/v2 simulators over raw websockets (websocket-client), checked independently.
 
-Books are rebuilt with the independent book + CRC32 implementation of the capture tests
-(``tests/test_kraken_codec.py``): every checksum the simulators send must match it, and the
+Books are rebuilt with the independent book + CRC32 implementation the codec's capture tests use
+(``tests/support/kraken.py``): every checksum the simulators send must match it, and the
 rebuilt book must equal the simulator's truth.  The simulators are driven by hand (no automatic
 ticks) and a ping/pong round trip marks "everything sent so far has arrived".
 """
