@@ -1,6 +1,6 @@
 """Shared fixtures and the folder markers.
 
-The suite mirrors the layers (see the README's "Tests" section): ``unit/`` is pure and fast,
+The suite mirrors the layers (see the README's "Tests" section): ``unit/`` is in-process and fast,
 ``transport/`` and ``venues/`` run the socket layer, clients and simulators over real local
 sockets, ``e2e/`` runs processes, kernels and brokers.  Markers are given here by folder
 (``e2e``, ``notebooks``, ``peers``) and by fixture (``captures``: every test that asks for a
@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, captures_path
+from tests.helpers import captures_path
 
-PROJECT_ROOT = ROOT
 TESTS = Path(__file__).resolve().parent
 
 #: folder (first part under tests/) or sub-folder -> marker its tests get
