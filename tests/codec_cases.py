@@ -1,6 +1,6 @@
 """Every codec, ready to decode market data, with representative frames of each venue.
 
-Shared by the hostile-input regression tests (``tests/test_codec_hostile.py``) and the codec fuzz
+Shared by the hostile-input regression tests (``tests/unit/test_codec_hostile.py``) and the codec fuzz
 tests (``tests/fuzz/``).  ``make(venue)`` returns a codec that was subscribed (and, for BitShares,
 given its market's assets), so book and trade frames route instead of being ignored; the frames
 in ``FRAMES[venue]`` are valid and decode to events.  The Kraken v1, HitBTC v2 and Binance spot
@@ -27,7 +27,7 @@ from rxfeeds.venues.kraken.codec import KrakenCodec
 from rxfeeds.venues.kraken.codec_v2 import KrakenV2Codec
 from rxfeeds.venues.midchains.codec import MidchainsCodec
 from rxfeeds.venues.okx.codec import OKXCodec
-from tests.conftest import captures_path
+from tests.helpers import captures_path
 
 VENUES = (
     *("kraken", "kraken-v2", "hitbtc", "hitbtc-v3", "binance-spot", "binance-dex", "bitshares", "midchains"),

@@ -141,12 +141,14 @@ class Recorder(FrameTap):
         return self
 
     def close(self) -> None:
-        """Detach from everything, flush and close the file."""
+        """Detach from everything, stop the flusher thread (joined), flush and close the file."""
         for detach in self._detachers:
             if callable(detach):
                 detach()
         self._detachers.clear()
         self._stop.set()
+        if threading.current_thread() is not self._flusher:
+            self._flusher.join()  # returns at once: the loop ends when _stop is set
         with self._lock:
             if self._closed:
                 return

@@ -78,7 +78,7 @@ def test_declared_names_exist_on_the_client(venue: VenueSpec) -> None:
 def test_docs_mention_the_venue(venue: VenueSpec) -> None:
     assert venue.docs is not None, f"{venue.name} declares no docs page"
     assert (ROOT / "docs" / venue.docs).is_file()
-    # the nav entry and the README/docs table rows are generated from the spec: tests/test_venue_tables.py
+    # the nav entry and the README/docs table rows are generated from the spec: tests/unit/test_venue_tables.py
 
 
 def _channel_cases() -> list[Any]:

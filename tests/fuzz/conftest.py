@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from rxfeeds.cli._channels import make_client, open_channel
+from rxfeeds.cli._channels import open_channel
 from rxfeeds.sim import simulator_class
-from rxfeeds.venues import client_class
 from tests.codec_cases import VENUES
+from tests.support.venues import client_for
 
 #: venue -> (symbol the simulator serves, channels recorded)
 SIM_SESSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -51,13 +51,6 @@ class _Tap:
 
     def http(self, url: str, body: bytes | str, t: float) -> None:
         pass
-
-
-def client_for(venue: str, sim: Any) -> Any:
-    """The venue's client pointed at the simulator (REST included: never the real venue)."""
-    if venue == "binance-spot":
-        return client_class(venue)(url=sim.url, rest_url=sim.http_url)
-    return make_client(venue, sim.url)
 
 
 def record_simulator(venue: str) -> list[bytes]:

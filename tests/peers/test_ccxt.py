@@ -27,7 +27,7 @@ from rxfeeds.sim.binance_spot import BinanceSpotSim
 from rxfeeds.sim.hitbtc_v3 import HitBTCV3Sim
 from rxfeeds.sim.kraken import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from rxfeeds.sim.kraken_v2 import KrakenV2Sim
-from tests.peers.conftest import run, until
+from tests.peers.support import run, until
 
 ccxtpro = pytest.importorskip("ccxt.pro")
 ccxt = pytest.importorskip("ccxt")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from rxfeeds.sim.kraken_v2 import KrakenV2Sim
-from tests.peers.conftest import run, until
+from tests.peers.support import run, until
 
 kraken_spot = pytest.importorskip("kraken.spot")
 

@@ -1,0 +1,1 @@
+"""Support code shared by several test modules, one topic per module (no tests here)."""
