@@ -20,6 +20,7 @@ from rxfeeds.errors import InvalidArgument
 from rxfeeds.sim.kraken import KrakenSim
 from rxfeeds.transport.backoff import Backoff
 from tests.helpers import ROOT, wait_until
+from tests.support.cli import SimProcess
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -194,44 +195,6 @@ def test_run_source_is_checked() -> None:
 
 
 # --- sim: URLs and fault options; watch/record --rest-url (issue 18 item 6) ---------------------
-
-
-class SimProcess:
-    """``rxfeeds sim ...`` in a child process; reads its URL lines and collects the rest."""
-
-    def __init__(self, *args: str) -> None:
-        env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from rxfeeds.cli import main; main()", "sim", *args],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        first = self.proc.stdout.readline()
-        assert " simulator: ws://127.0.0.1:" in first, first + (self.proc.stderr.read() if self.proc.stderr else "")
-        self.url = first.split(": ", 1)[1].strip()
-        rest = self.proc.stdout.readline()
-        assert rest.startswith("REST: http://127.0.0.1:"), rest
-        self.rest_url = rest.split(": ", 1)[1].strip()
-        self.lines: list[str] = []
-        self._reader = __import__("threading").Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 def test_watch_binance_spot_against_its_simulator_with_rest_url() -> None:

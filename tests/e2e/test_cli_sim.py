@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
-import subprocess
-import sys
 
 import pytest
 import websocket
@@ -15,20 +12,9 @@ from click.testing import CliRunner
 from rxfeeds.cli import cli
 from rxfeeds.sim import SIMULATORS
 from tests.helpers import ROOT
+from tests.support.cli import rxfeeds_process
 
 pytestmark = pytest.mark.timeout(90)
-
-
-def rxfeeds_process(*args: str) -> subprocess.Popen[str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
-    return subprocess.Popen(
-        [sys.executable, "-c", "from rxfeeds.cli import main; main()", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def test_unknown_venue_exits_2_naming_the_choices() -> None:

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from rxfeeds.cli import cli
-from tests.test_cli_first_contact import SimProcess
+from tests.support.cli import SimProcess
 
 pytestmark = pytest.mark.timeout(90)
 

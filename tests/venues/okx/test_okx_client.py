@@ -16,8 +16,9 @@ from rxfeeds.events import Kline, Quote, Ticker, Trade
 from rxfeeds.ops.order_book import order_book
 from rxfeeds.sim.okx import OKXSim
 from rxfeeds.venues.okx import OKX
+from tests.helpers import Collector as Books
 from tests.helpers import wait_until
-from tests.test_order_book_sim import Books, equals_truth
+from tests.support.books import equals_truth
 
 pytestmark = pytest.mark.timeout(120)
 

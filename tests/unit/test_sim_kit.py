@@ -20,7 +20,7 @@ from rxfeeds.sim.kit.klines import KlineBar
 from rxfeeds.sim.market import SimTrade, SyntheticMarket
 from rxfeeds.venues.binance_dex.codec import bech32_encode, is_address
 
-SIM = Path(__file__).resolve().parent.parent / "rxfeeds" / "sim"
+SIM = Path(__file__).resolve().parents[2] / "rxfeeds" / "sim"
 #: venue simulator module -> the venue it belongs to (versions of one venue may share code)
 VENUE_OF = {
     "binance_dex": "binance-dex",

@@ -32,7 +32,7 @@ import pytest
 
 from rxfeeds.venues.registry import specs
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "rxfeeds"
 DOC = ROOT / "docs" / "concepts" / "architecture.md"
 

@@ -185,7 +185,7 @@ kinds = [getattr(v, "kind", "book") for v in out]
 assert kinds == ["synced", "book", "book"], kinds
 print("ok")
 """
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     result = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=60,
                             env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})  # fmt: skip
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr

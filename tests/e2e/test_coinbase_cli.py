@@ -19,7 +19,7 @@ from rxfeeds.cli import cli
 
 pytestmark = pytest.mark.timeout(180)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def invoke(*args: str) -> Any:

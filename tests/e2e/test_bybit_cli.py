@@ -17,7 +17,7 @@ from rxfeeds.cli import cli
 from rxfeeds.cli.replay import capture_venue
 from rxfeeds.sim.bybit import BybitSim
 from tests.helpers import wait_until
-from tests.test_cli_sim import rxfeeds_process
+from tests.support.cli import rxfeeds_process
 
 pytestmark = pytest.mark.timeout(120)
 
