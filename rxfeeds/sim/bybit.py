@@ -127,7 +127,7 @@ class BybitSim(SimServer):
     def market_options(self, symbol: str) -> dict[str, Any]:
         levels = max(self.book_depths) + 50
         if symbol.startswith("BTC"):
-            return {"mid": "60000", "tick_size": "0.1", "size_decimals": 6, "base_size": 0.3, "levels": levels}
+            return {"mid": "50000", "tick_size": "0.1", "size_decimals": 6, "base_size": 0.3, "levels": levels}
         if symbol.startswith("ETH"):
             return {"mid": "3000", "tick_size": "0.01", "size_decimals": 5, "base_size": 3.0, "levels": levels}
         return {"mid": "1.2345", "tick_size": "0.0001", "size_decimals": 1, "base_size": 500.0, "levels": levels}
