@@ -63,6 +63,8 @@ import random
 import select
 import selectors
 import socket
+import struct
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -252,6 +254,35 @@ def _poller(raw: Any) -> tuple[Callable[[float], Any], Callable[[], None]]:
 
 def _nothing() -> None:
     pass
+
+
+#: Receive timeouts a timed read may use: the largest one not past the next timer, so a timer
+#: is never late and the timeout changes (one ``setsockopt``) a few times per timer period,
+#: not at every wake-up.
+_READ_TIMEOUTS = (0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001)
+
+
+def _can_time_reads(raw: Any) -> bool:
+    """``raw`` is a plain blocking TCP socket whose reads the kernel can time out (Linux's
+    ``SO_RCVTIMEO`` with a ``struct timeval``): no ``poll()`` needed before each read."""
+    return (
+        sys.platform.startswith("linux")
+        and type(raw) is socket.socket
+        and raw.gettimeout() is None
+        and hasattr(socket, "SO_RCVTIMEO")
+    )
+
+
+def _read_timeout(raw: socket.socket, wait: float) -> float:
+    """Set the kernel receive timeout for a wait of ``wait`` seconds; returns the timeout set."""
+    timeout = _READ_TIMEOUTS[-1]
+    for t in _READ_TIMEOUTS:
+        if t <= wait:
+            timeout = t
+            break
+    usec = round(timeout * 1e6)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", usec // 1_000_000, usec % 1_000_000))
+    return timeout
 
 
 class SocketSubject(Multiplexer):
@@ -537,6 +568,11 @@ class SocketSubject(Multiplexer):
         take the slow branch.  All frames of one read share one receive timestamp.  Pings
         (websocket and application) and the stale-data timer are checked here at each wake-up:
         no timer thread.
+
+        Waiting: on a plain blocking TCP socket (Linux) the read itself waits, bounded by the
+        kernel receive timeout (``SO_RCVTIMEO``, changed only when a timer comes due sooner):
+        one system call per wake-up.  Elsewhere (TLS, whose reads retry internally until a
+        record is complete; other systems) one ``poll()`` before each read.
         """
         raw: Any = ws.sock
         reader = FrameReader()
@@ -548,6 +584,8 @@ class SocketSubject(Multiplexer):
         pending = getattr(raw, "pending", None)  # TLS: decrypted bytes poll() cannot see
         recv_into = raw.recv_into
         poll, close_poller = _poller(raw)
+        timed_reads = _can_time_reads(raw)
+        read_timeout = math.inf  # the SO_RCVTIMEO in force (inf: not set yet)
         stats = self._stats
         stale = self._stale_timeout
         app_ping = self._app_ping_interval
@@ -610,11 +648,20 @@ class SocketSubject(Multiplexer):
                             return
                     if quiet < wait:
                         wait = quiet
-                ms = 500.0 if wait >= 0.5 else 1000.0 * wait if wait > 0.0 else 0.0
-                if not (pending and pending()) and not poll(ms):
-                    got = 0
-                    continue
-                got = recv_into(room())
+                if timed_reads:
+                    if wait < read_timeout or read_timeout < 0.5 <= wait:
+                        read_timeout = _read_timeout(raw, wait)
+                    try:
+                        got = recv_into(room())
+                    except BlockingIOError:  # the receive timeout: go and see the timers
+                        got = 0
+                        continue
+                else:
+                    ms = 500.0 if wait >= 0.5 else 1000.0 * wait if wait > 0.0 else 0.0
+                    if not (pending and pending()) and not poll(ms):
+                        got = 0
+                        continue
+                    got = recv_into(room())
                 if not got:
                     if not conn.reason:
                         conn.reason = "connection closed by peer"
@@ -637,7 +684,8 @@ class SocketSubject(Multiplexer):
                 conn.reason = "closed by server" + detail
             conn.peer_closed = True
             try:
-                ws.send_close()  # answer the close handshake
+                # Answer the close handshake, echoing the code (RFC 6455, 5.5.1).
+                ws.send_close(code if code is not None and 1000 <= code < 5000 else 1000)
             except Exception:
                 pass
             return False
