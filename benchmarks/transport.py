@@ -9,6 +9,8 @@ Measured in the same run:
 * ``plain_default``: websocket-client ``recv()`` loop with default settings (UTF-8 check on),
   no decoding: the baseline the issue compares against;
 * ``plain_no_utf8``: the same loop with ``skip_utf8_validation=True``;
+* ``websockets_sync``: the ``websockets`` package's sync client, a bare ``recv()`` loop (the
+  alternative transport issue 20 asks to compare; its reader thread hands every message over);
 * ``rxfeeds_1_key``: SocketSubject + orjson decode into ``Trade`` events + routing + delivery
   to a subscriber, every frame for one key;
 * ``rxfeeds_1000_keys``: the same with 1,000 subscribed keys, frames spread over all of them.
@@ -26,11 +28,14 @@ callback):
 * ``wsclient``: websocket-client's ``WebSocketApp`` with ``skip_utf8_validation=True``, whose
   ``on_message`` parses the frame with orjson to read the stamp;
 * ``rxfeeds``: SocketSubject with its default options, decoding into ``Trade`` events,
-  routed and delivered to one subscriber.
+  routed and delivered to one subscriber;
+* ``websockets``: the ``websockets`` package's sync client (defaults but compression), a bare
+  ``recv()`` loop parsing each frame with orjson: the least a transport built on it would cost.
 
-Both run ``--repeat`` times per rate, alternating; the table shows the best (lowest) CPU per
-frame and latency percentiles of each, ``ratio`` = rxfeeds CPU / wsclient CPU (bests) and
-``paired`` = the median over repeats of the same ratio within each back-to-back pair.
+All run ``--repeat`` times per rate, taking turns to go first; the table shows the best (lowest)
+CPU per frame and latency percentiles of each, ``ratio`` = rxfeeds CPU / wsclient CPU (bests),
+``paired`` = the median over repeats of the same ratio within each back-to-back pair, and
+``ws ratio`` = websockets CPU / wsclient CPU (bests).
 ``--json`` prints the raw figures instead of the table.
 """
 

@@ -1,7 +1,9 @@
 """The socket subject: one websocket per venue endpoint, shared by every subscription.
 
-:class:`SocketSubject` is a :class:`~rxfeeds.transport.multiplexer.Multiplexer` driven by a
-``websocket-client`` ``WebSocketApp`` running in a daemon thread (the *socket thread*).
+:class:`SocketSubject` is a :class:`~rxfeeds.transport.multiplexer.Multiplexer` whose
+connection runs in a daemon thread (the *socket thread*): websocket-client's public
+``WebSocket`` makes the connection (TCP or TLS, the HTTP upgrade) and sends frames; the socket
+thread reads the socket itself through the sans-I/O :class:`~rxfeeds.transport.frames.FrameReader`.
 
 * Lazy: the socket opens when the first subscriber (or request) arrives and closes when the
   last one leaves.
@@ -37,11 +39,12 @@ Marble sketch of one key while the connection drops::
     socket   --a--b--X                (drop)   --S--c--d-->
     key      --a--b-----------R-----------------S--c--d-->     R = StreamReset("reconnect")
 
-Fast receive path: one ``bytearray`` per connection, filled in place by ``recv_into`` (no
-allocation per read; one read of up to 256 KiB serves many frames), text frames parsed
-straight out of it; anything unusual (control frames, fragments) is handed to
-websocket-client's own reader, which draws from the same buffer.  All frames of one read
-share one receive timestamp.
+Receive path: one ``bytearray`` per connection, filled in place by ``recv_into`` (no
+allocation per read; one read of up to 256 KiB serves many frames), whole text frames fed
+straight out of it; control frames are answered here (ping → pong, close → close) and
+fragments joined by :class:`~rxfeeds.transport.frames.Reassembler`.  All frames of one read
+share one receive timestamp.  On a plain socket (Linux) the read itself waits, under a kernel
+receive timeout: one system call per wake-up.
 
 Callbacks run on the socket thread.  Use ``observe_on`` to move work elsewhere.
 
