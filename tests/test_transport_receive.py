@@ -154,3 +154,116 @@ def test_no_private_attribute_of_websocket_client_is_used() -> None:
         assert not re.search(r"websocket\._", text), path
         assert not re.search(r"\bws\.(\w+\.)*_[a-z]", text), path
         assert "frame_buffer" not in text and "_stop_ping_thread" not in text, path
+
+
+# ---------------------------------------------------------------------------------------- TLS
+
+
+class _TlsServer:
+    """A ``wss://`` line server with a self-signed certificate for 127.0.0.1: after a
+    subscription it sends a burst of small frames (many per TLS record) and one large frame
+    (many TLS records), so the reader must drain what OpenSSL has already decrypted."""
+
+    def __init__(self, tmp: Path) -> None:
+        import datetime
+        import ipaddress
+        import ssl
+        import threading
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+        now = datetime.datetime.now(datetime.UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256())
+        )
+        self.cert_file = tmp / "cert.pem"
+        self.cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        key_file = tmp / "key.pem"
+        key_file.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(self.cert_file, key_file)
+        self.loop = asyncio.new_event_loop()
+        self.port = 0
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self._serve(),), daemon=True)
+        self.stop_future: asyncio.Future[None] | None = None
+
+    async def _serve(self) -> None:
+        from websockets.asyncio.server import serve
+
+        self.stop_future = self.loop.create_future()
+        async with serve(self._handler, "127.0.0.1", 0, ssl=self.ctx, ping_interval=None, max_size=None) as srv:
+            self.port = srv.sockets[0].getsockname()[1]
+            self.ready.set()
+            await self.stop_future
+
+    async def _handler(self, ws: Any) -> None:
+        async for raw in ws:
+            msg = orjson.loads(raw)
+            if msg.get("op") != "sub":
+                continue
+            burst = b"".join(_frame(orjson.dumps({"ch": "t", "sym": "A", "v": i}), 0x81) for i in range(500))
+            ws.transport.write(burst)  # one write: many frames per TLS record
+            await ws.send(orjson.dumps({"ch": "t", "sym": "A", "v": "z" * 100_000}).decode())
+
+    def __enter__(self) -> _TlsServer:
+        self.thread.start()
+        self.ready.wait(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        def stop() -> None:
+            assert self.stop_future is not None
+            self.stop_future.set_result(None)
+
+        self.loop.call_soon_threadsafe(stop)
+        self.thread.join(10)
+
+
+def test_tls_certificates_are_verified_by_default(tmp_path: Path) -> None:
+    from rxfeeds.errors import ConnectionFailed
+    from rxfeeds.transport import Backoff, SocketSubject
+    from tests.transport_support import LineCodec
+
+    with _TlsServer(tmp_path) as srv:
+        s = SocketSubject(f"wss://127.0.0.1:{srv.port}", LineCodec(), backoff=Backoff(initial=0.01, max_attempts=1))
+        errors: list[Any] = []
+        s.multiplex(("t", "A")).subscribe(on_error=errors.append)
+        wait_until(lambda: errors, timeout=10)
+        assert isinstance(errors[0], ConnectionFailed) and "CERTIFICATE_VERIFY_FAILED" in str(errors[0])
+        s.close()
+
+
+def test_frames_over_tls_are_read_whole(tmp_path: Path) -> None:
+    # TLS takes the poll() path (its reads retry inside OpenSSL, so no timed reads): a burst of
+    # small frames and a frame spanning many TLS records come out whole and in order.
+    from rxfeeds.transport import SocketSubject
+    from tests.transport_support import LineCodec
+
+    with _TlsServer(tmp_path) as srv:
+        s = SocketSubject(f"wss://127.0.0.1:{srv.port}", LineCodec(), sslopt={"ca_certs": str(srv.cert_file)})
+        got: list[Any] = []
+        d = s.multiplex(("t", "A")).subscribe(got.append)
+        wait_until(lambda: len(values(got)) == 501, timeout=20)
+        assert values(got) == [*range(500), "z" * 100_000]
+        assert s.stats().reconnects == 0
+        d.dispose()
+        s.close()
