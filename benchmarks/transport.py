@@ -9,6 +9,8 @@ Measured in the same run:
 * ``plain_default``: websocket-client ``recv()`` loop with default settings (UTF-8 check on),
   no decoding: the baseline the issue compares against;
 * ``plain_no_utf8``: the same loop with ``skip_utf8_validation=True``;
+* ``websockets_sync``: the ``websockets`` package's sync client, a bare ``recv()`` loop (the
+  alternative transport issue 20 asks to compare; its reader thread hands every message over);
 * ``rxfeeds_1_key``: SocketSubject + orjson decode into ``Trade`` events + routing + delivery
   to a subscriber, every frame for one key;
 * ``rxfeeds_1000_keys``: the same with 1,000 subscribed keys, frames spread over all of them.
@@ -26,11 +28,14 @@ callback):
 * ``wsclient``: websocket-client's ``WebSocketApp`` with ``skip_utf8_validation=True``, whose
   ``on_message`` parses the frame with orjson to read the stamp;
 * ``rxfeeds``: SocketSubject with its default options, decoding into ``Trade`` events,
-  routed and delivered to one subscriber.
+  routed and delivered to one subscriber;
+* ``websockets``: the ``websockets`` package's sync client (defaults but compression), a bare
+  ``recv()`` loop parsing each frame with orjson: the least a transport built on it would cost.
 
-Both run ``--repeat`` times per rate, alternating; the table shows the best (lowest) CPU per
-frame and latency percentiles of each, ``ratio`` = rxfeeds CPU / wsclient CPU (bests) and
-``paired`` = the median over repeats of the same ratio within each back-to-back pair.
+All run ``--repeat`` times per rate, taking turns to go first; the table shows the best (lowest)
+CPU per frame and latency percentiles of each, ``ratio`` = rxfeeds CPU / wsclient CPU (bests),
+``paired`` = the median over repeats of the same ratio within each back-to-back pair, and
+``ws ratio`` = websockets CPU / wsclient CPU (bests).
 ``--json`` prints the raw figures instead of the table.
 """
 
@@ -49,6 +54,7 @@ from collections.abc import Sequence
 import orjson
 import websocket
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.sync.client import connect as ws_sync_connect
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -177,6 +183,22 @@ def run_plain(url: str, skip_utf8: bool) -> tuple[int, float]:
     return n, dt
 
 
+def run_websockets_sync(url: str) -> tuple[int, float]:
+    """The ``websockets`` package's sync client: its reader thread parses the frames and hands
+    each message to ``recv()`` on the caller's thread (what a transport on it would read)."""
+    with ws_sync_connect(url, compression=None, max_size=None, max_queue=None, ping_interval=None) as ws:
+        t0 = time.perf_counter()
+        ws.send("go")
+        n = 0
+        while True:
+            data = ws.recv()
+            if data == END.decode():
+                break
+            n += 1
+        dt = time.perf_counter() - t0
+    return n, dt
+
+
 def run_rxfeeds(url: str, symbols: list[str]) -> tuple[int, float]:
     sock = SocketSubject(url, TradeCodec(), ping_interval=None)
     count = 0
@@ -298,6 +320,21 @@ def _client_wsclient(url: str, rate: int, total: int, out: multiprocessing.Queue
     out.put(probe.result())
 
 
+def _client_websockets(url: str, rate: int, total: int, out: multiprocessing.Queue[dict[str, float]]) -> None:
+    probe = _Probe(total)
+    loads = orjson.loads
+    # Defaults but compression (venues rarely negotiate it) and the message size limit.
+    with ws_sync_connect(url, compression=None, max_size=None) as ws:
+        ws.send(json.dumps({"rate": rate, "n": total}))
+        while True:
+            m = loads(ws.recv(decode=False))
+            if "end" in m:
+                probe.end()
+                break
+            probe.frame(m["t"])
+    out.put(probe.result())
+
+
 def _client_rxfeeds(url: str, rate: int, total: int, out: multiprocessing.Queue[dict[str, float]]) -> None:
     probe = _Probe(total)
     sock = SocketSubject(url, TradeCodec())  # default options: pings, stale timer
@@ -311,7 +348,7 @@ def _client_rxfeeds(url: str, rate: int, total: int, out: multiprocessing.Queue[
     out.put(probe.result())
 
 
-CLIENTS = {"wsclient": _client_wsclient, "rxfeeds": _client_rxfeeds}
+CLIENTS = {"wsclient": _client_wsclient, "rxfeeds": _client_rxfeeds, "websockets": _client_websockets}
 
 
 def run_rates(rates: list[int], seconds: float, repeat: int) -> dict[str, dict[str, object]]:
@@ -326,7 +363,8 @@ def run_rates(rates: list[int], seconds: float, repeat: int) -> dict[str, dict[s
             total = int(rate * seconds)
             runs: dict[str, list[dict[str, float]]] = {name: [] for name in CLIENTS}
             for i in range(repeat):
-                order = list(CLIENTS) if i % 2 == 0 else list(reversed(CLIENTS))
+                names = list(CLIENTS)
+                order = names[i % len(names) :] + names[: i % len(names)]  # each goes first in turn
                 for name in order:
                     q: multiprocessing.Queue[dict[str, float]] = ctx.Queue()
                     p = ctx.Process(target=CLIENTS[name], args=(url, rate, total, q))
@@ -342,6 +380,7 @@ def run_rates(rates: list[int], seconds: float, repeat: int) -> dict[str, dict[s
             # ratios is less sensitive to a neighbour's load than the ratio of the bests.
             paired = sorted(a["cpu_us"] / b["cpu_us"] for a, b in zip(runs["rxfeeds"], runs["wsclient"], strict=True))
             row["paired_ratio_median"] = round(paired[len(paired) // 2], 2)
+            row["websockets_ratio"] = round(row["websockets"]["cpu_us"] / wc["cpu_us"], 2)  # type: ignore[index]
             out[str(rate)] = row
     finally:
         server.terminate()
@@ -351,20 +390,23 @@ def run_rates(rates: list[int], seconds: float, repeat: int) -> dict[str, dict[s
 
 def print_rate_table(table: dict[str, dict[str, object]], repeat: int) -> None:
     print(f"best of {repeat} runs; CPU = client process time per frame; latency = server stamp to callback;")
-    print("ratio = rxfeeds / wsclient CPU (bests); paired = median of the per-repeat ratios")
+    print("ratio = rxfeeds / wsclient CPU (bests); paired = median of the per-repeat ratios;")
+    print("websockets = the websockets package's sync client loop (ws ratio = its CPU / wsclient CPU)")
     print()
-    head = "| rate/s | rxfeeds CPU µs | wsclient CPU µs | ratio | paired"
-    print(head + " | rxfeeds p50/p99/p99.9 µs | wsclient p50/p99/p99.9 |")
-    print("|---|---|---|---|---|---|---|")
+    head = "| rate/s | rxfeeds CPU µs | wsclient CPU µs | ratio | paired | websockets CPU µs | ws ratio"
+    print(head + " | rxfeeds p50/p99/p99.9 µs | wsclient p50/p99/p99.9 | websockets p50/p99/p99.9 |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for rate, row in table.items():
         rx: dict[str, float] = row["rxfeeds"]  # type: ignore[assignment]
         wc: dict[str, float] = row["wsclient"]  # type: ignore[assignment]
+        wsk: dict[str, float] = row["websockets"]  # type: ignore[assignment]
 
         def lat(r: dict[str, float]) -> str:
             return f"{r['p50']:.0f} / {r['p99']:.0f} / {r['p999']:.0f}"
 
         cpu = f"{rx['cpu_us']:.1f} | {wc['cpu_us']:.1f} | {row['ratio']:.2f} | {row['paired_ratio_median']:.2f}"
-        print(f"| {int(rate):,} | {cpu} | {lat(rx)} | {lat(wc)} |")
+        cpu += f" | {wsk['cpu_us']:.1f} | {row['websockets_ratio']:.2f}"
+        print(f"| {int(rate):,} | {cpu} | {lat(rx)} | {lat(wc)} | {lat(wsk)} |")
 
 
 def main() -> None:
@@ -393,6 +435,7 @@ def main() -> None:
         url = f"ws://127.0.0.1:{srv.port}"
         out["plain_default"] = best([run_plain(url, False) for _ in range(args.repeat)])
         out["plain_no_utf8"] = best([run_plain(url, True) for _ in range(args.repeat)])
+        out["websockets_sync"] = best([run_websockets_sync(url) for _ in range(args.repeat)])
         out["rxfeeds_1_key"] = best([run_rxfeeds(url, ["XBT/USD"]) for _ in range(args.repeat)])
     with BlastServer(chunk_of(many, per_chunk), count, per_chunk) as srv:
         url = f"ws://127.0.0.1:{srv.port}"
@@ -403,7 +446,7 @@ def main() -> None:
     out["ratio_rxfeeds_vs_plain_default"] = round(r1 / plain, 2)
     out["routing_cost_1000_vs_1_key"] = round(r1 / r1000, 3)
     out["targets"] = {
-        "rxfeeds_frames_per_s>=100k": r1 >= 100_000,
+        "rxfeeds_frames_per_s>=200k": r1 >= 200_000,
         "ratio_vs_plain_default>=3": r1 / plain >= 3,
         "routing_1000_keys_within_1.2x": r1 / r1000 <= 1.2,
     }

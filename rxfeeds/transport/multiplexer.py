@@ -507,7 +507,16 @@ class Multiplexer:
                                 route.confirmed = True
                                 if route.refusals:
                                     route.refusals = 0
-                                self._deliver(route, msg.events)
+                                # ``_deliver``, inlined: this is every frame's path
+                                rs = route.stats
+                                rs.messages += 1
+                                rs.last_recv = self._stats.last_recv
+                                for event in msg.events:
+                                    for observer in route.observers:
+                                        try:
+                                            observer.on_next(event)
+                                        except BaseException as exc:  # see _deliver
+                                            self._observer_failed(route.key, observer, exc)
                             if self._wildcard:
                                 # One event may be routed to several keys (a REST snapshot
                                 # serving every diff speed): the wildcard sees it once.

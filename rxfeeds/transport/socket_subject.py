@@ -1,7 +1,9 @@
 """The socket subject: one websocket per venue endpoint, shared by every subscription.
 
-:class:`SocketSubject` is a :class:`~rxfeeds.transport.multiplexer.Multiplexer` driven by a
-``websocket-client`` ``WebSocketApp`` running in a daemon thread (the *socket thread*).
+:class:`SocketSubject` is a :class:`~rxfeeds.transport.multiplexer.Multiplexer` whose
+connection runs in a daemon thread (the *socket thread*): websocket-client's public
+``WebSocket`` makes the connection (TCP or TLS, the HTTP upgrade) and sends frames; the socket
+thread reads the socket itself through the sans-I/O :class:`~rxfeeds.transport.frames.FrameReader`.
 
 * Lazy: the socket opens when the first subscriber (or request) arrives and closes when the
   last one leaves.
@@ -37,11 +39,12 @@ Marble sketch of one key while the connection drops::
     socket   --a--b--X                (drop)   --S--c--d-->
     key      --a--b-----------R-----------------S--c--d-->     R = StreamReset("reconnect")
 
-Fast receive path: one ``bytearray`` per connection, filled in place by ``recv_into`` (no
-allocation per read; one read of up to 256 KiB serves many frames), text frames parsed
-straight out of it; anything unusual (control frames, fragments) is handed to
-websocket-client's own reader, which draws from the same buffer.  All frames of one read
-share one receive timestamp.
+Receive path: one ``bytearray`` per connection, filled in place by ``recv_into`` (no
+allocation per read; one read of up to 256 KiB serves many frames), whole text frames fed
+straight out of it; control frames are answered here (ping → pong, close → close) and
+fragments joined by :class:`~rxfeeds.transport.frames.Reassembler`.  All frames of one read
+share one receive timestamp.  On a plain socket (Linux) the read itself waits, under a kernel
+receive timeout: one system call per wake-up.
 
 Callbacks run on the socket thread.  Use ``observe_on`` to move work elsewhere.
 
@@ -62,6 +65,9 @@ import math
 import random
 import select
 import selectors
+import socket
+import struct
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -74,6 +80,7 @@ from ..codec import Codec
 from ..errors import ConnectionFailed, FrameError, InvalidArgument
 from ..events import ConnectionState
 from ..timing import Backoff, check_backoff
+from .frames import BINARY, CLOSE, PING, TEXT, FrameReader, Reassembler, close_args
 from .multiplexer import Multiplexer
 from .redact import redact_url
 
@@ -185,24 +192,24 @@ def _iter(value: Any) -> Sequence[Any]:
         return [object()]  # not iterable: fails the caller's check
 
 
-#: Receive buffer size.  One ``bytearray`` of this size is allocated per connection and every
-#: ``recv_into`` fills it in place: no allocation per read (a 256 KiB ``recv`` allocated a
-#: fresh block through glibc's mmap path, three extra system calls per wake-up).  Large reads
-#: matter in bursts: each read releases the GIL, and a busy process may not give it back at
-#: once.  Frames larger than this grow the buffer while they are read; it shrinks back once
-#: they are delivered.
-_BUF_SIZE = 262144
-#: Compact (move a partial frame to the front) when less room than this is left at the end.
-_MIN_ROOM = 4096
-
-
 class _Connection:
     """One run of the reconnect loop: its own thread, stop flag and wake-up event."""
 
-    __slots__ = ("app", "thread", "stopping", "wake", "opened_at", "opened_wall", "reason", "open")
+    __slots__ = (
+        "ws",
+        "thread",
+        "stopping",
+        "wake",
+        "opened_at",
+        "opened_wall",
+        "reason",
+        "open",
+        "peer_closed",
+        "assembler",
+    )
 
     def __init__(self) -> None:
-        self.app: websocket.WebSocketApp | None = None
+        self.ws: websocket.WebSocket | None = None
         self.thread: threading.Thread | None = None
         self.stopping = False
         self.wake = threading.Event()
@@ -210,237 +217,29 @@ class _Connection:
         self.opened_wall = 0.0
         self.reason = ""
         self.open = False
+        #: the server sent a close frame (answered already: no close handshake of ours)
+        self.peer_closed = False
+        #: joins fragmented messages (made at the first fragment: rare)
+        self.assembler: Reassembler | None = None
 
     def stop(self) -> None:
         self.stopping = True
         self.open = False
         self.wake.set()
-        app = self.app
-        if app is not None:
-            app.keep_running = False
-            sock = app.sock
-            if sock is not None and sock.sock is not None:
-                try:
-                    sock.sock.shutdown(2)
-                except OSError:
-                    pass
+        ws = self.ws
+        if ws is not None:
+            _shutdown(ws)
 
 
-class _FastDispatcher:
-    """websocket-client dispatcher that reads frames out of one reused receive buffer.
-
-    It implements the small interface ``WebSocketApp.run_forever(dispatcher=...)`` expects
-    (``read``, ``timeout``, ``signal``, ``abort``, ``buffwrite``).
-    """
-
-    def __init__(self, subject: SocketSubject, conn: _Connection) -> None:
-        self.subject = subject
-        self.conn = conn
-        self._buf = bytearray(_BUF_SIZE)
-        self._view = memoryview(self._buf)
-        #: unread bytes are ``_buf[_start:_end]``
-        self._start = 0
-        self._end = 0
-        self._raw: Any = None
-        #: opcode of the fragmented message being handed to websocket-client (it reports the
-        #: reassembled message with the continuation opcode)
-        self.fragment_opcode = 1
-
-    # -- interface used by WebSocketApp
-    def signal(self, sig: int, handler: Any) -> None:
-        """Signals belong to the main thread; nothing to do here."""
-
-    def abort(self) -> None:
-        self.conn.stop()
-
-    def timeout(self, seconds: float, callback: Any, *args: Any) -> None:
-        """The ping-timeout check is replaced by the stale-data timer in ``read``."""
-
-    def buffwrite(self, sock: Any, data: Any, send: Any, disconnect_handler: Any) -> None:
-        send(sock, data)
-
-    def close_socket(self) -> None:
-        """Close the raw socket: websocket-client skips it after answering a server close."""
-        raw, self._raw = self._raw, None
-        if raw is not None:
-            try:
-                raw.close()
-            except OSError:
-                pass
-        self._start = self._end = 0
-
-    # -- buffer management
-    def _buffered_recv(self, bufsize: int) -> bytes:
-        """websocket-client's reader draws from here: buffered bytes first, then the socket."""
-        start = self._start
-        avail = self._end - start
-        if avail > 0:
-            take = avail if avail < bufsize else bufsize
-            self._start = start + take
-            return self._view[start : start + take].tobytes()
-        data: bytes = websocket.recv(self._raw, bufsize)
-        return data
-
-    def _make_room(self, need: int) -> None:
-        """Move the unread bytes to the front, growing the buffer when ``need`` bytes (a whole
-        frame, or what is buffered plus room to read) would not fit; shrink a grown buffer back
-        when it is empty."""
-        start, end = self._start, self._end
-        size = len(self._buf)
-        if need > size or (start == end and size > _BUF_SIZE):
-            grown = bytearray(max(_BUF_SIZE, 1 << (need - 1).bit_length()))
-            grown[: end - start] = self._view[start:end]
-            self._buf = grown
-            self._view = memoryview(grown)
-        elif start:
-            self._buf[: end - start] = bytes(self._view[start:end])
-        self._start = 0
-        self._end = end - start
-
-    # -- the receive loop
-    def read(self, sock: Any, read_callback: Any, check_callback: Any = None) -> None:
-        subject = self.subject
-        conn = self.conn
-        app = conn.app
-        if app is None or app.sock is None or app.sock.sock is None:
-            return
-        ws = app.sock
-        raw: Any = ws.sock
-        self._raw = raw
-        ws.frame_buffer.recv = self._buffered_recv
-        feed = subject.feed  # bound once: no wrapper call per frame
-        binary = subject._binary_frame
-        pending = getattr(raw, "pending", None)
-        recv_into = raw.recv_into
-        poll, close_poller = _poller(raw)
-        stats = subject._stats
-        stale = subject._stale_timeout
-        app_ping = subject._app_ping_interval
-        ping_frame = subject.codec.ping_frame
-        monotonic = time.monotonic
-        wall = time.time
-        now = monotonic()
-        last_data = now
-        next_ping = now + app_ping if app_ping else float("inf")
-        # websocket pings are sent from here too: no ping thread per connection; a pong counts
-        # as data for the stale timer, which replaces websocket-client's pong timeout.
-        ws_ping = subject._ping_interval
-        next_ws_ping = now + ws_ping if ws_ping else float("inf")
-        next_timer = next_ping if next_ping < next_ws_ping else next_ws_ping
-        t_recv = wall()
-        m_recv = now
+def _shutdown(ws: websocket.WebSocket) -> None:
+    """Wake the socket thread out of a read (or a handshake) at once, from any thread: shut the
+    TCP socket down without closing its descriptor (the socket thread closes it)."""
+    raw = ws.sock
+    if raw is not None:
         try:
-            while app.keep_running and not conn.stopping:
-                buf = self._buf
-                view = self._view
-                pos = start = self._start
-                n = self._end
-                need = 0  # size of the incomplete frame at ``pos``, when known
-                fallback = False
-                if n - pos >= 2:
-                    stats.delivering_since = t_recv
-                while n - pos >= 2:
-                    b0 = buf[pos]
-                    b1 = buf[pos + 1]
-                    if b1 & 0x80 or b0 & 0x70:
-                        fallback = True  # masked or extension bits: let the library judge
-                        break
-                    length = b1
-                    head = 2
-                    if length == 126:
-                        if n - pos < 4:
-                            break
-                        length = (buf[pos + 2] << 8) | buf[pos + 3]
-                        head = 4
-                    elif length == 127:
-                        if n - pos < 10:
-                            break
-                        length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
-                        head = 10
-                    opcode = b0 & 0x0F
-                    if not (b0 & 0x80) or opcode > 2 or opcode == 0:
-                        fallback = True  # control frame or fragment
-                        if opcode in (1, 2):
-                            self.fragment_opcode = opcode
-                        break
-                    end = pos + head + length
-                    if end > n:
-                        need = head + length
-                        break
-                    payload = view[pos + head : end].tobytes()
-                    pos = end
-                    self._start = pos
-                    if opcode == 1:
-                        feed(payload, t_recv)
-                    else:
-                        binary(payload, t_recv)
-                    if conn.stopping:
-                        return
-                if pos != start:
-                    stats.delivering_since = 0.0
-                    # Frames were delivered: venue silence counts from the end of delivery,
-                    # not from the receive (slow callbacks are not a stale venue).
-                    now = last_data = monotonic()
-                    lag = now - m_recv
-                    stats.delivery_lag = lag
-                    if lag > stats.max_delivery_lag:
-                        stats.max_delivery_lag = lag
-                else:
-                    now = monotonic()
-                if fallback:
-                    # websocket-client reads the next frame (answers pings, joins fragments)
-                    # from our buffer first, then from the socket.
-                    if not read_callback():
-                        return
-                    last_data = monotonic()
-                    continue
-                # Need more bytes.
-                end = self._end
-                if self._start == end:
-                    self._start = self._end = end = 0  # empty: start over at the front, no copy
-                    if len(buf) > _BUF_SIZE:
-                        self._make_room(0)
-                elif need > len(buf) - self._start or len(buf) - end < _MIN_ROOM:
-                    self._make_room(max(need, end - self._start + _MIN_ROOM))
-                    end = self._end
-                # Timers: a few comparisons per wake-up, no thread, no timer object.
-                if now >= next_timer:
-                    if now >= next_ping:
-                        frame = ping_frame()
-                        if frame is not None:
-                            subject._write_quiet(frame)
-                        next_ping = now + (app_ping or 0.0)
-                    if now >= next_ws_ping:
-                        subject._ws_ping(ws)
-                        next_ws_ping = now + (ws_ping or 0.0)
-                    next_timer = next_ping if next_ping < next_ws_ping else next_ws_ping
-                wait = next_timer - now
-                if stale is not None:
-                    quiet = last_data + stale - now
-                    if quiet < 0 and not (pending and pending()):
-                        if poll(0):  # bytes are waiting: not silence
-                            last_data = now
-                            quiet = stale
-                        else:
-                            conn.reason = f"stale: no data for {stale:g} s"
-                            return
-                    if quiet < wait:
-                        wait = quiet
-                ms = 500.0 if wait >= 0.5 else 1000.0 * wait if wait > 0.0 else 0.0
-                if not (pending and pending()) and not poll(ms):
-                    continue
-                # One system call fills the reused buffer; no slice object when it is empty.
-                got = recv_into(self._view if not end else self._view[end:])
-                if not got:
-                    conn.reason = "connection closed by peer"
-                    read_callback()  # let websocket-client tear down and report the close
-                    return
-                t_recv = wall()
-                last_data = m_recv = monotonic()
-                self._end = end + got
-        finally:
-            stats.delivering_since = 0.0
-            close_poller()
+            raw.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def _poller(raw: Any) -> tuple[Callable[[float], Any], Callable[[], None]]:
@@ -458,6 +257,35 @@ def _poller(raw: Any) -> tuple[Callable[[float], Any], Callable[[], None]]:
 
 def _nothing() -> None:
     pass
+
+
+#: Receive timeouts a timed read may use: the largest one not past the next timer, so a timer
+#: is never late and the timeout changes (one ``setsockopt``) a few times per timer period,
+#: not at every wake-up.
+_READ_TIMEOUTS = (0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001)
+
+
+def _can_time_reads(raw: Any) -> bool:
+    """``raw`` is a plain blocking TCP socket whose reads the kernel can time out (Linux's
+    ``SO_RCVTIMEO`` with a ``struct timeval``): no ``poll()`` needed before each read."""
+    return (
+        sys.platform.startswith("linux")
+        and type(raw) is socket.socket
+        and raw.gettimeout() is None
+        and hasattr(socket, "SO_RCVTIMEO")
+    )
+
+
+def _read_timeout(raw: socket.socket, wait: float) -> float:
+    """Set the kernel receive timeout for a wait of ``wait`` seconds; returns the timeout set."""
+    timeout = _READ_TIMEOUTS[-1]
+    for t in _READ_TIMEOUTS:
+        if t <= wait:
+            timeout = t
+            break
+    usec = round(timeout * 1e6)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", usec // 1_000_000, usec % 1_000_000))
+    return timeout
 
 
 class SocketSubject(Multiplexer):
@@ -569,8 +397,8 @@ class SocketSubject(Multiplexer):
         conn.stop()
 
     def _write(self, frame: str) -> None:
-        app = self._conn.app if self._conn is not None else None
-        if app is None or app.sock is None:
+        ws = self._conn.ws if self._conn is not None else None
+        if ws is None or ws.sock is None:
             raise ConnectionError(f"{self.venue}: not connected")
         if self._min_send_interval:
             with self._send_lock:
@@ -578,9 +406,9 @@ class SocketSubject(Multiplexer):
                 if wait > 0:
                     time.sleep(wait)
                 self._next_send = time.monotonic() + self._min_send_interval
-                app.send(frame)
+                ws.send(frame)
         else:
-            app.send(frame)
+            ws.send(frame)
         self._tap_out(frame)
 
     def _ws_ping(self, ws: Any) -> None:
@@ -616,8 +444,8 @@ class SocketSubject(Multiplexer):
             self._log.warning("thread", "%s: %s", self.venue, reason)
             conn.stopping = True
             conn.open = False
-            if conn.app is not None:
-                self._close_app(conn.app)
+            if conn.ws is not None:
+                self._close_ws(conn)
             self._publish_state(ConnectionState.FAILED, 0, None, reason)
             if self._conn is conn:
                 self._conn = None
@@ -652,62 +480,31 @@ class SocketSubject(Multiplexer):
             self._publish_state(ConnectionState.CONNECTING, attempt)
             conn.opened_at = None
             conn.reason = ""
-            was_reconnect = reconnect
-
-            def on_open(app: Any, _conn: _Connection = conn, _reconnect: bool = was_reconnect) -> None:
-                if _conn.stopping:
-                    return
-                _conn.opened_at = time.monotonic()
-                _conn.opened_wall = time.time()
-                self._stats.attempt = 0  # no attempt in progress while connected
-                self._stats.connects += 1
-                if _reconnect:
-                    self._stats.reconnects += 1
-                self._publish_state(ConnectionState.OPEN)
-
-                def mark_open() -> None:
-                    _conn.open = True
-
-                self._on_connected(_reconnect, mark_open)
-
-            def on_close(app: Any, code: Any, msg: Any, _conn: _Connection = conn) -> None:
-                if code is not None and not _conn.reason:
-                    _conn.reason = f"closed by server (code {code}{': ' + str(msg) if msg else ''})"
-
-            def on_error(app: Any, error: Exception, _conn: _Connection = conn) -> None:
-                if not _conn.reason:
-                    _conn.reason = f"{type(error).__name__}: {error}"
-
-            dispatcher = _FastDispatcher(self, conn)
-
-            def on_data(app: Any, data: bytes, opcode: int, fin: Any, _d: _FastDispatcher = dispatcher) -> None:
-                # Only frames the fast path handed back to websocket-client arrive here
-                # (fragmented messages, reassembled).
-                if opcode == websocket.ABNF.OPCODE_CONT:
-                    opcode = _d.fragment_opcode
-                if opcode == websocket.ABNF.OPCODE_TEXT:
-                    self.feed(data, time.time())
-                elif opcode == websocket.ABNF.OPCODE_BINARY:
-                    self._binary_frame(data, time.time())
-
-            app = websocket.WebSocketApp(
-                url, header=self._header, on_open=on_open, on_close=on_close, on_error=on_error, on_data=on_data
-            )
-            conn.app = app
+            conn.peer_closed = False
+            conn.assembler = None
+            ws = websocket.WebSocket(sslopt=self._sslopt, skip_utf8_validation=True, enable_multithread=True)
+            ws.settimeout(websocket.getdefaulttimeout())
+            conn.ws = ws
             try:
-                app.run_forever(
-                    sslopt=self._sslopt,
-                    ping_interval=0,  # the read loop sends websocket pings (no ping thread)
-                    skip_utf8_validation=True,  # orjson validates UTF-8 while parsing
-                    dispatcher=dispatcher,
-                )
-            except BaseException as exc:  # run_forever re-raises SystemExit & co. from callbacks
+                try:
+                    ws.connect(url, header=self._header)  # type: ignore[no-untyped-call]
+                except Exception as exc:  # refused, TLS, handshake: the back-off decides what next
+                    conn.reason = conn.reason or f"{type(exc).__name__}: {exc}"
+                else:
+                    if not conn.stopping:
+                        try:
+                            self._opened(conn, reconnect)
+                        except Exception as exc:  # e.g. a send failed: the read loop finds out
+                            conn.reason = conn.reason or f"{type(exc).__name__}: {exc}"
+                        self._read(conn, ws)
+            except Exception as exc:  # the connection broke (reset, protocol error...)
+                conn.reason = conn.reason or f"{type(exc).__name__}: {exc}"
+            except BaseException as exc:  # SystemExit & co. from a callback on this thread
                 conn.reason = conn.reason or f"{type(exc).__name__}: {exc}"
                 self._log.warning("run", "%s: connection ended by %r; reconnecting", self.venue, exc)
             finally:
                 conn.open = False
-                self._close_app(app)
-                dispatcher.close_socket()
+                self._close_ws(conn)
             if conn.stopping:
                 break
             opened = conn.opened_at
@@ -735,21 +532,178 @@ class SocketSubject(Multiplexer):
         if self._conn is None:  # a newer connection, if any, reports its own states
             self._publish_state(ConnectionState.CLOSED, 0, None, "closed")
 
-    @staticmethod
-    def _close_app(app: Any) -> None:
-        app.keep_running = False
-        sock = app.sock
-        if sock is not None:
+    def _close_ws(self, conn: _Connection) -> None:
+        ws = conn.ws
+        if ws is None:
+            return
+        if not conn.peer_closed:
             try:
                 # A short close handshake: a stalled peer must not delay the reconnect by the
                 # library's default 3 s wait for its close reply.
-                sock.close(timeout=0.2)
+                ws.close(timeout=0.2)
             except Exception:
                 pass
+        try:
+            ws.shutdown()  # type: ignore[no-untyped-call]
+        except Exception:
+            pass
+
+    def _opened(self, conn: _Connection, reconnect: bool) -> None:
+        """The handshake succeeded: count it, publish OPEN, (re)send the subscriptions."""
+        conn.opened_at = time.monotonic()
+        conn.opened_wall = time.time()
+        self._stats.attempt = 0  # no attempt in progress while connected
+        self._stats.connects += 1
+        if reconnect:
+            self._stats.reconnects += 1
+        self._publish_state(ConnectionState.OPEN)
+
+        def mark_open() -> None:
+            conn.open = True
+
+        self._on_connected(reconnect, mark_open)
+
+    def _read(self, conn: _Connection, ws: websocket.WebSocket) -> None:
+        """The receive loop (socket thread) until the connection ends; ``conn.reason`` says why.
+
+        One reused buffer filled in place by ``recv_into`` (no allocation per read; one read
+        serves a burst), whole text frames fed straight from it; control frames and fragments
+        take the slow branch.  All frames of one read share one receive timestamp.  Pings
+        (websocket and application) and the stale-data timer are checked here at each wake-up:
+        no timer thread.
+
+        Waiting: on a plain blocking TCP socket (Linux) the read itself waits, bounded by the
+        kernel receive timeout (``SO_RCVTIMEO``, changed only when a timer comes due sooner):
+        one system call per wake-up.  Elsewhere (TLS, whose reads retry internally until a
+        record is complete; other systems) one ``poll()`` before each read.
+        """
+        raw: Any = ws.sock
+        reader = FrameReader()
+        frames = reader.frames
+        room = reader.room
+        filled = reader.filled
+        feed = self.feed  # bound once: no wrapper call per frame
+        binary = self._binary_frame
+        pending = getattr(raw, "pending", None)  # TLS: decrypted bytes poll() cannot see
+        recv_into = raw.recv_into
+        poll, close_poller = _poller(raw)
+        timed_reads = _can_time_reads(raw)
+        read_timeout = math.inf  # the SO_RCVTIMEO in force (inf: not set yet)
+        stats = self._stats
+        stale = self._stale_timeout
+        app_ping = self._app_ping_interval
+        ping_frame = self.codec.ping_frame
+        monotonic = time.monotonic
+        wall = time.time
+        now = monotonic()
+        last_data = now
+        next_ping = now + app_ping if app_ping else math.inf
+        # A pong counts as data for the stale timer, which replaces a pong timeout.
+        ws_ping = self._ping_interval
+        next_ws_ping = now + ws_ping if ws_ping else math.inf
+        next_timer = min(next_ping, next_ws_ping)
+        t_recv = 0.0
+        m_recv = now
+        got = 0
+        try:
+            while not conn.stopping:
+                if got:
+                    stats.delivering_since = t_recv
+                    for head, payload in frames():
+                        if head == TEXT:
+                            feed(payload, t_recv)
+                        elif head == BINARY:
+                            binary(payload, t_recv)
+                        elif not self._unusual_frame(conn, ws, head, payload, t_recv):
+                            return
+                        if conn.stopping:
+                            return
+                    stats.delivering_since = 0.0
+                    # Venue silence counts from the end of delivery, not from the receive
+                    # (slow callbacks are not a stale venue).
+                    now = last_data = monotonic()
+                    lag = now - m_recv
+                    stats.delivery_lag = lag
+                    if lag > stats.max_delivery_lag:
+                        stats.max_delivery_lag = lag
+                else:
+                    now = monotonic()
+                # Timers: a few comparisons per wake-up, no thread, no timer object.
+                if now >= next_timer:
+                    if now >= next_ping:
+                        frame = ping_frame()
+                        if frame is not None:
+                            self._write_quiet(frame)
+                        next_ping = now + (app_ping or 0.0)
+                    if now >= next_ws_ping:
+                        self._ws_ping(ws)
+                        next_ws_ping = now + (ws_ping or 0.0)
+                    next_timer = min(next_ping, next_ws_ping)
+                wait = next_timer - now
+                if stale is not None:
+                    quiet = last_data + stale - now
+                    if quiet < 0 and not (pending and pending()):
+                        if poll(0):  # bytes are waiting: not silence
+                            last_data = now
+                            quiet = stale
+                        else:
+                            conn.reason = f"stale: no data for {stale:g} s"
+                            return
+                    if quiet < wait:
+                        wait = quiet
+                if timed_reads:
+                    if wait < read_timeout or read_timeout < 0.5 <= wait:
+                        read_timeout = _read_timeout(raw, wait)
+                    try:
+                        got = recv_into(room())
+                    except BlockingIOError:  # the receive timeout: go and see the timers
+                        got = 0
+                        continue
+                else:
+                    ms = 500.0 if wait >= 0.5 else 1000.0 * wait if wait > 0.0 else 0.0
+                    if not (pending and pending()) and not poll(ms):
+                        got = 0
+                        continue
+                    got = recv_into(room())
+                if not got:
+                    if not conn.reason:
+                        conn.reason = "connection closed by peer"
+                    return
+                filled(got)
+                t_recv = wall()
+                last_data = m_recv = monotonic()
+        finally:
+            stats.delivering_since = 0.0
+            close_poller()
+
+    def _unusual_frame(self, conn: _Connection, ws: websocket.WebSocket, head: int, payload: bytes, t: float) -> bool:
+        """A control frame or a fragment; False when the connection ends (a close frame)."""
+        if head == PING:
+            ws.pong(payload)
+        elif head == CLOSE:
+            code, msg = close_args(payload)
+            if not conn.reason:
+                detail = f" (code {code}{': ' + msg if msg else ''})" if code is not None else ""
+                conn.reason = "closed by server" + detail
+            conn.peer_closed = True
             try:
-                sock.shutdown()
+                # Answer the close handshake, echoing the code (RFC 6455, 5.5.1).
+                ws.send_close(code if code is not None and 1000 <= code < 5000 else 1000)
             except Exception:
                 pass
+            return False
+        elif head & 0x0F < 8:  # a fragment (pongs need nothing: any read is data to the stale timer)
+            assembler = conn.assembler
+            if assembler is None:
+                assembler = conn.assembler = Reassembler()
+            message = assembler.add(head, payload)
+            if message is not None:
+                opcode, data = message
+                if opcode == TEXT & 0x0F:
+                    self.feed(data, t)
+                else:
+                    self._binary_frame(data, t)
+        return True
 
     # ------------------------------------------------------------------ public
 
@@ -765,11 +719,6 @@ class SocketSubject(Multiplexer):
     def reconnect(self, reason: str = "requested") -> None:
         """Drop the current socket now; the reconnect loop opens a new one."""
         conn = self._conn
-        if conn is not None and conn.app is not None:
+        if conn is not None and conn.ws is not None:
             conn.reason = reason
-            sock = conn.app.sock
-            if sock is not None and sock.sock is not None:
-                try:
-                    sock.sock.shutdown(2)
-                except OSError:
-                    pass
+            _shutdown(conn.ws)
