@@ -244,24 +244,16 @@ class SymbolBook:
             self._start_segments()
         bids, asks = self.bids, self.asks
         seg = self._segments
-        for p, s, pt, st in ev.bids:
-            if s == 0:
-                bids.remove(p)
-            elif p > 0.0 and s > 0.0 and p < 1e18 and s < 1e18:  # MAX_NUMBER; False for NaN too
-                bids.set(
-                    p, s, pt, st, pt.replace(".", "").lstrip("0") + st.replace(".", "").lstrip("0") if seg else None
-                )
-            else:
-                return self._bad_level("bid", p, s, ev)
-        for p, s, pt, st in ev.asks:
-            if s == 0:
-                asks.remove(p)
-            elif p > 0.0 and s > 0.0 and p < 1e18 and s < 1e18:
-                asks.set(
-                    p, s, pt, st, pt.replace(".", "").lstrip("0") + st.replace(".", "").lstrip("0") if seg else None
-                )
-            else:
-                return self._bad_level("ask", p, s, ev)
+        levels = ev.bids
+        if levels:
+            bad = bids.apply(levels, seg)
+            if bad is not None:
+                return self._bad_level("bid", bad[0], bad[1], ev)
+        levels = ev.asks
+        if levels:
+            bad = asks.apply(levels, seg)
+            if bad is not None:
+                return self._bad_level("ask", bad[0], bad[1], ev)
         keep = self._keep
         if keep is not None:
             if bids.count > keep:
