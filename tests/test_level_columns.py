@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from rxfeeds.numeric import MAX_TEXT, BadValue, level_columns, text_levels
+from rxfeeds.numeric import BATCH_LEVELS, MAX_TEXT, BadValue, level_columns, text_levels
 from rxfeeds.venues.hitbtc._common import book_levels
 
 
@@ -72,8 +72,9 @@ def test_random_plain_numbers_convert_exactly_as_float() -> None:
 @pytest.mark.parametrize("bad", TRICKY)
 def test_a_tricky_text_never_passes_unchecked(bad: str) -> None:
     for where in range(4):
-        prices = ["1.5", "1.4", "1.3", "1.2"]
-        sizes = ["1", "2", "3", "4"]
+        # enough levels for text_levels to take the batch first
+        prices = [f"1.{9 - i % 9}{i}" for i in range(BATCH_LEVELS)]
+        sizes = [str(i + 1) for i in range(BATCH_LEVELS)]
         (prices if where % 2 else sizes)[where] = bad
         got = level_columns(prices, sizes, False)
         want = per_level(prices, sizes)
@@ -106,7 +107,8 @@ def test_non_strings_and_long_texts_go_to_the_checked_path() -> None:
 
 
 def test_snapshot_zero_sizes_are_skipped_in_both_paths() -> None:
-    raw = [{"price": f"1.{i}", "size": "0" if i % 2 else "2.5"} for i in range(1, 9)]
-    batched = book_levels(raw, True)
-    assert [lv[2] for lv in batched] == ["1.2", "1.4", "1.6", "1.8"]
-    assert batched == book_levels(raw[:3], True) + book_levels(raw[3:], True)
+    raw = [{"price": f"1.{i:02d}", "size": "0" if i % 2 else "2.5"} for i in range(1, 3 * BATCH_LEVELS)]
+    batched = book_levels(raw, True)  # one batch
+    assert [lv[2] for lv in batched] == [f"1.{i:02d}" for i in range(2, 3 * BATCH_LEVELS, 2)]
+    per_level = [book_levels(raw[i : i + 2], True) for i in range(0, len(raw), 2)]  # below the batch size
+    assert batched == tuple(lv for part in per_level for lv in part)
