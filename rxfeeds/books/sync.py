@@ -17,8 +17,12 @@ venue-agnostic:
     stale; the first applied delta must bridge, ``first_sequence <= last + 1 <= sequence``
     (HitBTC has ``first_sequence == sequence``, so it must be exactly ``last + 1``); after that
     strictly ``first_sequence == last + 1``.  Anything else is a gap.  A later snapshot
-    replaces the book (HitBTC's unsolicited re-snapshot carries the last update's sequence);
-    a snapshot older than the synced book (``sequence < last``) is ignored.
+    replaces the book; a snapshot older than the synced book (``sequence < last``) is ignored.
+    A snapshot at the synced book's own sequence (``sequence == last``, no checksum: HitBTC's
+    unsolicited re-snapshot carries the last update's sequence) describes the book already held:
+    it is not reloaded, only spot-checked (same best level per side, same venue depth) and the
+    book is published again with the snapshot's times; when the spot check disagrees, or the
+    book is not synced, it is a real snapshot and replaces the book.
 ``orders`` (Midchains, BitShares: order-level books)
     :class:`~rxfeeds.events.BookOrder` events are aggregated by order id into price levels
     (sum of the sizes of the orders at a price).  Orders come in venue messages; the last
@@ -154,6 +158,7 @@ class SymbolBook:
         self.gaps = 0
         self.stale = 0
         self.dropped = 0
+        self.repeats = 0  # snapshots found to repeat the synced book (not reloaded)
         self._venue_depth: int | None = None
         self._keep: int | None = max_depth  # levels kept per side
         self._bridged = False
@@ -172,13 +177,20 @@ class SymbolBook:
 
     def on_snapshot(self, ev: BookSnapshot) -> OrderBook | None:
         """Replace the book with ``ev``; replays buffered deltas in sequence mode."""
-        if ev.depth is not None:
-            self._venue_depth = ev.depth
         if ev.sequence is not None:
             self.strategy = "sequence"
-            if self.synced and self.last_sequence is not None and ev.sequence < self.last_sequence:
-                self.stale += 1
-                return None
+            if self.synced and self.last_sequence is not None and ev.sequence <= self.last_sequence:
+                if ev.sequence < self.last_sequence:
+                    self.stale += 1
+                    return None
+                if ev.checksum is None and self._same_image(ev):
+                    # the book already is this image (HitBTC's unsolicited re-snapshot): no reload
+                    self.repeats += 1
+                    if self.resync_attempts:
+                        self.resync_attempts = 0
+                    return self._publish(ev.time, ev.recv_time)
+        if ev.depth is not None:
+            self._venue_depth = ev.depth
         if ev.checksum is not None:
             self.strategy = "checksum"
             self._segments = True
@@ -398,6 +410,23 @@ class SymbolBook:
         if not self.synced:
             self.synced = True
             self._note("synced", f"order-level image of {len(self._orders)} orders", ev)
+
+    def _same_image(self, ev: BookSnapshot) -> bool:
+        """Spot check of a snapshot at the synced book's sequence: same depth and best levels.
+
+        Under the sequence rule such a snapshot describes the book already held, so only its
+        best level per side is compared (a mismatch makes it a real snapshot, loaded in full).
+        """
+        if ev.depth is not None and ev.depth != self._venue_depth:
+            return False
+        for side, levels in ((self.bids, ev.bids), (self.asks, ev.asks)):
+            best = side.best()
+            if not levels:
+                if best is not None:
+                    return False
+            elif best is None or levels[0][0] != best[0] or levels[0][1] != best[1]:
+                return False
+        return True
 
     def _stale_after_snapshot(self, ev: BookDelta, seq: int) -> OrderBook | None:
         """Every update since the snapshot was stale: fail when they cannot catch up (frozen book)."""
