@@ -235,6 +235,17 @@ def test_resnapshot_at_the_synced_sequence_with_other_best_levels_replaces_the_b
     assert out.books[3].asks == ((3.0, 1.0),)
 
 
+def test_resnapshot_at_the_synced_sequence_with_a_bad_best_level_is_an_integrity_failure() -> None:
+    out = run(
+        [
+            snap(bids=[(1, 1)], asks=[(2, 1)], sequence=11),
+            snap(bids=[(1, float("nan"))], asks=[(2, 1)], sequence=11),
+        ]
+    )
+    assert out.kinds() == ["synced", "invalid"]
+    assert out.books[-1].synced is False and out.books[-1].bids == ((1.0, 1.0),)
+
+
 def test_snapshot_at_the_last_sequence_of_an_unsynced_book_is_loaded() -> None:
     out = run(
         [

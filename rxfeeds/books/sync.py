@@ -420,6 +420,8 @@ class SymbolBook:
         if ev.depth is not None and ev.depth != self._venue_depth:
             return False
         for side, levels in ((self.bids, ev.bids), (self.asks, ev.asks)):
+            if type(levels) is not tuple:  # malformed: the full load reports it
+                return False
             best = side.best()
             if not levels:
                 if best is not None:
