@@ -138,25 +138,93 @@ def load(venue: Venue, folder: Path) -> None:
 
 
 def simulate(venue: Venue, folder: Path) -> bool:
-    """Record a Kraken simulator capture (book depth 1000, checksummed; benchmarks/book.py's recorder).
+    """Record a capture of ``venue`` from the project's simulator instead of the shared one.
 
-    Only Kraken has a simulator recorder here; other venues are skipped without their capture.
+    Kraken: book depth 1000, checksummed (benchmarks/book.py's recorder); HitBTC v2: the
+    orderbook notifications of two symbols (re-snapshots included); Binance spot: ``@depth@100ms``
+    diffs of two symbols plus a REST depth snapshot per symbol fetched after the first diff.
     """
-    if venue.name != "kraken":
-        return False
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from book import simulator_frames
+    path = folder / f"{venue.name}-sim.capture"
+    if venue.name == "kraken":
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from book import simulator_frames
 
-    frames = simulator_frames()
-    path = folder / "kraken-sim.capture"
+        lines = [f"{i * 0.001:.3f}: ".encode() + frame for i, frame in enumerate(simulator_frames())]
+    elif venue.name == "hitbtc":
+        lines = _hitbtc_sim_lines()
+    elif venue.name == "binance":
+        lines = _binance_sim_lines()
+    else:
+        return False
     with path.open("wb") as f:
         f.write(b"ws://127.0.0.1/ <-> 0.0\n")
-        for i, frame in enumerate(frames):
-            f.write(f"{i * 0.001:.3f}: ".encode() + frame + b"\n")
+        for line in lines:
+            f.write(line + b"\n")
     venue.paths = [path]
-    venue.records = list(read_records(path))
-    venue.source = f"kraken simulator ({venue.frames} frames, seed 1)"
+    venue.records = sorted(
+        (r for r in read_records(path) if r[0] == "rest" or venue.marker in r[3]), key=lambda r: r[1]
+    )
+    venue.source = f"{venue.name} simulator ({venue.frames} frames, seed 1)"
     return True
+
+
+SIM_FRAMES = 3_000
+
+
+def _hitbtc_sim_lines() -> list[bytes]:
+    import websocket
+
+    from rxfeeds.sim.hitbtc import HitBTCSim
+
+    lines: list[bytes] = []
+    with HitBTCSim(seed=1, symbols=["ETHBTC", "LTCBTC"], tick_interval=0.002, resnapshot_after=0.5) as sim:
+        ws = websocket.create_connection(sim.public_url, timeout=10)
+        try:
+            for i, symbol in enumerate(("ETHBTC", "LTCBTC"), 1):
+                ws.send(f'{{"method":"subscribeOrderbook","params":{{"symbol":"{symbol}"}},"id":{i}}}')
+            deadline = time.monotonic() + 120
+            while len(lines) < SIM_FRAMES and time.monotonic() < deadline:
+                frame = ws.recv()
+                data = frame.encode() if isinstance(frame, str) else frame
+                if b"Orderbook" in data:
+                    lines.append(f"{len(lines) * 0.001:.3f}: ".encode() + data)
+        finally:
+            ws.close()
+    return lines
+
+
+def _binance_sim_lines() -> list[bytes]:
+    import urllib.request
+
+    import websocket
+
+    from rxfeeds.sim.binance_spot import BinanceSpotSim
+
+    symbols = ("btcusdt", "ethusdt")
+    lines: list[bytes] = []
+    with BinanceSpotSim(seed=1, symbols=list(symbols), tick_interval=0.002, max_messages_per_second=None) as sim:
+        ws = websocket.create_connection(sim.url, timeout=10)
+        try:
+            streams = [f"{s}@depth@100ms" for s in symbols]
+            ws.send(f'{{"method":"SUBSCRIBE","params":{list(streams)!r},"id":1}}'.replace("'", '"'))
+            fetched: set[str] = set()
+            deadline = time.monotonic() + 120
+            while len(lines) < SIM_FRAMES and time.monotonic() < deadline:
+                frame = ws.recv()
+                data = frame.encode() if isinstance(frame, str) else frame
+                if b"@depth" not in data:
+                    continue
+                t = len(lines) * 0.001
+                lines.append(f"{t:.3f}: ".encode() + data)
+                for symbol in symbols:
+                    if symbol not in fetched and f'"{symbol}@depth'.encode() in data:
+                        fetched.add(symbol)
+                        url = f"{sim.http_url}/api/v3/depth?symbol={symbol.upper()}&limit=1000"
+                        body = urllib.request.urlopen(url, timeout=10).read()
+                        lines.append(f"{url} -> {t + 0.0005:.4f}: ".encode() + body)
+        finally:
+            ws.close()
+    return lines
 
 
 # ---------------------------------------------------------------------------------------- rxfeeds
@@ -498,6 +566,9 @@ def main() -> None:
             print(f"capture not found in {folder} for {v.name}: using simulator-made frames", file=sys.stderr)
             if not simulate(v, tmp):
                 print(f"  no simulator recorder for {v.name}: skipped", file=sys.stderr)
+                venues.remove(v)
+            elif not v.frames:
+                print(f"  the {v.name} simulator sent no book frame: skipped", file=sys.stderr)
                 venues.remove(v)
     gc.collect()
     print(f"# books benchmark: CPU frames/s, {args.runs} runs, median (best); order_book(depth={args.depth})")

@@ -34,7 +34,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, Final
+
+import orjson
 
 from .events import Level
 
@@ -55,6 +58,8 @@ __all__ = [
     "ms_seconds",
     "level",
     "text_levels",
+    "level_columns",
+    "BATCH_LEVELS",
     "symbol",
     "decimal_text",
     "reject_constant",
@@ -205,15 +210,83 @@ def level(price_text: Any, size_text: Any) -> Level:
     raise BadValue(f"book level out of range: {price_text!r}, {size_text!r}")
 
 
+#: Levels at or above this count are converted in one batch (:func:`level_columns`).
+BATCH_LEVELS: Final = 12  # measured: below ~10 levels the per-level loop is faster
+
+_FIRST = itemgetter(0)
+_SECOND = itemgetter(1)
+_loads = orjson.loads
+
+
+def level_columns(prices: list[str], sizes: list[str], skip_zero: bool) -> tuple[Level, ...] | None:
+    """Checked levels from parallel price and size text columns, converted in one batch.
+
+    ``float()`` per text costs a Python call each; orjson parses one JSON array of all of them
+    (correctly rounded, as ``float()``) several times faster, and the checks run as C loops.
+    Each text gets an ``e0`` exponent so that every element is a float.  A text that is not one
+    plain non-negative decimal number (``"1,2"``, ``"nan"``, ``"1e5"``, ``"-1"``, a quote, a
+    non-str) makes the array invalid, changes the element count or adds a non-number; then, and
+    when a level fails the checks, the result is None and the caller runs its per-level path,
+    whose checks and precise :class:`BadValue` are the reference.  ``skip_zero`` drops zero
+    sizes (snapshots).
+
+    Example:
+        >>> level_columns(["2.5", "2.4", "2.3", "2.2"], ["1", "0", "2", "3"], True)
+        ((2.5, 1.0, '2.5', '1'), (2.3, 2.0, '2.3', '2'), (2.2, 3.0, '2.2', '3'))
+        >>> level_columns(["2.5", "nan", "2.3", "2.2"], ["1", "1", "1", "1"], True) is None
+        True
+    """
+    n = len(prices)
+    if n == 0 or len(sizes) != n:
+        return () if n == 0 and not sizes else None
+    texts = prices + sizes
+    try:
+        inner = "e0,".join(texts)
+    except TypeError:  # not all str
+        return None
+    if "-" in inner:  # negative numbers (or -0): the per-level path decides
+        return None
+    try:
+        values = _loads("[" + inner + "e0]")
+    except orjson.JSONDecodeError:  # not plain numbers (NaN, infinities, exponents, ...)
+        return None
+    if len(values) != len(texts):
+        return None
+    ps = values[:n]
+    ss = values[n:]
+    try:
+        # all values are >= 0 here, so the sums bound every one of them (a sum over the bound
+        # only sends the book to the per-level path); a non-number element raises TypeError
+        ok = sum(ps) < MAX_PRICE and sum(ss) < MAX_SIZE and min(ps) > 0.0 and max(map(len, texts)) <= MAX_TEXT
+    except TypeError:
+        return None
+    if not ok:
+        return None
+    if skip_zero and 0.0 in ss:
+        return tuple([level for level in zip(ps, ss, prices, sizes, strict=True) if level[1] != 0.0])
+    return tuple(zip(ps, ss, prices, sizes, strict=True))
+
+
 def text_levels(raw: Iterable[Sequence[Any]]) -> tuple[Level, ...]:
     """Levels from ``[[price_text, size_text, ...], ...]`` (extra elements are ignored).
 
-    Written as one loop with the checks inline: it runs once per level on the socket thread.
+    Many levels (snapshots) are converted in one batch (:func:`level_columns`); a few, or any
+    that the batch refuses, in one loop with the checks inline.
 
     Example:
         >>> text_levels([["2.5", "1", "x"], ["2.4", "0"]])
         ((2.5, 1.0, '2.5', '1'), (2.4, 0.0, '2.4', '0'))
     """
+    if type(raw) is list and len(raw) >= BATCH_LEVELS:
+        try:
+            prices = list(map(_FIRST, raw))
+            sizes = list(map(_SECOND, raw))
+        except (TypeError, IndexError, KeyError):
+            pass  # the per-level loop below reports it
+        else:
+            found = level_columns(prices, sizes, False)
+            if found is not None:
+                return found
     out: list[Level] = []
     append = out.append
     for item in raw:

@@ -33,7 +33,7 @@ Example:
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice, repeat
 from operator import itemgetter, lt, neg
 from typing import Final, TypeAlias
@@ -225,6 +225,65 @@ class BookSide:
             leaves[i] = leaf
             self._keys[i] = keys
             last[i] = keys[-1]
+
+    def apply(self, levels: Iterable[Level], segments: bool) -> Level | None:
+        """Apply one message's levels of this side: size 0 removes, any other size sets.
+
+        The levels of a delta in one call, with the common cases (replace in a leaf, insert
+        into a leaf with room) inlined: a call and the attribute look-ups per level cost more
+        than the change itself.  ``segments``: compute each level's Kraken checksum fragment
+        (:func:`rxfeeds.books.checksum.checksum_segment` of both texts, inlined here).
+
+        Returns the first level that must never reach the book (a NaN, infinite, negative or
+        absurd number; the levels before it were applied), else None.
+
+        Example:
+            >>> side = BookSide(descending=False)
+            >>> side.apply([(2.0, 1.0, "2.0", "1"), (1.0, 3.0, "1.0", "3"), (2.0, 0.0, "2.0", "0")], True)
+            >>> side.best(), side.count
+            ((1.0, 3.0, '1.0', '3', '103'), 1)
+            >>> side.apply([(1.5, float("nan"), "1.5", "nan")], False)
+            (1.5, nan, '1.5', 'nan')
+        """
+        descending = self.descending
+        leaves = self._leaves
+        keys_of = self._keys
+        last = self._last
+        for level in levels:
+            p, s, pt, st = level
+            if s == 0:
+                self.remove(p)
+                continue
+            if not (p > 0.0 and s > 0.0 and p < MAX_NUMBER and s < MAX_NUMBER):  # False for NaN too
+                return level
+            segment = pt.replace(".", "").lstrip("0") + st.replace(".", "").lstrip("0") if segments else None
+            if not last:
+                self.set(p, s, pt, st, segment)
+                continue
+            key = -p if descending else p
+            i = 0 if key <= last[0] else bisect_left(last, key)
+            if i == len(last):
+                i -= 1
+            keys = keys_of[i]
+            j = bisect_left(keys, key)
+            leaf = leaves[i]
+            if j < len(keys) and keys[j] == key:
+                self._frozen = None
+                if (i == 0 and j < TOP) or len(leaves[0]) < TOP:
+                    self.top_dirty = True
+                leaves[i] = leaf[:j] + ((p, s, pt, st, segment),) + leaf[j + 1 :]  # noqa: RUF005
+            elif len(leaf) < LEAF_MAX:
+                self._frozen = None
+                if (i == 0 and j < TOP) or len(leaves[0]) < TOP:
+                    self.top_dirty = True
+                leaves[i] = leaf[:j] + ((p, s, pt, st, segment),) + leaf[j:]  # noqa: RUF005
+                keys = keys[:j] + (key,) + keys[j:]  # noqa: RUF005
+                keys_of[i] = keys
+                last[i] = keys[-1]
+                self.count += 1
+            else:  # the leaf splits
+                self.set(p, s, pt, st, segment)
+        return None
 
     def remove(self, price: float) -> bool:
         """Remove the level at ``price``; False when there was none (that is fine)."""

@@ -20,8 +20,12 @@ venue-agnostic:
     stale; the first applied delta must bridge, ``first_sequence <= last + 1 <= sequence``
     (HitBTC has ``first_sequence == sequence``, so it must be exactly ``last + 1``); after that
     strictly ``first_sequence == last + 1``.  Anything else is a gap.  A later snapshot
-    replaces the book (HitBTC's unsolicited re-snapshot carries the last update's sequence);
-    a snapshot older than the synced book (``sequence < last``) is ignored.
+    replaces the book; a snapshot older than the synced book (``sequence < last``) is ignored.
+    A snapshot at the synced book's own sequence (``sequence == last``, no checksum: HitBTC's
+    unsolicited re-snapshot carries the last update's sequence) describes the book already held:
+    it is not reloaded, only spot-checked (same best level per side, same venue depth) and the
+    book is published again with the snapshot's times; when the spot check disagrees, or the
+    book is not synced, it is a real snapshot and replaces the book.
 ``orders`` (Midchains, BitShares: order-level books)
     :class:`~rxfeeds.events.BookOrder` events are aggregated by order id into price levels
     (sum of the sizes of the orders at a price).  Orders come in venue messages; the last
@@ -157,6 +161,7 @@ class SymbolBook:
         self.gaps = 0
         self.stale = 0
         self.dropped = 0
+        self.repeats = 0  # snapshots found to repeat the synced book (not reloaded)
         self._venue_depth: int | None = None
         self._keep: int | None = max_depth  # levels kept per side
         self._bridged = False
@@ -177,13 +182,20 @@ class SymbolBook:
 
     def on_snapshot(self, ev: BookSnapshot) -> OrderBook | None:
         """Replace the book with ``ev``; replays buffered deltas in sequence mode."""
-        if ev.depth is not None:
-            self._venue_depth = ev.depth
         if ev.sequence is not None:
             self.strategy = "sequence"
-            if self.synced and self.last_sequence is not None and ev.sequence < self.last_sequence:
-                self.stale += 1
-                return None
+            if self.synced and self.last_sequence is not None and ev.sequence <= self.last_sequence:
+                if ev.sequence < self.last_sequence:
+                    self.stale += 1
+                    return None
+                if ev.checksum is None and self._same_image(ev):
+                    # the book already is this image (HitBTC's unsolicited re-snapshot): no reload
+                    self.repeats += 1
+                    if self.resync_attempts:
+                        self.resync_attempts = 0
+                    return self._publish(ev.time, ev.recv_time)
+        if ev.depth is not None:
+            self._venue_depth = ev.depth
         if ev.checksum is not None:
             self.strategy = "checksum"
             self._segments = True
@@ -250,24 +262,16 @@ class SymbolBook:
             self._start_segments()
         bids, asks = self.bids, self.asks
         seg = self._fragments
-        for p, s, pt, st in ev.bids:
-            if s == 0:
-                bids.remove(p)
-            elif p > 0.0 and s > 0.0 and p < 1e18 and s < 1e18:  # MAX_NUMBER; False for NaN too
-                bids.set(
-                    p, s, pt, st, pt.replace(".", "").lstrip("0") + st.replace(".", "").lstrip("0") if seg else None
-                )
-            else:
-                return self._bad_level("bid", p, s, ev)
-        for p, s, pt, st in ev.asks:
-            if s == 0:
-                asks.remove(p)
-            elif p > 0.0 and s > 0.0 and p < 1e18 and s < 1e18:
-                asks.set(
-                    p, s, pt, st, pt.replace(".", "").lstrip("0") + st.replace(".", "").lstrip("0") if seg else None
-                )
-            else:
-                return self._bad_level("ask", p, s, ev)
+        levels = ev.bids
+        if levels:
+            bad = bids.apply(levels, seg)
+            if bad is not None:
+                return self._bad_level("bid", bad[0], bad[1], ev)
+        levels = ev.asks
+        if levels:
+            bad = asks.apply(levels, seg)
+            if bad is not None:
+                return self._bad_level("ask", bad[0], bad[1], ev)
         keep = self._keep
         if keep is not None:
             if bids.count > keep:
@@ -412,6 +416,25 @@ class SymbolBook:
         if not self.synced:
             self.synced = True
             self._note("synced", f"order-level image of {len(self._orders)} orders", ev)
+
+    def _same_image(self, ev: BookSnapshot) -> bool:
+        """Spot check of a snapshot at the synced book's sequence: same depth and best levels.
+
+        Under the sequence rule such a snapshot describes the book already held, so only its
+        best level per side is compared (a mismatch makes it a real snapshot, loaded in full).
+        """
+        if ev.depth is not None and ev.depth != self._venue_depth:
+            return False
+        for side, levels in ((self.bids, ev.bids), (self.asks, ev.asks)):
+            if type(levels) is not tuple:  # malformed: the full load reports it
+                return False
+            best = side.best()
+            if not levels:
+                if best is not None:
+                    return False
+            elif best is None or levels[0][0] != best[0] or levels[0][1] != best[1]:
+                return False
+        return True
 
     def _stale_after_snapshot(self, ev: BookDelta, seq: int) -> OrderBook | None:
         """Every update since the snapshot was stale: fail when they cannot catch up (frozen book)."""

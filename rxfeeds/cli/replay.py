@@ -31,6 +31,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -147,22 +148,29 @@ def replay_summary(
     synced_symbols: set[str] = set()
     book_in = _Inlet() if book else None
     klines_in = _Inlet() if klines else None
-    pending = {"checksummed": False, "verified": False}
+    # per-event bookkeeping in closure cells (a dict or Counter update per event cost more):
+    # [checksummed updates, checksum verified, book updates, synced books]
+    tally = [0, 0, 0, 0]
+    pending_checksum = False  # the event being applied carries a checksum not yet confirmed
+
+    send_book: Callable[[Event], None] | None = None  # set once the operators are subscribed
+    send_klines: Callable[[Event], None] | None = None
 
     def on_event(e: Event) -> None:
         # one observer per event instead of a Subject fanning out to a counter, a do_action
         # and the operators: counting, checksum bookkeeping and delivery in one call
+        nonlocal pending_checksum
         kind = type(e)
         counts[kind] = counts.get(kind, 0) + 1
-        if book_in is not None:
-            checksummed = (kind is BookDelta or kind is BookSnapshot) and e.checksum is not None  # type: ignore[attr-defined]
-            pending["checksummed"] = checksummed
-            pending["verified"] = False
-            if checksummed:
-                stats["checksummed_updates"] += 1
-            book_in.send(e)
-        if klines_in is not None:
-            klines_in.send(e)
+        if send_book is not None:
+            if (kind is BookDelta or kind is BookSnapshot) and e.checksum is not None:  # type: ignore[attr-defined]
+                pending_checksum = True
+                tally[0] += 1
+            else:
+                pending_checksum = False
+            send_book(e)
+        if send_klines is not None:
+            send_klines(e)
 
     transports: dict[str, ReplayTransport] = {}
 
@@ -177,18 +185,19 @@ def replay_summary(
     if book_in is not None:
 
         def count_book(v: Any) -> None:
+            nonlocal pending_checksum
             if type(v) is IntegrityEvent:
                 stats[f"integrity_{v.kind}"] += 1
                 if v.kind == "checksum":
                     stats["checksum_failed"] += 1
                 return
-            stats["book_updates"] += 1
+            tally[2] += 1
             if v.synced:
-                stats["synced_books"] += 1
+                tally[3] += 1
                 synced_symbols.add(v.symbol)
-                if pending["checksummed"] and not pending["verified"]:
-                    pending["verified"] = True
-                    stats["checksum_ok"] += 1
+                if pending_checksum:
+                    pending_checksum = False
+                    tally[1] += 1
 
         book_in.observable.pipe(order_book(depth=depth, scheduler=scheduler, integrity=True)).subscribe(
             count_book, on_error=lambda e: frame_errors.append(f"order_book: {e}")
@@ -223,6 +232,8 @@ def replay_summary(
             on_kline, on_error=lambda e: frame_errors.append(f"klines: {e}")
         )
 
+    send_book = book_in.sender() if book_in is not None else None
+    send_klines = klines_in.sender() if klines_in is not None else None
     frames = 0
     move = scheduler.move
     for t, record in timed:  # t never decreases (a clock stepping back holds the replay clock)
@@ -250,11 +261,11 @@ def replay_summary(
         "records": len(timed),
         "frames": frames,
         "events": dict(sorted((k.__name__, n) for k, n in counts.items())),
-        "book_updates": stats["book_updates"],
-        "synced_books": stats["synced_books"],
+        "book_updates": tally[2],
+        "synced_books": tally[3],
         "synced_symbols": sorted(synced_symbols) if book else [],
-        "checksummed_updates": stats["checksummed_updates"],
-        "checksum_ok": stats["checksum_ok"],
+        "checksummed_updates": tally[0],
+        "checksum_ok": tally[1],
         "checksum_failed": stats["checksum_failed"],
         "gaps": stats["integrity_gap"],
         "crossed": stats["integrity_crossed"],
@@ -285,6 +296,12 @@ class _Inlet:
     def send(self, event: Event) -> None:
         for observer in self._observers:
             observer.on_next(event)
+
+    def sender(self) -> Callable[[Event], None]:
+        """What to call per event: the only observer's ``on_next`` itself when there is one."""
+        if len(self._observers) == 1:
+            return self._observers[0].on_next
+        return self.send
 
     def complete(self) -> None:
         for observer in list(self._observers):

@@ -203,6 +203,7 @@ def order_book(
         ) -> abc.DisposableBase:
             run = _Run(
                 observer if integrity else _BooksOnly(observer),
+                observer,
                 hook,
                 timer_scheduler(scheduler, subscribe_scheduler),
                 depth=depth,
@@ -251,6 +252,7 @@ class _Run:
     def __init__(
         self,
         observer: abc.ObserverBase[BookOutput],
+        target: abc.ObserverBase[BookOutput],
         hook: Callable[[str], object] | None,
         scheduler: abc.SchedulerBase,
         *,
@@ -262,6 +264,8 @@ class _Run:
         max_buffer: int,
     ) -> None:
         self.observer = observer
+        # books go straight to the subscriber (``observer`` may be the integrity filter)
+        self.emit_book = target.on_next
         self.hook = hook
         self.scheduler = scheduler
         self.depth = depth
@@ -309,7 +313,7 @@ class _Run:
                     self._bad_event(ev, error)
                     return
                 if value is not None and not sb.notes and not sb.needs_resync and not self.timers:
-                    self.observer.on_next(value)
+                    self.emit_book(value)
                     return
             elif kind is BookSnapshot or kind is BookOrder:
                 try:
@@ -326,7 +330,7 @@ class _Run:
             if sb.notes:
                 self._flush(sb)
             if value is not None:
-                self.observer.on_next(value)
+                self.emit_book(value)
             if sb.needs_resync:
                 sb.needs_resync = False
                 self._failure(sb)

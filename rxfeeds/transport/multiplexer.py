@@ -518,6 +518,9 @@ class Multiplexer:
                                         except BaseException as exc:  # see _deliver
                                             self._observer_failed(route.key, observer, exc)
                             if self._wildcard:
+                                if type(messages) is list and len(messages) == 1:
+                                    self._deliver_wildcard(msg.events)  # one message: no repeats
+                                    continue
                                 # One event may be routed to several keys (a REST snapshot
                                 # serving every diff speed): the wildcard sees it once.
                                 if wildcard_seen is None:

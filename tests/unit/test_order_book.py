@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
 from typing import Any
 
@@ -161,6 +162,61 @@ def test_hitbtc_style_sequence_contiguous_stale_and_resnapshot() -> None:
     assert out.kinds() == ["synced"]
     assert [b.bids[0][1] for b in out.books] == [1.0, 2.0, 3.0, 3.0, 4.0]
     assert out.books[-1].sequence == 13
+
+
+def test_resnapshot_at_the_synced_sequence_is_not_reloaded() -> None:
+    # the venue says the book at sequence 12 is this image; ours already is the book at 12, so only
+    # the best levels are compared (a deeper difference would have to be a venue error)
+    out = run(
+        [
+            snap(bids=[(1, 1), (0.5, 1)], asks=[(2, 1)], sequence=11),
+            delta(bids=[(1, 3)], sequence=12, first_sequence=12),
+            dataclasses.replace(snap(bids=[(1, 3), (0.5, 7)], asks=[(2, 1)], sequence=12), time=5.0),
+            delta(asks=[(2, 2)], sequence=13, first_sequence=13),
+        ]
+    )
+    assert out.kinds() == ["synced"]
+    repeat = out.books[2]
+    assert repeat.synced and repeat.sequence == 12 and repeat.time == 5.0
+    assert repeat.bids == ((1.0, 3.0), (0.5, 1.0))  # kept, not reloaded
+    assert out.books[-1].asks == ((2.0, 2.0),) and out.books[-1].sequence == 13
+
+
+def test_resnapshot_at_the_synced_sequence_with_other_best_levels_replaces_the_book() -> None:
+    out = run(
+        [
+            snap(bids=[(1, 1)], asks=[(2, 1)], sequence=11),
+            delta(bids=[(1, 3)], sequence=12, first_sequence=12),
+            snap(bids=[(1, 4), (0.5, 7)], asks=[(2, 1)], sequence=12),
+            snap(bids=[(1, 4), (0.5, 7)], asks=[(3, 1)], sequence=12),
+        ]
+    )
+    assert out.kinds() == ["synced"]
+    assert out.books[2].bids == ((1.0, 4.0), (0.5, 7.0))
+    assert out.books[3].asks == ((3.0, 1.0),)
+
+
+def test_resnapshot_at_the_synced_sequence_with_a_bad_best_level_is_an_integrity_failure() -> None:
+    out = run(
+        [
+            snap(bids=[(1, 1)], asks=[(2, 1)], sequence=11),
+            snap(bids=[(1, float("nan"))], asks=[(2, 1)], sequence=11),
+        ]
+    )
+    assert out.kinds() == ["synced", "invalid"]
+    assert out.books[-1].synced is False and out.books[-1].bids == ((1.0, 1.0),)
+
+
+def test_snapshot_at_the_last_sequence_of_an_unsynced_book_is_loaded() -> None:
+    out = run(
+        [
+            snap(bids=[(1, 1)], asks=[(2, 1)], sequence=10),
+            StreamReset(V, "A", 3.0, 3.0, channel="book", reason="reconnect"),  # unsynced at sequence 10
+            snap(bids=[(1, 1), (0.5, 2)], asks=[(2, 1)], sequence=10),
+        ]
+    )
+    assert out.kinds() == ["synced", "reset", "synced"]
+    assert out.books[-1].synced and out.books[-1].bids == ((1.0, 1.0), (0.5, 2.0))
 
 
 def test_first_delta_after_snapshot_must_be_next_for_hitbtc() -> None:

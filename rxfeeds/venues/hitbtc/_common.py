@@ -13,6 +13,7 @@ import datetime as _dt
 import hashlib
 import hmac
 import itertools
+import operator
 from collections.abc import Hashable, Sequence
 from typing import Any, Final, Literal
 
@@ -22,7 +23,16 @@ from ...codec import Ack, BaseCodec, Data, Key, Message, Notice, Rejected, Reply
 from ...errors import FrameError, InvalidArgument
 from ...events import Level, OrderUpdate, VenueEvent
 from ...intervals import Interval, parse_interval
-from ...numeric import MAX_PRICE, MAX_SIZE, MAX_TEXT, MAX_TIME, BadValue, opt_size
+from ...numeric import (
+    BATCH_LEVELS,
+    MAX_PRICE,
+    MAX_SIZE,
+    MAX_TEXT,
+    MAX_TIME,
+    BadValue,
+    level_columns,
+    opt_size,
+)
 from .errors import HitBTCAuthError, HitBTCError, HitBTCSubscriptionError, error_from
 
 __all__ = [
@@ -37,6 +47,8 @@ __all__ = [
 ]
 
 _fromisoformat = _dt.datetime.fromisoformat
+_PRICE = operator.itemgetter("price")
+_SIZE = operator.itemgetter("size")
 
 #: HitBTC candle periods (v2 and v3 spell them the same way).
 CANDLE_PERIODS: Final = ("M1", "M3", "M5", "M15", "M30", "H1", "H4", "D1", "D7", "1M")
@@ -73,6 +85,16 @@ def book_levels(raw: Any, skip_zero: bool) -> tuple[Level, ...]:
         >>> book_levels([{"price": "0.05", "size": "1"}, {"price": "0.04", "size": "0"}], True)
         ((0.05, 1.0, '0.05', '1'),)
     """
+    if type(raw) is list and len(raw) >= BATCH_LEVELS:
+        try:
+            prices = list(map(_PRICE, raw))
+            sizes = list(map(_SIZE, raw))
+        except (TypeError, KeyError, IndexError):
+            pass  # the per-level loop below reports it
+        else:
+            found = level_columns(prices, sizes, skip_zero)
+            if found is not None:
+                return found
     out: list[Level] = []
     append = out.append
     for item in raw:

@@ -393,6 +393,34 @@ class KrakenCodec(BaseCodec):
     def _book(self, channel: str, depth: int, message: list[Any], recv_time: float) -> list[Message]:
         # an update is [id, {"a"|"b": levels, "c": crc}, (second dict,) channel, pair]
         pair: str = message[-1]
+        if len(message) == 4:
+            # hot path: one dict holding one side with one level, and the checksum
+            part = message[1]
+            raw = part.get("a")
+            is_ask = raw is not None
+            if not is_ask:
+                raw = part.get("b")
+            text = part.get("c")
+            if text is not None and raw is not None and len(part) == 2 and len(raw) == 1:
+                level = raw[0]
+                price_text, size_text, stamp = level[0], level[1], level[2]
+                if type(stamp) is str and stamp:
+                    p = float(price_text)
+                    s = float(size_text)
+                    t = float(stamp)
+                    # chained comparisons are also false for NaN; the text length bounds the
+                    # digits; float() and len() both succeeding means a str
+                    if (
+                        not (0.0 < p < MAX_PRICE and 0.0 <= s < MAX_SIZE and 0.0 <= t < MAX_TIME)
+                        or len(price_text) > MAX_TEXT
+                        or len(size_text) > MAX_TEXT
+                    ):
+                        raise BadValue(f"book level out of range: {price_text!r:.60}, {size_text!r:.60}, {stamp!r:.60}")
+                    one: tuple[Level, ...] = ((p, s, price_text, size_text),)
+                    delta = BookDelta(
+                        VENUE, pair, t, recv_time, () if is_ask else one, one if is_ask else (), None, None, int(text)
+                    )
+                    return [Data((channel, pair), (delta,))]
         asks: tuple[Level, ...] = ()
         bids: tuple[Level, ...] = ()
         checksum = None

@@ -347,3 +347,36 @@ def test_private_channel_resubscribes_after_reconnect_with_a_fresh_token(live: K
         ack = kraken.add_order(token, "XBT/USD", "sell", "market", "0.1").run()
         wait_until(lambda: any(f.order_id == ack["txid"] for f in fills.of(OwnTrade)))
         assert not fills.errors
+
+
+# --- merge_streams: the per-pair streams of one transport, passed on without rx.merge ---------------
+
+
+def test_merge_streams_completes_after_every_stream_and_stops_at_the_first_error() -> None:
+    import reactivex
+    from reactivex.subject import Subject
+
+    from rxfeeds.venues.kraken.client import merge_streams
+
+    a: Subject[int] = Subject()
+    b: Subject[int] = Subject()
+    got: list[Any] = []
+    merge_streams([a, b]).subscribe(got.append, lambda e: got.append(f"error {e}"), lambda: got.append("end"))
+    a.on_next(1)
+    b.on_next(2)
+    a.on_completed()
+    b.on_next(3)
+    assert got == [1, 2, 3]  # one stream done: the merged one goes on
+    b.on_completed()
+    assert got == [1, 2, 3, "end"]
+
+    c: Subject[int] = Subject()
+    d: Subject[int] = Subject()
+    seen: list[Any] = []
+    merge_streams([c, d]).subscribe(seen.append, lambda e: seen.append(f"error {e}"))
+    c.on_error(ValueError("x"))
+    d.on_next(9)  # after the error: the other stream was disposed
+    assert seen == ["error x"] and not d.observers
+
+    single = reactivex.of(1)
+    assert merge_streams([single]) is single
