@@ -1,16 +1,18 @@
 """Order books per venue against a peer library, on the same recorded frames, in the same run.
 
 For every book-capable venue with a capture (Kraken v1 book-1000 with checksums, Binance spot
-depth diffs + REST snapshots, HitBTC v2 book frames) the book frames (what a book subscription
-receives: all of Kraken's, Binance's ``@depth`` stream frames plus the recorded REST snapshots,
-HitBTC's ``snapshotOrderbook``/``updateOrderbook``) are replayed through
+depth diffs + REST snapshots, HitBTC v2 book frames, OKX v5 ``books`` with checksums) the book
+frames (what a book subscription receives: all of Kraken's, Binance's ``@depth`` stream frames
+plus the recorded REST snapshots, HitBTC's ``snapshotOrderbook``/``updateOrderbook``, OKX's
+``books`` snapshot/update frames) are replayed through
 
 * ``rxfeeds core``: the venue codec + ``ops.order_book(depth=--depth)`` in one Observable chain
   (only book events reach the operator, as the client's routing gives them); every Kraken
   checksum verified;
 * ``cryptofeed`` (with ``--against cryptofeed``; install the ``bench`` extra): the venue feed's own
   ``message_handler(msg, conn, timestamp)`` coroutine called frame by frame inside one event loop,
-  the way cryptofeed's playback tests drive a feed offline, Kraken with ``checksum_validation=True``.
+  the way cryptofeed's playback tests drive a feed offline, Kraken and OKX with
+  ``checksum_validation=True``.
 
 Each figure is CPU frames per second over at least ``--frames`` frames (the capture repeated,
 a fresh pipeline per pass so sequences restart cleanly); ``--runs`` runs (default 7), the median
@@ -71,6 +73,7 @@ from rxfeeds.ops.order_book import order_book  # noqa: E402
 from rxfeeds.venues.binance_spot.codec import BinanceSpotCodec, decode_depth_snapshot  # noqa: E402
 from rxfeeds.venues.hitbtc.codec import HitBTCCodec  # noqa: E402
 from rxfeeds.venues.kraken.codec import KrakenCodec  # noqa: E402
+from rxfeeds.venues.okx.codec import OKXCodec  # noqa: E402
 
 BOOK_TYPES = (BookSnapshot, BookDelta)
 
@@ -107,6 +110,7 @@ VENUES = (
         marker=b"@depth",
     ),
     Venue("hitbtc", "hitbtc", ("hitbtc-v2-public.dev.capture",), HitBTCCodec, 2.0, marker=b"Orderbook"),
+    Venue("okx", "okx", ("okx-v5-public.dev.capture",), OKXCodec, 2.0, marker=b'"channel":"books"'),
 )
 
 
@@ -154,6 +158,11 @@ def simulate(venue: Venue, folder: Path) -> bool:
         lines = _hitbtc_sim_lines()
     elif venue.name == "binance":
         lines = _binance_sim_lines()
+    elif venue.name == "okx":
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from okx import okx_simulated
+
+        lines = [f"{t:.6f}: ".encode() + frame for t, frame in okx_simulated()]
     else:
         return False
     with path.open("wb") as f:
@@ -390,7 +399,7 @@ class _RecordedHTTP:
 
 def cryptofeed_feed(venue: Venue, symbols: list[str]) -> tuple[Any, list[int]]:
     from cryptofeed.defines import L2_BOOK
-    from cryptofeed.exchanges import Binance, HitBTC, Kraken
+    from cryptofeed.exchanges import OKX, Binance, HitBTC, Kraken
     from cryptofeed.symbols import Symbols
 
     counted = [0]
@@ -404,6 +413,9 @@ def cryptofeed_feed(venue: Venue, symbols: list[str]) -> tuple[Any, list[int]]:
     elif venue.name == "binance":
         cls, std = Binance, {s: s for s in symbols}
         options = {}
+    elif venue.name == "okx":
+        cls, std = OKX, {s: s for s in symbols}
+        options = {"checksum_validation": True}
     else:
         cls, std = HitBTC, {s: s for s in symbols}
         options = {}
@@ -545,7 +557,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=50_000, help="minimum frames per run and venue")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--depth", type=int, default=10, help="order_book(depth=...) of rxfeeds")
-    parser.add_argument("--venues", default="kraken,binance,hitbtc")
+    parser.add_argument("--venues", default="kraken,binance,hitbtc,okx")
     parser.add_argument("--no-cli-process", action="store_true", help="skip the whole-process CLI figure")
     args = parser.parse_args()
     peer = args.against == "cryptofeed"
