@@ -48,8 +48,8 @@ from typing import Any, Generic, Literal, Self, TypeVar
 from reactivex import Observable, abc
 from reactivex.disposable import SingleAssignmentDisposable
 
-from .errors import BufferOverflow, InvalidArgument, RxfeedsError
-from .ops.buffer_bounded import DeliveryStats
+from ..errors import BufferOverflow, InvalidArgument, RxfeedsError
+from ..ops.buffer_bounded import DeliveryStats
 
 __all__ = [
     "iterate",
