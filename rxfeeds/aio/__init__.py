@@ -38,22 +38,13 @@ Example::
 
 from __future__ import annotations
 
-from .iteration import (
-    OVERFLOWS,
-    AwaitableObservable,
-    AwaitTimeout,
-    BufferOverflow,
-    DeliveryStats,
-    EmptyStream,
-    Iteration,
-    Overflow,
-    awaitable,
-    collect,
-    first,
-    iterate,
-    last,
-)
-from .iteration import run_blocking as run_blocking  # for the clients, not in __all__
+from ..errors import BufferOverflow
+from ..ops.buffer_bounded import DeliveryStats
+from .blocking import run_blocking
+from .errors import AwaitTimeout, EmptyStream
+from .gathering import collect, first, last
+from .iteration import OVERFLOWS, Iteration, Overflow, iterate
+from .requests import AwaitableObservable, awaitable
 
 __all__ = [
     "iterate",
@@ -69,4 +60,5 @@ __all__ = [
     "DeliveryStats",
     "AwaitTimeout",
     "EmptyStream",
+    "run_blocking",
 ]

@@ -1,39 +1,11 @@
-"""The asyncio door: ``async for``, ``await first/collect`` and awaitable requests over rxfeeds Observables.
+"""``async for`` over an Observable: a bounded buffer between the source's thread and the loop.
 
-rxfeeds Observables deliver on their socket thread.  An asyncio program must not touch its
-event loop from that thread, and reactivex's own ``await observable`` does exactly that: it
-resolves a future from the socket thread without waking the loop, so the ``await`` returns
-only when something else happens to wake it (seconds later, or never).  Everything here hands
-values to the loop with ``loop.call_soon_threadsafe``: the loop wakes at once, nothing polls.
+The source's observer is a :class:`_Bridge` (queue, counters, overflow policy, wake-ups); the
+loop reads it through an :class:`Iteration`, which :func:`iterate` returns.
 
-* ``async for value in iterate(observable, buffer=..., overflow=...)``: a bounded buffer
-  between the socket thread and your loop, with an explicit policy for a slow consumer
-  (``"latest"``, ``"drop"``, ``"error"``, ``"block"``) and counters (:meth:`Iteration.stats`);
-  errors are raised at the ``async for``; ``break``, cancellation, an exception in the loop
-  body or the end of the task unsubscribe.
-* ``await first(observable, timeout=...)``, ``await last(...)`` and
-  ``await collect(observable, n=..., duration=...)``.
-* Requests (order entry, RPC calls, pings) of every client are :class:`AwaitableObservable`:
-  ``await kraken.ping()`` works, and is still an Observable.
-* ``async with rxfeeds.Kraken() as kraken:`` closes every socket on exit.
-
-They work on any running loop (the standard one, uvloop, a Jupyter kernel's loop with
-top-level ``await``), in several loops on several threads at once: each call binds to the loop
-running it.
-
-Example::
-
-    import asyncio, rxfeeds
-    from rxfeeds import aio, ops
-
-    async def main():
-        async with rxfeeds.Kraken() as kraken:
-            print(await kraken.ping())
-            books = kraken.book("XBT/USD", depth=10).pipe(ops.order_book())
-            async for book in aio.iterate(books, buffer=1, overflow="latest"):
-                print(book.best_bid, book.best_ask)
-
-    asyncio.run(main())
+Example:
+    >>> OVERFLOWS
+    ('latest', 'drop', 'error', 'block')
 """
 
 from __future__ import annotations
@@ -42,92 +14,23 @@ import asyncio
 import threading
 import weakref
 from collections import deque
-from collections.abc import Callable, Generator
 from typing import Any, Generic, Literal, Self, TypeVar
 
-from reactivex import Observable, abc
+from reactivex import Observable
 from reactivex.disposable import SingleAssignmentDisposable
 
-from ..errors import BufferOverflow, InvalidArgument, RxfeedsError
+from ..errors import BufferOverflow, InvalidArgument
 from ..ops.buffer_bounded import DeliveryStats
+from ._checks import observable as _observable
+from ._checks import positive_int, positive_number
+from ._handoff import post, resolve
 
-__all__ = [
-    "iterate",
-    "Iteration",
-    "first",
-    "last",
-    "collect",
-    "awaitable",
-    "AwaitableObservable",
-    "Overflow",
-    "OVERFLOWS",
-    "BufferOverflow",
-    "DeliveryStats",
-    "AwaitTimeout",
-    "EmptyStream",
-]
+__all__ = ["OVERFLOWS", "Iteration", "Overflow", "iterate"]
 
 _T = TypeVar("_T")
 
 Overflow = Literal["latest", "drop", "error", "block"]
 OVERFLOWS: tuple[str, ...] = ("latest", "drop", "error", "block")
-
-
-class AwaitTimeout(RxfeedsError, TimeoutError):
-    """No value (or no completion) within the ``timeout`` given to :func:`first` / :func:`last`."""
-
-    def __init__(self, what: str, timeout: float) -> None:
-        self.timeout = timeout
-        super().__init__(f"{what} within {timeout} s")
-
-
-class EmptyStream(RxfeedsError, LookupError):
-    """The Observable completed without any value where one was awaited."""
-
-
-# ---------------------------------------------------------------------------- validation
-
-
-def _positive_number(name: str, value: Any, optional: bool = True) -> float | None:
-    if value is None and optional:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value == float("inf"):
-        raise InvalidArgument(name, value, "must be a positive number of seconds" + (" or None" if optional else ""))
-    return float(value)
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidArgument(name, value, "must be a positive integer")
-    return value
-
-
-def _observable(value: Any) -> Observable[Any]:
-    if not isinstance(value, Observable):
-        raise InvalidArgument("observable", type(value).__name__, "must be a reactivex Observable")
-    return value
-
-
-def _post(loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *args: Any) -> bool:
-    """Run ``fn(*args)`` on ``loop`` soon, from any thread; False when the loop is closed."""
-    try:
-        loop.call_soon_threadsafe(fn, *args)
-    except RuntimeError:  # the loop is closed: nobody is waiting any more
-        return False
-    return True
-
-
-def _resolve(future: asyncio.Future[Any], value: Any) -> None:
-    if not future.done():
-        future.set_result(value)
-
-
-def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
-    if not future.done():
-        future.set_exception(error)
-
-
-# ---------------------------------------------------------------------------- async for
 
 
 class _Bridge:
@@ -190,7 +93,7 @@ class _Bridge:
                     self.max_pending = len(queue)
             waiter, self.waiter = self.waiter, None
         if waiter is not None:
-            _post(self.loop, _resolve, waiter, None)
+            post(self.loop, resolve, waiter, None)
         if overflowed:
             self.upstream.dispose()
 
@@ -202,7 +105,7 @@ class _Bridge:
             self.terminal = terminal
             waiter, self.waiter = self.waiter, None
         if waiter is not None:
-            _post(self.loop, _resolve, waiter, None)
+            post(self.loop, resolve, waiter, None)
 
     def on_error(self, error: Exception) -> None:
         self._stop(error)
@@ -222,7 +125,7 @@ class _Bridge:
             self.room.notify_all()
             waiter, self.waiter = self.waiter, None
         if waiter is not None:  # a waiting consumer wakes to the end (thread-safe, whoever disposes)
-            _post(self.loop, _resolve, waiter, None)
+            post(self.loop, resolve, waiter, None)
         self.upstream.dispose()
 
     def stats(self, active: bool) -> DeliveryStats:
@@ -406,251 +309,9 @@ def iterate(
         print(it.stats().dropped)
     """
     source = _observable(observable)
-    capacity = _positive_int("buffer", buffer)
+    capacity = positive_int("buffer", buffer)
     if overflow not in OVERFLOWS:
         raise InvalidArgument("overflow", overflow, f"must be one of {', '.join(OVERFLOWS)}")
-    wait = _positive_number("block_timeout", block_timeout, optional=False)
+    wait = positive_number("block_timeout", block_timeout, optional=False)
     assert wait is not None
     return Iteration(source, capacity, overflow, wait)
-
-
-# ---------------------------------------------------------------------------- await
-
-
-class _Gather:
-    """One subscription resolving one loop future: first value, last value, or a list."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, mode: str, n: int | None = None) -> None:
-        self.loop = loop
-        self.mode = mode
-        self.n = n
-        self.future: asyncio.Future[Any] = loop.create_future()
-        self.lock = threading.Lock()
-        self.done = False
-        self.values: list[Any] = []
-        self.has_value = False
-        self.value: Any = None
-        self.upstream = SingleAssignmentDisposable()
-
-    def _settle(self, fn: Callable[[asyncio.Future[Any], Any], None], arg: Any) -> None:
-        # Caller holds the lock and has checked ``done``.
-        self.done = True
-        _post(self.loop, fn, self.future, arg)
-
-    def on_next(self, value: Any) -> None:
-        with self.lock:
-            if self.done:
-                return
-            if self.mode == "first":
-                self._settle(_resolve, value)
-            elif self.mode == "last":
-                self.value, self.has_value = value, True
-                return
-            else:
-                self.values.append(value)
-                if self.n is None or len(self.values) < self.n:
-                    return
-                self._settle(_resolve, list(self.values))
-        self.upstream.dispose()
-
-    def on_error(self, error: Exception) -> None:
-        with self.lock:
-            if not self.done:
-                self._settle(_fail, error)
-
-    def on_completed(self) -> None:
-        with self.lock:
-            if self.done:
-                return
-            if self.mode == "collect":
-                self._settle(_resolve, list(self.values))
-            elif self.mode == "last" and self.has_value:
-                self._settle(_resolve, self.value)
-            else:
-                self._settle(_fail, EmptyStream(f"the Observable completed without a value ({self.mode})"))
-
-    def expire(self, error: BaseException | None) -> None:
-        """On the loop: the time is up (``error``), or ``collect``'s duration ended (None)."""
-        with self.lock:
-            if self.done:
-                return
-            self.done = True
-            if error is None:
-                _resolve(self.future, list(self.values))
-            else:
-                _fail(self.future, error)
-
-    async def run(self, source: Observable[Any], seconds: float | None, error: BaseException | None) -> Any:
-        timer = self.loop.call_later(seconds, self.expire, error) if seconds is not None else None
-        try:
-            self.upstream.disposable = source.subscribe(self.on_next, self.on_error, self.on_completed)
-            return await self.future
-        finally:
-            # value, error, timeout or cancellation: never leave the subscription behind
-            if timer is not None:
-                timer.cancel()
-            with self.lock:
-                self.done = True
-            self.upstream.dispose()
-
-
-async def first(observable: Observable[_T], *, timeout: float | None = None) -> _T:
-    """The first value of ``observable``, awaited on the running loop; then unsubscribes.
-
-    Raises:
-        AwaitTimeout: nothing within ``timeout`` seconds (also a ``TimeoutError``).
-        EmptyStream: the Observable completed without a value.
-        Exception: the Observable's own error (e.g. ``RequestError``, ``RequestTimeout``).
-
-    Example:
-        >>> import asyncio, reactivex as rx
-        >>> asyncio.run(first(rx.of("a", "b")))
-        'a'
-
-    Over a live venue::
-
-        pong = await aio.first(kraken.ping(), timeout=5)
-    """
-    source = _observable(observable)
-    seconds = _positive_number("timeout", timeout)
-    gather = _Gather(asyncio.get_running_loop(), "first")
-    error = AwaitTimeout("no value", seconds) if seconds is not None else None
-    result: _T = await gather.run(source, seconds, error)
-    return result
-
-
-async def last(observable: Observable[_T], *, timeout: float | None = None) -> _T:
-    """The last value of ``observable`` once it completes (what ``await`` on a request returns).
-
-    Raises:
-        AwaitTimeout: not completed within ``timeout`` seconds.
-        EmptyStream: completed without a value.
-
-    Example:
-        >>> import asyncio, reactivex as rx
-        >>> asyncio.run(last(rx.of("a", "b")))
-        'b'
-    """
-    source = _observable(observable)
-    seconds = _positive_number("timeout", timeout)
-    gather = _Gather(asyncio.get_running_loop(), "last")
-    error = AwaitTimeout("not completed", seconds) if seconds is not None else None
-    result: _T = await gather.run(source, seconds, error)
-    return result
-
-
-async def collect(observable: Observable[_T], *, n: int | None = None, duration: float | None = None) -> list[_T]:
-    """Values of ``observable`` in a list: the first ``n``, or those within ``duration`` seconds.
-
-    Ends at whichever comes first: ``n`` values, ``duration`` elapsed, or completion (the list
-    may then be shorter, or empty).  With neither ``n`` nor ``duration`` it waits for
-    completion: only for finite Observables.  The source's error is raised.  Values are
-    gathered on the source's thread and cross to the loop once, at the end.
-
-    Example:
-        >>> import asyncio, reactivex as rx
-        >>> asyncio.run(collect(rx.range(0, 10), n=3))
-        [0, 1, 2]
-
-    A few seconds of trades::
-
-        trades = await aio.collect(kraken.trades("XBT/USD"), duration=5)
-    """
-    source = _observable(observable)
-    count = _positive_int("n", n) if n is not None else None
-    seconds = _positive_number("duration", duration)
-    gather = _Gather(asyncio.get_running_loop(), "collect", count)
-    result: list[_T] = await gather.run(source, seconds, None)
-    return result
-
-
-# ---------------------------------------------------------------------------- awaitable requests
-
-
-class AwaitableObservable(Observable[_T]):
-    """An Observable that can also be awaited: ``await obs`` gives its last value (see :func:`last`).
-
-    Unlike reactivex's own ``await``, the value reaches the loop through
-    ``call_soon_threadsafe``, so it returns as soon as the reply arrives on the socket
-    thread.  ``pipe`` keeps the result awaitable.  Every client's one-shot requests (order
-    entry, RPC calls, pings) are built this way; errors are the request's typed errors
-    (``RequestError``, ``RequestTimeout``...).
-
-    Example:
-        >>> import asyncio, reactivex as rx
-        >>> from reactivex import operators as rx_ops
-        >>> request = awaitable(rx.of(20)).pipe(rx_ops.map(lambda x: x + 1))
-        >>> async def main():
-        ...     return await request
-        >>> asyncio.run(main())
-        21
-
-    Live::
-
-        pong = await kraken.ping()
-        status = await kraken.add_order(token, "XBT/USD", "buy", "limit", 0.01, price=20000)
-    """
-
-    def __await__(self) -> Generator[Any, None, _T]:
-        return last(self).__await__()
-
-    def pipe(self, *operators: Callable[[Any], Any]) -> Any:
-        """Like :meth:`Observable.pipe`; an Observable result stays awaitable."""
-        result = super().pipe(*operators)
-        if isinstance(result, Observable) and not isinstance(result, AwaitableObservable):
-            return awaitable(result)
-        return result
-
-
-def awaitable(observable: Observable[_T]) -> AwaitableObservable[_T]:
-    """``observable`` as an :class:`AwaitableObservable` (the same subscriptions, plus ``await``).
-
-    Example:
-        >>> import asyncio, reactivex as rx
-        >>> async def main():
-        ...     return await awaitable(rx.of(1, 2))
-        >>> asyncio.run(main())
-        2
-    """
-    if isinstance(observable, AwaitableObservable):
-        return observable
-    source = _observable(observable)
-
-    def subscribe(observer: abc.ObserverBase[_T], scheduler: abc.SchedulerBase | None = None) -> abc.DisposableBase:
-        return source.subscribe(observer, scheduler=scheduler)
-
-    return AwaitableObservable(subscribe)
-
-
-# ---------------------------------------------------------------------------- blocking work
-
-
-async def run_blocking(fn: Callable[[], _T]) -> _T:
-    """Run a blocking ``fn()`` on a short-lived thread of its own and await its result.
-
-    Used by ``VenueClient.__aexit__`` (closing joins socket threads).  A fresh thread rather
-    than the loop's default executor, whose idle worker threads would outlive the call.
-
-    Example:
-        >>> import asyncio
-        >>> asyncio.run(run_blocking(lambda: 6 * 7))
-        42
-    """
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[_T] = loop.create_future()
-
-    def work() -> None:
-        try:
-            result = fn()
-        except BaseException as exc:  # handed to the awaiting task
-            _post(loop, _fail, future, exc)
-        else:
-            _post(loop, _resolve, future, result)
-
-    thread = threading.Thread(target=work, name="rxfeeds-aio-blocking", daemon=True)
-    thread.start()
-    try:
-        return await asyncio.shield(future)
-    finally:
-        if future.done():
-            thread.join(1.0)  # it has posted its result: only its last instructions remain
