@@ -18,8 +18,15 @@ from hypothesis import strategies as st
 import rxfeeds
 import rxfeeds.bus
 import rxfeeds.bus.base
+import rxfeeds.bus.batching
+import rxfeeds.bus.channels
 import rxfeeds.bus.envelope
+import rxfeeds.bus.jetstream_cursor
+import rxfeeds.bus.jetstream_publisher
+import rxfeeds.bus.link
+import rxfeeds.bus.publisher
 import rxfeeds.bus.raw
+import rxfeeds.bus.source
 import rxfeeds.bus.subjects
 from rxfeeds import ops
 from rxfeeds.books.book import OrderBook
@@ -137,6 +144,13 @@ def test_doctests_of_the_bus_modules() -> None:
     for module in (
         rxfeeds.bus,
         rxfeeds.bus.base,
+        rxfeeds.bus.batching,
+        rxfeeds.bus.channels,
+        rxfeeds.bus.link,
+        rxfeeds.bus.publisher,
+        rxfeeds.bus.source,
+        rxfeeds.bus.jetstream_cursor,
+        rxfeeds.bus.jetstream_publisher,
         rxfeeds.bus.envelope,
         rxfeeds.bus.subjects,
         rxfeeds.bus.raw,
