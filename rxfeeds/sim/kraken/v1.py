@@ -71,8 +71,8 @@ from typing import Any, ClassVar, Final
 
 import orjson
 
-from .market import SimTrade, SyntheticMarket
-from .server import HttpRequest, HttpResponse, SimConnection, SimServer, json_response
+from ..market import SimTrade, SyntheticMarket
+from ..server import HttpRequest, HttpResponse, SimConnection, SimServer, json_response
 
 __all__ = [
     "DEFAULT_API_KEY",
