@@ -2,7 +2,11 @@
 
 One venue, one package; each module holds one concern:
 
-* ``v1``: the v1 protocol (:class:`KrakenSim`);
+* ``_base``: the state and helpers every part shares (venue-private);
+* ``book``: the public book feed (sent views, update frames, CRC32 checksums);
+* ``account``: the simulated account (orders, fills, cancel-all timer, private pushes);
+* ``rest``: the REST endpoints (assets, pairs, websocket token);
+* ``v1``: the v1 protocol (:class:`KrakenSim`: messages, subscriptions, wire formats, order entry);
 * ``v2``: the v2 protocol (:class:`KrakenV2Sim`, built on the v1 simulator).
 
 ``rxfeeds.sim.kraken:KrakenSim`` and ``rxfeeds.sim.kraken_v2:KrakenV2Sim`` (the names the venue
@@ -16,16 +20,9 @@ Example:
 
 from __future__ import annotations
 
-from .v1 import (
-    DEFAULT_API_KEY,
-    DEFAULT_API_SECRET,
-    PAIR_RE,
-    TOKEN_PATH,
-    AccountOrder,
-    BookView,
-    KrakenSim,
-    sign_request,
-)
+from ._base import DEFAULT_API_KEY, DEFAULT_API_SECRET, PAIR_RE, TOKEN_PATH, AccountOrder, BookView
+from .rest import sign_request
+from .v1 import KrakenSim
 from .v2 import KrakenV2Sim
 
 __all__ = [

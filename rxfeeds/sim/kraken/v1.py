@@ -54,109 +54,22 @@ Example:
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import heapq
-import hmac
-import itertools
-import random
-import re
-import secrets
-import zlib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any, ClassVar, Final
+from collections.abc import Iterable
+from typing import Any
 
 import orjson
 
 from ..market import SimTrade, SyntheticMarket
-from ..server import HttpRequest, HttpResponse, SimConnection, SimServer, json_response
+from ..server import SimConnection
+from ._base import BOOK_DEPTHS, OHLC_INTERVALS, BookView, SimSub
+from .account import KrakenAccount
+from .book import KrakenBookFeed
+from .rest import KrakenRest
 
-__all__ = [
-    "DEFAULT_API_KEY",
-    "DEFAULT_API_SECRET",
-    "TOKEN_PATH",
-    "AccountOrder",
-    "BookView",
-    "KrakenSim",
-    "sign_request",
-]
-
-#: REST path of the token endpoint.
-TOKEN_PATH: Final = "/0/private/GetWebSocketsToken"
-DEFAULT_API_KEY: Final = "sim-api-key"
-#: base64 of the secret bytes, as Kraken hands them out
-DEFAULT_API_SECRET: Final = base64.b64encode(b"rxfeeds simulator secret, not a real one").decode()
-
-BOOK_DEPTHS: Final = (10, 25, 100, 500, 1000)
-OHLC_INTERVALS: Final = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)
-PAIR_RE: Final = re.compile(r"^[A-Z0-9]{2,10}/[A-Z0-9]{2,10}\Z")
-PUBLIC: Final = ("book", "trade", "ticker", "ohlc", "spread")
-PRIVATE_V1: Final = ("ownTrades", "openOrders")
-_CHECKSUM_LEVELS: Final = 10
+__all__ = ["KrakenSim"]
 
 
-def sign_request(path: str, nonce: str, body: str, secret_b64: str) -> str:
-    """Kraken's ``API-Sign``: base64(HMAC-SHA512(b64decode(secret), path + SHA256(nonce + body))).
-
-    Example:
-        >>> len(base64.b64decode(sign_request(TOKEN_PATH, "1", "nonce=1", DEFAULT_API_SECRET)))
-        64
-    """
-    digest = hashlib.sha256((nonce + body).encode()).digest()
-    mac = hmac.new(base64.b64decode(secret_b64), path.encode() + digest, hashlib.sha512)
-    return base64.b64encode(mac.digest()).decode()
-
-
-def _crc_segment(text: str) -> str:
-    return text.replace(".", "").lstrip("0")
-
-
-@dataclass(slots=True)
-class SimSub:
-    """One subscription on one connection."""
-
-    channel: str  # wire channel name: "book-10", "ohlc-5", "trade", "ownTrades" ...
-    name: str  # "book", "ohlc", "trade", ...
-    pair: str
-    channel_id: int
-    depth: int = 0
-    interval: int = 0
-    snapshot: bool = True  # v2: whether the subscription asked for the initial snapshot
-
-
-@dataclass(slots=True)
-class AccountOrder:
-    """An order of the simulated account."""
-
-    txid: str
-    pair: str
-    side: str
-    ordertype: str
-    volume: float
-    price: float | None
-    status: str = "open"
-    vol_exec: float = 0.0
-    userref: int | None = None
-    opentm: float = 0.0
-    cl_ord_id: str | None = None
-
-
-#: one book update frame: ask levels, bid levels (price_text, size_text), checksum after it
-_BookFrame = tuple[list[tuple[str, str]], list[tuple[str, str]], int]
-
-
-@dataclass(slots=True)
-class BookView:
-    """What the server has sent for (pair, depth): price ticks -> (price_text, size_text) per side."""
-
-    bids: dict[int, tuple[str, str]] = field(default_factory=dict)
-    asks: dict[int, tuple[str, str]] = field(default_factory=dict)
-
-
-class KrakenSim(SimServer):
+class KrakenSim(KrakenBookFeed, KrakenAccount, KrakenRest):
     """Kraken WS v1 simulator (see the module docstring).
 
     Args:
@@ -165,124 +78,6 @@ class KrakenSim(SimServer):
         heartbeat_interval: seconds between ``heartbeat`` frames (connections with subscriptions).
         **options: :class:`~rxfeeds.sim.server.SimServer` options (``seed``, ``port``...).
     """
-
-    venue: ClassVar[str] = "kraken"
-    version: ClassVar[str] = "1.9.2"
-    public_channels: ClassVar[tuple[str, ...]] = PUBLIC
-    private_channels: ClassVar[tuple[str, ...]] = PRIVATE_V1
-    #: share of book frames that carry two levels of one side (capture: 1 of 2,779; kept a
-    #: little higher so short tests meet the shape)
-    two_level_share: ClassVar[float] = 0.005
-    #: share of book frames with asks and bids (v1: two dicts, the checksum in the last)
-    two_part_share: ClassVar[float] = 0.005
-
-    def __init__(
-        self,
-        *,
-        unknown_pairs: Iterable[str] = ("NOPE/USD",),
-        api_keys: Mapping[str, str] | None = None,
-        heartbeat_interval: float = 1.0,
-        **options: Any,
-    ) -> None:
-        super().__init__(**options)
-        self.unknown_pairs = set(unknown_pairs)
-        self.api_keys = dict(api_keys) if api_keys is not None else {DEFAULT_API_KEY: DEFAULT_API_SECRET}
-        self.heartbeat_interval = heartbeat_interval
-        self.tokens: set[str] = set()
-        self.orders: dict[str, AccountOrder] = {}
-        self.fills: list[dict[str, Any]] = []
-        self.dead_man_trigger: float | None = None
-        self._nonces: dict[str, int] = {}
-        self._channel_ids = itertools.count(42)
-        self._order_ids = itertools.count(1)
-        self._views: dict[tuple[str, int], BookView] = {}
-        self._tops: dict[str, tuple[Any, Any]] = {}
-        # book frame shapes (which levels share a frame) draw from their own seeded stream, so
-        # the market's own sequence of steps does not depend on them
-        self._shape_rng = random.Random(self.seed ^ 0x4B524B)
-
-    # ------------------------------------------------------------------ formatting
-
-    def market_options(self, symbol: str) -> dict[str, Any]:
-        base, _, quote = symbol.partition("/")
-        if quote in ("XBT", "BTC", "ETH"):
-            return {"mid": "0.05", "tick_size": "0.000001", "size_decimals": 8, "levels": 150}
-        mid, tick = {"XBT": ("50000", "0.1"), "BTC": ("50000", "0.1"), "ETH": ("3000", "0.01")}.get(
-            base, ("10", "0.0001")
-        )
-        return {"mid": mid, "tick_size": tick, "size_decimals": 8, "levels": 150}
-
-    def price_text(self, market: SyntheticMarket, ticks: int) -> str:
-        """v1 prices: fixed precision per pair, at least 5 decimals (``"50000.10000"``)."""
-        return market.price_text(ticks, max(5, market.price_decimals))
-
-    def size_text(self, market: SyntheticMarket, units: int) -> str:
-        """v1 volumes: 8 decimals."""
-        return market.size_text(units, max(8, market.size_decimals))
-
-    def checksum(self, view: BookView, pair: str) -> int:
-        """CRC32 of the top 10 asks then bids of what was sent (corrupted when the fault is armed)."""
-        parts: list[str] = []
-        for price in heapq.nsmallest(_CHECKSUM_LEVELS, view.asks):
-            p, s = view.asks[price]
-            parts += (_crc_segment(p), _crc_segment(s))
-        for price in heapq.nlargest(_CHECKSUM_LEVELS, view.bids):
-            p, s = view.bids[price]
-            parts += (_crc_segment(p), _crc_segment(s))
-        crc = zlib.crc32("".join(parts).encode()) & 0xFFFFFFFF
-        if self.faults.take_corrupt_checksum(pair):
-            crc ^= 0x5A5A
-        return crc
-
-    # ------------------------------------------------------------------ truth
-
-    def truth(self, key: Any, depth: int | None = None) -> Any:
-        """The book sent for ``(pair, depth)``; a bare ``pair`` means depth 10.
-
-        ``depth`` (with a tuple key) trims the copy like the base class does.
-        """
-        if isinstance(key, str):
-            key, depth = (key, depth or 10), None
-        return super().truth(key, depth)
-
-    # ------------------------------------------------------------------ connection
-
-    def on_connect(self, conn: SimConnection) -> None:
-        conn.state["last_out"] = self.clock()
-        conn.state["seq"] = {}
-        self.send(conn, self.status_message(conn))
-
-    def status_message(self, conn: SimConnection) -> str:
-        connection_id = 2**63 + 1_000_003 * conn.id + self.seed
-        status = {
-            "connectionID": connection_id,
-            "event": "systemStatus",
-            "status": "online",
-            "version": self.version,
-        }
-        return orjson.dumps(status).decode()
-
-    def send(self, conn: SimConnection, text: str | bytes) -> None:
-        """Send and note the time of the last frame out."""
-        conn.state["last_out"] = self.clock()
-        conn.send(text)
-
-    def on_tick(self, now: float) -> None:
-        super().on_tick(now)
-        if self.dead_man_trigger is not None and now >= self.dead_man_trigger:
-            self.dead_man_trigger = None
-            self._cancel_all(now)
-        for conn in self.connections:
-            # About once a second while subscribed, busy or not: the shared book capture has
-            # 31 heartbeats in 31 s amid ~90 updates a second.
-            if not conn.subscriptions:
-                conn.state["last_heartbeat"] = now
-            elif now - conn.state.setdefault("last_heartbeat", now) >= self.heartbeat_interval:
-                conn.state["last_heartbeat"] = now
-                self.send(conn, self.heartbeat_message())
-
-    def heartbeat_message(self) -> str:
-        return '{"event":"heartbeat"}'
 
     # ------------------------------------------------------------------ client messages
 
@@ -331,14 +126,6 @@ class KrakenSim(SimServer):
         self.send(conn, orjson.dumps(reply))
 
     # -- subscriptions
-
-    def pair_error(self, pair: Any) -> str | None:
-        """Kraken's error text for a pair it would refuse, else None."""
-        if not isinstance(pair, str) or not PAIR_RE.match(pair):
-            return f"Currency pair not in ISO 4217-A3 format {pair}"
-        if pair in self.unknown_pairs or self.faults.should_reject(pair):
-            return f"Currency pair not supported {pair}"
-        return None
 
     def _subscribe(self, conn: SimConnection, request: dict[str, Any], reqid: Any) -> None:
         self._subscription_request(conn, request, reqid, subscribe=True)
@@ -434,24 +221,6 @@ class KrakenSim(SimServer):
 
     # -- market data
 
-    def _view(self, pair: str, depth: int) -> tuple[BookView, bool]:
-        view = self._views.get((pair, depth))
-        fresh = view is None
-        if view is None:
-            view = self._views[(pair, depth)] = BookView()
-            market = self.market(pair)
-            self._refresh_view(view, market, depth)
-            self._record_truth(pair, depth, view)
-        return view, fresh
-
-    def _refresh_view(self, view: BookView, market: SyntheticMarket, depth: int) -> None:
-        view.bids = {p: (self.price_text(market, p), self.size_text(market, u)) for p, u in market.bids(depth)}
-        view.asks = {p: (self.price_text(market, p), self.size_text(market, u)) for p, u in market.asks(depth)}
-
-    def _record_truth(self, pair: str, depth: int, view: BookView) -> None:
-        book = self.sent_book((pair, depth))
-        book.replace(bids=view.bids.values(), asks=view.asks.values())
-
     def initial_data(self, conn: SimConnection, sub: SimSub) -> None:
         """What a fresh subscription gets right after its ack."""
         market = self.market(sub.pair)
@@ -493,85 +262,6 @@ class KrakenSim(SimServer):
         # forget views nobody watches any more
         for depth in [d for (p, d) in self._views if p == symbol and d not in depths]:
             del self._views[(symbol, depth)]
-
-    def _book_update(self, pair: str, market: SyntheticMarket, depth: int, now: float) -> list[_BookFrame]:
-        """The frames that bring the sent view to the market's top ``depth`` (empty: nothing to send).
-
-        Real Kraken book traffic is one side and one level per frame almost always (2,777 of the
-        2,779 updates of the shared capture), with rare two-level frames and rare two-part frames
-        (asks and bids in two dicts).  So the step's changes go out one level per frame, a few
-        paired, each frame with the checksum of the book *after* it, exactly as a client that
-        applies the frame and truncates to ``depth`` sees it.  Deletes go first: an insert sent
-        before a delete could be truncated away by the client while the book is still full.
-        """
-        view, fresh = self._view(pair, depth)
-        if fresh:
-            return []
-        per_side: dict[str, list[tuple[int, tuple[str, str]]]] = {}
-        for old, levels, side in (
-            (view.asks, market.asks(depth), "ask"),
-            (view.bids, market.bids(depth), "bid"),
-        ):
-            new = {p: (self.price_text(market, p), self.size_text(market, u)) for p, u in levels}
-            deletes: list[tuple[int, tuple[str, str]]] = []
-            sets: list[tuple[int, tuple[str, str]]] = []
-            for price, texts in old.items():
-                # Removed from the market: explicit delete.  Still there but pushed out of the
-                # top `depth`: nothing (clients truncate), like Kraken.
-                if price not in new and market.level(side, price) == 0:  # type: ignore[arg-type]
-                    deletes.append((price, (texts[0], self.size_text(market, 0))))
-            for price, texts in new.items():
-                if old.get(price) != texts:
-                    sets.append((price, texts))
-            per_side[side] = deletes + sets
-        asks, bids = per_side["ask"], per_side["bid"]
-        if not asks and not bids:
-            return []
-        rng = self._shape_rng
-        # Interleave the two sides in a random (seeded) order, keeping each side's own order.
-        order = ["ask"] * len(asks) + ["bid"] * len(bids)
-        rng.shuffle(order)
-        queues = {"ask": list(reversed(asks)), "bid": list(reversed(bids))}
-        frames: list[_BookFrame] = []
-        i = 0
-        while i < len(order):
-            side = order[i]
-            frame_asks: list[tuple[int, tuple[str, str]]] = []
-            frame_bids: list[tuple[int, tuple[str, str]]] = []
-            (frame_asks if side == "ask" else frame_bids).append(queues[side].pop())
-            i += 1
-            if i < len(order):
-                nxt = order[i]
-                roll = rng.random()
-                if nxt == side and roll < self.two_level_share:
-                    (frame_asks if side == "ask" else frame_bids).append(queues[side].pop())
-                    i += 1
-                elif nxt != side and roll < self.two_part_share:
-                    (frame_asks if nxt == "ask" else frame_bids).append(queues[nxt].pop())
-                    i += 1
-            for book, moves in ((view.asks, frame_asks), (view.bids, frame_bids)):
-                for price, (p_text, s_text) in moves:
-                    if s_text.strip("0.") == "":
-                        book.pop(price, None)
-                    else:
-                        book[price] = (p_text, s_text)
-            self._truncate_view(view, depth)
-            if self.truth_history_size > 0:  # the chaos harness checks books at every frame boundary
-                self._record_truth(pair, depth, view)
-                self.record_truth((pair, depth), now + len(frames) * 1e-6)  # the time the frame carries
-            frames.append(([t for _, t in frame_asks], [t for _, t in frame_bids], self.checksum(view, pair)))
-        self._record_truth(pair, depth, view)
-        return frames
-
-    @staticmethod
-    def _truncate_view(view: BookView, depth: int) -> None:
-        """What a client does after each message: keep the best ``depth`` levels per side."""
-        if len(view.asks) > depth:
-            for price in sorted(view.asks)[depth:]:
-                del view.asks[price]
-        if len(view.bids) > depth:
-            for price in sorted(view.bids, reverse=True)[depth:]:
-                del view.bids[price]
 
     # -- v1 wire formats (KrakenV2Sim overrides these)
 
@@ -689,211 +379,6 @@ class KrakenSim(SimServer):
         ]
         self.send(conn, orjson.dumps([sub.channel_id, row, sub.channel, sub.pair]))
 
-    # ------------------------------------------------------------------ REST token endpoint
-
-    def issue_token(self) -> str:
-        """A valid websocket token (what the REST endpoint hands out). Any thread."""
-        token = secrets.token_urlsafe(24)
-        self.tokens.add(token)
-        return token
-
-    def token_ok(self, token: Any) -> bool:
-        return isinstance(token, str) and token in self.tokens
-
-    #: pairs listed by ``GET /0/public/AssetPairs`` without ``pair`` (REST name -> (wsname, base, quote))
-    listed_pairs: ClassVar[dict[str, tuple[str, str, str]]] = {
-        "XXBTZUSD": ("XBT/USD", "XXBT", "ZUSD"),
-        "XETHZUSD": ("ETH/USD", "XETH", "ZUSD"),
-        "XETHXXBT": ("ETH/XBT", "XETH", "XXBT"),
-    }
-
-    def asset_pair(self, wsname: str) -> dict[str, Any]:
-        """The REST ``AssetPairs`` entry of a pair, with this simulator's precisions."""
-        options = self.market_options(wsname)
-        decimals = max(0, -Decimal(options["tick_size"]).normalize().as_tuple().exponent)  # type: ignore[operator]
-        base, _, quote = wsname.partition("/")
-        asset = {"XBT": "XXBT", "BTC": "XXBT", "ETH": "XETH", "USD": "ZUSD", "EUR": "ZEUR"}
-        return {
-            "altname": base + quote,
-            "wsname": wsname,
-            "aclass_base": "currency",
-            "base": asset.get(base, base),
-            "aclass_quote": "currency",
-            "quote": asset.get(quote, quote),
-            "lot": "unit",
-            "cost_decimals": max(decimals, 5),
-            "pair_decimals": decimals,
-            "lot_decimals": options["size_decimals"],
-            "lot_multiplier": 1,
-            "leverage_buy": [],
-            "leverage_sell": [],
-            "fees": [[0, 0.26], [50000, 0.24]],
-            "fees_maker": [[0, 0.16], [50000, 0.14]],
-            "fee_volume_currency": "ZUSD",
-            "margin_call": 80,
-            "margin_stop": 40,
-            "ordermin": "0.0001",
-            "costmin": "0.5",
-            "tick_size": options["tick_size"],
-            "status": "online",
-        }
-
-    #: ``GET /0/public/Assets``: REST asset name -> (altname, decimals, display_decimals)
-    listed_assets: ClassVar[dict[str, tuple[str, int, int]]] = {
-        "XXBT": ("XBT", 10, 5),
-        "XETH": ("ETH", 10, 5),
-        "ZUSD": ("USD", 4, 2),
-        "ZEUR": ("EUR", 4, 2),
-    }
-
-    def handle_http(self, request: HttpRequest) -> HttpResponse | None:
-        if request.path == "/0/public/Assets" and request.method == "GET":
-            assets = {
-                name: {"aclass": "currency", "altname": alt, "decimals": d, "display_decimals": dd, "status": "enabled"}
-                for name, (alt, d, dd) in self.listed_assets.items()
-            }
-            return json_response({"error": [], "result": assets})
-        if request.path == "/0/public/AssetPairs" and request.method == "GET":
-            # Kraken keys the answer by the name asked for (REST name, altname or wsname).
-            asked = [p for p in request.query.get("pair", "").split(",") if p]
-            if not asked:
-                return json_response(
-                    {
-                        "error": [],
-                        "result": {name: self.asset_pair(ws) for name, (ws, _, _) in self.listed_pairs.items()},
-                    }
-                )
-            result: dict[str, Any] = {}
-            for name in asked:
-                wsname = self.listed_pairs.get(name, (name, "", ""))[0]
-                if "/" not in wsname or self.pair_error(wsname) is not None:
-                    return json_response({"error": ["EQuery:Unknown asset pair"]})
-                result[name] = self.asset_pair(wsname)
-            return json_response({"error": [], "result": result})
-        if request.path != TOKEN_PATH:
-            return None
-        if request.method != "POST":
-            return json_response({"error": ["EGeneral:Invalid arguments"]}, 405)
-        key = request.headers.get("api-key", "")
-        secret = self.api_keys.get(key)
-        if secret is None:
-            return json_response({"error": ["EAPI:Invalid key"]})
-        form = request.form()
-        nonce = form.get("nonce", "")
-        body = request.body.decode("utf-8", "replace")
-        expected = sign_request(request.path, nonce, body, secret)
-        if not hmac.compare_digest(expected, request.headers.get("api-sign", "")):
-            return json_response({"error": ["EAPI:Invalid signature"]})
-        if not nonce.isdigit() or int(nonce) <= self._nonces.get(key, 0):
-            return json_response({"error": ["EAPI:Invalid nonce"]})
-        self._nonces[key] = int(nonce)
-        return json_response({"error": [], "result": {"token": self.issue_token(), "expires": 900}})
-
-    # ------------------------------------------------------------------ account model
-
-    def place_order(
-        self,
-        pair: str,
-        side: str,
-        ordertype: str,
-        volume: float,
-        price: float | None,
-        now: float,
-        userref: int | None = None,
-        cl_ord_id: str | None = None,
-    ) -> AccountOrder:
-        """Create an order; a market order or a crossing limit fills at once at the best price."""
-        n = next(self._order_ids)
-        txid = f"O{n:05d}-SIMUL-{self.seed % 100000:05d}"
-        order = AccountOrder(txid, pair, side, ordertype, volume, price, "open", 0.0, userref, now, cl_ord_id)
-        self.orders[txid] = order
-        market = self.market(pair)
-        best = market.best_ask() if side == "buy" else market.best_bid()
-        crosses = best is not None and (
-            ordertype == "market"
-            or (
-                price is not None
-                and (price >= market.price(best[0]) if side == "buy" else price <= market.price(best[0]))
-            )
-        )
-        self.order_changed(order, now, new=True)
-        if crosses and best is not None:
-            order.status = "closed"
-            order.vol_exec = volume
-            fill = {
-                "id": f"T{n:05d}-SIMUL-{self.seed % 100000:05d}",
-                "ordertxid": txid,
-                "postxid": f"P{n:05d}",
-                "pair": pair,
-                "time": f"{now:.6f}",
-                "type": side,
-                "ordertype": ordertype,
-                "price": self.price_text(market, best[0]),
-                "cost": f"{market.price(best[0]) * volume:.5f}",
-                "fee": f"{market.price(best[0]) * volume * 0.0026:.5f}",
-                "vol": f"{volume:.8f}",
-                "margin": "0.00000",
-                "userref": userref or 0,
-            }
-            self.fills.append(fill)
-            self.order_filled(order, fill, now)
-        return order
-
-    def _cancel_all(self, now: float) -> int:
-        open_orders = [o for o in self.orders.values() if o.status == "open"]
-        for order in open_orders:
-            order.status = "canceled"
-            self.order_changed(order, now)
-        return len(open_orders)
-
-    def _order_record(self, order: AccountOrder) -> dict[str, Any]:
-        return {
-            order.txid: {
-                "status": order.status,
-                "opentm": f"{order.opentm:.6f}",
-                "vol": f"{order.volume:.8f}",
-                "vol_exec": f"{order.vol_exec:.8f}",
-                "userref": order.userref or 0,
-                "descr": {
-                    "pair": order.pair,
-                    "type": order.side,
-                    "ordertype": order.ordertype,
-                    "price": f"{order.price or 0:.5f}",
-                },
-            }
-        }
-
-    def order_changed(self, order: AccountOrder, now: float, new: bool = False) -> None:
-        """Push the order's state to every ``openOrders`` subscriber."""
-        record = self._order_record(order)
-        if not new:
-            record = {order.txid: {"status": order.status, "vol_exec": f"{order.vol_exec:.8f}"}}
-        for conn in self.connections:
-            if ("openOrders", "") in conn.subscriptions:
-                self.push_open_orders(conn, [record])
-
-    def order_filled(self, order: AccountOrder, fill: dict[str, Any], now: float) -> None:
-        """Push a fill (ownTrades) and the order's closed state (openOrders)."""
-        for conn in self.connections:
-            if ("ownTrades", "") in conn.subscriptions:
-                self.push_own_trades(conn, [fill])
-        self.order_changed(order, now)
-
-    def _next_seq(self, conn: SimConnection, channel: str) -> int:
-        seq: dict[str, int] = conn.state["seq"]
-        value = seq.get(channel, 0) + 1
-        if self.faults.take_skip_sequence(channel):
-            value += 1
-        seq[channel] = value
-        return value
-
-    def push_own_trades(self, conn: SimConnection, fills: list[dict[str, Any]]) -> None:
-        rows = [{f["id"]: {k: v for k, v in f.items() if k != "id"}} for f in fills]
-        self.send(conn, orjson.dumps([rows, "ownTrades", {"sequence": self._next_seq(conn, "ownTrades")}]))
-
-    def push_open_orders(self, conn: SimConnection, records: list[dict[str, Any]]) -> None:
-        self.send(conn, orjson.dumps([records, "openOrders", {"sequence": self._next_seq(conn, "openOrders")}]))
-
     # ------------------------------------------------------------------ v1 order entry
 
     def _authorised(self, conn: SimConnection, request: dict[str, Any], event: str, reqid: Any) -> bool:
@@ -998,11 +483,3 @@ class KrakenSim(SimServer):
             return
         current, trigger = self.arm_dead_man(timeout)
         self._status_reply(conn, event, reqid, currentTime=current, triggerTime=trigger)
-
-    def arm_dead_man(self, timeout: int) -> tuple[str, str]:
-        """Arm (or disarm with 0) the cancel-all timer; returns (currentTime, triggerTime) texts."""
-        now = self.clock()
-        self.dead_man_trigger = now + timeout if timeout else None
-        current = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        trigger = datetime.fromtimestamp(now + timeout, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if timeout else "0"
-        return current, trigger

@@ -40,7 +40,8 @@ import orjson
 
 from ..market import SimTrade, SyntheticMarket
 from ..server import SimConnection
-from .v1 import OHLC_INTERVALS, AccountOrder, BookView, KrakenSim, SimSub
+from ._base import OHLC_INTERVALS, AccountOrder, BookView, SimSub
+from .v1 import KrakenSim
 
 __all__ = ["KrakenV2Sim"]
 
