@@ -62,12 +62,12 @@ from typing import Any, ClassVar
 
 import orjson
 
-from ..errors import InvalidArgument
-from ..intervals import Interval, parse_interval
-from ..venues.hitbtc._common import CANDLE_PERIODS
-from .kit.clock import iso_ms, parse_iso
-from .market import LevelChange, MarketStep, SimTrade, SyntheticMarket
-from .server import SimConnection, SimServer
+from ...errors import InvalidArgument
+from ...intervals import Interval, parse_interval
+from ...venues.hitbtc._common import CANDLE_PERIODS
+from ..kit.clock import iso_ms, parse_iso
+from ..market import LevelChange, MarketStep, SimTrade, SyntheticMarket
+from ..server import SimConnection, SimServer
 
 __all__ = ["QUOTE_CURRENCIES", "HitBTCSim", "RpcError", "period_interval"]
 
