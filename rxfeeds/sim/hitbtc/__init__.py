@@ -2,7 +2,10 @@
 
 One venue, one package; each module holds one concern:
 
-* ``v2``: the v2 protocol (:class:`HitBTCSim`);
+* ``_base``: settings, symbols and JSON-RPC helpers every part shares (venue-private);
+* ``feed``: the public market feed (book, trades, candles, ticker; trades history);
+* ``account``: the simulated accounts (login, orders, reports, balances);
+* ``v2``: the v2 protocol (:class:`HitBTCSim`: requests mapped onto the feed and the account);
 * ``v3``: the v3 protocol and REST (:class:`HitBTCV3Sim`, built on the v2 simulator).
 
 ``rxfeeds.sim.hitbtc:HitBTCSim`` and ``rxfeeds.sim.hitbtc_v3:HitBTCV3Sim`` (the names the venue
@@ -16,9 +19,10 @@ Example:
 
 from __future__ import annotations
 
-from .v2 import _CURRENCY as _CURRENCY  # the symbol rules, read by tests/unit/test_symbol_patterns.py
-from .v2 import _SYMBOL as _SYMBOL
-from .v2 import QUOTE_CURRENCIES, HitBTCSim, RpcError, period_interval
+from ._base import _CURRENCY as _CURRENCY  # the symbol rules, read by tests/unit/test_symbol_patterns.py
+from ._base import _SYMBOL as _SYMBOL
+from ._base import QUOTE_CURRENCIES, RpcError, period_interval
+from .v2 import HitBTCSim
 from .v3 import HitBTCV3Sim
 
 __all__ = ["QUOTE_CURRENCIES", "HitBTCSim", "HitBTCV3Sim", "RpcError", "period_interval"]

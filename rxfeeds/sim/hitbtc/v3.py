@@ -48,7 +48,8 @@ from ...venues.hitbtc._common import CANDLE_PERIODS
 from ..kit.clock import iso_ms
 from ..market import LevelChange, SimTrade, SyntheticMarket
 from ..server import HttpRequest, HttpResponse, SimConnection, json_response
-from .v2 import HitBTCSim, RpcError, symbol_not_found
+from ._base import RpcError, symbol_not_found
+from .v2 import HitBTCSim
 
 __all__ = ["HitBTCV3Sim"]
 
