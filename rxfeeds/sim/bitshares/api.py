@@ -42,9 +42,9 @@ from typing import Any
 
 import orjson
 
-from .kit.orders import OrderLevels, SimOrder
-from .market import MarketStep, SimTrade, SyntheticMarket
-from .server import SimConnection, SimServer
+from ..kit.orders import OrderLevels, SimOrder
+from ..market import MarketStep, SimTrade, SyntheticMarket
+from ..server import SimConnection, SimServer
 
 __all__ = ["BitSharesSim", "CHAIN_ID", "RpcFailure"]
 
