@@ -2,7 +2,10 @@
 
 One venue, one package; each module holds one concern:
 
-* ``api``: the node's JSON-RPC APIs (login, database, network broadcast, history).
+* ``_base``: the object store, assets and accounts every part shares (venue-private);
+* ``markets``: the order-level markets (books, call orders, fills);
+* ``blocks``: one block per tick (pending transaction, object and block notices);
+* ``api``: the node's JSON-RPC APIs (:class:`BitSharesSim`: login, database, broadcast, history).
 
 ``rxfeeds.sim.bitshares:BitSharesSim`` (the name the venue spec uses) stays valid.
 
@@ -14,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
-from .api import CHAIN_ID, BitSharesSim, RpcFailure
+from ._base import CHAIN_ID, RpcFailure
+from .api import BitSharesSim
 
 __all__ = ["CHAIN_ID", "BitSharesSim", "RpcFailure"]
