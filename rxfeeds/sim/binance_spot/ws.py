@@ -57,15 +57,15 @@ from typing import Any, Final
 
 import orjson
 
-from ..codec import Key
-from ..errors import InvalidArgument
-from ..intervals import parse_interval
-from ..venues.binance_spot.codec import KLINE_INTERVALS
-from .kit.clock import epoch_ms
-from .kit.klines import KlineBar
-from .kit.presets import market_options_for
-from .market import MarketStep, SyntheticMarket, format_units
-from .server import HttpRequest, HttpResponse, SimConnection, SimServer, json_response
+from ...codec import Key
+from ...errors import InvalidArgument
+from ...intervals import parse_interval
+from ...venues.binance_spot.codec import KLINE_INTERVALS
+from ..kit.clock import epoch_ms
+from ..kit.klines import KlineBar
+from ..kit.presets import market_options_for
+from ..market import MarketStep, SyntheticMarket, format_units
+from ..server import HttpRequest, HttpResponse, SimConnection, SimServer, json_response
 
 __all__ = ["SPOT_INTERVALS", "BinanceSpotSim", "kline_payload"]
 
