@@ -2,7 +2,10 @@
 
 One venue, one package; each module holds one concern:
 
-* ``ws``: the websocket streams and requests (:class:`BinanceSpotSim`).
+* ``_base``: symbols, stream names and book state every part shares (venue-private);
+* ``feed``: the market-data streams (depth diffs, trades, klines, tickers);
+* ``rest``: the REST endpoints (depth snapshot, exchange info, ping, time);
+* ``ws``: the websocket protocol (:class:`BinanceSpotSim`: connections, requests, subscriptions).
 
 ``rxfeeds.sim.binance_spot:BinanceSpotSim`` (the name the venue spec uses) stays valid.
 
@@ -14,7 +17,9 @@ Example:
 
 from __future__ import annotations
 
-from .ws import _SYMBOL as _SYMBOL  # the symbol rule, read by tests/unit/test_symbol_patterns.py
-from .ws import SPOT_INTERVALS, BinanceSpotSim, kline_payload
+from ._base import _SYMBOL as _SYMBOL  # the symbol rule, read by tests/unit/test_symbol_patterns.py
+from ._base import SPOT_INTERVALS
+from .feed import kline_payload
+from .ws import BinanceSpotSim
 
 __all__ = ["SPOT_INTERVALS", "BinanceSpotSim", "kline_payload"]
