@@ -7,7 +7,8 @@ One venue, one package; each module holds one concern:
 * ``account``: the simulated account (orders, fills, cancel-all timer, private pushes);
 * ``rest``: the REST endpoints (assets, pairs, websocket token);
 * ``v1``: the v1 protocol (:class:`KrakenSim`: messages, subscriptions, wire formats, order entry);
-* ``v2``: the v2 protocol (:class:`KrakenV2Sim`, built on the v1 simulator).
+* ``v2_frames``: the v2 data frames (book, trade, ticker, ohlc, private pushes);
+* ``v2``: the v2 protocol (:class:`KrakenV2Sim`, built on the v1 simulator and the v2 frames).
 
 ``rxfeeds.sim.kraken:KrakenSim`` and ``rxfeeds.sim.kraken_v2:KrakenV2Sim`` (the names the venue
 specs use) stay valid.
