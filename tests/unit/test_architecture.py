@@ -17,7 +17,8 @@ the core values, ``rxfeeds.codec`` (the ``Key`` type), ``rxfeeds.intervals``, ``
 and the venue registry, and from a venue folder only constants (UPPER_CASE names): never a
 codec's parsing code, which would mirror a parser bug in the oracle meant to catch it.  A venue
 simulator never imports another venue family's simulator; the toolkit (every ``rxfeeds.sim``
-module no venue spec names as its simulator) never imports a venue simulator.
+module no venue spec names as its simulator, nor inside such a simulator's package) never imports
+a venue simulator.
 """
 
 from __future__ import annotations
@@ -180,10 +181,19 @@ def layer(module: str) -> tuple[str, str]:
     return LAYER_OF[best], best
 
 
+def sim_family(module: str) -> str | None:
+    """The venue folder a simulator module belongs to: a spec's simulator module or a module of
+    that simulator's package (``rxfeeds.sim.kraken.v1``); None for the toolkit."""
+    for named, family in SIM_FAMILY.items():
+        if module == named or module.startswith(named + "."):
+            return family
+    return None
+
+
 def _sim_violation(imp: Import) -> str | None:
     target_layer, _ = layer(imp.module)
     if imp.module.startswith("rxfeeds.sim"):
-        mine, theirs = SIM_FAMILY.get(imp.importer), SIM_FAMILY.get(imp.module)
+        mine, theirs = sim_family(imp.importer), sim_family(imp.module)
         if theirs is None:
             return None  # the toolkit
         if mine is None:
@@ -262,9 +272,10 @@ def test_every_module_is_in_a_layer_and_the_venue_folders_have_codecs() -> None:
         ("rxfeeds.venues.kraken.codec", "from ...transport import SocketSubject", "codecs may not import transport"),
         ("rxfeeds.venues.kraken.codec", "from .client import Kraken", "codecs may not import clients"),
         ("rxfeeds.venues.kraken.client", "from ..hitbtc.codec import HitBTCCodec", "another venue folder"),
-        ("rxfeeds.sim.kraken", "from ..venues.kraken.codec import KrakenCodec", "a simulator imports codecs code"),
-        ("rxfeeds.sim.kraken", "from ..numeric import price", "a simulator imports foundation code"),
-        ("rxfeeds.sim.kraken", "from .midchains import SimOrder", "another venue's simulator"),
+        ("rxfeeds.sim.kraken.v1", "from ...venues.kraken.codec import KrakenCodec", "a simulator imports codecs code"),
+        ("rxfeeds.sim.kraken.v1", "from ...numeric import price", "a simulator imports foundation code"),
+        ("rxfeeds.sim.kraken.v1", "from ..midchains import SimOrder", "another venue's simulator"),
+        ("rxfeeds.sim.kraken.v2", "from ..hitbtc_v3 import HitBTCV3Sim", "another venue's simulator"),
         ("rxfeeds.sim.market", "from .kraken import KrakenSim", "toolkit imports a venue simulator"),
     ],
 )
@@ -290,6 +301,9 @@ def test_the_check_catches_an_upward_or_sideways_import(importer: str, source: s
 def test_the_constants_a_simulator_may_share_pass() -> None:
     assert _sim_violation(Import("rxfeeds.sim.hitbtc", "rxfeeds.venues.hitbtc._common", "CANDLE_PERIODS", 1)) is None
     assert _sim_violation(Import("rxfeeds.sim.kraken_v2", "rxfeeds.sim.kraken", "KrakenSim", 1)) is None  # one family
+    assert _sim_violation(Import("rxfeeds.sim.kraken.v2", "rxfeeds.sim.kraken.v1", "KrakenSim", 1)) is None
+    assert sim_family("rxfeeds.sim.kraken.v1") == sim_family("rxfeeds.sim.kraken_v2") == "rxfeeds.venues.kraken"
+    assert sim_family("rxfeeds.sim.kit.orders") is None
 
 
 def _doc_table() -> dict[str, frozenset[str]]:

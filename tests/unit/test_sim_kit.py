@@ -47,9 +47,18 @@ def _imports(path: Path) -> list[tuple[str, list[str]]]:
     return out
 
 
+def _files(module: str) -> list[Path]:
+    """A venue simulator's module, or every module of its package (``sim/kraken/``)."""
+    if (SIM / module).is_dir():
+        return sorted((SIM / module).rglob("*.py"))
+    return [SIM / f"{module}.py"]
+
+
 @pytest.mark.parametrize("module", sorted(VENUE_OF))
 def test_a_venue_simulator_imports_no_other_venue_simulator_and_no_codec_parser(module: str) -> None:
-    for imported, names in _imports(SIM / f"{module}.py"):
+    files = _files(module)
+    assert files and all(f.exists() for f in files), module
+    for imported, names in (found for path in files for found in _imports(path)):
         if imported.startswith("rxfeeds.sim."):
             other = imported.split(".")[2]
             if other in VENUE_OF:
