@@ -187,6 +187,14 @@ class WatchState:
             if self.trades:
                 t = self.trades[-1]
                 return f"{self.count} updates; last trade {t.symbol} {t.side or ''} {num(t.size)} @ {num(t.price)}"
+            if self.klines:
+                k = next(reversed(self.klines.values()))
+                return (
+                    f"{self.count} updates; kline {k.symbol} {k.interval}"
+                    f" {time.strftime('%H:%M', time.gmtime(k.open_time))}"
+                    f" o={num(k.open)} h={num(k.high)} l={num(k.low)} c={num(k.close)} v={num(k.volume)}"
+                    + (" closed" if k.closed else "")
+                )
             if self.other:
                 return f"{self.count} updates; last {describe(self.other[-1])}"
             return f"{self.count} updates"

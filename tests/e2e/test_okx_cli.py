@@ -25,6 +25,8 @@ def test_watch_okx_books_served_by_rxfeeds_sim_okx() -> None:
         # candles come from the business endpoint next to the public one
         result = CliRunner().invoke(cli, ["watch", "okx", "klines", "BTC-USDT", "--url", sim.url, "--duration", "2"])
         assert result.exit_code == 0, result.output
+        last = result.output.strip().splitlines()[-1]
+        assert " updates; kline BTC-USDT 1m " in last and " o=" in last and " c=" in last, last  # not a bare count
     finally:
         sim.stop()
 
