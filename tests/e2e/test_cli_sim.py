@@ -166,3 +166,20 @@ def test_demo_takes_a_base_quote_symbol_and_names_the_spellings_of_a_wrong_one()
     assert wrong.exit_code == 2
     assert "'ETH-USDT'" not in wrong.output and "'BTC-USDT' (the venue's spelling)" in wrong.output
     assert "Traceback" not in wrong.output
+
+
+@pytest.mark.parametrize("venue", ["bybit", "coinbase", "binance-spot"])
+def test_a_checksum_fault_on_a_venue_without_checksums_is_refused(venue: str) -> None:
+    # it used to print "fault: bad checksum armed" every period and inject nothing
+    result = CliRunner().invoke(cli, ["sim", venue, "--bad-checksum-every", "1", "--duration", "0.2"])
+    assert result.exit_code == 2, result.output
+    assert f"{venue} books carry no checksum" in result.output and "okx" in result.output
+    assert "simulator:" not in result.output and "Traceback" not in result.output
+
+
+def test_a_checksum_fault_on_okx_is_announced() -> None:
+    result = CliRunner().invoke(
+        cli, ["sim", "okx", "--symbol", "BTC-USDT", "--bad-checksum-every", "0.1", "--duration", "0.5"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "fault: bad checksum armed for BTC-USDT" in result.output
