@@ -43,3 +43,14 @@ def test_mistakes_are_one_line_errors(args: list[str], needle: str) -> None:
     result = CliRunner().invoke(cli, [*args, "--url", "ws://127.0.0.1:1", "--duration", "1"])
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and needle in result.output, result.output
+
+
+def test_watch_without_a_terminal_counts_the_integrity_faults_it_repaired() -> None:
+    sim = SimProcess("okx", "--symbol", "BTC-USDT", "--bad-checksum-every", "0.3")
+    try:
+        result = CliRunner().invoke(cli, ["watch", "okx", "book", "BTC-USDT", "--url", sim.url, "--duration", "3"])
+        assert result.exit_code == 0, result.output
+        last = result.output.strip().splitlines()[-1]
+        assert "; integrity: checksum " in last and "resync " in last, last
+    finally:
+        sim.stop()
