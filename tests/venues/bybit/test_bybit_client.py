@@ -238,3 +238,25 @@ def test_the_venue_drops_a_client_that_stops_pinging_and_keeps_one_that_pings() 
                 sub.dispose()
             silent.close()
             pinging.close()
+
+
+@pytest.mark.parametrize(("sim_class", "client_class"), [(BybitSim, Bybit), (BybitLinearSim, BybitLinear)])
+def test_ping_is_answered_with_pong_as_on_kraken_and_okx(sim_class: Any, client_class: Any) -> None:
+    from rxfeeds.errors import InvalidArgument
+
+    with sim_class(seed=1, tick_interval=None) as sim, client_class(url=sim.url) as client:
+        assert client.ping().run() == "pong"
+        assert client.ping(timeout=5).run() == "pong"  # the same request id again
+        with pytest.raises(InvalidArgument, match="timeout"):
+            client.ping(timeout=0)
+
+
+def test_the_keep_alive_pong_answers_no_request() -> None:
+    from rxfeeds.codec import Pong, Reply
+    from rxfeeds.venues.bybit.codec import PING_ID, BybitCodec
+
+    codec = BybitCodec()
+    keep_alive = codec.decode('{"success":true,"ret_msg":"pong","conn_id":"c","req_id":"","op":"ping"}', 0.0)
+    assert keep_alive == [Pong()]
+    asked = codec.decode('{"success":true,"ret_msg":"pong","conn_id":"c","req_id":"' + PING_ID + '","op":"ping"}', 0.0)
+    assert asked == [Pong(PING_ID), Reply(PING_ID, result="pong")]
