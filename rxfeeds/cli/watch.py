@@ -28,6 +28,7 @@ from typing import Any
 
 import click
 
+from ..errors import FrameError
 from ..events import BookDelta, BookSnapshot, IntegrityEvent, Kline, Quote, Ticker, Trade
 from ._channels import (
     CONNECT_TIMEOUT,
@@ -280,6 +281,8 @@ def command(
     client: Any = None
     bus: Any = None
     connection: Any = None
+    unreadable: list[Exception] = []
+    unreadable_errors: Any = None
     if bus_url:
         bus, source = _bus_source(bus_url, stream, prefix, venue, channel, symbols)
     else:
@@ -287,6 +290,10 @@ def command(
         client = make_client(venue, url, rest_url=rest_url)
         connection = ConnectionView(client)
         source = open_channel(client, channel, symbols)
+        # frames the venue's codec cannot read: with nothing else arriving, --url is another venue's
+        unreadable_errors = client.errors.subscribe(
+            lambda exc: unreadable.append(exc) if isinstance(exc, FrameError) else None
+        )
 
     def on_error(exc: Exception) -> None:
         state.error = exc
@@ -304,6 +311,12 @@ def command(
         problem = None if connection is None else connection.never_connected(elapsed, connect_timeout)
         if problem is not None:
             failure.append(problem)
+            return True
+        if connection is not None and unreadable and state.count == 0 and elapsed >= connect_timeout:
+            failure.append(
+                f"connected, but in {connect_timeout:g} s nothing arrived that {venue}'s protocol reads"
+                f" ({str(unreadable[-1])[:160]}); is --url an endpoint of {venue}?"
+            )
             return True
         return duration is not None and elapsed >= duration
 
@@ -325,6 +338,8 @@ def command(
         pass
     finally:
         subscription.dispose()
+        if unreadable_errors is not None:
+            unreadable_errors.dispose()
         if connection is not None:
             connection.dispose()
         if client is not None:

@@ -54,3 +54,17 @@ def test_watch_without_a_terminal_counts_the_integrity_faults_it_repaired() -> N
         assert "; integrity: checksum " in last and "resync " in last, last
     finally:
         sim.stop()
+
+
+def test_watch_pointed_at_another_venue_ends_with_one_line_naming_the_url_mistake() -> None:
+    # it used to show "okx open | 0 updates" until Ctrl-C and exit 0
+    from rxfeeds.sim.bybit import BybitSim
+
+    with BybitSim(seed=1) as bybit:
+        result = CliRunner().invoke(
+            cli, ["watch", "okx", "book", "BTC-USDT", "--url", bybit.url, "--connect-timeout", "2"]
+        )
+    assert result.exit_code == 1, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("Error: watch failed: connected, but in 2 s nothing arrived that okx's protocol reads"), last
+    assert last.endswith("is --url an endpoint of okx?") and "Traceback" not in result.output
