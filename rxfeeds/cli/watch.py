@@ -28,7 +28,6 @@ from typing import Any
 
 import click
 
-from ..errors import FrameError
 from ..events import BookDelta, BookSnapshot, IntegrityEvent, Kline, Quote, Ticker, Trade
 from ._channels import (
     CONNECT_TIMEOUT,
@@ -281,8 +280,6 @@ def command(
     client: Any = None
     bus: Any = None
     connection: Any = None
-    unreadable: list[Exception] = []
-    unreadable_errors: Any = None
     if bus_url:
         bus, source = _bus_source(bus_url, stream, prefix, venue, channel, symbols)
     else:
@@ -290,10 +287,6 @@ def command(
         client = make_client(venue, url, rest_url=rest_url)
         connection = ConnectionView(client)
         source = open_channel(client, channel, symbols)
-        # frames the venue's codec cannot read: with nothing else arriving, --url is another venue's
-        unreadable_errors = client.errors.subscribe(
-            lambda exc: unreadable.append(exc) if isinstance(exc, FrameError) else None
-        )
 
     def on_error(exc: Exception) -> None:
         state.error = exc
@@ -312,11 +305,9 @@ def command(
         if problem is not None:
             failure.append(problem)
             return True
-        if connection is not None and unreadable and state.count == 0 and elapsed >= connect_timeout:
-            failure.append(
-                f"connected, but in {connect_timeout:g} s nothing arrived that {venue}'s protocol reads"
-                f" ({str(unreadable[-1])[:160]}); is --url an endpoint of {venue}?"
-            )
+        wrong = None if connection is None else connection.wrong_protocol(venue, elapsed, connect_timeout, state.count)
+        if wrong is not None:
+            failure.append(wrong)
             return True
         return duration is not None and elapsed >= duration
 
@@ -338,8 +329,6 @@ def command(
         pass
     finally:
         subscription.dispose()
-        if unreadable_errors is not None:
-            unreadable_errors.dispose()
         if connection is not None:
             connection.dispose()
         if client is not None:

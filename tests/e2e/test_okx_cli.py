@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -56,15 +58,17 @@ def test_watch_without_a_terminal_counts_the_integrity_faults_it_repaired() -> N
         sim.stop()
 
 
-def test_watch_pointed_at_another_venue_ends_with_one_line_naming_the_url_mistake() -> None:
-    # it used to show "okx open | 0 updates" until Ctrl-C and exit 0
+@pytest.mark.parametrize("command", ["watch", "record"])
+def test_pointed_at_another_venue_it_ends_with_one_line_naming_the_url_mistake(command: str, tmp_path: Path) -> None:
+    # it used to show "okx open | 0 updates" until Ctrl-C (record: an empty capture) and exit 0
     from rxfeeds.sim.bybit import BybitSim
 
+    output = ["-o", str(tmp_path / "okx.capture")] if command == "record" else []
     with BybitSim(seed=1) as bybit:
         result = CliRunner().invoke(
-            cli, ["watch", "okx", "book", "BTC-USDT", "--url", bybit.url, "--connect-timeout", "2"]
+            cli, [command, "okx", "book", "BTC-USDT", *output, "--url", bybit.url, "--connect-timeout", "2"]
         )
     assert result.exit_code == 1, result.output
     last = result.output.strip().splitlines()[-1]
-    assert last.startswith("Error: watch failed: connected, but in 2 s nothing arrived that okx's protocol reads"), last
+    assert last.startswith(f"Error: {command} failed: connected, but in 2 s nothing arrived that okx's protocol"), last
     assert last.endswith("is --url an endpoint of okx?") and "Traceback" not in result.output
