@@ -260,3 +260,14 @@ def test_the_keep_alive_pong_answers_no_request() -> None:
     assert keep_alive == [Pong()]
     asked = codec.decode('{"success":true,"ret_msg":"pong","conn_id":"c","req_id":"' + PING_ID + '","op":"ping"}', 0.0)
     assert asked == [Pong(PING_ID), Reply(PING_ID, result="pong")]
+
+
+def test_a_dashed_pair_is_refused_on_spot_and_a_dated_future_taken_on_linear() -> None:
+    # BTC-USDT (OKX's and Coinbase's spelling) used to pass on spot, where Bybit has no such symbol
+    from rxfeeds.errors import InvalidArgument
+
+    spot = Bybit(url="ws://127.0.0.1:9/v5/public/spot")
+    with pytest.raises(InvalidArgument, match=r"'BTCUSDT' \(the venue's spelling\) or 'BTC/USDT'"):
+        spot.book("BTC-USDT")
+    linear = BybitLinear(url="ws://127.0.0.1:9/v5/public/linear")
+    assert linear.book("BTCUSDT-27DEC24") is not None and linear.book("BTC/USDT") is not None
