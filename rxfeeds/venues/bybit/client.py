@@ -104,7 +104,8 @@ class Bybit(VenueClient):
             bybit.book(["BTCUSDT", "ETHUSDT"], depth=200).pipe(ops.order_book()).subscribe(print)
         """
         if isinstance(depth, bool) or depth not in self.book_depths:
-            raise InvalidArgument("depth", depth, f"Bybit {self.category} books take one of {self.book_depths}")
+            depths = ", ".join(map(str, self.book_depths))
+            raise InvalidArgument("depth", depth, f"Bybit {self.category} books take one of {depths}")
         channel = f"orderbook.{depth}"
         transport, source = self._streams(channel, symbols)
 

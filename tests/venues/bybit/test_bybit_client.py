@@ -271,3 +271,11 @@ def test_a_dashed_pair_is_refused_on_spot_and_a_dated_future_taken_on_linear() -
         spot.book("BTC-USDT")
     linear = BybitLinear(url="ws://127.0.0.1:9/v5/public/linear")
     assert linear.book("BTCUSDT-27DEC24") is not None and linear.book("BTC/USDT") is not None
+
+
+def test_a_depth_bybit_does_not_offer_names_the_depths_it_does() -> None:
+    from rxfeeds.errors import InvalidArgument
+
+    with pytest.raises(InvalidArgument) as refused:
+        Bybit(url="ws://127.0.0.1:9/v5/public/spot").book("BTCUSDT", depth=10)
+    assert str(refused.value).endswith("Bybit spot books take one of 1, 50, 200, 1000")  # not a tuple's repr
