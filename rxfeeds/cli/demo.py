@@ -312,10 +312,13 @@ def _verify(
 ) -> DemoResult:
     """Freeze the market, let the client catch up, compare it with the simulator's truth."""
     sim.freeze()
-    # venues that keep one sent book per subscribed depth (Kraken, Bybit), else per symbol
-    truth = sim.truth((symbol, book_depth if book_depth is not None else depth))
-    if not truth.bids and not truth.asks:
-        truth = sim.truth(symbol)  # venues that send the full book
+
+    def truth() -> Any:
+        # read again while waiting: a subscription answered after the freeze still sends its book
+        # venues that keep one sent book per subscribed depth (Kraken, Bybit), else per symbol
+        sent = sim.truth((symbol, book_depth if book_depth is not None else depth))
+        return sent if sent.bids or sent.asks else sim.truth(symbol)
+
     market_candles = sim.call(lambda: {c.open_time: c for c in sim.market(symbol).candles(1.0)})
     market = sim.call(lambda: sim.market(symbol))
 
@@ -339,7 +342,7 @@ def _verify(
         with state.lock:
             book = state.book
             checked, matching = checked_klines()
-        matches = book is not None and _book_matches(book, truth, depth)
+        matches = book is not None and _book_matches(book, truth(), depth)
         now = time.monotonic()
         if (matches and checked == matching and (checked > 0 or now >= settled)) or now >= deadline:
             break

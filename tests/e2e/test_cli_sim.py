@@ -183,3 +183,11 @@ def test_a_checksum_fault_on_okx_is_announced() -> None:
     )
     assert result.exit_code == 0, result.output
     assert "fault: bad checksum armed for BTC-USDT" in result.output
+
+
+@pytest.mark.parametrize("venue", ["kraken", "coinbase", "okx"])
+def test_demo_ended_at_once_still_compares_the_book_sent_after_the_freeze(venue: str) -> None:
+    # the truth used to be read once at the freeze, before the subscription's snapshot was sent: MISMATCH
+    result = CliRunner().invoke(cli, ["demo", "--duration", "0", "--plain", "--venue", venue])
+    assert result.exit_code == 0, result.output
+    assert "book vs simulator truth (top 10): match" in result.output
