@@ -46,9 +46,11 @@ DEMO_VENUES: dict[str, str] = {
     "kraken": "XBT/USD",
     "kraken-v2": "BTC/USD",
     "hitbtc": "ETHBTC",
+    "hitbtc-v3": "ETHBTC",
     "binance-spot": "BTCUSDT",
     "okx": "BTC-USDT",
     "bybit": "BTCUSDT",
+    "bybit-linear": "BTCUSDT",
     "coinbase": "BTC-USD",
 }
 

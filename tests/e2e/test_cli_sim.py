@@ -143,7 +143,14 @@ def test_demo_on_hitbtc_full_books_match_the_simulator() -> None:
 
 @pytest.mark.parametrize(
     ("venue", "symbol"),
-    [("okx", "BTC-USDT"), ("bybit", "BTCUSDT"), ("coinbase", "BTC-USD"), ("binance-spot", "BTCUSDT")],
+    [
+        ("okx", "BTC-USDT"),
+        ("bybit", "BTCUSDT"),
+        ("bybit-linear", "BTCUSDT"),
+        ("coinbase", "BTC-USD"),
+        ("binance-spot", "BTCUSDT"),
+        ("hitbtc-v3", "ETHBTC"),
+    ],
 )
 def test_demo_on_the_newer_venues_book_and_klines_match_the_simulator(venue: str, symbol: str) -> None:
     # each keeps its book by its own rule (checksum, u-sequence, sequence_num, REST snapshot + diffs)
