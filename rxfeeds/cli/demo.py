@@ -3,7 +3,9 @@
 It starts the venue simulator on 127.0.0.1, points the real client at it
 (``rxfeeds.Kraken(url=sim.url)``, and ``rest_url=`` for venues with REST snapshots), and pipes
 
-* ``client.book(symbol, depth)`` through ``ops.order_book(depth)`` — a checksum-verified book,
+* ``client.book(symbol, depth)`` through ``ops.order_book(depth)`` — a book verified by the venue's
+  rule (Kraken's and OKX's checksums, Bybit's and Coinbase's sequence numbers, Binance's snapshot
+  plus update ids),
 * ``client.trades(symbol)`` through ``ops.klines("1s", emit="update")`` — one-second candles,
 
 into a ``rich`` live view (top of book, spread, the last klines).  Without a terminal (CI,
@@ -300,7 +302,7 @@ def run_demo(
 
 def _book_depth(client: Any, depth: int) -> int | None:
     """The depth to subscribe with: ``depth`` itself, the venue's smallest allowed depth holding it
-    (Bybit's 1/50/200/...), or None for a venue whose book channel takes no depth (OKX ``books``)."""
+    (Bybit's 1/50/200/...), or None for a venue whose book channel takes no depth (Binance spot)."""
     if "depth" not in inspect.signature(client.book).parameters:
         return None
     allowed: tuple[int, ...] = tuple(getattr(client, "book_depths", ()))
