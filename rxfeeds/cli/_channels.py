@@ -82,7 +82,9 @@ class VenueChoice(click.ParamType[str]):
         return str(value)
 
     def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
-        return "[" + "|".join(VENUES) + "]"
+        # the names are listed by the error and the help's epilog; a metavar listing all twelve
+        # made every mistake's message repeat them ("Invalid value for '[binance-dex|...]'")
+        return "VENUE"
 
 
 def channels_epilog() -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from ..errors import FrameError
 from ..events import ConnectionState, ConnectionStatus
 
 __all__ = ["ConnectionView"]
@@ -41,7 +42,16 @@ class ConnectionView:
         self._latest: dict[str, ConnectionStatus] = {}
         self.ever_open = False
         self.last_reason = ""
+        #: frames the venue's codec could not read (another venue's endpoint answers in its own words)
+        self.unreadable: list[Exception] = []
         self._subscription = client.state.subscribe(self._on_status)
+        errors = getattr(client, "errors", None)
+        self._errors = errors.subscribe(self._on_error) if errors is not None else None
+
+    def _on_error(self, exc: Exception) -> None:
+        if isinstance(exc, FrameError):
+            with self._lock:
+                self.unreadable[:] = [exc]  # the latest one says enough
 
     def _on_status(self, status: ConnectionStatus) -> None:
         with self._lock:
@@ -78,5 +88,19 @@ class ConnectionView:
             why = f" ({self.last_reason})" if self.last_reason else ""
         return f"could not connect to {urls} within {timeout:g} s{why}; is the venue or simulator running? check --url"
 
+    def wrong_protocol(self, venue: str, elapsed: float, timeout: float, received: int) -> str | None:
+        """The error to end with when, ``timeout`` s after starting, nothing was ``received`` but
+        frames the venue's protocol cannot read (``--url`` names another venue's endpoint), else None."""
+        with self._lock:
+            if received or not self.unreadable or elapsed < timeout:
+                return None
+            last = str(self.unreadable[-1])[:160]
+        return (
+            f"connected, but in {timeout:g} s nothing arrived that {venue}'s protocol reads ({last});"
+            f" is --url an endpoint of {venue}?"
+        )
+
     def dispose(self) -> None:
         self._subscription.dispose()
+        if self._errors is not None:
+            self._errors.dispose()

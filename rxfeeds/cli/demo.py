@@ -1,9 +1,11 @@
 """``rxfeeds demo``: a simulated venue in-process, shown through the real client stack.
 
 It starts the venue simulator on 127.0.0.1, points the real client at it
-(``rxfeeds.Kraken(url=sim.url)``), and pipes
+(``rxfeeds.Kraken(url=sim.url)``, and ``rest_url=`` for venues with REST snapshots), and pipes
 
-* ``client.book(symbol, depth)`` through ``ops.order_book(depth)`` — a checksum-verified book,
+* ``client.book(symbol, depth)`` through ``ops.order_book(depth)`` — a book verified by the venue's
+  rule (Kraken's and OKX's checksums, Bybit's and Coinbase's sequence numbers, Binance's snapshot
+  plus update ids),
 * ``client.trades(symbol)`` through ``ops.klines("1s", emit="update")`` — one-second candles,
 
 into a ``rich`` live view (top of book, spread, the last klines).  Without a terminal (CI,
@@ -16,10 +18,12 @@ Example::
 
     $ rxfeeds demo --duration 10
     $ rxfeeds demo --venue kraken-v2 --depth 25
+    $ rxfeeds demo --venue okx --symbol ETH/USDT
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 import threading
 import time
@@ -40,7 +44,17 @@ from ..errors import InvalidArgument
 __all__ = ["DEMO_VENUES", "DemoResult", "command", "run_demo"]
 
 #: venue -> default symbol (venues whose client has ``book(symbol, depth)`` and ``trades(symbol)``)
-DEMO_VENUES: dict[str, str] = {"kraken": "XBT/USD", "kraken-v2": "BTC/USD", "hitbtc": "ETHBTC"}
+DEMO_VENUES: dict[str, str] = {
+    "kraken": "XBT/USD",
+    "kraken-v2": "BTC/USD",
+    "hitbtc": "ETHBTC",
+    "hitbtc-v3": "ETHBTC",
+    "binance-spot": "BTCUSDT",
+    "okx": "BTC-USDT",
+    "bybit": "BTCUSDT",
+    "bybit-linear": "BTCUSDT",
+    "coinbase": "BTC-USD",
+}
 
 KLINES_SHOWN = 8
 
@@ -192,10 +206,13 @@ def run_demo(
     from rxfeeds.events import IntegrityEvent, Kline
     from rxfeeds.sim import simulator_class
     from rxfeeds.venues import client_class
+    from rxfeeds.venues.registry import spec
+    from rxfeeds.venues.symbols import check_symbol
 
     if venue not in DEMO_VENUES:
         raise InvalidArgument("venue", venue, f"the demo runs on {', '.join(DEMO_VENUES)}")
-    symbol = symbol or DEMO_VENUES[venue]
+    # the simulator lists the venue's own spelling; BASE/QUOTE (BTC/USDT) is accepted too
+    symbol = check_symbol(venue, spec(venue).symbol_notation.to_venue(symbol or DEMO_VENUES[venue]))
     console = console or Console()
     live = console.is_terminal if live is None else live
     stop = stop or threading.Event()
@@ -230,13 +247,15 @@ def run_demo(
 
     sim = simulator_class(venue)(seed=seed, tick_interval=tick_interval, symbols=[symbol])
     sim.start()
-    client = client_class(venue)(url=sim.url)
+    cls = client_class(venue)
+    rest = {"rest_url": sim.http_url} if "rest_url" in inspect.signature(cls).parameters else {}
+    client = cls(url=sim.url, **rest)
+    book_depth = _book_depth(client, depth)
     subscriptions = []
     try:
+        book = client.book(symbol) if book_depth is None else client.book(symbol, depth=book_depth)
         subscriptions.append(
-            client.book(symbol, depth=depth)
-            .pipe(ops.order_book(depth=depth, integrity=True))
-            .subscribe(on_book, on_error("book"))
+            book.pipe(ops.order_book(depth=depth, integrity=True)).subscribe(on_book, on_error("book"))
         )
         # the klines' first bucket starts after the subscription: it is partial, not checked
         subscribed_at = time.time()
@@ -273,7 +292,7 @@ def run_demo(
                     stop.wait(0.05)
         except KeyboardInterrupt:
             pass
-        return _verify(sim, state, symbol, depth, subscribed_at, console)
+        return _verify(sim, state, symbol, depth, book_depth, subscribed_at, console)
     finally:
         for s in subscriptions:
             s.dispose()
@@ -281,12 +300,29 @@ def run_demo(
         sim.stop()
 
 
-def _verify(sim: Any, state: _State, symbol: str, depth: int, subscribed_at: float, console: Console) -> DemoResult:
+def _book_depth(client: Any, depth: int) -> int | None:
+    """The depth to subscribe with: ``depth`` itself, the venue's smallest allowed depth holding it
+    (Bybit's 1/50/200/...), or None for a venue whose book channel takes no depth (Binance spot)."""
+    if "depth" not in inspect.signature(client.book).parameters:
+        return None
+    allowed: tuple[int, ...] = tuple(getattr(client, "book_depths", ()))
+    if allowed:
+        return min((d for d in allowed if d >= depth), default=max(allowed))
+    return depth
+
+
+def _verify(
+    sim: Any, state: _State, symbol: str, depth: int, book_depth: int | None, subscribed_at: float, console: Console
+) -> DemoResult:
     """Freeze the market, let the client catch up, compare it with the simulator's truth."""
     sim.freeze()
-    truth = sim.truth((symbol, depth))  # venues that keep one sent book per depth (Kraken)
-    if not truth.bids and not truth.asks:
-        truth = sim.truth(symbol)  # venues that send the full book
+
+    def truth() -> Any:
+        # read again while waiting: a subscription answered after the freeze still sends its book
+        # venues that keep one sent book per subscribed depth (Kraken, Bybit), else per symbol
+        sent = sim.truth((symbol, book_depth if book_depth is not None else depth))
+        return sent if sent.bids or sent.asks else sim.truth(symbol)
+
     market_candles = sim.call(lambda: {c.open_time: c for c in sim.market(symbol).candles(1.0)})
     market = sim.call(lambda: sim.market(symbol))
 
@@ -310,7 +346,7 @@ def _verify(sim: Any, state: _State, symbol: str, depth: int, subscribed_at: flo
         with state.lock:
             book = state.book
             checked, matching = checked_klines()
-        matches = book is not None and _book_matches(book, truth, depth)
+        matches = book is not None and _book_matches(book, truth(), depth)
         now = time.monotonic()
         if (matches and checked == matching and (checked > 0 or now >= settled)) or now >= deadline:
             break
@@ -348,7 +384,7 @@ def _verify(sim: Any, state: _State, symbol: str, depth: int, subscribed_at: flo
 @click.option(
     "--venue", type=click.Choice(sorted(DEMO_VENUES)), default="kraken", show_default=True, help="Simulated venue."
 )
-@click.option("--symbol", default=None, help="Symbol in the venue's spelling (default: the venue's main pair).")
+@click.option("--symbol", default=None, help="Symbol: the venue's spelling or BASE/QUOTE (default: its main pair).")
 @click.option("--depth", type=click.IntRange(1, 25), default=10, show_default=True, help="Book levels shown.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Market seed.")
 @click.option("--live/--plain", default=None, help="Force the live view or plain lines (default: live on a terminal).")

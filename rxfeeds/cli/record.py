@@ -84,6 +84,8 @@ def command(
     def stop_now() -> bool:
         elapsed = time.monotonic() - started
         problem = connection.never_connected(elapsed, connect_timeout)
+        if problem is None:
+            problem = connection.wrong_protocol(venue, elapsed, connect_timeout, events)
         if problem is not None:
             failure.append(problem)
             return True

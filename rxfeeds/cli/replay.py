@@ -313,7 +313,7 @@ class _Inlet:
 @click.option(
     "--venue",
     type=VenueChoice(),
-    help="Venue protocol of the captures (default: read from the capture's header or URL).",
+    help="Venue protocol of the captures (default: from the capture's header or URL; `rxfeeds venues` lists them).",
 )
 @click.option("--book", is_flag=True, help="Rebuild order books (ops.order_book) and check their integrity.")
 @click.option("--depth", type=click.IntRange(min=1), default=None, help="Book depth to keep (default: all).")

@@ -11,7 +11,8 @@ Fault options inject :mod:`rxfeeds.sim.faults` at a fixed period, each announced
 line (``fault: ...``), so a client can be watched healing: ``--drop-every S`` (close every
 connection), ``--stall-every S`` with ``--stall-for S`` (stop sending), ``--garbage-every S``
 (a frame that is not the venue's protocol), ``--skip-sequence-every S`` (a sequence gap in
-every book), ``--bad-checksum-every S`` (a wrong checksum in every book; Kraken).
+every book), ``--bad-checksum-every S`` (a wrong checksum in every book: Kraken, Kraken v2, OKX;
+refused for a venue whose books carry no checksum, where it would silently do nothing).
 
 Example::
 
@@ -37,6 +38,24 @@ from ..sim import SIMULATORS, simulator_class
 from ..venues import load
 
 __all__ = ["command", "resolve_simulator"]
+
+
+def _check_faults(venue: str, bad_checksum_every: float | None) -> None:
+    """A usage error (exit 2) for a fault the venue's books cannot show."""
+    from ..venues.registry import specs
+
+    if bad_checksum_every is None or ":" in venue:
+        return
+    registered = specs()
+    own = registered.get(venue) or next((v for v in registered.values() if venue in v.aliases), None)
+    if own is None or any(c.book == "checksum" for c in own.channels):
+        return
+    with_checksums = ", ".join(v.name for v in registered.values() if any(c.book == "checksum" for c in v.channels))
+    rule = next((c.book for c in own.channels if c.book), "no book")
+    raise click.UsageError(
+        f"--bad-checksum-every: {venue} books carry no checksum (their sync rule: {rule}); "
+        f"use --skip-sequence-every, or a venue with checksums: {with_checksums}"
+    )
 
 
 def resolve_simulator(venue: str) -> Any:
@@ -171,6 +190,7 @@ def command(
     VENUE is a venue name (kraken, hitbtc, binance-spot, ...) or module:Class.
     """
     cls = resolve_simulator(venue)
+    _check_faults(venue, bad_checksum_every)
     on_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _raise_stop) if on_main_thread else None
     server: Any = None

@@ -56,6 +56,8 @@ class WatchState:
         self.quotes: dict[str, Quote] = {}
         self.tickers: dict[str, Ticker] = {}
         self.integrity: deque[IntegrityEvent] = deque(maxlen=5)
+        #: integrity event kind -> how many (``synced`` not counted: it is the repair, not a fault)
+        self.integrity_counts: dict[str, int] = {}
         self.count = 0
         self.error: BaseException | None = None
 
@@ -64,6 +66,8 @@ class WatchState:
             self.count += 1
             if isinstance(value, IntegrityEvent):
                 self.integrity.append(value)
+                if value.kind != "synced":
+                    self.integrity_counts[value.kind] = self.integrity_counts.get(value.kind, 0) + 1
             elif hasattr(value, "best_bid") and hasattr(value, "symbol"):
                 self.books[value.symbol] = value
             elif isinstance(value, Trade):
@@ -169,8 +173,10 @@ class WatchState:
                     bids, asks = _top_levels(book, 1)
                     bid = level_texts(bids[0])[0] if bids else "-"
                     ask = level_texts(asks[0])[0] if asks else "-"
-                    tops.append(f"{symbol} {bid} / {ask}")
-                return f"{self.count} updates; " + "; ".join(tops)
+                    synced = "" if getattr(book, "synced", True) else " (not synced)"
+                    tops.append(f"{symbol} {bid} / {ask}{synced}")
+                faults = ", ".join(f"{kind} {n}" for kind, n in sorted(self.integrity_counts.items()))
+                return f"{self.count} updates; " + "; ".join(tops) + (f"; integrity: {faults}" if faults else "")
             if self.quotes:
                 quotes = [
                     f"{q.symbol} {num(q.bid)} / {num(q.ask)} spread {difference(q.ask, q.bid)}"
@@ -187,6 +193,14 @@ class WatchState:
             if self.trades:
                 t = self.trades[-1]
                 return f"{self.count} updates; last trade {t.symbol} {t.side or ''} {num(t.size)} @ {num(t.price)}"
+            if self.klines:
+                k = next(reversed(self.klines.values()))
+                return (
+                    f"{self.count} updates; kline {k.symbol} {k.interval}"
+                    f" {time.strftime('%H:%M', time.gmtime(k.open_time))}"
+                    f" o={num(k.open)} h={num(k.high)} l={num(k.low)} c={num(k.close)} v={num(k.volume)}"
+                    + (" closed" if k.closed else "")
+                )
             if self.other:
                 return f"{self.count} updates; last {describe(self.other[-1])}"
             return f"{self.count} updates"
@@ -290,6 +304,10 @@ def command(
         problem = None if connection is None else connection.never_connected(elapsed, connect_timeout)
         if problem is not None:
             failure.append(problem)
+            return True
+        wrong = None if connection is None else connection.wrong_protocol(venue, elapsed, connect_timeout, state.count)
+        if wrong is not None:
+            failure.append(wrong)
             return True
         return duration is not None and elapsed >= duration
 

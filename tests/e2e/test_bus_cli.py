@@ -88,7 +88,7 @@ def test_publish_then_watch_from_the_bus(nats_url: str, tmp_path: Path) -> None:
         lines = [line for line in watched.stdout.splitlines() if "XBT/USD" in line]
         assert lines, watched.stdout
         top = lines[-1].split("XBT/USD ")[1]
-        bid, ask = (float(x) for x in top.split(" / "))
+        bid, ask = (float(x) for x in top.split(";")[0].split(" / "))
         assert 0 < bid < ask
     finally:
         bus.delete()

@@ -298,7 +298,7 @@ def test_watch_cli_prints_the_top_of_book_without_a_tty() -> None:
     assert result.exit_code == 0, result.output
     last = result.stdout.strip().splitlines()[-1]
     assert "XBT/USD" in last and "updates" in last
-    bid, ask = (float(x) for x in last.split("XBT/USD ")[1].split(" / "))
+    bid, ask = (float(x) for x in last.split("XBT/USD ")[1].split(";")[0].split(" / "))
     assert bid < ask
 
 

@@ -206,7 +206,7 @@ def test_watch_binance_spot_against_its_simulator_with_rest_url() -> None:
         assert result.exit_code == 0, result.output
         assert "binance-spot open" in result.output
         last = [line for line in result.output.splitlines() if "BTCUSDT " in line][-1]
-        bid, ask = (float(x) for x in last.split("BTCUSDT ")[1].split(" / "))
+        bid, ask = (float(x) for x in last.split("BTCUSDT ")[1].split(";")[0].split(" / "))
         assert 0 < bid < ask
     finally:
         sim.stop()
@@ -370,3 +370,16 @@ def test_replay_of_a_venue_rxfeeds_does_not_speak_names_its_host(tmp_path: Path)
     assert_one_line_error(
         invoke("replay", str(capture)), 2, "wss://feed.unknown-venue.invalid", "not a venue rxfeeds speaks"
     )
+
+
+@pytest.mark.parametrize("command", ["watch", "record", "publish"])
+def test_a_misspelt_venue_is_named_once_with_the_choices(command: str) -> None:
+    result = (
+        invoke(command, "okex", "book", "BTC-USDT", "-o", "x")
+        if command == "record"
+        else invoke(command, "okex", "book", "BTC-USDT")
+    )
+    assert result.exit_code == 2, result.output
+    error = result.output.strip().splitlines()[-1]
+    assert error.startswith("Error: Invalid value for 'VENUE': 'okex' is not a venue; choose one of "), error
+    assert "okx" in error and "[binance-dex|" not in result.output  # the twelve names once, not three times

@@ -140,3 +140,62 @@ def test_demo_on_hitbtc_full_books_match_the_simulator() -> None:
     assert result.exit_code == 0, result.output
     assert " ETHBTC book bid " in result.output
     assert "book vs simulator truth (top 10): match" in result.output
+
+
+@pytest.mark.parametrize(
+    ("venue", "symbol"),
+    [
+        ("okx", "BTC-USDT"),
+        ("bybit", "BTCUSDT"),
+        ("bybit-linear", "BTCUSDT"),
+        ("coinbase", "BTC-USD"),
+        ("binance-spot", "BTCUSDT"),
+        ("hitbtc-v3", "ETHBTC"),
+    ],
+)
+def test_demo_on_the_newer_venues_book_and_klines_match_the_simulator(venue: str, symbol: str) -> None:
+    # each keeps its book by its own rule (checksum, u-sequence, sequence_num, REST snapshot + diffs)
+    # and opens it its own way (OKX books take no depth, Bybit only 1/50/200/...)
+    result = CliRunner().invoke(cli, ["demo", "--duration", "2.5", "--plain", "--venue", venue])
+    assert result.exit_code == 0, result.output
+    assert f" {symbol} book bid " in result.output
+    assert "integrity events: none" in result.output
+    assert "book vs simulator truth (top 10): match" in result.output
+    checked = result.output.rsplit("closed 1s klines vs simulator candles: ", 1)[1].split()[0]
+    matching, total = map(int, checked.split("/"))
+    assert total >= 1 and matching == total, result.output
+
+
+def test_demo_takes_a_base_quote_symbol_and_names_the_spellings_of_a_wrong_one() -> None:
+    result = CliRunner().invoke(cli, ["demo", "--duration", "1", "--plain", "--venue", "okx", "--symbol", "ETH/USDT"])
+    assert result.exit_code == 0, result.output
+    assert " ETH-USDT book bid " in result.output
+    wrong = CliRunner().invoke(cli, ["demo", "--venue", "okx", "--symbol", "ETHUSDT"])
+    assert wrong.exit_code == 2
+    assert "'ETH-USDT'" not in wrong.output and "'BTC-USDT' (the venue's spelling)" in wrong.output
+    assert "Traceback" not in wrong.output
+
+
+@pytest.mark.parametrize("venue", ["bybit", "coinbase", "binance-spot"])
+def test_a_checksum_fault_on_a_venue_without_checksums_is_refused(venue: str) -> None:
+    # it used to print "fault: bad checksum armed" every period and inject nothing
+    result = CliRunner().invoke(cli, ["sim", venue, "--bad-checksum-every", "1", "--duration", "0.2"])
+    assert result.exit_code == 2, result.output
+    assert f"{venue} books carry no checksum" in result.output and "okx" in result.output
+    assert "simulator:" not in result.output and "Traceback" not in result.output
+
+
+def test_a_checksum_fault_on_okx_is_announced() -> None:
+    result = CliRunner().invoke(
+        cli, ["sim", "okx", "--symbol", "BTC-USDT", "--bad-checksum-every", "0.1", "--duration", "0.5"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "fault: bad checksum armed for BTC-USDT" in result.output
+
+
+@pytest.mark.parametrize("venue", ["kraken", "coinbase", "okx"])
+def test_demo_ended_at_once_still_compares_the_book_sent_after_the_freeze(venue: str) -> None:
+    # the truth used to be read once at the freeze, before the subscription's snapshot was sent: MISMATCH
+    result = CliRunner().invoke(cli, ["demo", "--duration", "0", "--plain", "--venue", venue])
+    assert result.exit_code == 0, result.output
+    assert "book vs simulator truth (top 10): match" in result.output

@@ -75,8 +75,9 @@ def test_watch_shows_a_live_book_that_heals_from_lost_messages(sim: Sim) -> None
     assert result.exit_code == 0, result.output
     assert "coinbase open" in result.output
     last = [line for line in result.output.splitlines() if "BTC-USD " in line][-1]
-    bid, ask = (float(x) for x in last.split("BTC-USD ")[1].split(" / "))
+    bid, ask = (float(x) for x in last.split("BTC-USD ")[1].split(";")[0].split(" / "))
     assert 0 < bid < ask
+    assert "; integrity: gap " in last, last  # the lost messages, seen and repaired
     assert any("fault: sequence skip armed for BTC-USD" in line for line in sim.lines)
 
 

@@ -42,7 +42,7 @@ from ...intervals import IntervalLike, parse_interval
 from ...transport import Transport
 from ..base import VenueClient, check_url, feed
 from ..symbols import check_symbols, common_symbols
-from .codec import BOOK_DEPTHS, BybitCodec, BybitLinearCodec, kline_interval
+from .codec import BOOK_DEPTHS, PING_ID, BybitCodec, BybitLinearCodec, kline_interval
 
 __all__ = ["Bybit", "BybitLinear"]
 
@@ -104,7 +104,8 @@ class Bybit(VenueClient):
             bybit.book(["BTCUSDT", "ETHUSDT"], depth=200).pipe(ops.order_book()).subscribe(print)
         """
         if isinstance(depth, bool) or depth not in self.book_depths:
-            raise InvalidArgument("depth", depth, f"Bybit {self.category} books take one of {self.book_depths}")
+            depths = ", ".join(map(str, self.book_depths))
+            raise InvalidArgument("depth", depth, f"Bybit {self.category} books take one of {depths}")
         channel = f"orderbook.{depth}"
         transport, source = self._streams(channel, symbols)
 
@@ -152,6 +153,22 @@ class Bybit(VenueClient):
         return self._streams(f"kline.{bybit}", symbols)[1]
 
     kline = klines
+
+    def ping(self, *, timeout: float = 10.0) -> Observable[Any]:
+        """Send ``{"op": "ping"}``; emits ``"pong"`` when the venue answers, then completes.
+
+        (The client also pings every ``app_ping_interval`` seconds on its own, as Bybit asks.)
+
+        Example::
+
+            bybit.ping().run()
+        """
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise InvalidArgument("timeout", timeout, "must be a positive number of seconds")
+        from ...aio import awaitable
+
+        frame = '{"op":"ping","req_id":"' + PING_ID + '"}'
+        return awaitable(self._socket().request(frame, PING_ID, float(timeout)))
 
 
 class BybitLinear(Bybit):

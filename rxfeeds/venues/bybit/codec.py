@@ -53,7 +53,7 @@ from typing import Any, Final
 
 import orjson
 
-from ...codec import Ack, BaseCodec, Data, Key, Message, Notice, Pong, Rejected
+from ...codec import Ack, BaseCodec, Data, Key, Message, Notice, Pong, Rejected, Reply
 from ...errors import FrameError, InvalidArgument, RequestError, SubscriptionError, UnknownMessage
 from ...events import BookDelta, BookSnapshot, Event, Kline, Side, StreamReset, Ticker, Trade
 from ...numeric import DECODE_ERRORS, BadValue, ms_seconds, price, size, text_levels
@@ -65,12 +65,15 @@ __all__ = [
     "VENUE",
     "BybitCodec",
     "BybitLinearCodec",
+    "PING_ID",
     "kline_interval",
     "parse_topic",
     "topic",
 ]
 
 VENUE: Final = "bybit"
+#: ``req_id`` of the client's own ``ping()`` request (the periodic keep-alive pings carry none)
+PING_ID: Final = "rxfeeds-ping"
 #: order book depths per endpoint category (``orderbook.{depth}.{symbol}``)
 #: (linear 500 was documented before 1000 replaced it; the venue answers with a refusal if it is gone)
 BOOK_DEPTHS: Final = {"spot": (1, 50, 200, 1000), "linear": (1, 50, 200, 500, 1000)}
@@ -212,6 +215,8 @@ class BybitCodec(BaseCodec):
 
     def _control(self, op: Any, msg: dict[str, Any], frame: str | bytes) -> list[Message]:
         if op == "pong" or (op == "ping" and msg.get("ret_msg") == "pong"):
+            if msg.get("req_id") == PING_ID:  # the answer to ping(): it completes that request too
+                return [Pong(PING_ID), Reply(PING_ID, result="pong")]
             return [Pong()]
         success = msg.get("success")
         req_id = msg.get("req_id")

@@ -29,6 +29,8 @@ def for_simulator(sim: Any, **options: Any) -> Any:
 
 #: Bybit symbols: letters and digits, dated futures with a ``-`` (``BTCUSDT-27DEC24``)
 SYMBOL_PATTERN = r"[A-Z0-9]{2,30}(?:-[A-Z0-9]{2,12})?"
+#: spot pairs never have the ``-``: ``BTC-USDT`` (OKX's, Coinbase's spelling) is refused at once
+SPOT_SYMBOL_PATTERN = r"[A-Z0-9]{2,30}"
 
 _CHANNELS = (
     Channel("book", ("BookSnapshot", "BookDelta"), book="sequence", aliases=("orderbook",)),
@@ -40,7 +42,7 @@ _CHANNELS = (
 SPECS = (
     VenueSpec(
         name="bybit",
-        symbol_notation=SymbolNotation("{base}{quote}", pattern=SYMBOL_PATTERN),
+        symbol_notation=SymbolNotation("{base}{quote}", pattern=SPOT_SYMBOL_PATTERN),
         pair_example="BTC/USDT",
         title="Bybit v5 (spot)",
         client="rxfeeds.venues.bybit.client:Bybit",
@@ -52,6 +54,7 @@ SPECS = (
         export="Bybit",
         channels=_CHANNELS,
         symbol_example="BTCUSDT",
+        requests=("ping",),
         hosts=(("stream.bybit.com", "/v5/public/spot"), ("stream-testnet.bybit.com", "/v5/public/spot")),
         docs="venues/bybit.md",
     ),
@@ -69,6 +72,7 @@ SPECS = (
         export="BybitLinear",
         channels=_CHANNELS,
         symbol_example="BTCUSDT",
+        requests=("ping",),
         hosts=(("stream.bybit.com", "/v5/public/linear"), ("stream-testnet.bybit.com", "/v5/public/linear")),
         docs="venues/bybit-linear.md",
     ),

@@ -98,13 +98,19 @@ class OKX(VenueClient):
         return transport, streams[0] if len(streams) == 1 else reactivex.merge(*streams)
 
     @common_symbols
-    def book(self, symbols: str | Sequence[str]) -> Feed[Event]:
+    def book(self, symbols: str | Sequence[str], depth: int | None = None) -> Feed[Event]:
         """Order book (``books``, 400 levels), checksummed; feed it to ``ops.order_book()``.
+
+        ``depth`` (1-400) is only checked, as on the other venues' ``book(symbol, depth)``: the
+        channel always sends 400 levels, which the checksum needs; trim with
+        ``ops.order_book(depth=...)``.
 
         Example::
 
             okx.book(["BTC-USDT", "BTC-USDT-SWAP"]).pipe(ops.order_book(depth=25)).subscribe(print)
         """
+        if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= 400):
+            raise InvalidArgument("depth", depth, "must be an int from 1 to 400 or None (OKX sends 400 levels)")
         transport, source = self._channel("books", check_symbols(self.venue, symbols))
 
         def resync(symbol: str) -> None:

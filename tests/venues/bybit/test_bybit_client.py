@@ -238,3 +238,44 @@ def test_the_venue_drops_a_client_that_stops_pinging_and_keeps_one_that_pings() 
                 sub.dispose()
             silent.close()
             pinging.close()
+
+
+@pytest.mark.parametrize(("sim_class", "client_class"), [(BybitSim, Bybit), (BybitLinearSim, BybitLinear)])
+def test_ping_is_answered_with_pong_as_on_kraken_and_okx(sim_class: Any, client_class: Any) -> None:
+    from rxfeeds.errors import InvalidArgument
+
+    with sim_class(seed=1, tick_interval=None) as sim, client_class(url=sim.url) as client:
+        assert client.ping().run() == "pong"
+        assert client.ping(timeout=5).run() == "pong"  # the same request id again
+        with pytest.raises(InvalidArgument, match="timeout"):
+            client.ping(timeout=0)
+
+
+def test_the_keep_alive_pong_answers_no_request() -> None:
+    from rxfeeds.codec import Pong, Reply
+    from rxfeeds.venues.bybit.codec import PING_ID, BybitCodec
+
+    codec = BybitCodec()
+    keep_alive = codec.decode('{"success":true,"ret_msg":"pong","conn_id":"c","req_id":"","op":"ping"}', 0.0)
+    assert keep_alive == [Pong()]
+    asked = codec.decode('{"success":true,"ret_msg":"pong","conn_id":"c","req_id":"' + PING_ID + '","op":"ping"}', 0.0)
+    assert asked == [Pong(PING_ID), Reply(PING_ID, result="pong")]
+
+
+def test_a_dashed_pair_is_refused_on_spot_and_a_dated_future_taken_on_linear() -> None:
+    # BTC-USDT (OKX's and Coinbase's spelling) used to pass on spot, where Bybit has no such symbol
+    from rxfeeds.errors import InvalidArgument
+
+    spot = Bybit(url="ws://127.0.0.1:9/v5/public/spot")
+    with pytest.raises(InvalidArgument, match=r"'BTCUSDT' \(the venue's spelling\) or 'BTC/USDT'"):
+        spot.book("BTC-USDT")
+    linear = BybitLinear(url="ws://127.0.0.1:9/v5/public/linear")
+    assert linear.book("BTCUSDT-27DEC24") is not None and linear.book("BTC/USDT") is not None
+
+
+def test_a_depth_bybit_does_not_offer_names_the_depths_it_does() -> None:
+    from rxfeeds.errors import InvalidArgument
+
+    with pytest.raises(InvalidArgument) as refused:
+        Bybit(url="ws://127.0.0.1:9/v5/public/spot").book("BTCUSDT", depth=10)
+    assert str(refused.value).endswith("Bybit spot books take one of 1, 50, 200, 1000")  # not a tuple's repr

@@ -186,3 +186,33 @@ def test_the_business_endpoint_follows_the_public_one() -> None:
     assert OKX().business_url == "wss://ws.okx.com:8443/ws/v5/business"
     assert OKX(url="ws://127.0.0.1:9/ws/v5/public").business_url == "ws://127.0.0.1:9/ws/v5/business"
     assert OKX(url="ws://127.0.0.1:9/x").business_url == "ws://127.0.0.1:9/x"  # no /public: the same endpoint
+
+
+def test_book_takes_the_depth_other_venues_take_and_keeps_the_400_levels(sim: OKXSim) -> None:
+    # book(symbol, depth=10), as on Kraken and Coinbase, used to be a TypeError on OKX
+    from rxfeeds.errors import InvalidArgument
+
+    with client_for(sim) as okx:
+        books = Books()
+        sub = okx.book("BTC-USDT", depth=10).pipe(order_book(depth=10, integrity=True)).subscribe(books)
+        try:
+            wait_until(lambda: books.kinds("BTC-USDT") == ["synced"], timeout=30)
+            sim.step(10)
+
+            def top_matches() -> bool:
+                book, truth = books.book("BTC-USDT"), sim.truth("BTC-USDT")
+                if book is None:
+                    return False
+                bids, asks = book.top(10)
+                return (list(bids), list(asks)) == (
+                    [(p, s) for p, s, *_ in truth.bids[:10]],
+                    [(p, s) for p, s, *_ in truth.asks[:10]],
+                )
+
+            wait_until(top_matches, timeout=30)
+            assert books.kinds("BTC-USDT") == ["synced"]  # the checksum still verifies over the top 25
+        finally:
+            sub.dispose()
+        for bad in (0, 401, 2.5, True):
+            with pytest.raises(InvalidArgument, match="depth"):
+                okx.book("BTC-USDT", depth=bad)  # type: ignore[arg-type]
