@@ -96,7 +96,16 @@ URLS: Final = {
 
 
 class KrakenEndpoints(VenueClient):
-    """Endpoint selection shared by the v1 and v2 clients: ``url``/``auth_url`` or an ``env``."""
+    """Endpoint selection shared by the v1 and v2 clients: ``url``/``auth_url`` or an ``env``.
+
+    Nothing connects before a stream is subscribed.
+
+    Example:
+        >>> kraken = Kraken(env="beta")
+        >>> kraken.url, kraken.auth_url
+        ('wss://beta-ws.kraken.com', 'wss://beta-ws-auth.kraken.com')
+        >>> kraken.close()
+    """
 
     urls: ClassVar[dict[str, tuple[str, str]]] = {}
 
