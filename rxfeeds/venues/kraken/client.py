@@ -26,6 +26,10 @@ Private ``sequence`` numbers are checked by the codec: a gap appends an
 then the client resubscribes the channel (``StreamReset`` + a fresh snapshot of trades / open
 orders).
 
+The argument checks are in :mod:`~rxfeeds.venues.kraken.checks`, the stream helpers (merging,
+resubscribing after a gap) in :mod:`~rxfeeds.venues.kraken.streams`; their names are importable from
+here too.
+
 Example::
 
     from rxfeeds import Kraken, ops

@@ -25,6 +25,10 @@ What each frame becomes:
 * anything else raises :class:`~rxfeeds.errors.UnknownMessage`; broken JSON or wrong shapes raise
   :class:`~rxfeeds.errors.FrameError`, both carrying the raw frame.
 
+This module holds the decoder; Kraken's event types are in :mod:`~rxfeeds.venues.kraken.events`, the
+channel names and outgoing frames in :mod:`~rxfeeds.venues.kraken.frames`, the private-channel
+decoding in :mod:`~rxfeeds.venues.kraken.private`; their names are importable from here too.
+
 Example:
     >>> codec = KrakenCodec()
     >>> [m] = codec.decode(b'[1,[["1.50000","2.00000000","1618678142.5","s","l",""]],"trade","XBT/USD"]', 9.0)
@@ -63,7 +67,7 @@ from ...numeric import (
 )
 
 # The event types, the wire vocabulary and the frame builders live in their own modules; they are
-# re-exported here, where codec_v2, the clients, the simulators and the tests import them from.
+# re-exported here, where codec_v2, the clients, the benchmarks and the tests import them from.
 from .events import KrakenError, KrakenStatus, OwnTrade
 from .frames import (
     BOOK_DEPTHS,
