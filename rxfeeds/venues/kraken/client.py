@@ -26,6 +26,10 @@ Private ``sequence`` numbers are checked by the codec: a gap appends an
 then the client resubscribes the channel (``StreamReset`` + a fresh snapshot of trades / open
 orders).
 
+The argument checks are in :mod:`~rxfeeds.venues.kraken.checks`, the stream helpers (merging,
+resubscribing after a gap) in :mod:`~rxfeeds.venues.kraken.streams`; their names are importable from
+here too.
+
 Example::
 
     from rxfeeds import Kraken, ops
@@ -37,29 +41,56 @@ Example::
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Final
 
 import orjson
 import reactivex
 from reactivex import Observable
-from reactivex.disposable import CompositeDisposable
 
 from ...aio import awaitable
-from ...codec import Key
 from ...errors import InvalidArgument
-from ...events import Event, IntegrityEvent
+from ...events import Event
 from ...feed import Feed
-from ...intervals import IntervalLike, parse_interval
+from ...intervals import IntervalLike
 from ...transport import Transport
 from ...transport.redact import redact_url
 from ..base import VenueClient, check_seconds, check_url, feed
-from ..orders import order_text
 from ..symbols import check_symbol, check_symbols, common_symbols
-from .codec import BOOK_DEPTHS, OHLC_INTERVALS, KrakenCodec, book_channel, ohlc_channel, request_frame
 
-__all__ = ["Kraken", "Token", "URLS"]
+# The argument checks and the stream helpers live in their own modules; they are re-exported here,
+# where client_v2 and the tests import them from.
+from .checks import ORDER_TYPES as _ORDER_TYPES
+from .checks import (
+    Token,
+    check_connection,
+    check_depth,
+    check_interval,
+    check_timeout,
+    check_token,
+    decimal_text,
+    resolve_token,
+)
+from .checks import oflags_text as _oflags
+from .codec import KrakenCodec
+from .frames import book_channel, ohlc_channel, request_frame
+from .streams import merge_streams, resubscribe_on_gap
+
+__all__ = [
+    "Kraken",
+    "KrakenEndpoints",
+    "Token",
+    "URLS",
+    "check_connection",
+    "check_depth",
+    "check_interval",
+    "check_timeout",
+    "check_token",
+    "decimal_text",
+    "merge_streams",
+    "resolve_token",
+    "resubscribe_on_gap",
+]
 
 #: env -> (public url, private url)
 URLS: Final = {
@@ -67,177 +98,18 @@ URLS: Final = {
     "beta": ("wss://beta-ws.kraken.com", "wss://beta-ws-auth.kraken.com"),
 }
 
-#: A websocket token, or a zero-argument callable returning one (asked at each use).
-Token = str | Callable[[], str]
-
-_ORDER_TYPES: Final = (
-    "market",
-    "limit",
-    "stop-loss",
-    "take-profit",
-    "stop-loss-limit",
-    "take-profit-limit",
-    "settle-position",
-    "iceberg",
-    "trailing-stop",
-    "trailing-stop-limit",
-)
-
-
-# ---------------------------------------------------------------------- argument checks
-
-
-def check_depth(depth: Any, allowed: Sequence[int] = BOOK_DEPTHS) -> int:
-    """A supported book depth.
-
-    Example:
-        >>> check_depth(25)
-        25
-    """
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth not in allowed:
-        raise InvalidArgument("depth", depth, f"must be one of {', '.join(map(str, allowed))}")
-    return depth
-
-
-def check_interval(interval: Any) -> int:
-    """An OHLC interval in minutes, from ``5``, ``"5m"``, ``"1h"``, ``"1d"``, ``"1w"``, ``"15d"``...
-
-    Example:
-        >>> check_interval(60), check_interval("4h"), check_interval("1w")
-        (60, 240, 10080)
-    """
-    allowed = ", ".join(f"{m} ({n})" for m, n in OHLC_INTERVALS.items())
-    if isinstance(interval, bool):
-        raise InvalidArgument("interval", interval, f"must be one of {allowed}")
-    try:
-        seconds = parse_interval(interval).seconds
-    except (InvalidArgument, TypeError, ValueError, AttributeError):
-        raise InvalidArgument("interval", interval, f"must be one of {allowed}") from None
-    minutes = (seconds or 0) / 60
-    if minutes not in OHLC_INTERVALS:
-        raise InvalidArgument("interval", interval, f"must be one of {allowed}")
-    return int(minutes)
-
-
-def decimal_text(name: str, value: Any, *, allow_zero: bool = False) -> str:
-    """A positive size or price as the plain decimal string Kraken v1 wants (the shared order rule,
-    :func:`rxfeeds.venues.orders.order_text`).
-
-    Example:
-        >>> decimal_text("volume", 0.5), decimal_text("price", "20000"), decimal_text("volume", "1e-5")
-        ('0.5', '20000', '0.00001')
-    """
-    return order_text(name, value, allow_zero=allow_zero)
-
-
-def check_timeout(timeout: Any) -> int:
-    """A dead-man's-switch timeout: whole seconds 0..86400 (0 disables).
-
-    Example:
-        >>> check_timeout(60)
-        60
-    """
-    if isinstance(timeout, bool) or not isinstance(timeout, int) or not 0 <= timeout <= 86400:
-        raise InvalidArgument("timeout", timeout, "must be whole seconds between 0 and 86400 (0 disables)")
-    return timeout
-
-
-def resolve_token(token: Token) -> str:
-    """The token string (calling a provider); never echoed in errors."""
-    value = token() if callable(token) else token
-    if not isinstance(value, str) or not value:
-        raise InvalidArgument("token", "<hidden>", "must be a non-empty websocket token (or a callable giving one)")
-    return value
-
-
-def _oflags(oflags: Any) -> str | None:
-    """Order flags as Kraken's comma-separated text (a string or a list of strings)."""
-    if oflags is None or isinstance(oflags, str):
-        return oflags
-    if isinstance(oflags, (list, tuple)) and all(isinstance(f, str) for f in oflags):
-        return ",".join(oflags)
-    raise InvalidArgument("oflags", oflags, "must be a string or a list of flag strings (e.g. ['post', 'fciq'])")
-
-
-def check_token(token: Any) -> Token:
-    """Accept a non-empty string or a callable; checked before anything is sent."""
-    if callable(token) or (isinstance(token, str) and token):
-        return token  # type: ignore[no-any-return]
-    raise InvalidArgument("token", "<hidden>", "must be a non-empty websocket token (or a callable giving one)")
-
-
-def merge_streams(streams: Sequence[Observable[Any]]) -> Observable[Any]:
-    """One Observable over several per-key streams of one transport (no wrapper for a single one).
-
-    The transport delivers every key's events under its one delivery lock, so they already
-    arrive one at a time: ``reactivex.merge`` would add a lock and two observer layers per
-    event for nothing (about 3-4% of a replayed Kraken book, measured).  Events pass straight on; the
-    merged stream completes when every stream did, and the first error ends it (the subscriber's
-    auto-detaching observer then disposes the others).
-
-    Example:
-        >>> got = []
-        >>> merged = merge_streams([reactivex.of(1, 2), reactivex.of(3)])
-        >>> _ = merged.subscribe(got.append, on_completed=lambda: got.append("end"))
-        >>> got
-        [1, 2, 3, 'end']
-    """
-    if len(streams) == 1:
-        return streams[0]
-
-    def subscribe(observer: Any, scheduler: Any = None) -> CompositeDisposable:
-        left = [len(streams)]
-        lock = threading.Lock()  # completions may come from different threads (close, socket)
-
-        def completed() -> None:
-            with lock:
-                left[0] -= 1
-                last = left[0] == 0
-            if last:
-                observer.on_completed()
-
-        subscriptions = CompositeDisposable()
-        try:
-            for stream in streams:
-                subscriptions.add(stream.subscribe(observer.on_next, observer.on_error, completed, scheduler=scheduler))
-        except BaseException:
-            subscriptions.dispose()
-            raise
-        return subscriptions
-
-    return Observable(subscribe)
-
-
-def resubscribe_on_gap(transport: Transport, key: Key) -> Callable[[Observable[Any]], Observable[Any]]:
-    """Operator: pass an ``IntegrityEvent(kind="gap")`` on, then restart ``key`` (once per gap).
-
-    Marble sketch (g = gap event, R = StreamReset, s = fresh snapshot)::
-
-        source: --a--b--g--R--s--c--
-        output: --a--b--g--R--s--c--   (after g: transport.resubscribe(key))
-    """
-    handled: list[Any] = [None]
-
-    def operator(source: Observable[Any]) -> Observable[Any]:
-        def subscribe(observer: Any, scheduler: Any = None) -> Any:
-            def on_next(event: Any) -> None:
-                observer.on_next(event)
-                if type(event) is IntegrityEvent and event.kind == "gap" and handled[0] is not event:
-                    handled[0] = event
-                    transport.resubscribe(key, reason="gap")
-
-            return source.subscribe(on_next, observer.on_error, observer.on_completed, scheduler=scheduler)
-
-        return Observable(subscribe)
-
-    return operator
-
-
-# ---------------------------------------------------------------------- the client
-
 
 class KrakenEndpoints(VenueClient):
-    """Endpoint selection shared by the v1 and v2 clients: ``url``/``auth_url`` or an ``env``."""
+    """Endpoint selection shared by the v1 and v2 clients: ``url``/``auth_url`` or an ``env``.
+
+    Nothing connects before a stream is subscribed.
+
+    Example:
+        >>> kraken = Kraken(env="beta")
+        >>> kraken.url, kraken.auth_url
+        ('wss://beta-ws.kraken.com', 'wss://beta-ws-auth.kraken.com')
+        >>> kraken.close()
+    """
 
     urls: ClassVar[dict[str, tuple[str, str]]] = {}
 
@@ -601,9 +473,3 @@ class Kraken(KrakenEndpoints):
         return self._request(
             self._private(connection), "cancelAllOrdersAfter", check_token(token), fields, request_timeout
         )
-
-
-def check_connection(connection: Any) -> str:
-    if not isinstance(connection, str) or not connection:
-        raise InvalidArgument("connection", connection, "must be a non-empty connection name")
-    return connection

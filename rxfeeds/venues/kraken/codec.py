@@ -25,6 +25,10 @@ What each frame becomes:
 * anything else raises :class:`~rxfeeds.errors.UnknownMessage`; broken JSON or wrong shapes raise
   :class:`~rxfeeds.errors.FrameError`, both carrying the raw frame.
 
+This module holds the decoder; Kraken's event types are in :mod:`~rxfeeds.venues.kraken.events`, the
+channel names and outgoing frames in :mod:`~rxfeeds.venues.kraken.frames`, the private-channel
+decoding in :mod:`~rxfeeds.venues.kraken.private`; their names are importable from here too.
+
 Example:
     >>> codec = KrakenCodec()
     >>> [m] = codec.decode(b'[1,[["1.50000","2.00000000","1618678142.5","s","l",""]],"trade","XBT/USD"]', 9.0)
@@ -41,27 +45,13 @@ import itertools
 import json
 import operator
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Final
 
 import orjson
 
 from ...codec import HEARTBEAT, Ack, BaseCodec, Data, Key, Message, Notice, Pong, Rejected, Reply
 from ...errors import FrameError, RequestError, SubscriptionError, UnknownMessage
-from ...events import (
-    BookDelta,
-    BookSnapshot,
-    Event,
-    IntegrityEvent,
-    Kline,
-    Level,
-    OrderUpdate,
-    Quote,
-    Side,
-    Ticker,
-    Trade,
-    VenueEvent,
-)
+from ...events import BookDelta, BookSnapshot, Event, Kline, Level, Quote, Ticker, Trade
 from ...numeric import (
     DECODE_ERRORS,
     MAX_PRICE,
@@ -69,13 +59,30 @@ from ...numeric import (
     MAX_TEXT,
     MAX_TIME,
     BadValue,
-    finite,
     opt_size,
     price,
     seconds,
     size,
     text_levels,
 )
+
+# The event types, the wire vocabulary and the frame builders live in their own modules; they are
+# re-exported here, where codec_v2, the clients, the benchmarks and the tests import them from.
+from .events import KrakenError, KrakenStatus, OwnTrade
+from .frames import (
+    BOOK_DEPTHS,
+    OHLC_INTERVALS,
+    PRIVATE_CHANNELS,
+    VENUE,
+    book_channel,
+    ohlc_channel,
+    request_frame,
+    status_key,
+    subscribe_frame,
+    subscription_of,
+)
+from .frames import SIDES as _SIDES
+from .private import decode_private
 
 __all__ = [
     "VENUE",
@@ -94,22 +101,6 @@ __all__ = [
     "request_frame",
 ]
 
-VENUE: Final = "kraken"
-#: Book depths Kraken v1 accepts.
-BOOK_DEPTHS: Final = (10, 25, 100, 500, 1000)
-#: OHLC interval (minutes) -> canonical interval name.
-OHLC_INTERVALS: Final[dict[int, str]] = {
-    1: "1m",
-    5: "5m",
-    15: "15m",
-    30: "30m",
-    60: "1h",
-    240: "4h",
-    1440: "1d",
-    10080: "1w",
-    21600: "15d",
-}
-PRIVATE_CHANNELS: Final = ("ownTrades", "openOrders")
 #: Order-entry status events answered with a Reply correlated by ``reqid``.
 ORDER_EVENTS: Final = frozenset(
     {
@@ -121,132 +112,8 @@ ORDER_EVENTS: Final = frozenset(
     }
 )
 
-_SIDES: Final[dict[str, Side]] = {"b": "buy", "s": "sell", "buy": "buy", "sell": "sell"}
 _loads = orjson.loads
 _THIRD = operator.itemgetter(2)
-
-
-@dataclass(frozen=True, slots=True)
-class KrakenStatus(VenueEvent):
-    """``systemStatus``: ``status`` is ``online``, ``maintenance``, ``cancel_only`` or ``post_only``.
-
-    ``connection_id`` is exact even above 2**63.
-
-    Example:
-        >>> KrakenStatus("kraken", "", 1.0, 1.0, kind="systemStatus", status="online").status
-        'online'
-    """
-
-    status: str = ""
-    version: str = ""
-    connection_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class KrakenError(VenueEvent):
-    """A connection-level error from Kraken (``{"event":"error"}``, ``{"Error":"Exceeded msg rate"}``).
-
-    Example:
-        >>> KrakenError("kraken", "", 1.0, 1.0, kind="error", message="Exceeded msg rate").message
-        'Exceeded msg rate'
-    """
-
-    message: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class OwnTrade(VenueEvent):
-    """One of the user's fills (``ownTrades``); ``data`` keeps Kraken's full record.
-
-    Example:
-        >>> OwnTrade("kraken", "XBT/USD", 1.0, 1.0, kind="ownTrade", trade_id="T1", price=2.0).price
-        2.0
-    """
-
-    trade_id: str = ""
-    order_id: str = ""
-    side: Side | None = None
-    price: float = 0.0
-    size: float = 0.0
-    fee: float = 0.0
-    cost: float = 0.0
-    sequence: int | None = None
-
-
-def book_channel(depth: int) -> str:
-    """Channel name of a book subscription.
-
-    Example:
-        >>> book_channel(25)
-        'book-25'
-    """
-    return f"book-{depth}"
-
-
-def ohlc_channel(interval: int) -> str:
-    """Channel name of an OHLC subscription (``interval`` in minutes).
-
-    Example:
-        >>> ohlc_channel(60)
-        'ohlc-60'
-    """
-    return f"ohlc-{interval}"
-
-
-def subscription_of(channel: str) -> dict[str, Any]:
-    """The ``subscription`` object of a subscribe message for a channel name.
-
-    Example:
-        >>> subscription_of("ohlc-5"), subscription_of("trade")
-        ({'name': 'ohlc', 'interval': 5}, {'name': 'trade'})
-    """
-    name, dash, option = channel.partition("-")
-    if dash and name == "book" and option.isdigit():
-        return {"name": "book", "depth": int(option)}
-    if dash and name == "ohlc" and option.isdigit():
-        return {"name": "ohlc", "interval": int(option)}
-    return {"name": channel}
-
-
-def subscribe_frame(key: Key, event: str = "subscribe", token: str | None = None, reqid: int | None = None) -> str:
-    """The (un)subscribe frame for one key; private channels need ``token``.
-
-    Example:
-        >>> subscribe_frame(("trade", "XBT/USD"), "unsubscribe")
-        '{"event":"unsubscribe","pair":["XBT/USD"],"subscription":{"name":"trade"}}'
-    """
-    channel, pair = key
-    message: dict[str, Any] = {"event": event}
-    if pair:
-        message["pair"] = [pair]
-    subscription = subscription_of(channel)
-    if token is not None:
-        subscription["token"] = token
-    message["subscription"] = subscription
-    if reqid is not None:
-        message["reqid"] = reqid
-    return orjson.dumps(message).decode()
-
-
-def request_frame(event: str, reqid: int, token: str | None, fields: dict[str, Any]) -> str:
-    """An order-entry frame: ``{"event": event, "token": ..., "reqid": ..., **fields}``.
-
-    ``None`` fields are left out.
-
-    Example:
-        >>> request_frame("cancelAll", 7, "T", {})
-        '{"event":"cancelAll","token":"T","reqid":7}'
-    """
-    message: dict[str, Any] = {"event": event}
-    if token is not None:
-        message["token"] = token
-    message["reqid"] = reqid
-    for name, value in fields.items():
-        if value is not None:
-            message[name] = value
-    return orjson.dumps(message).decode()
-
-
 _levels = text_levels  # [price, volume, time(, "r")]: checked number strings
 
 
@@ -275,20 +142,6 @@ _float_or_none = opt_size
 
 def _time(text: str) -> float:
     return seconds(float(text))
-
-
-def _status_key(message: dict[str, Any]) -> Key:
-    channel = message.get("channelName")
-    if not channel:
-        subscription = message.get("subscription") or {}
-        name = subscription.get("name") or ""
-        if name == "book":
-            channel = book_channel(subscription.get("depth", 10))
-        elif name == "ohlc":
-            channel = ohlc_channel(subscription.get("interval", 1))
-        else:
-            channel = name
-    return (str(channel), str(message.get("pair") or ""))
 
 
 class KrakenCodec(BaseCodec):
@@ -362,7 +215,9 @@ class KrakenCodec(BaseCodec):
         channel = message[-2]
         last = message[-1]
         if type(last) is dict:
-            return self._private(message, channel, last, frame, recv_time)
+            if channel not in PRIVATE_CHANNELS:
+                raise UnknownMessage(f"unknown private channel {channel!r}", frame, VENUE)
+            return decode_private(self._sequences, message, recv_time)
         if type(last) is not str:
             raise UnknownMessage(f"pair is not a string: {last!r}", frame, VENUE)
         handler = self._handlers.get(channel)
@@ -545,41 +400,12 @@ class KrakenCodec(BaseCodec):
         )
         return [Data((channel, pair), (kline,))]
 
-    def _private(
-        self, message: list[Any], channel: Any, info: dict[str, Any], frame: str | bytes, recv_time: float
-    ) -> list[Message]:
-        if channel not in PRIVATE_CHANNELS:
-            raise UnknownMessage(f"unknown private channel {channel!r}", frame, VENUE)
-        sequence = info.get("sequence")
-        events: list[Event] = []
-        gap: IntegrityEvent | None = None
-        if sequence is not None:
-            sequence = int(sequence)
-            previous = self._sequences.get(channel)
-            if previous is not None and sequence != previous + 1:
-                detail = f"expected {previous + 1}, got {sequence}"
-                gap = IntegrityEvent(VENUE, "", recv_time, recv_time, kind="gap", detail=detail)
-            self._sequences[channel] = sequence
-        records = message[0]
-        if channel == "ownTrades":
-            for entry in records:
-                for trade_id, record in entry.items():
-                    events.append(_own_trade(trade_id, record, sequence, recv_time))
-        else:
-            for entry in records:
-                for order_id, record in entry.items():
-                    events.append(_order_update(order_id, record, recv_time))
-        if gap is not None:
-            # after the message that revealed it, so a resubscription starts a clean stream
-            events.append(gap)
-        return [Data((channel, ""), events)]
-
     def _decode_event(self, message: dict[str, Any], frame: str | bytes, recv_time: float) -> list[Message]:
         event = message.get("event")
         if event == "heartbeat":
             return [HEARTBEAT]
         if event == "subscriptionStatus":
-            key = _status_key(message)
+            key = status_key(message)
             status = message.get("status")
             if status == "subscribed":
                 if key[0] in PRIVATE_CHANNELS:
@@ -629,43 +455,3 @@ class KrakenCodec(BaseCodec):
             text = str(message["Error"])
             return [Notice(KrakenError(VENUE, "", recv_time, recv_time, kind="error", data=message, message=text))]
         raise UnknownMessage(f"unknown event {event!r}", frame, VENUE)
-
-
-def _own_trade(trade_id: str, record: dict[str, Any], sequence: int | None, recv_time: float) -> OwnTrade:
-    time_text = record.get("time")
-    return OwnTrade(
-        VENUE,
-        str(record.get("pair", "")),
-        _time(time_text) if time_text is not None else recv_time,
-        recv_time,
-        kind="ownTrade",
-        data=record,
-        trade_id=trade_id,
-        order_id=str(record.get("ordertxid", "")),
-        side=_SIDES.get(record.get("type", "")),
-        price=size(record.get("price", 0.0)),
-        size=size(record.get("vol", 0.0)),
-        fee=finite(record.get("fee", 0.0)),  # signed: a maker rebate must not lose the fill
-        cost=size(record.get("cost", 0.0)),
-        sequence=sequence,
-    )
-
-
-def _order_update(order_id: str, record: dict[str, Any], recv_time: float) -> OrderUpdate:
-    descr = record.get("descr") or {}
-    stamp = record.get("lastupdated") or record.get("opentm")
-    price = descr.get("price")
-    return OrderUpdate(
-        VENUE,
-        str(descr.get("pair", "")),
-        _time(stamp) if stamp is not None else recv_time,
-        recv_time,
-        order_id=order_id,
-        status=str(record.get("status", "")),
-        client_order_id=str(record["userref"]) if record.get("userref") is not None else None,
-        side=_SIDES.get(descr.get("type", "")),
-        price=size(price) if price is not None else None,
-        size=_float_or_none(record.get("vol")),
-        filled=_float_or_none(record.get("vol_exec")),
-        raw=record,
-    )
