@@ -162,7 +162,19 @@ def test_group_members_leaving_hand_back_their_messages(own_server: NatsServer) 
         sub_b = bus.source(group="g", start="first", batch=1).subscribe(b.on_next, b.on_error)
         op = ops.publish(bus, max_batch=1)
         done = threading.Event()
-        rx.from_iterable(trades(200)).pipe(op).subscribe(on_completed=done.set)
+        feed: Subject[Any] = Subject()
+        feed.pipe(op).subscribe(on_completed=done.set)
+        events = trades(200)
+        # One at a time until both members have pulled once: a member whose thread starts late
+        # on a loaded machine would otherwise find the whole burst taken by the other.
+        sent = 0
+        while sent < 100 and not (a.snapshot() and b.snapshot()):
+            feed.on_next(events[sent])
+            sent += 1
+            wait_until(lambda n=sent: len(a.snapshot()) + len(b.snapshot()) >= n, timeout=30)
+        for ev in events[sent:]:
+            feed.on_next(ev)
+        feed.on_completed()
         assert done.wait(20)
         wait_until(lambda: len(a.snapshot()) + len(b.snapshot()) >= 200, timeout=30)
         sub_a.dispose()
