@@ -106,6 +106,8 @@ def v1_books(messages: list[Any], books: dict[tuple[str, str], IndependentBook],
         book.truncate()
         assert "c" in payload[-1]
         assert int(payload[-1]["c"]) == book.crc()
+        # the venue's matching engine never leaves a book crossed between two messages
+        assert not (book.bids and book.asks and max(book.bids) >= min(book.asks)), f"crossed after {payload}"
         verified += 1
     return verified
 

@@ -116,6 +116,13 @@ class KrakenBookFeed(KrakenBase):
         i = 0
         while i < len(order):
             side = order[i]
+            other = "bid" if side == "ask" else "ask"
+            if queues[other] and self._would_cross(view, side, queues[side][-1]):
+                # A level through the other side's best goes out after that side's delete, as
+                # the venue's matching engine orders them: a frame never leaves a crossed book.
+                j = order.index(other, i)
+                order[i], order[j] = order[j], order[i]
+                side, other = other, side
             frame_asks: list[tuple[int, tuple[str, str]]] = []
             frame_bids: list[tuple[int, tuple[str, str]]] = []
             (frame_asks if side == "ask" else frame_bids).append(queues[side].pop())
@@ -123,7 +130,9 @@ class KrakenBookFeed(KrakenBase):
             if i < len(order):
                 nxt = order[i]
                 roll = rng.random()
-                if nxt == side and roll < self.two_level_share:
+                if self._would_cross(view, nxt, queues[nxt][-1]):
+                    pass  # sent in a frame of its own, after the delete that makes room
+                elif nxt == side and roll < self.two_level_share:
                     (frame_asks if side == "ask" else frame_bids).append(queues[side].pop())
                     i += 1
                 elif nxt != side and roll < self.two_part_share:
@@ -142,6 +151,16 @@ class KrakenBookFeed(KrakenBase):
             frames.append(([t for _, t in frame_asks], [t for _, t in frame_bids], self.checksum(view, pair)))
         self._record_truth(pair, depth, view)
         return frames
+
+    @staticmethod
+    def _would_cross(view: BookView, side: str, move: tuple[int, tuple[str, str]]) -> bool:
+        """Whether setting ``move`` on ``side`` would reach the other side's best price."""
+        price, (_, s_text) = move
+        if s_text.strip("0.") == "":
+            return False  # a delete never crosses
+        if side == "bid":
+            return bool(view.asks) and price >= min(view.asks)
+        return bool(view.bids) and price <= max(view.bids)
 
     @staticmethod
     def _truncate_view(view: BookView, depth: int) -> None:

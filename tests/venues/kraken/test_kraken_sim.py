@@ -76,6 +76,22 @@ def test_v1_book_checksums_and_truth(sim: KrakenSim) -> None:
     client.close()
 
 
+def test_v1_book_frames_never_leave_a_crossed_book() -> None:
+    # seed 5 moves the touch through the other side often: a level crossing the opposite best
+    # must go out after that side's delete (v1_books asserts no crossed book after any frame)
+    with KrakenSim(seed=5, tick_interval=None, symbols=["XBT/USD"]) as server:
+        client = RawClient(server.url)
+        client.recv()
+        client.send({"event": "subscribe", "pair": ["XBT/USD"], "subscription": {"name": "book", "depth": 10}})
+        books: dict[tuple[str, str], IndependentBook] = {}
+        verified = v1_books(client.sync(), books, {"book-10": 10})
+        for _ in range(20):
+            server.step(20)
+            verified += v1_books(client.sync(), books, {"book-10": 10})
+        assert verified > 300
+        client.close()
+
+
 def test_v1_corrupt_checksum_fault(sim: KrakenSim) -> None:
     client = RawClient(sim.url)
     client.recv()
