@@ -4,10 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from rxfeeds.cli import cli
+from tests.support.cli import SimProcess
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -26,39 +23,11 @@ def invoke(*args: str) -> Any:
     return CliRunner().invoke(cli, list(args))
 
 
-class Sim:
-    """``rxfeeds sim coinbase ...`` in a child process; its first line is the websocket URL."""
-
-    def __init__(self, *args: str) -> None:
-        env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from rxfeeds.cli import main; main()", "sim", "coinbase", *args],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        first = self.proc.stdout.readline()
-        assert first.startswith("coinbase simulator: ws://127.0.0.1:"), first
-        self.url = first.split(": ", 1)[1].strip()
-        self.lines: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        return self.proc.wait()
+def Sim(*args: str) -> SimProcess:
+    """``rxfeeds sim coinbase ...`` in a child process (no REST endpoint: one URL line)."""
+    sim = SimProcess("coinbase", *args, rest=False)
+    assert sim.url.startswith("ws://127.0.0.1:"), sim.url
+    return sim
 
 
 @pytest.fixture
