@@ -866,6 +866,12 @@ class _Run:
         for watch in self.watches.values():
             if watch.disposable is not None:
                 watch.disposable.dispose()
+        # Books of the last moments get the same grace as the others (SETTLE, and RETRY_FOR for a
+        # truth record a starved simulator thread has not written yet) before the final check.
+        end = time.monotonic() + RETRY_FOR + SETTLE
+        while time.monotonic() < end and any(self.checker.waiting.get(s) for s in self.watches):
+            self.drain()
+            time.sleep(0.02)
         self.drain(final=True)
         if self.client is not None:
             self.client.close()
