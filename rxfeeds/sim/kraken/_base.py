@@ -211,3 +211,19 @@ class KrakenBase(SimServer):
         if pair in self.unknown_pairs or self.faults.should_reject(pair):
             return f"Currency pair not supported {pair}"
         return None
+
+    @staticmethod
+    def _candle_dict(c: Any, seconds: int) -> dict[str, Any]:
+        """A candle in the fields both API versions send (``time``, ``begin``, ``end``, ``vwap`` ...)."""
+        return {
+            "time": c.last_trade_time,
+            "begin": c.open_time,
+            "end": c.open_time + seconds,
+            "open": c.open,
+            "high": c.high,
+            "low": c.low,
+            "close": c.close,
+            "vwap": c.quote_volume // c.volume if c.volume else c.close,
+            "volume": c.volume,
+            "count": c.count,
+        }

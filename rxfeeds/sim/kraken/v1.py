@@ -345,19 +345,7 @@ class KrakenSim(KrakenBookFeed, KrakenAccount, KrakenRest):
         seconds = interval * 60
         candles = market.candles(seconds)
         if candles:
-            c = candles[-1]
-            return {
-                "time": c.last_trade_time,
-                "begin": c.open_time,
-                "end": c.open_time + seconds,
-                "open": c.open,
-                "high": c.high,
-                "low": c.low,
-                "close": c.close,
-                "vwap": c.quote_volume // c.volume if c.volume else c.close,
-                "volume": c.volume,
-                "count": c.count,
-            }
+            return self._candle_dict(candles[-1], seconds)
         mid = market.ticks(market.mid)
         begin = now // seconds * seconds
         return {"time": now, "begin": begin, "end": begin + seconds, "open": mid, "high": mid, "low": mid,

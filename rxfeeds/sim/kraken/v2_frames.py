@@ -46,21 +46,6 @@ class KrakenV2Frames(KrakenSim):
         """v2 prices: the pair's own precision (``50000.1``)."""
         return market.price_text(ticks)
 
-    @staticmethod
-    def _candle_dict(c: Any, seconds: int) -> dict[str, Any]:
-        return {
-            "time": c.last_trade_time,
-            "begin": c.open_time,
-            "end": c.open_time + seconds,
-            "open": c.open,
-            "high": c.high,
-            "low": c.low,
-            "close": c.close,
-            "vwap": c.quote_volume // c.volume if c.volume else c.close,
-            "volume": c.volume,
-            "count": c.count,
-        }
-
     def qty_text(self, market: SyntheticMarket, units: int) -> str:
         """v2 quantities: 8 decimals (as in the book)."""
         return self.size_text(market, units)
