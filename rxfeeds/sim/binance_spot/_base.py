@@ -63,12 +63,7 @@ class _RequestError(Exception):
 class BinanceSpotBase(SimServer):
     """Symbols, stream names and book state of the Binance spot simulator.
 
-    Args:
-        listed: the symbols that exist (any case); ``None`` = every well-formed symbol.
-        max_messages_per_second: client messages allowed per second per connection (Binance: 5);
-            ``None`` disables the limit.
-        options: :class:`~rxfeeds.sim.server.SimServer` arguments (``seed``, ``port``,
-            ``tick_interval``, ``symbols`` …).
+    Its arguments are documented on :class:`~rxfeeds.sim.binance_spot.BinanceSpotSim`.
     """
 
     venue = "binance-spot"

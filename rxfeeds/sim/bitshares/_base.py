@@ -104,13 +104,7 @@ class _SimMarket:
 class BitSharesBase(SimServer):
     """The object store and lookups of the BitShares simulator.
 
-    Args:
-        credentials: ``{user: password}`` the login API accepts; ``None`` (default) is the
-            node's ``"*"`` wildcard: any login succeeds.  With credentials, a session that has
-            not logged in may still use the database API (as with a ``"*"`` entry limited to
-            it) but ``network_broadcast``/``history`` answer "Access denied".
-        **options: :class:`~rxfeeds.sim.server.SimServer` options (``seed``, ``tick_interval``
-            = the block interval...).
+    Its arguments are documented on :class:`~rxfeeds.sim.bitshares.BitSharesSim`.
     """
 
     venue = "bitshares"

@@ -112,16 +112,7 @@ AUTH_FAILED = RpcError(1002, "Authorization failed")
 class HitBTCBase(SimServer):
     """Settings, symbols and JSON-RPC helpers shared by every part of the HitBTC simulators.
 
-    Args:
-        api_keys: API key -> secret accepted by ``login``.
-        unknown_symbols: well-formed symbols to refuse anyway with 2001.
-        listed_symbols: what ``getSymbols`` lists (plus every symbol with a market).
-        resnapshot_after: seconds after an orderbook subscription when its one unsolicited
-            re-snapshot is sent (``None``: never).
-        ticker_interval: shortest gap between two tickers of one symbol.
-        ticker_quiet_resend: a ticker is re-sent after this long without one, changed or not.
-        **options: :class:`~rxfeeds.sim.server.SimServer` options (``seed``, ``port``,
-            ``tick_interval``, ``symbols``...).
+    Its arguments are documented on :class:`~rxfeeds.sim.hitbtc.HitBTCSim`.
     """
 
     venue: ClassVar[str] = "hitbtc"
