@@ -2,8 +2,8 @@
 and the Kraken checksum.
 
 * :mod:`rxfeeds.books.book` - :class:`OrderBook`, the value ``ops.order_book`` emits;
-* :mod:`rxfeeds.books.side` - :class:`BookSide`, a sorted side stored in immutable chunks so a
-  published book never changes while the next one is built (persistent structure);
+* :mod:`rxfeeds.books.side` - :class:`BookSide`, a sorted side kept in two mutable lists and
+  published as immutable tuples (the levels a book shows), so a published book never changes;
 * :mod:`rxfeeds.books.sync` - :class:`SymbolBook`, one symbol's book and its sync rules (Kraken
   checksum, HitBTC/Binance sequences, order-level aggregation, plain snapshot + delta);
 * :mod:`rxfeeds.books.checksum` - Kraken's CRC32 from wire texts (also used by simulators).

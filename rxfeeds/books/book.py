@@ -1,13 +1,16 @@
 """``OrderBook``: the immutable book value the ``order_book`` operator emits.
 
-A value is cheap to make (two references to published :class:`~rxfeeds.books.side.BookSide`
-states, see :mod:`rxfeeds.books.side`) and never changes afterwards, however many updates the
-operator applies later.  Views are computed on first use and cached:
+A value holds immutable copies of the levels it shows (published
+:class:`~rxfeeds.books.side.BookSide` states, see :mod:`rxfeeds.books.side`): the best ``depth``
+levels per side when the operator has a ``depth``, every level kept otherwise.  It never changes
+afterwards, however many updates the operator applies later.  Views are computed on first use
+and cached:
 
 * ``bids`` / ``asks``: the levels within ``depth`` as ``(price, size)`` tuples, best first;
 * ``top(n)``: the best ``n`` of each side, cheap for small ``n`` whatever the book's size;
 * ``best_bid`` / ``best_ask`` / ``mid`` / ``spread``;
-* ``levels()``: every level kept, with the wire texts; ``copy()``: plain dicts you may mutate.
+* ``levels()``: every level the value holds, with the wire texts; ``copy()``: plain dicts you
+  may mutate.
 
 ``synced`` is False for a value emitted when continuity broke (it then carries the last good
 content, for display); a synced value is never built from data spanning a gap.
@@ -125,7 +128,7 @@ class OrderBook:
 
     @property
     def depth(self) -> int | None:
-        """Levels per side shown by ``bids``/``asks`` (None: all kept)."""
+        """Levels per side this value holds at most (None: every level the book kept)."""
         return self._depth
 
     # --- views ------------------------------------------------------------------------------------
@@ -194,16 +197,16 @@ class OrderBook:
 
     @property
     def bid_count(self) -> int:
-        """Number of bid levels kept (may exceed ``depth`` when the venue's depth is larger)."""
+        """Number of bid levels this value holds (at most ``depth``)."""
         return sum([len(leaf) for leaf in self._bid_leaves])
 
     @property
     def ask_count(self) -> int:
-        """Number of ask levels kept."""
+        """Number of ask levels this value holds (at most ``depth``)."""
         return sum([len(leaf) for leaf in self._ask_leaves])
 
     def levels(self) -> tuple[tuple[Level, ...], tuple[Level, ...]]:
-        """``(bids, asks)``: every level kept, best first, as ``(price, size, price_text, size_text)``.
+        """``(bids, asks)``: every level this value holds, best first, as ``(price, size, price_text, size_text)``.
 
         This is a full copy (O(levels)); use ``top(n)`` for the usual views.
         """

@@ -1,16 +1,20 @@
-"""One side of a price-level book, kept sorted best-first in immutable chunks.
+"""One side of a price-level book: two parallel sorted lists, published as immutable tuples.
 
-Why chunks
-----------
+Why plain lists
+---------------
 The order-book operator emits a new book value after (almost) every message, and a value a
-subscriber holds must never change.  Copying a 1,000-level dict per frame is far too slow, and
-capturing only the top N eagerly loses the full book.  :class:`BookSide` therefore stores its
-levels as a list of *leaves*: immutable tuples of at most :data:`LEAF_MAX` entries, sorted
-best-first (asks ascending, bids descending).  A change rebuilds only the one leaf it touches
-(tens of pointers); publishing the side (:meth:`BookSide.freeze`) copies only the list of leaf
-references (a few dozen pointers for 1,000 levels) and is cached until the next change.  Old
-published values keep their leaves, so they stay valid for ever: a persistent structure with
-path copying, two levels deep.
+subscriber holds must never change.  :class:`BookSide` keeps its levels in two mutable
+lists sorted best-first (asks ascending, bids descending): the sort keys and the entries.
+A change is one ``bisect`` and one list store, insert or delete (a C ``memmove``, cheap even
+for thousands of levels).  Publishing (:meth:`BookSide.freeze`) copies the levels a book
+shows into a tuple: the best ``depth`` when the book has a view depth (a few dozen pointers),
+all of them otherwise (about 1.5 us per 1,000 levels).  The copy is cached and reused until a
+change reaches one of the copied positions, so a change deep in the book leaves a depth-limited
+publication as it was.  Published tuples are never mutated: values stay valid for ever.
+
+An earlier design kept persistent tuple leaves and copied a leaf on every change; the per-level
+Python work of that path copying cost more than the copy at publication (measured in
+``benchmarks/books.py``).
 
 Each entry is ``(price, size, price_text, size_text, segment)``; ``segment`` is the entry's
 precomputed Kraken checksum fragment (``None`` when not computed: checksums off, or a snapshot
@@ -28,6 +32,8 @@ Example:
     True
     >>> [e[0] for leaf in frozen for e in leaf]  # the published value did not change
     [101.0, 100.0, 99.0]
+    >>> [e[0] for leaf in side.freeze(1) for e in leaf]  # only the best level
+    [100.0]
 """
 
 from __future__ import annotations
@@ -40,11 +46,12 @@ from typing import Final, TypeAlias
 
 from ..events import Level
 
-__all__ = ["TOP", "LEAF_MAX", "MAX_NUMBER", "BadLevel", "Entry", "Leaves", "BookSide", "iter_entries", "top_entries"]
+__all__ = ["TOP", "MAX_NUMBER", "BadLevel", "Entry", "Leaves", "BookSide", "iter_entries", "top_entries"]
 
 #: One level: ``(price, size, price_text, size_text, checksum_segment or None)``.
 Entry: TypeAlias = tuple[float, float, str, str, str | None]
-#: A published side: immutable tuple of immutable leaves, best level first.
+#: A published side: an immutable tuple of immutable runs of entries, best level first (today one
+#: run, or none for an empty side; readers go through :func:`iter_entries` / :func:`top_entries`).
 Leaves: TypeAlias = tuple[tuple[Entry, ...], ...]
 
 _PRICE = itemgetter(0)
@@ -52,15 +59,12 @@ _SIZE = itemgetter(1)
 _PRICE_TEXT = itemgetter(2)
 _SIZE_TEXT = itemgetter(3)
 
-#: Leaves are split when they grow beyond this many entries.
-LEAF_MAX = 32
-_LEAF_HALF = LEAF_MAX // 2
-_LEAF_MERGE = LEAF_MAX // 4
 #: Levels whose changes set :attr:`BookSide.top_dirty` (the Kraken checksum depth).
 TOP = 10
 #: Prices and sizes must be finite, above 0 and below this: anything else is corrupt data.
 MAX_NUMBER: Final = 1e18
 _INF = float("inf")
+_CLEAN: Final = 1 << 62  # "no change since the last publication" (an index no book reaches)
 
 
 class BadLevel(ValueError):
@@ -83,7 +87,7 @@ def top_entries(leaves: Leaves, n: int) -> tuple[Entry, ...]:
     if not leaves:
         return ()
     first = leaves[0]
-    if len(first) >= n:
+    if len(first) >= n or len(leaves) == 1:
         return first[:n]
     out: list[Entry] = []
     for leaf in leaves:
@@ -110,14 +114,15 @@ class BookSide:
         descending: ``True`` for bids (best = highest price), ``False`` for asks.
     """
 
-    __slots__ = ("_frozen", "_keys", "_last", "_leaves", "count", "descending", "top_dirty")
+    __slots__ = ("_entries", "_frozen", "_frozen_n", "_keys", "_touched", "count", "descending", "top_dirty")
 
     def __init__(self, descending: bool) -> None:
         self.descending = descending
-        self._leaves: list[tuple[Entry, ...]] = []
-        self._keys: list[tuple[float, ...]] = []  # sort keys of each leaf, parallel to _leaves
-        self._last: list[float] = []  # last (worst) key of each leaf, for bisecting leaves
-        self._frozen: Leaves | None = ()
+        self._keys: list[float] = []  # sort keys, ascending (best first)
+        self._entries: list[Entry] = []  # parallel to _keys
+        self._frozen: Leaves = ()  # the last publication
+        self._frozen_n = -1  # its depth (-1: none made yet, _CLEAN: every level)
+        self._touched = 0  # lowest position changed since that publication (_CLEAN: none)
         #: Number of levels on this side.
         self.count = 0
         #: Set when a change may have touched the best :data:`TOP` levels; the owner clears it.
@@ -125,10 +130,9 @@ class BookSide:
 
     def clear(self) -> None:
         """Remove every level."""
-        self._leaves = []
         self._keys = []
-        self._last = []
-        self._frozen = ()
+        self._entries = []
+        self._touched = 0
         self.count = 0
         self.top_dirty = True
 
@@ -178,61 +182,36 @@ class BookSide:
             by_price = {e[0]: e for e in entries}
             entries = sorted(by_price.values(), key=_PRICE, reverse=self.descending)
             keys = [-e[0] for e in entries] if self.descending else [e[0] for e in entries]
-        n = len(entries)
-        step = _LEAF_HALF
-        self._leaves = [tuple(entries[i : i + step]) for i in range(0, n, step)]
-        self._keys = [tuple(keys[i : i + step]) for i in range(0, n, step)]
-        self._last = [k[-1] for k in self._keys]
-        self._frozen = None
-        self.count = n
+        self._keys = keys
+        self._entries = entries
+        self._touched = 0
+        self.count = len(entries)
         self.top_dirty = True
 
     def set(self, price: float, size: float, price_text: str, size_text: str, segment: str | None) -> None:
         """Insert or replace the level at ``price``."""
         key = -price if self.descending else price
+        keys = self._keys
+        i = bisect_left(keys, key)
         entry = (price, size, price_text, size_text, segment)
-        leaves = self._leaves
-        self._frozen = None
-        if not leaves:
-            leaves.append((entry,))
-            self._keys.append((key,))
-            self._last.append(key)
-            self.count = 1
-            self.top_dirty = True
-            return
-        last = self._last
-        # most changes hit the first leaf (the top of the book): one comparison finds it
-        i = 0 if key <= last[0] else bisect_left(last, key)
-        if i == len(leaves):
-            i -= 1
-        keys = self._keys[i]
-        leaf = leaves[i]
-        j = bisect_left(keys, key)
-        if (i == 0 and j < TOP) or len(leaves[0]) < TOP:
-            self.top_dirty = True
-        if j < len(keys) and keys[j] == key:
-            # concatenation beats star-unpacking for these short tuples (measured)
-            leaves[i] = leaf[:j] + (entry,) + leaf[j + 1 :]  # noqa: RUF005
-            return
-        leaf = leaf[:j] + (entry,) + leaf[j:]  # noqa: RUF005
-        keys = keys[:j] + (key,) + keys[j:]  # noqa: RUF005
-        self.count += 1
-        if len(leaf) > LEAF_MAX:
-            leaves[i : i + 1] = [leaf[:_LEAF_HALF], leaf[_LEAF_HALF:]]
-            self._keys[i : i + 1] = [keys[:_LEAF_HALF], keys[_LEAF_HALF:]]
-            last[i : i + 1] = [keys[_LEAF_HALF - 1], keys[-1]]
+        if i < len(keys) and keys[i] == key:
+            self._entries[i] = entry
         else:
-            leaves[i] = leaf
-            self._keys[i] = keys
-            last[i] = keys[-1]
+            keys.insert(i, key)
+            self._entries.insert(i, entry)
+            self.count += 1
+        if i < self._touched:
+            self._touched = i
+        if i < TOP:
+            self.top_dirty = True
 
     def apply(self, levels: Iterable[Level], segments: bool) -> Level | None:
         """Apply one message's levels of this side: size 0 removes, any other size sets.
 
-        The levels of a delta in one call, with the common cases (replace in a leaf, insert
-        into a leaf with room) inlined: a call and the attribute look-ups per level cost more
-        than the change itself.  ``segments``: compute each level's Kraken checksum fragment
-        (:func:`rxfeeds.books.checksum.checksum_segment` of both texts, inlined here).
+        The levels of a delta in one call, with every change inlined: a call and the attribute
+        look-ups per level cost more than the change itself.  ``segments``: compute each
+        level's Kraken checksum fragment (:func:`rxfeeds.books.checksum.checksum_segment` of
+        both texts, inlined here).
 
         Returns the first level that must never reach the book (a NaN, infinite, negative or
         absurd number; the levels before it were applied), else None.
@@ -246,104 +225,73 @@ class BookSide:
             (1.5, nan, '1.5', 'nan')
         """
         descending = self.descending
-        leaves = self._leaves
-        keys_of = self._keys
-        last = self._last
+        keys = self._keys
+        entries = self._entries
+        low = _CLEAN  # lowest position changed
+        bad: Level | None = None
         for level in levels:
             p, s, pt, st = level
+            key = -p if descending else p
+            i = bisect_left(keys, key)
             if s == 0:
-                self.remove(p)
+                if i < len(keys) and keys[i] == key:
+                    del keys[i]
+                    del entries[i]
+                    if i < low:
+                        low = i
                 continue
             if not (p > 0.0 and s > 0.0 and p < MAX_NUMBER and s < MAX_NUMBER):  # False for NaN too
-                return level
+                bad = level
+                break
             segment = pt.replace(".", "").lstrip("0") + st.replace(".", "").lstrip("0") if segments else None
-            if not last:
-                self.set(p, s, pt, st, segment)
-                continue
-            key = -p if descending else p
-            i = 0 if key <= last[0] else bisect_left(last, key)
-            if i == len(last):
-                i -= 1
-            keys = keys_of[i]
-            j = bisect_left(keys, key)
-            leaf = leaves[i]
-            if j < len(keys) and keys[j] == key:
-                self._frozen = None
-                if (i == 0 and j < TOP) or len(leaves[0]) < TOP:
-                    self.top_dirty = True
-                leaves[i] = leaf[:j] + ((p, s, pt, st, segment),) + leaf[j + 1 :]  # noqa: RUF005
-            elif len(leaf) < LEAF_MAX:
-                self._frozen = None
-                if (i == 0 and j < TOP) or len(leaves[0]) < TOP:
-                    self.top_dirty = True
-                leaves[i] = leaf[:j] + ((p, s, pt, st, segment),) + leaf[j:]  # noqa: RUF005
-                keys = keys[:j] + (key,) + keys[j:]  # noqa: RUF005
-                keys_of[i] = keys
-                last[i] = keys[-1]
-                self.count += 1
-            else:  # the leaf splits
-                self.set(p, s, pt, st, segment)
-        return None
+            entry = (p, s, pt, st, segment)
+            if i < len(keys) and keys[i] == key:
+                entries[i] = entry
+            else:
+                keys.insert(i, key)
+                entries.insert(i, entry)
+            if i < low:
+                low = i
+        self.count = len(keys)
+        if low < self._touched:
+            self._touched = low
+        if low < TOP:
+            self.top_dirty = True
+        return bad
 
     def remove(self, price: float) -> bool:
         """Remove the level at ``price``; False when there was none (that is fine)."""
         key = -price if self.descending else price
-        last = self._last
-        if not last:
+        keys = self._keys
+        i = bisect_left(keys, key)
+        if i == len(keys) or keys[i] != key:
             return False
-        i = 0 if key <= last[0] else bisect_left(last, key)
-        if i == len(last):
-            return False
-        keys = self._keys[i]
-        j = bisect_left(keys, key)
-        if j == len(keys) or keys[j] != key:
-            return False
-        if (i == 0 and j < TOP) or len(self._leaves[0]) <= TOP:
-            self.top_dirty = True
-        self._frozen = None
+        del keys[i]
+        del self._entries[i]
         self.count -= 1
-        leaf = self._leaves[i]
-        if len(leaf) == 1:
-            del self._leaves[i], self._keys[i], last[i]
-            return True
-        leaf = leaf[:j] + leaf[j + 1 :]
-        keys = keys[:j] + keys[j + 1 :]
-        if len(leaf) < _LEAF_MERGE and i + 1 < len(last) and len(leaf) + len(self._leaves[i + 1]) <= LEAF_MAX:
-            self._leaves[i : i + 2] = [leaf + self._leaves[i + 1]]
-            self._keys[i : i + 2] = [keys + self._keys[i + 1]]
-            del last[i]
-        else:
-            self._leaves[i] = leaf
-            self._keys[i] = keys
-            last[i] = keys[-1]
+        if i < self._touched:
+            self._touched = i
+        if i < TOP:
+            self.top_dirty = True
         return True
 
     def truncate(self, depth: int) -> bool:
         """Keep only the best ``depth`` levels; True when something was dropped."""
-        excess = self.count - depth
-        if excess <= 0:
+        if self.count <= depth:
             return False
-        self._frozen = None
+        del self._keys[depth:]
+        del self._entries[depth:]
         self.count = depth
-        if depth <= TOP:
+        if depth < self._touched:
+            self._touched = depth
+        if depth < TOP:
             self.top_dirty = True
-        leaves, keys, last = self._leaves, self._keys, self._last
-        while excess > 0:
-            n = len(leaves[-1])
-            if n <= excess:
-                leaves.pop()
-                keys.pop()
-                last.pop()
-                excess -= n
-            else:
-                leaves[-1] = leaves[-1][: n - excess]
-                keys[-1] = keys[-1][: n - excess]
-                last[-1] = keys[-1][-1]
-                excess = 0
         return True
 
     def fill_segments(self, n: int, segment: Callable[[str, str], str]) -> None:
         """Compute the missing checksum fragments of the best ``n`` levels, in place.
+
+        Publications are not affected (they show no fragments).
 
         Example:
             >>> side = BookSide(descending=False)
@@ -352,46 +300,51 @@ class BookSide:
             >>> side.best()
             (1.5, 2.0, '1.5', '2.0', '1.5/2.0')
         """
-        leaves = self._leaves
-        left = n
-        for i, leaf in enumerate(leaves):
-            if left <= 0:
-                break
-            head = leaf[:left]
-            if any(e[4] is None for e in head):
-                filled = tuple([e if e[4] is not None else (*e[:4], segment(e[2], e[3])) for e in head])
-                leaves[i] = filled + leaf[left:]
-                self._frozen = None
-            left -= len(leaf)
+        entries = self._entries
+        for i, e in enumerate(entries[:n]):
+            if e[4] is None:
+                entries[i] = (e[0], e[1], e[2], e[3], segment(e[2], e[3]))
 
     def best(self) -> Entry | None:
         """The best entry, or None when the side is empty."""
-        return self._leaves[0][0] if self._leaves else None
+        entries = self._entries
+        return entries[0] if entries else None
 
-    def top(self, n: int) -> tuple[Entry, ...]:
-        """The best ``n`` entries."""
-        leaves = self._leaves
-        if leaves and len(leaves[0]) >= n:
-            return leaves[0][:n]
-        return top_entries(tuple(leaves), n)
+    def top(self, n: int) -> list[Entry]:
+        """The best ``n`` entries (a fresh list)."""
+        return self._entries[:n]
 
-    def freeze(self) -> Leaves:
-        """The current state as an immutable value (cached until the next change)."""
-        frozen = self._frozen
-        if frozen is None:
-            frozen = self._frozen = tuple(self._leaves)
+    def freeze(self, n: int | None = None) -> Leaves:
+        """The best ``n`` levels (every level when None) as an immutable value.
+
+        The tuple is cached and returned again until a change reaches one of its positions.
+
+        Example:
+            >>> side = BookSide(descending=False)
+            >>> side.set(1.0, 1.0, "1", "1", None)
+            >>> side.set(3.0, 1.0, "3", "1", None)
+            >>> top = side.freeze(1)
+            >>> side.set(2.0, 1.0, "2", "1", None)  # below the published level
+            >>> side.freeze(1) is top, side.freeze() == (tuple(side.top(3)),)
+            (True, True)
+        """
+        want = _CLEAN if n is None else n
+        if self._frozen_n == want and self._touched >= want:
+            return self._frozen
+        entries = self._entries
+        frozen: Leaves = (tuple(entries) if n is None else tuple(entries[:n]),) if entries else ()
+        self._frozen = frozen
+        self._frozen_n = want
+        self._touched = _CLEAN
         return frozen
 
     def get(self, price: float) -> Entry | None:
         """The entry at ``price``, or None."""
         key = -price if self.descending else price
-        i = bisect_left(self._last, key)
-        if i == len(self._last):
-            return None
-        keys = self._keys[i]
-        j = bisect_left(keys, key)
-        if j < len(keys) and keys[j] == key:
-            return self._leaves[i][j]
+        keys = self._keys
+        i = bisect_left(keys, key)
+        if i < len(keys) and keys[i] == key:
+            return self._entries[i]
         return None
 
     def __len__(self) -> int:

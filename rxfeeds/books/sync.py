@@ -105,10 +105,8 @@ _SEGMENT = itemgetter(4)
 def _top_text(side: BookSide) -> str:
     """Checksum text of a side's top levels; fills in fragments not known yet (snapshot levels)."""
     side.top_dirty = False
-    leaves = side._leaves
-    top = leaves[0][:CHECKSUM_DEPTH] if leaves and len(leaves[0]) >= CHECKSUM_DEPTH else side.top(CHECKSUM_DEPTH)
     try:
-        return "".join(map(_SEGMENT, top))
+        return "".join(map(_SEGMENT, side._entries[:CHECKSUM_DEPTH]))
     except TypeError:  # a level whose fragment is not known yet (None)
         side.fill_segments(CHECKSUM_DEPTH, _segment)
         return "".join(map(_SEGMENT, side.top(CHECKSUM_DEPTH)))
@@ -286,24 +284,19 @@ class SymbolBook:
                 return self._unsynced()
             self.checksum_ok += 1
             self.last_checksum = checksum
-        bid_leaves, ask_leaves = bids._leaves, asks._leaves
-        if bid_leaves and ask_leaves and bid_leaves[0][0][0] >= ask_leaves[0][0][0] and self._crossed(ev):
+        bid_entries, ask_entries = bids._entries, asks._entries
+        if bid_entries and ask_entries and bid_entries[0][0] >= ask_entries[0][0] and self._crossed(ev):
             return self._unsynced()
         if self.resync_attempts:
             self.resync_attempts = 0
-        bid_frozen = bids._frozen
-        if bid_frozen is None:
-            bid_frozen = bids._frozen = tuple(bid_leaves)
-        ask_frozen = asks._frozen
-        if ask_frozen is None:
-            ask_frozen = asks._frozen = tuple(ask_leaves)
+        depth = self.depth
         book = self.last_book = OrderBook(
             self.venue,
             self.symbol,
             ev.time,
             ev.recv_time,
-            bid_frozen,
-            ask_frozen,
+            bids.freeze(depth),
+            asks.freeze(depth),
             True,
             self.last_sequence,
             self.last_checksum,
@@ -593,8 +586,8 @@ class SymbolBook:
             self.symbol,
             time,
             recv_time,
-            self.bids.freeze(),
-            self.asks.freeze(),
+            self.bids.freeze(self.depth),
+            self.asks.freeze(self.depth),
             self.synced,
             self.last_sequence,
             self.last_checksum,

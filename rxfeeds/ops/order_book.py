@@ -154,9 +154,10 @@ def order_book(
     """Build order books from book events (see the module docstring).
 
     Args:
-        depth: levels per side that emitted books show (``bids``/``asks``); None shows all.
-            Checksum books (Kraken) are also truncated to it when the codec does not tell the
-            subscribed depth.
+        depth: levels per side that emitted books hold (``bids``/``asks``, ``levels()``,
+            ``copy()``, ``bid_count``); None: every level kept.  Only these levels are copied
+            into each emitted book, so a small depth keeps deep books cheap.  Checksum books
+            (Kraken) are also truncated to it when the codec does not tell the subscribed depth.
         max_depth: levels per side kept for venues that send full books (memory bound; levels
             pushed beyond it and back are missing until the venue updates them). None keeps all.
         resync: ``resync(symbol)`` asks the venue for a fresh snapshot; default: the source

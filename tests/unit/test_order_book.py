@@ -93,6 +93,28 @@ def test_held_book_never_changes() -> None:
         held.synced = False  # type: ignore[misc]
 
 
+@pytest.mark.parametrize("depth", [1, 5, 10])
+def test_held_depth_limited_book_never_changes(depth: int) -> None:
+    # a book with a view depth holds copies of its best `depth` levels only; changes above and
+    # below that depth, and a reset, leave a held value exactly as it was
+    subject: Subject[Any] = Subject()
+    out = Collector()
+    subject.pipe(order_book(depth=depth, integrity=True)).subscribe(out)
+    subject.on_next(snap(bids=[(399 - i, 1 + i) for i in range(200)], asks=[(401 + i, 1) for i in range(200)]))
+    held = out.books[-1]
+    before = (held.levels(), held.bids, held.asks, held.copy(), held.best_bid, held.bid_count, held.ask_count)
+    assert held.bid_count == held.ask_count == depth and len(held.levels()[0]) == depth
+    assert held.bids == tuple((399.0 - i, 1.0 + i) for i in range(depth))
+    seen = []
+    for i in range(300):
+        subject.on_next(delta(bids=[(399 - (i % 250), 0 if i % 3 else 7 + i)], asks=[(401 + (i % 90), 2 + i)]))
+        seen.append((out.books[-1], out.books[-1].levels()))
+    subject.on_next(StreamReset(V, "A", 3.0, 3.0, channel="book", reason="reconnect"))
+    assert (held.levels(), held.bids, held.asks, held.copy(), held.best_bid, held.bid_count, held.ask_count) == before
+    assert all(book.levels() == levels for book, levels in seen)  # every later value too
+    assert len({levels for _, levels in seen}) > 1  # the book did move on
+
+
 def test_copy_is_independent() -> None:
     book = run([snap(bids=[(1, 1)], asks=[(2, 1)])]).books[-1]
     bids, _ = book.copy()

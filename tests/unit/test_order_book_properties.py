@@ -214,6 +214,7 @@ def test_book_side_matches_a_sorted_dict(ops: list[tuple[str, int, int]], descen
                 del model[p]
         else:
             frozen.append((side.freeze(), ordered()))
+            frozen.append((side.freeze(value), ordered()[:value]))  # a view depth: the best levels only
         assert side.count == len(model)
     assert [(e[0], e[1]) for leaf in side.freeze() for e in leaf] == ordered()
     assert [(e[0], e[1]) for e in side.top(7)] == ordered()[:7]
