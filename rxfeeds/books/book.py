@@ -32,7 +32,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..events import Level
-from .side import Entry, Leaves, iter_entries, top_entries
+from .side import Leaves, iter_entries, top_entries
 
 __all__ = ["OrderBook", "PriceSize"]
 
@@ -266,9 +266,4 @@ class OrderBook:
 
 
 def _levels(leaves: Leaves) -> tuple[Level, ...]:
-    out: list[Level] = []
-    entry: Entry
-    for leaf in leaves:
-        for entry in leaf:
-            out.append((entry[0], entry[1], entry[2], entry[3]))
-    return tuple(out)
+    return leaves[0] if len(leaves) == 1 else tuple(iter_entries(leaves))  # entries are the levels

@@ -16,10 +16,11 @@ An earlier design kept persistent tuple leaves and copied a leaf on every change
 Python work of that path copying cost more than the copy at publication (measured in
 ``benchmarks/books.py``).
 
-Each entry is ``(price, size, price_text, size_text, segment)``; ``segment`` is the entry's
-precomputed Kraken checksum fragment (``None`` when not computed: checksums off, or a snapshot
-level not yet near the top), so a checksum is one ``"".join`` over the top 10 entries of each
-side.
+Each entry is the event's own level tuple ``(price, size, price_text, size_text)``: nothing is
+copied per level.  Kraken checksum fragments live in a third parallel list, kept only while the
+owner tracks them (:meth:`BookSide.track_segments`; ``None`` for a fragment not computed yet, a
+snapshot level not yet near the top), so a checksum is one ``"".join`` over the top 10 fragments
+of each side.
 
 Example:
     >>> side = BookSide(descending=True)
@@ -40,7 +41,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import islice, repeat
+from itertools import islice
 from operator import itemgetter, lt, neg
 from typing import Final, TypeAlias
 
@@ -48,8 +49,8 @@ from ..events import Level
 
 __all__ = ["TOP", "MAX_NUMBER", "BadLevel", "Entry", "Leaves", "BookSide", "iter_entries", "top_entries"]
 
-#: One level: ``(price, size, price_text, size_text, checksum_segment or None)``.
-Entry: TypeAlias = tuple[float, float, str, str, str | None]
+#: One level: ``(price, size, price_text, size_text)`` (the event's tuple).
+Entry: TypeAlias = Level
 #: A published side: an immutable tuple of immutable runs of entries, best level first (today one
 #: run, or none for an empty side; readers go through :func:`iter_entries` / :func:`top_entries`).
 Leaves: TypeAlias = tuple[tuple[Entry, ...], ...]
@@ -58,6 +59,8 @@ _PRICE = itemgetter(0)
 _SIZE = itemgetter(1)
 _PRICE_TEXT = itemgetter(2)
 _SIZE_TEXT = itemgetter(3)
+_FOUR = frozenset({4})
+_TUPLE = frozenset({tuple})
 
 #: Levels whose changes set :attr:`BookSide.top_dirty` (the Kraken checksum depth).
 TOP = 10
@@ -114,12 +117,13 @@ class BookSide:
         descending: ``True`` for bids (best = highest price), ``False`` for asks.
     """
 
-    __slots__ = ("_entries", "_frozen", "_frozen_n", "_keys", "_touched", "count", "descending", "top_dirty")
+    __slots__ = ("_entries", "_frozen", "_frozen_n", "_keys", "_segs", "_touched", "count", "descending", "top_dirty")
 
     def __init__(self, descending: bool) -> None:
         self.descending = descending
         self._keys: list[float] = []  # sort keys, ascending (best first)
         self._entries: list[Entry] = []  # parallel to _keys
+        self._segs: list[str | None] | None = None  # checksum fragments, parallel (None: not tracked)
         self._frozen: Leaves = ()  # the last publication
         self._frozen_n = -1  # its depth (-1: none made yet, _CLEAN: every level)
         self._touched = 0  # lowest position changed since that publication (_CLEAN: none)
@@ -132,6 +136,8 @@ class BookSide:
         """Remove every level."""
         self._keys = []
         self._entries = []
+        if self._segs is not None:
+            self._segs = []
         self._touched = 0
         self.count = 0
         self.top_dirty = True
@@ -177,13 +183,18 @@ class BookSide:
                 prices_ok = min(prices) > 0.0 and max(prices) < MAX_NUMBER and sum(prices) < _INF
             if not (prices_ok and smallest > 0.0 and sum(sizes) < MAX_NUMBER):
                 raise BadLevel(_first_bad(levels))
-        entries: list[Entry] = list(zip(prices, sizes, map(_PRICE_TEXT, levels), map(_SIZE_TEXT, levels), repeat(None)))
+        entries: list[Entry] = list(levels)
+        if set(map(len, entries)) - _FOUR or set(map(type, entries)) - _TUPLE:
+            # not all 4-tuples (hand-made lists, longer tuples): own copies; short ones raise
+            entries = list(zip(prices, sizes, map(_PRICE_TEXT, levels), map(_SIZE_TEXT, levels), strict=True))
         if not ordered:  # unsorted or duplicated prices
             by_price = {e[0]: e for e in entries}
             entries = sorted(by_price.values(), key=_PRICE, reverse=self.descending)
             keys = [-e[0] for e in entries] if self.descending else [e[0] for e in entries]
         self._keys = keys
         self._entries = entries
+        if self._segs is not None:
+            self._segs = [None] * len(entries)
         self._touched = 0
         self.count = len(entries)
         self.top_dirty = True
@@ -193,44 +204,52 @@ class BookSide:
         key = -price if self.descending else price
         keys = self._keys
         i = bisect_left(keys, key)
-        entry = (price, size, price_text, size_text, segment)
+        entry = (price, size, price_text, size_text)
+        segs = self._segs
         if i < len(keys) and keys[i] == key:
             self._entries[i] = entry
+            if segs is not None:
+                segs[i] = segment
         else:
             keys.insert(i, key)
             self._entries.insert(i, entry)
+            if segs is not None:
+                segs.insert(i, segment)
             self.count += 1
         if i < self._touched:
             self._touched = i
         if i < TOP:
             self.top_dirty = True
 
-    def apply(self, levels: Iterable[Level], segments: bool) -> Level | None:
+    def apply(self, levels: Iterable[Level]) -> Level | None:
         """Apply one message's levels of this side: size 0 removes, any other size sets.
 
         The levels of a delta in one call, with every change inlined: a call and the attribute
-        look-ups per level cost more than the change itself.  ``segments``: compute each
-        level's Kraken checksum fragment (:func:`rxfeeds.books.checksum.checksum_segment` of
-        both texts, inlined here).
+        look-ups per level cost more than the change itself.  While fragments are tracked
+        (:meth:`track_segments`) each level's Kraken checksum fragment is computed
+        (:func:`rxfeeds.books.checksum.checksum_segment` of both texts, inlined here).
 
         Returns the first level that must never reach the book (a NaN, infinite, negative or
         absurd number; the levels before it were applied), else None.
 
         Example:
             >>> side = BookSide(descending=False)
-            >>> side.apply([(2.0, 1.0, "2.0", "1"), (1.0, 3.0, "1.0", "3"), (2.0, 0.0, "2.0", "0")], True)
-            >>> side.best(), side.count
-            ((1.0, 3.0, '1.0', '3', '103'), 1)
-            >>> side.apply([(1.5, float("nan"), "1.5", "nan")], False)
+            >>> side.track_segments(True)
+            >>> side.apply([(2.0, 1.0, "2.0", "1"), (1.0, 3.0, "1.0", "3"), (2.0, 0.0, "2.0", "0")])
+            >>> side.best(), side.top_segments(1), side.count
+            ((1.0, 3.0, '1.0', '3'), ['103'], 1)
+            >>> side.apply([(1.5, float("nan"), "1.5", "nan")])
             (1.5, nan, '1.5', 'nan')
         """
+        if self._segs is not None:
+            return self._apply_tracked(levels)
         descending = self.descending
         keys = self._keys
         entries = self._entries
         low = _CLEAN  # lowest position changed
         bad: Level | None = None
         for level in levels:
-            p, s, pt, st = level
+            p, s, pt, st = level  # also checks the shape
             key = -p if descending else p
             i = bisect_left(keys, key)
             if s == 0:
@@ -243,13 +262,56 @@ class BookSide:
             if not (p > 0.0 and s > 0.0 and p < MAX_NUMBER and s < MAX_NUMBER):  # False for NaN too
                 bad = level
                 break
-            segment = pt.replace(".", "").lstrip("0") + st.replace(".", "").lstrip("0") if segments else None
-            entry = (p, s, pt, st, segment)
+            if type(level) is not tuple:  # a hand-made list: the book keeps its own immutable copy
+                level = (p, s, pt, st)
             if i < len(keys) and keys[i] == key:
-                entries[i] = entry
+                entries[i] = level
             else:
                 keys.insert(i, key)
-                entries.insert(i, entry)
+                entries.insert(i, level)
+            if i < low:
+                low = i
+        self.count = len(keys)
+        if low < self._touched:
+            self._touched = low
+        if low < TOP:
+            self.top_dirty = True
+        return bad
+
+    def _apply_tracked(self, levels: Iterable[Level]) -> Level | None:
+        """:meth:`apply` with checksum fragments (a third list to keep in step)."""
+        descending = self.descending
+        keys = self._keys
+        entries = self._entries
+        segs = self._segs
+        assert segs is not None
+        low = _CLEAN
+        bad: Level | None = None
+        for level in levels:
+            p, s, pt, st = level
+            key = -p if descending else p
+            i = bisect_left(keys, key)
+            if s == 0:
+                if i < len(keys) and keys[i] == key:
+                    del keys[i]
+                    del entries[i]
+                    del segs[i]
+                    if i < low:
+                        low = i
+                continue
+            if not (p > 0.0 and s > 0.0 and p < MAX_NUMBER and s < MAX_NUMBER):  # False for NaN too
+                bad = level
+                break
+            segment = pt.replace(".", "").lstrip("0") + st.replace(".", "").lstrip("0")
+            if type(level) is not tuple:
+                level = (p, s, pt, st)
+            if i < len(keys) and keys[i] == key:
+                entries[i] = level
+                segs[i] = segment
+            else:
+                keys.insert(i, key)
+                entries.insert(i, level)
+                segs.insert(i, segment)
             if i < low:
                 low = i
         self.count = len(keys)
@@ -268,6 +330,8 @@ class BookSide:
             return False
         del keys[i]
         del self._entries[i]
+        if self._segs is not None:
+            del self._segs[i]
         self.count -= 1
         if i < self._touched:
             self._touched = i
@@ -281,6 +345,8 @@ class BookSide:
             return False
         del self._keys[depth:]
         del self._entries[depth:]
+        if self._segs is not None:
+            del self._segs[depth:]
         self.count = depth
         if depth < self._touched:
             self._touched = depth
@@ -288,22 +354,34 @@ class BookSide:
             self.top_dirty = True
         return True
 
-    def fill_segments(self, n: int, segment: Callable[[str, str], str]) -> None:
-        """Compute the missing checksum fragments of the best ``n`` levels, in place.
+    def track_segments(self, on: bool) -> None:
+        """Keep (or stop keeping) a checksum fragment per level; levels held now start unknown."""
+        if not on:
+            self._segs = None
+        elif self._segs is None:
+            self._segs = [None] * len(self._entries)
 
-        Publications are not affected (they show no fragments).
+    def top_segments(self, n: int) -> list[str | None]:
+        """The checksum fragments of the best ``n`` levels (None: not computed yet)."""
+        segs = self._segs
+        return segs[:n] if segs is not None else [None] * min(n, self.count)
+
+    def fill_segments(self, n: int, segment: Callable[[str, str], str]) -> None:
+        """Compute the missing checksum fragments of the best ``n`` levels (tracking them).
 
         Example:
             >>> side = BookSide(descending=False)
             >>> side.set(1.5, 2.0, "1.5", "2.0", None)
             >>> side.fill_segments(10, lambda price, size: price + "/" + size)
-            >>> side.best()
-            (1.5, 2.0, '1.5', '2.0', '1.5/2.0')
+            >>> side.top_segments(10)
+            ['1.5/2.0']
         """
-        entries = self._entries
-        for i, e in enumerate(entries[:n]):
-            if e[4] is None:
-                entries[i] = (e[0], e[1], e[2], e[3], segment(e[2], e[3]))
+        self.track_segments(True)
+        segs = self._segs
+        assert segs is not None
+        for i, e in enumerate(self._entries[:n]):
+            if segs[i] is None:
+                segs[i] = segment(e[2], e[3])
 
     def best(self) -> Entry | None:
         """The best entry, or None when the side is empty."""

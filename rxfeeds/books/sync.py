@@ -76,7 +76,6 @@ Example:
 from __future__ import annotations
 
 from collections import deque
-from operator import itemgetter
 from typing import Final, Literal
 
 from ..events import BookDelta, BookOrder, BookSnapshot, IntegrityEvent, IntegrityKind, StreamReset
@@ -99,17 +98,14 @@ def _segment(price_text: str, size_text: str) -> str:
     return checksum_segment(price_text) + checksum_segment(size_text)
 
 
-_SEGMENT = itemgetter(4)
-
-
 def _top_text(side: BookSide) -> str:
     """Checksum text of a side's top levels; fills in fragments not known yet (snapshot levels)."""
     side.top_dirty = False
     try:
-        return "".join(map(_SEGMENT, side._entries[:CHECKSUM_DEPTH]))
+        return "".join(side.top_segments(CHECKSUM_DEPTH))  # type: ignore[arg-type]
     except TypeError:  # a level whose fragment is not known yet (None)
         side.fill_segments(CHECKSUM_DEPTH, _segment)
-        return "".join(map(_SEGMENT, side.top(CHECKSUM_DEPTH)))
+        return "".join(side.top_segments(CHECKSUM_DEPTH))  # type: ignore[arg-type]
 
 
 class SymbolBook:
@@ -198,6 +194,8 @@ class SymbolBook:
             self.strategy = "checksum"
             self._segments = True
             self._fragments = self._scheme is None
+            self.bids.track_segments(self._fragments)
+            self.asks.track_segments(self._fragments)
         # checksum fragments of snapshot levels are filled in lazily, when a level reaches the top
         try:
             self.bids.load(ev.bids)
@@ -259,15 +257,14 @@ class SymbolBook:
         if checksum is not None and not self._segments:
             self._start_segments()
         bids, asks = self.bids, self.asks
-        seg = self._fragments
         levels = ev.bids
         if levels:
-            bad = bids.apply(levels, seg)
+            bad = bids.apply(levels)
             if bad is not None:
                 return self._bad_level("bid", bad[0], bad[1], ev)
         levels = ev.asks
         if levels:
-            bad = asks.apply(levels, seg)
+            bad = asks.apply(levels)
             if bad is not None:
                 return self._bad_level("ask", bad[0], bad[1], ev)
         keep = self._keep
@@ -518,6 +515,8 @@ class SymbolBook:
         self.strategy = "checksum"
         self._segments = True
         self._fragments = self._scheme is None
+        self.bids.track_segments(self._fragments)
+        self.asks.track_segments(self._fragments)
         self._update_keep()
         self.bids.top_dirty = self.asks.top_dirty = True
 

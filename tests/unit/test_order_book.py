@@ -15,7 +15,9 @@ from rxfeeds import ops
 from rxfeeds.books.book import OrderBook
 from rxfeeds.errors import IntegrityError, InvalidArgument
 from rxfeeds.events import (
+    BookDelta,
     BookOrder,
+    BookSnapshot,
     IntegrityEvent,
     StreamReset,
     Trade,
@@ -113,6 +115,24 @@ def test_held_depth_limited_book_never_changes(depth: int) -> None:
     assert (held.levels(), held.bids, held.asks, held.copy(), held.best_bid, held.bid_count, held.ask_count) == before
     assert all(book.levels() == levels for book, levels in seen)  # every later value too
     assert len({levels for _, levels in seen}) > 1  # the book did move on
+
+
+def test_hand_made_list_levels_are_copied_not_shared() -> None:
+    # the book keeps the events' level tuples as they are; lists a user built are copied, so
+    # changing them afterwards cannot change an emitted book
+    bid = [99.0, 1.0, "99", "1"]
+    ask = [101.0, 2.0, "101", "2"]
+    new_bid = [100.0, 3.0, "100", "3"]
+    out = run(
+        [
+            BookSnapshot(V, "A", 1.0, 1.0, bids=(bid,), asks=(ask,)),  # type: ignore[arg-type]
+            BookDelta(V, "A", 2.0, 2.0, bids=(new_bid,), asks=()),  # type: ignore[arg-type]
+        ]
+    )
+    first, second = out.books
+    bid[1] = ask[1] = new_bid[1] = 77.0
+    assert first.levels() == (((99.0, 1.0, "99", "1"),), ((101.0, 2.0, "101", "2"),))
+    assert second.bids == ((100.0, 3.0), (99.0, 1.0)) and type(second.levels()[0][0]) is tuple
 
 
 def test_copy_is_independent() -> None:

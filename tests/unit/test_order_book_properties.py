@@ -238,9 +238,10 @@ def test_book_side_load_matches_a_dict(raw: list[tuple[int, int]], descending: b
     side.load(levels)
     model = {p: (s, pt, st_) for p, s, pt, st_ in levels if s != 0}
     expected = [(p, *model[p]) for p in sorted(model, reverse=descending)]
-    assert [e[:4] for leaf in side.freeze() for e in leaf] == expected
+    assert [e for leaf in side.freeze() for e in leaf] == expected
     assert side.count == len(expected)
-    assert all(e[4] is None for leaf in side.freeze() for e in leaf)
+    side.track_segments(True)  # fragments start unknown
+    assert side.top_segments(len(expected)) == [None] * len(expected)
     side.set(100.0, 1.0, "100", "1", None)  # the loaded keys still route later changes
     assert side.get(100.0) is not None and side.count == len(expected) + 1
 
