@@ -543,13 +543,14 @@ def memory(build: Callable[[], Any]) -> int:
 
 
 def breakdown(venue: Venue, runs: int, depth: int | None) -> str:
-    """Where one pass over the capture spends its time (ms, process time, medians of ``runs``).
+    """Where one pass over the capture spends its time (ms, medians of ``runs``).
 
     Snapshot frames (and REST snapshots) and update frames apart: JSON parsing alone (orjson),
     the codec's decode (orjson included), and ``SymbolBook`` applying the events (the book state
     machine without the Observable chain).  The core figure minus these sums is the Observable
-    plumbing, the operator and the events' routing.  Per-call columns use ``perf_counter``
-    (cheaper to read than the process clock; run on a quiet machine).
+    plumbing, the operator and the events' routing.  The core and orjson columns are process
+    time; the per-call decode and book columns use ``perf_counter`` (cheaper to read than the
+    process clock, but wall time: run on a quiet machine).
     """
     import orjson
 
@@ -585,17 +586,21 @@ def breakdown(venue: Venue, runs: int, depth: int | None) -> str:
 
         return run
 
+    snapshot_ids = {id(r) for r in groups[True]}
+    is_snapshot = [id(r) in snapshot_ids for r in venue.records]
+
     def decode_group(snapshots: bool) -> float:
         # a fresh codec decoding every frame, timing only one group (the codec keeps state)
         total = []
         for _ in range(runs):
             codec = venue.codec()
             spent = 0.0
-            for record in venue.records:
+            for record, snapshot in zip(venue.records, is_snapshot, strict=True):
                 started = clock()
                 decoded(*record, codec)
-                if (record in groups[True]) == snapshots:
-                    spent += clock() - started
+                elapsed = clock() - started
+                if snapshot == snapshots:
+                    spent += elapsed
             total.append(spent)
         return statistics.median(total) * 1e3
 
@@ -608,11 +613,12 @@ def breakdown(venue: Venue, runs: int, depth: int | None) -> str:
                 sb = kept.get(ev.symbol)
                 if sb is None:
                     sb = kept[ev.symbol] = SymbolBook(ev.venue, ev.symbol, depth)
-                is_snapshot = type(ev) is BookSnapshot
+                snapshot = type(ev) is BookSnapshot
                 started = clock()
-                sb.on_snapshot(ev) if is_snapshot else sb.on_delta(ev)
-                if is_snapshot == snapshots:
-                    spent += clock() - started
+                sb.on_snapshot(ev) if snapshot else sb.on_delta(ev)
+                elapsed = clock() - started
+                if snapshot == snapshots:
+                    spent += elapsed
                 sb.notes.clear()
             total.append(spent)
         return statistics.median(total) * 1e3
@@ -690,8 +696,9 @@ def main() -> None:
                 venues.remove(v)
     gc.collect()
     if args.breakdown:
-        print(f"# one pass per venue, ms of process time, medians of {args.runs}; order_book(depth={args.depth})")
-        print("# (per-call timers add about 0.1 us per frame to the decode and book columns)")
+        print(f"# one pass per venue, ms, medians of {args.runs}; order_book(depth={args.depth})")
+        print("# core and orjson: process time; decode and book: perf_counter per call (wall time, about")
+        print("# 0.1 us per frame of timer overhead included): run on a quiet machine")
         print()
         print("| venue | core pass | snapshots | orjson | decode | book | updates | orjson | decode | book |")
         print("|---|---|---|---|---|---|---|---|---|---|")

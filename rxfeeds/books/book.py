@@ -208,7 +208,7 @@ class OrderBook:
     def levels(self) -> tuple[tuple[Level, ...], tuple[Level, ...]]:
         """``(bids, asks)``: every level this value holds, best first, as ``(price, size, price_text, size_text)``.
 
-        This is a full copy (O(levels)); use ``top(n)`` for the usual views.
+        These are the book's own immutable tuples (no copy); ``top(n)`` gives the usual views.
         """
         return _levels(self._bid_leaves), _levels(self._ask_leaves)
 

@@ -248,34 +248,36 @@ class BookSide:
         entries = self._entries
         low = _CLEAN  # lowest position changed
         bad: Level | None = None
-        for level in levels:
-            p, s, pt, st = level  # also checks the shape
-            key = -p if descending else p
-            i = bisect_left(keys, key)
-            if s == 0:
+        try:  # the bookkeeping runs even when a malformed level raises half-way
+            for level in levels:
+                p, s, pt, st = level  # also checks the shape
+                key = -p if descending else p
+                i = bisect_left(keys, key)
+                if s == 0:
+                    if i < len(keys) and keys[i] == key:
+                        del keys[i]
+                        del entries[i]
+                        if i < low:
+                            low = i
+                    continue
+                if not (p > 0.0 and s > 0.0 and p < MAX_NUMBER and s < MAX_NUMBER):  # False for NaN too
+                    bad = level
+                    break
+                if type(level) is not tuple:  # a hand-made list: the book keeps its own immutable copy
+                    level = (p, s, pt, st)
                 if i < len(keys) and keys[i] == key:
-                    del keys[i]
-                    del entries[i]
-                    if i < low:
-                        low = i
-                continue
-            if not (p > 0.0 and s > 0.0 and p < MAX_NUMBER and s < MAX_NUMBER):  # False for NaN too
-                bad = level
-                break
-            if type(level) is not tuple:  # a hand-made list: the book keeps its own immutable copy
-                level = (p, s, pt, st)
-            if i < len(keys) and keys[i] == key:
-                entries[i] = level
-            else:
-                keys.insert(i, key)
-                entries.insert(i, level)
-            if i < low:
-                low = i
-        self.count = len(keys)
-        if low < self._touched:
-            self._touched = low
-        if low < TOP:
-            self.top_dirty = True
+                    entries[i] = level
+                else:
+                    keys.insert(i, key)
+                    entries.insert(i, level)
+                if i < low:
+                    low = i
+        finally:
+            self.count = len(keys)
+            if low < self._touched:
+                self._touched = low
+            if low < TOP:
+                self.top_dirty = True
         return bad
 
     def _apply_tracked(self, levels: Iterable[Level]) -> Level | None:
@@ -287,38 +289,40 @@ class BookSide:
         assert segs is not None
         low = _CLEAN
         bad: Level | None = None
-        for level in levels:
-            p, s, pt, st = level
-            key = -p if descending else p
-            i = bisect_left(keys, key)
-            if s == 0:
+        try:  # the bookkeeping runs even when a malformed level raises half-way
+            for level in levels:
+                p, s, pt, st = level
+                key = -p if descending else p
+                i = bisect_left(keys, key)
+                if s == 0:
+                    if i < len(keys) and keys[i] == key:
+                        del keys[i]
+                        del entries[i]
+                        del segs[i]
+                        if i < low:
+                            low = i
+                    continue
+                if not (p > 0.0 and s > 0.0 and p < MAX_NUMBER and s < MAX_NUMBER):  # False for NaN too
+                    bad = level
+                    break
+                segment = pt.replace(".", "").lstrip("0") + st.replace(".", "").lstrip("0")
+                if type(level) is not tuple:
+                    level = (p, s, pt, st)
                 if i < len(keys) and keys[i] == key:
-                    del keys[i]
-                    del entries[i]
-                    del segs[i]
-                    if i < low:
-                        low = i
-                continue
-            if not (p > 0.0 and s > 0.0 and p < MAX_NUMBER and s < MAX_NUMBER):  # False for NaN too
-                bad = level
-                break
-            segment = pt.replace(".", "").lstrip("0") + st.replace(".", "").lstrip("0")
-            if type(level) is not tuple:
-                level = (p, s, pt, st)
-            if i < len(keys) and keys[i] == key:
-                entries[i] = level
-                segs[i] = segment
-            else:
-                keys.insert(i, key)
-                entries.insert(i, level)
-                segs.insert(i, segment)
-            if i < low:
-                low = i
-        self.count = len(keys)
-        if low < self._touched:
-            self._touched = low
-        if low < TOP:
-            self.top_dirty = True
+                    entries[i] = level
+                    segs[i] = segment
+                else:
+                    keys.insert(i, key)
+                    entries.insert(i, level)
+                    segs.insert(i, segment)
+                if i < low:
+                    low = i
+        finally:
+            self.count = len(keys)
+            if low < self._touched:
+                self._touched = low
+            if low < TOP:
+                self.top_dirty = True
         return bad
 
     def remove(self, price: float) -> bool:

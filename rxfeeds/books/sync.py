@@ -9,7 +9,7 @@ venue-agnostic:
     truncated to the venue's depth: CRC32 over the top 10 asks then bids, built from the level
     wire texts (:mod:`rxfeeds.books.checksum`).  v1 snapshots carry no checksum (the book is
     trusted and the next update checks it), v2 snapshots do.  The CRC is recomputed only when
-    the top 10 of a side changed (identity comparison of the top entries); otherwise the
+    the top 10 of a side may have changed (:attr:`BookSide.top_dirty`); otherwise the
     previous value is reused.  Venues with another checksum (OKX: CRC32 over the top 25 bids and
     asks interleaved) register a :class:`~rxfeeds.books.checksum.ChecksumScheme` for their venue
     name; their books recompute it from the top levels' wire texts after every checksummed
@@ -114,7 +114,7 @@ class SymbolBook:
     Args:
         venue: venue name (for emitted values).
         symbol: instrument (for emitted values).
-        depth: levels per side shown by emitted values (None: all kept).
+        depth: levels per side held by emitted values (None: every level kept).
         max_depth: levels per side kept when the venue does not say (None: all).
         max_buffer: deltas buffered while waiting for a snapshot.
     """

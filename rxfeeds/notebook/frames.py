@@ -88,7 +88,9 @@ def trades_to_dataframe(trades: Iterable[Trade]) -> Any:
 def book_to_dataframe(book: OrderBook, depth: int | None = None) -> Any:
     """Book levels as a ``DataFrame``: ``side, level, price, size, cumulative`` (best first per side).
 
-    ``depth`` limits the levels per side (default: the book's own ``depth``, else all kept).
+    ``depth`` limits the levels per side (default: the book's own ``depth``, else all kept); a
+    book emitted with a view depth holds only that many levels, so a larger ``depth`` gives no
+    more rows.
 
     Example::
 

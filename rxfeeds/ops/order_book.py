@@ -24,8 +24,9 @@ Output with ``integrity=True``, per input message (the default keeps only the bo
 * an :class:`~rxfeeds.books.book.OrderBook` after every message that leaves the book synced
   (for order-level books: after the last order of each venue message, ``BookOrder.frame_end``,
   once a whole image was applied; never half-applied).  Values are immutable: a book you
-  hold never changes (levels live in persistent chunks, see :mod:`rxfeeds.books.side`), so
-  keeping one costs nothing and emitting one is cheap.
+  hold never changes (it holds its own tuple of the levels it shows, see
+  :mod:`rxfeeds.books.side`), so keeping one is safe; with a view ``depth`` emitting one copies
+  only those levels, so deep books stay cheap.
 * :class:`~rxfeeds.events.IntegrityEvent` values next to the books they concern: ``synced``
   (a snapshot made the book valid), ``gap`` / ``checksum`` / ``crossed`` / ``invalid``
   (integrity failure, followed by the last good book marked ``synced=False``; ``invalid``: an

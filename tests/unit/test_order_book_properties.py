@@ -266,3 +266,21 @@ def test_book_side_load_rejects_insane_numbers_and_keeps_the_side(
     with pytest.raises(BadLevel):
         side.load(levels)
     assert side.freeze() is before and side.count == 1
+
+
+@pytest.mark.parametrize("tracked", [False, True])
+def test_book_side_bookkeeping_survives_a_malformed_level(tracked: bool) -> None:
+    # a level that raises half-way through a message: what was applied before it is counted,
+    # marks the checksum top dirty and reaches the next publication
+    side = BookSide(descending=False)
+    side.track_segments(tracked)
+    side.load([(5.0, 1.0, "5", "1")])
+    published = side.freeze(3)
+    side.top_dirty = False
+    with pytest.raises(ValueError):
+        side.apply([(4.0, 2.0, "4", "2"), ("not a level",)])  # type: ignore[list-item]
+    assert side.count == 2 and side.top_dirty
+    assert [e[0] for leaf in side.freeze(3) for e in leaf] == [4.0, 5.0]
+    assert [e[0] for leaf in published for e in leaf] == [5.0]
+    if tracked:
+        assert side.top_segments(3) == ["42", None]
