@@ -253,8 +253,9 @@ class BookSide:
                 p, s, pt, st = level  # also checks the shape
                 key = -p if descending else p
                 i = bisect_left(keys, key)
+                found = i < len(keys) and keys[i] == key
                 if s == 0:
-                    if i < len(keys) and keys[i] == key:
+                    if found:
                         del keys[i]
                         del entries[i]
                         if i < low:
@@ -265,7 +266,7 @@ class BookSide:
                     break
                 if type(level) is not tuple:  # a hand-made list: the book keeps its own immutable copy
                     level = (p, s, pt, st)
-                if i < len(keys) and keys[i] == key:
+                if found:
                     entries[i] = level
                 else:
                     keys.insert(i, key)
@@ -294,8 +295,9 @@ class BookSide:
                 p, s, pt, st = level
                 key = -p if descending else p
                 i = bisect_left(keys, key)
+                found = i < len(keys) and keys[i] == key
                 if s == 0:
-                    if i < len(keys) and keys[i] == key:
+                    if found:
                         del keys[i]
                         del entries[i]
                         del segs[i]
@@ -308,7 +310,7 @@ class BookSide:
                 segment = pt.replace(".", "").lstrip("0") + st.replace(".", "").lstrip("0")
                 if type(level) is not tuple:
                     level = (p, s, pt, st)
-                if i < len(keys) and keys[i] == key:
+                if found:
                     entries[i] = level
                     segs[i] = segment
                 else:

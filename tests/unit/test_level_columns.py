@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from rxfeeds.numeric import BATCH_LEVELS, MAX_TEXT, BadValue, level_columns, text_levels
+from rxfeeds.numeric import BATCH_LEVELS, MAX_TEXT, BadValue, level_columns, text_level_sides, text_levels
 from rxfeeds.venues.hitbtc._common import book_levels
 
 
@@ -112,3 +112,27 @@ def test_snapshot_zero_sizes_are_skipped_in_both_paths() -> None:
     assert [lv[2] for lv in batched] == [f"1.{i:02d}" for i in range(2, 3 * BATCH_LEVELS, 2)]
     per_level = [book_levels(raw[i : i + 2], True) for i in range(0, len(raw), 2)]  # below the batch size
     assert batched == tuple(lv for part in per_level for lv in part)
+
+
+@pytest.mark.parametrize("bad", TRICKY)
+@pytest.mark.parametrize("bad_side", ["bids", "asks"])
+def test_both_sides_in_one_batch_agree_with_each_side_alone(bad: str, bad_side: str) -> None:
+    rng = random.Random(11)
+    for _ in range(20):
+        sides = {
+            name: [[f"{rng.uniform(0.001, 1e5):.{rng.randint(0, 8)}f}", f"{rng.uniform(0, 50):.4f}"] for _ in range(n)]
+            for name, n in (("bids", rng.randint(1, 20)), ("asks", rng.randint(1, 20)))
+        }
+        want = (text_levels(sides["bids"]), text_levels(sides["asks"]))
+        assert text_level_sides(sides["bids"], sides["asks"]) == want  # split at the right place
+        broken = sides[bad_side]
+        broken[rng.randrange(len(broken))][rng.randrange(2)] = bad
+        try:
+            expected: object = (text_levels(sides["bids"]), text_levels(sides["asks"]))
+        except (BadValue, ValueError, TypeError) as error:
+            expected = type(error)
+        try:
+            got: object = text_level_sides(sides["bids"], sides["asks"])
+        except (BadValue, ValueError, TypeError) as error:
+            got = type(error)
+        assert got == expected  # a bad text on either side: the same outcome as side by side

@@ -50,7 +50,7 @@ import orjson
 from ...codec import Ack, BaseCodec, Data, Key, Message, Notice, Rejected, Reply
 from ...errors import FrameError, RequestError, SubscriptionError, UnknownMessage
 from ...events import BookDelta, BookSnapshot, Event, Kline, Level, Quote, Trade
-from ...numeric import DECODE_ERRORS, ms_seconds, price, size, text_levels
+from ...numeric import DECODE_ERRORS, ms_seconds, price, size, text_level_sides, text_levels
 from ...numeric import symbol as check_symbol
 
 __all__ = [
@@ -140,13 +140,14 @@ def decode_depth_snapshot(
         sequence = msg["lastUpdateId"]
         if not isinstance(sequence, int):
             raise TypeError("lastUpdateId is not an integer")
+        bids, asks = text_level_sides(msg["bids"], msg["asks"])
         return BookSnapshot(
             venue,
             symbol.upper(),
             recv_time,
             recv_time,
-            bids=decode_levels(msg["bids"]),
-            asks=decode_levels(msg["asks"]),
+            bids=bids,
+            asks=asks,
             sequence=sequence,
             depth=depth,
         )

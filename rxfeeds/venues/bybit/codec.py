@@ -56,7 +56,7 @@ import orjson
 from ...codec import Ack, BaseCodec, Data, Key, Message, Notice, Pong, Rejected, Reply
 from ...errors import FrameError, InvalidArgument, RequestError, SubscriptionError, UnknownMessage
 from ...events import BookDelta, BookSnapshot, Event, Kline, Side, StreamReset, Ticker, Trade
-from ...numeric import DECODE_ERRORS, BadValue, ms_seconds, price, size, text_levels
+from ...numeric import DECODE_ERRORS, BadValue, ms_seconds, price, size, text_level_sides
 from ...numeric import symbol as check_symbol
 
 __all__ = [
@@ -250,8 +250,7 @@ class BybitCodec(BaseCodec):
             u = data["u"]
             if type(u) is not int or u < 1:
                 raise BadValue(f"update id u is not a positive integer: {u!r:.40}")
-            bids = text_levels(data["b"])
-            asks = text_levels(data["a"])
+            bids, asks = text_level_sides(data["b"], data["a"])
             if kind == "snapshot":
                 depth = int(channel[10:])
                 if not 0 < depth <= _MAX_DEPTH:

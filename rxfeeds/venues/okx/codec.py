@@ -46,7 +46,7 @@ from ...codec import Rejected as RejectedMsg
 from ...errors import FrameError, SubscriptionError, UnknownMessage
 from ...events import BookDelta, BookSnapshot, Event, Kline, Quote, Ticker, Trade, VenueEvent
 from ...intervals import parse_interval
-from ...numeric import DECODE_ERRORS, BadValue, ms_seconds, opt_size, price, size, text_levels
+from ...numeric import DECODE_ERRORS, BadValue, ms_seconds, opt_size, price, size, text_level_sides, text_levels
 from ...numeric import symbol as check_symbol
 
 __all__ = ["BOOK_DEPTH", "CANDLE_CHANNELS", "PING_ID", "VENUE", "OKXCodec", "candle_channel", "subscribe_frame"]
@@ -215,8 +215,7 @@ class OKXCodec(BaseCodec):
 
     def _book(self, key: Key, action: Any, d: dict[str, Any], t: float) -> Event:
         inst = key[1]
-        bids = text_levels(d["bids"])
-        asks = text_levels(d["asks"])
+        bids, asks = text_level_sides(d["bids"], d["asks"])
         time = ms_seconds(d["ts"]) if "ts" in d else t
         checksum = d.get("checksum")
         if checksum is not None:
