@@ -84,7 +84,9 @@ class SimTrade:
     """One print: ``size`` units at ``price`` ticks.
 
     ``side`` is the taker's side: ``"buy"`` lifted an ask, ``"sell"`` hit a bid.  ``id`` counts
-    up from 1 per market.
+    up from 1 per market.  ``time`` is a whole millisecond (the resolution venues stamp trades
+    with), so a candle made here holds exactly the trades whose wire time falls in its bucket:
+    a trade in the last half millisecond of a second used to be stamped into the next second.
     """
 
     id: int
@@ -354,7 +356,7 @@ class SyntheticMarket:
             elif r < self._p_cancel:
                 self._cancel()
             else:
-                self._trade(now, trades)
+                self._trade(round(now, 3), trades)
         self._refill()
         touched, self._touched = self._touched, None
         changes = tuple(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from decimal import Decimal
 
 import pytest
@@ -186,3 +187,19 @@ def test_book_is_never_crossed_for_any_configuration(
         assert 1 <= bid[0] < ask[0]
         assert all(t.size > 0 for t in step.trades)
         assert len(m.bids()) <= m.max_levels and len(m.asks()) <= m.max_levels
+
+
+def test_trades_are_stamped_in_whole_milliseconds_so_candles_match_the_wire_time() -> None:
+    # a step in the last half millisecond of a second: venues stamp the trade in whole ms
+    # (rounded, ``epoch_ms``), so the market's own candles must bucket it by that stamp
+    from rxfeeds.sim.kit.clock import epoch_ms
+
+    m = SyntheticMarket("X", seed=5, trade_weight=20)
+    times = [1000.0 + i + 0.9996 for i in range(40)] + [2000.0 + i * 0.0004 for i in range(40)]
+    trades = [t for now in times for t in m.step(now).trades]
+    assert trades
+    for t in trades:
+        assert t.time == epoch_ms(t.time) / 1000  # a whole millisecond
+        assert epoch_ms(t.time) // 1000 == int(t.time // 1)  # the wire's second is the candle's
+    wire_buckets = Counter(float(epoch_ms(t.time) // 1000) for t in trades)
+    assert {c.open_time: c.count for c in m.candles(1.0)} == wire_buckets
