@@ -282,7 +282,11 @@ class BookSide:
         return bad
 
     def _apply_tracked(self, levels: Iterable[Level]) -> Level | None:
-        """:meth:`apply` with checksum fragments (a third list to keep in step)."""
+        """:meth:`apply` with checksum fragments (a third list to keep in step).
+
+        The same loop as :meth:`apply` plus the fragment list, kept apart on purpose: one loop for
+        both would test for fragments several times per level on every venue's hot path.
+        """
         descending = self.descending
         keys = self._keys
         entries = self._entries
