@@ -213,6 +213,7 @@ def level(price_text: Any, size_text: Any) -> Level:
 
 #: Levels at or above this count are converted in one batch (:func:`level_columns`).
 BATCH_LEVELS: Final = 12  # measured: below ~10 levels the per-level loop is faster
+_LONG_SIDE: Final = 64  # two sides this long are converted apart (one batch gains nothing there)
 
 _FIRST = itemgetter(0)
 _SECOND = itemgetter(1)
@@ -305,15 +306,21 @@ def text_level_sides(bids: Any, asks: Any) -> tuple[tuple[Level, ...], tuple[Lev
     """:func:`text_levels` of both sides of one message, converted in one batch when wide.
 
     One :func:`level_columns` call for both sides costs one parse and one round of checks
-    instead of two (a wide update, such as OKX's ``books`` with about 30 levels, or a REST
-    snapshot); anything the batch refuses goes through :func:`text_levels` side by side.
+    instead of two (a wide update, such as OKX's ``books`` with about 30 levels); sides that are
+    both long (a REST snapshot) gain nothing from it and are converted apart.  Anything the
+    batch refuses goes through :func:`text_levels` side by side.
 
     Example:
         >>> bids, asks = text_level_sides([["2.5", "1"]] * 6, [["2.6", "0"]] * 6)
         >>> bids[0], asks[-1], len(bids), len(asks)
         ((2.5, 1.0, '2.5', '1'), (2.6, 0.0, '2.6', '0'), 6, 6)
     """
-    if type(bids) is list and type(asks) is list and len(bids) + len(asks) >= BATCH_LEVELS and bids and asks:
+    if (
+        type(bids) is list
+        and type(asks) is list
+        and len(bids) + len(asks) >= BATCH_LEVELS
+        and 0 < min(len(bids), len(asks)) < _LONG_SIDE
+    ):
         try:
             prices = list(map(_FIRST, bids))
             prices += map(_FIRST, asks)
