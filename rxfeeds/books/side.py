@@ -241,11 +241,10 @@ class BookSide:
             >>> side.apply([(1.5, float("nan"), "1.5", "nan")])
             (1.5, nan, '1.5', 'nan')
         """
-        if self._segs is not None:
-            return self._apply_tracked(levels)
         descending = self.descending
         keys = self._keys
         entries = self._entries
+        segs = self._segs
         low = _CLEAN  # lowest position changed
         bad: Level | None = None
         try:  # the bookkeeping runs even when a malformed level raises half-way
@@ -258,6 +257,8 @@ class BookSide:
                     if found:
                         del keys[i]
                         del entries[i]
+                        if segs is not None:
+                            del segs[i]
                         if i < low:
                             low = i
                     continue
@@ -268,59 +269,13 @@ class BookSide:
                     level = (p, s, pt, st)
                 if found:
                     entries[i] = level
+                    if segs is not None:
+                        segs[i] = pt.replace(".", "").lstrip("0") + st.replace(".", "").lstrip("0")
                 else:
                     keys.insert(i, key)
                     entries.insert(i, level)
-                if i < low:
-                    low = i
-        finally:
-            self.count = len(keys)
-            if low < self._touched:
-                self._touched = low
-            if low < TOP:
-                self.top_dirty = True
-        return bad
-
-    def _apply_tracked(self, levels: Iterable[Level]) -> Level | None:
-        """:meth:`apply` with checksum fragments (a third list to keep in step).
-
-        The same loop as :meth:`apply` plus the fragment list, kept apart on purpose: one loop for
-        both would test for fragments several times per level on every venue's hot path.
-        """
-        descending = self.descending
-        keys = self._keys
-        entries = self._entries
-        segs = self._segs
-        assert segs is not None
-        low = _CLEAN
-        bad: Level | None = None
-        try:  # the bookkeeping runs even when a malformed level raises half-way
-            for level in levels:
-                p, s, pt, st = level
-                key = -p if descending else p
-                i = bisect_left(keys, key)
-                found = i < len(keys) and keys[i] == key
-                if s == 0:
-                    if found:
-                        del keys[i]
-                        del entries[i]
-                        del segs[i]
-                        if i < low:
-                            low = i
-                    continue
-                if not (p > 0.0 and s > 0.0 and p < MAX_NUMBER and s < MAX_NUMBER):  # False for NaN too
-                    bad = level
-                    break
-                segment = pt.replace(".", "").lstrip("0") + st.replace(".", "").lstrip("0")
-                if type(level) is not tuple:
-                    level = (p, s, pt, st)
-                if found:
-                    entries[i] = level
-                    segs[i] = segment
-                else:
-                    keys.insert(i, key)
-                    entries.insert(i, level)
-                    segs.insert(i, segment)
+                    if segs is not None:
+                        segs.insert(i, pt.replace(".", "").lstrip("0") + st.replace(".", "").lstrip("0"))
                 if i < low:
                     low = i
         finally:
