@@ -13,6 +13,8 @@ from typing import Any
 
 import websocket
 
+from rxfeeds.events import BookDelta, BookSnapshot
+
 
 class IndependentBook:
     """A deliberately different book: Decimal keys, texts kept, sorted on demand."""
@@ -48,6 +50,29 @@ class IndependentBook:
         for price in sorted(self.bids, reverse=True)[:10]:
             chunks += [digits(t) for t in self.bids[price]]
         return binascii.crc32("".join(chunks).encode()) & 0xFFFFFFFF
+
+
+def rebuild(events: list[Any], depth: int) -> tuple[dict[str, IndependentBook], int]:
+    """Independent books from a client's book events (reset at each snapshot); books and #verified.
+
+    Every update's checksum is checked; a snapshot's when it carries one (v2 does, v1 does not:
+    the next update checks it).
+    """
+    books: dict[str, IndependentBook] = {}
+    verified = 0
+    for e in events:
+        if isinstance(e, BookSnapshot):
+            books[e.symbol] = IndependentBook(depth)
+        elif not isinstance(e, BookDelta):
+            continue
+        book = books[e.symbol]
+        book.apply(book.asks, [[lv[2], lv[3]] for lv in e.asks])
+        book.apply(book.bids, [[lv[2], lv[3]] for lv in e.bids])
+        book.truncate()
+        if isinstance(e, BookDelta) or e.checksum is not None:
+            assert e.checksum == book.crc(), e
+            verified += 1
+    return books, verified
 
 
 def same_as_truth(book: IndependentBook, truth: Any) -> bool:

@@ -32,26 +32,7 @@ from rxfeeds.venues.kraken.client import Kraken
 from rxfeeds.venues.kraken.codec import KrakenStatus, OwnTrade
 from tests.helpers import FAST, wait_until
 from tests.helpers import Collector as Sink
-from tests.support.kraken import IndependentBook, same_as_truth
-
-
-def rebuild(events: list[Any], depth: int) -> tuple[dict[str, IndependentBook], int]:
-    """Independent books from client events (reset at each snapshot); returns books and #verified."""
-    books: dict[str, IndependentBook] = {}
-    verified = 0
-    for e in events:
-        if isinstance(e, BookSnapshot):
-            book = books[e.symbol] = IndependentBook(depth)
-            book.apply(book.asks, [[lv[2], lv[3]] for lv in e.asks])
-            book.apply(book.bids, [[lv[2], lv[3]] for lv in e.bids])
-        elif isinstance(e, BookDelta):
-            book = books[e.symbol]
-            book.apply(book.asks, [[lv[2], lv[3]] for lv in e.asks])
-            book.apply(book.bids, [[lv[2], lv[3]] for lv in e.bids])
-            book.truncate()
-            assert e.checksum == book.crc(), e
-            verified += 1
-    return books, verified
+from tests.support.kraken import rebuild, same_as_truth
 
 
 @pytest.fixture

@@ -29,23 +29,7 @@ from rxfeeds.venues.kraken.auth import KrakenToken
 from rxfeeds.venues.kraken.client_v2 import KrakenV2
 from tests.helpers import FAST, wait_until
 from tests.helpers import Collector as Sink
-from tests.support.kraken import IndependentBook, same_as_truth
-
-
-def rebuild_v2(events: list[Any], depth: int) -> tuple[dict[str, IndependentBook], int]:
-    books: dict[str, IndependentBook] = {}
-    verified = 0
-    for e in events:
-        if isinstance(e, BookSnapshot):
-            books[e.symbol] = IndependentBook(depth)
-        if isinstance(e, (BookSnapshot, BookDelta)):
-            book = books[e.symbol]
-            book.apply(book.asks, [[lv[2], lv[3]] for lv in e.asks])
-            book.apply(book.bids, [[lv[2], lv[3]] for lv in e.bids])
-            book.truncate()
-            assert e.checksum == book.crc(), e
-            verified += 1
-    return books, verified
+from tests.support.kraken import rebuild, same_as_truth
 
 
 @pytest.fixture
@@ -79,7 +63,7 @@ def test_v2_public_channels_and_books_match_truth(frozen: KrakenV2Sim) -> None:
         for _ in range(4):
             frozen.step(25)
         assert kraken.ping().run()["method"] == "pong"
-        rebuilt, verified = rebuild_v2(books.items, 25)
+        rebuilt, verified = rebuild(books.items, 25)
         assert verified > 50
         for symbol, book in rebuilt.items():
             assert same_as_truth(book, frozen.truth((symbol, 25)))
@@ -194,5 +178,5 @@ def test_v2_reconnect_gives_a_fresh_snapshot(live: KrakenV2Sim) -> None:
         wait_until(lambda: len(after_reset()) > 5)
         items = after_reset()
         assert items[0].reason == "reconnect" and isinstance(items[1], BookSnapshot)
-        _, verified = rebuild_v2(items[1:], 10)
+        _, verified = rebuild(items[1:], 10)
         assert verified >= 4 and not books.errors
