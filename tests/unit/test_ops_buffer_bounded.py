@@ -22,6 +22,7 @@ from rxfeeds.errors import InvalidArgument
 from rxfeeds.ops.buffer_bounded import BufferOverflow, buffer_bounded
 from rxfeeds.ops.latest import latest
 from tests.helpers import wait_until
+from tests.support.flood import flood_blocked_subscriber
 
 
 class Recorder:
@@ -179,42 +180,19 @@ def test_producer_is_never_blocked_and_the_queue_stays_bounded() -> None:
     # the subscriber blocks on its first value until the producer has finished: if the
     # producer could be blocked by the subscriber, it would never finish
     op = buffer_bounded(100, "drop_oldest")
-    source: Subject[int] = Subject()
-    gate = threading.Event()
-    got: list[int] = []
-    completed = threading.Event()
-
-    def slow(value: int) -> None:
-        gate.wait(30)
-        got.append(value)
-
-    source.pipe(op).subscribe(slow, on_completed=completed.set)
-    total = 50_000
-    max_seen = 0
-
-    def produce() -> None:
-        nonlocal max_seen
-        for i in range(total):
-            source.on_next(i)
-            if i % 1000 == 0:
-                max_seen = max(max_seen, op.stats().pending)
-        source.on_completed()
-
-    producer = threading.Thread(target=produce, daemon=True)
-    producer.start()
-    producer.join(timeout=20)
-    assert not producer.is_alive(), "producer blocked behind a slow subscriber"
-    assert not gate.is_set() and not completed.is_set()
+    flood = flood_blocked_subscriber(op, 50_000)
+    total = flood.total
+    assert not flood.completed.is_set()
     stats = op.stats()
-    assert stats.max_pending <= 100 and max_seen <= 100 and stats.pending <= 100
-    gate.set()
-    wait_until(completed.is_set, timeout=20)
+    assert stats.max_pending <= 100 and flood.max_pending <= 100 and stats.pending <= 100
+    flood.release()
+    wait_until(flood.completed.is_set, timeout=20)
     stats = op.stats()
     assert stats.received == total
     assert stats.delivered + stats.dropped == total
     assert stats.delivered <= 101  # the first value plus at most a full queue
     # drop_oldest keeps the newest values, in order
-    assert got[-100:] == list(range(total - 100, total))
+    assert flood.got[-100:] == list(range(total - 100, total))
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from rxfeeds.sim.server import SimConnection, SimServer
 from rxfeeds.transport import SocketSubject
 from rxfeeds.venues.binance_spot.codec import BinanceSpotCodec
 from tests.helpers import wait_until
+from tests.support.flood import flood_blocked_subscriber
 
 
 def test_a_busy_subscriber_gets_only_the_newest_value() -> None:
@@ -76,41 +77,16 @@ def test_a_fast_subscriber_loses_nothing() -> None:
 
 def test_producer_is_never_blocked_and_at_most_one_value_is_held() -> None:
     op = latest()
-    source: Subject[int] = Subject()
-    gate = threading.Event()
-    got: list[int] = []
-    delivery_threads: set[int] = set()
-    completed = threading.Event()
-
-    def slow(value: int) -> None:
-        delivery_threads.add(threading.get_ident())
-        gate.wait(30)  # blocked until the producer is done
-        got.append(value)
-
-    source.pipe(op).subscribe(slow, on_completed=completed.set)
-    total = 100_000
-    max_seen = 0
-
-    def produce() -> None:
-        nonlocal max_seen
-        for i in range(total):
-            source.on_next(i)
-            if i % 1000 == 0:
-                max_seen = max(max_seen, op.stats().pending)
-        source.on_completed()
-
-    producer = threading.Thread(target=produce, daemon=True)
-    producer.start()
-    producer.join(timeout=20)
-    assert not producer.is_alive(), "producer blocked behind a slow subscriber"
-    assert not completed.is_set()
-    assert max_seen <= 1 and op.stats().max_pending <= 1
-    gate.set()
-    wait_until(completed.is_set, timeout=20)
+    flood = flood_blocked_subscriber(op, 100_000)  # blocked until the producer is done
+    total = flood.total
+    assert not flood.completed.is_set()
+    assert flood.max_pending <= 1 and op.stats().max_pending <= 1
+    flood.release()
+    wait_until(flood.completed.is_set, timeout=20)
     # the first value (taken before the producer ran ahead) and then the newest one
-    assert got[-1] == total - 1
-    assert len(got) <= 2
-    assert producer.ident not in delivery_threads
+    assert flood.got[-1] == total - 1
+    assert len(flood.got) <= 2
+    assert flood.producer not in flood.delivery_threads
     stats = op.stats()
     assert stats.received == total and stats.delivered + stats.dropped == total
 
