@@ -32,7 +32,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..events import Level
-from .side import Leaves, iter_entries, top_entries
 
 __all__ = ["OrderBook", "PriceSize"]
 
@@ -50,9 +49,9 @@ class OrderBook:
     """
 
     __slots__ = (
-        "_ask_leaves",
+        "_ask_levels",
         "_asks",
-        "_bid_leaves",
+        "_bid_levels",
         "_bids",
         "_checksum",
         "_depth",
@@ -70,8 +69,8 @@ class OrderBook:
         symbol: str,
         time: float,
         recv_time: float,
-        bid_leaves: Leaves,
-        ask_leaves: Leaves,
+        bid_levels: tuple[Level, ...],
+        ask_levels: tuple[Level, ...],
         synced: bool = True,
         sequence: int | None = None,
         checksum: int | None = None,
@@ -82,8 +81,8 @@ class OrderBook:
         self._symbol = symbol
         self._time = time
         self._recv_time = recv_time
-        self._bid_leaves = bid_leaves
-        self._ask_leaves = ask_leaves
+        self._bid_levels = bid_levels
+        self._ask_levels = ask_levels
         self._synced = synced
         self._sequence = sequence
         self._checksum = checksum
@@ -138,7 +137,7 @@ class OrderBook:
         """Bids within ``depth`` as ``(price, size)``, highest price first."""
         bids: tuple[PriceSize, ...] | None = self._bids
         if bids is None:
-            bids = self._bids = self._side(self._bid_leaves)
+            bids = self._bids = self._side(self._bid_levels)
         return bids
 
     @property
@@ -146,13 +145,11 @@ class OrderBook:
         """Asks within ``depth`` as ``(price, size)``, lowest price first."""
         asks: tuple[PriceSize, ...] | None = self._asks
         if asks is None:
-            asks = self._asks = self._side(self._ask_leaves)
+            asks = self._asks = self._side(self._ask_levels)
         return asks
 
-    def _side(self, leaves: Leaves) -> tuple[PriceSize, ...]:
-        if self._depth is None:
-            return _pairs(iter_entries(leaves))
-        return _pairs(top_entries(leaves, self._depth))
+    def _side(self, levels: tuple[Level, ...]) -> tuple[PriceSize, ...]:
+        return _pairs(levels if self._depth is None else levels[: self._depth])
 
     def top(self, n: int = 10) -> tuple[tuple[PriceSize, ...], tuple[PriceSize, ...]]:
         """``(bids, asks)``: the best ``n`` levels of each side, as ``(price, size)``.
@@ -163,60 +160,60 @@ class OrderBook:
         """
         if self.depth is not None:
             n = min(n, self.depth)
-        return _pairs(top_entries(self._bid_leaves, n)), _pairs(top_entries(self._ask_leaves, n))
+        return _pairs(self._bid_levels[:n]), _pairs(self._ask_levels[:n])
 
     @property
     def best_bid(self) -> PriceSize | None:
         """``(price, size)`` of the highest bid, or None."""
-        leaves = self._bid_leaves
-        return (leaves[0][0][0], leaves[0][0][1]) if leaves else None
+        levels = self._bid_levels
+        return (levels[0][0], levels[0][1]) if levels else None
 
     @property
     def best_ask(self) -> PriceSize | None:
         """``(price, size)`` of the lowest ask, or None."""
-        leaves = self._ask_leaves
-        return (leaves[0][0][0], leaves[0][0][1]) if leaves else None
+        levels = self._ask_levels
+        return (levels[0][0], levels[0][1]) if levels else None
 
     @property
     def mid(self) -> float | None:
         """Mid price, or None when a side is empty."""
-        bids, asks = self._bid_leaves, self._ask_leaves
+        bids, asks = self._bid_levels, self._ask_levels
         if not bids or not asks:
             return None
-        mid: float = (bids[0][0][0] + asks[0][0][0]) / 2
+        mid: float = (bids[0][0] + asks[0][0]) / 2
         return mid
 
     @property
     def spread(self) -> float | None:
         """Best ask minus best bid, or None when a side is empty."""
-        bids, asks = self._bid_leaves, self._ask_leaves
+        bids, asks = self._bid_levels, self._ask_levels
         if not bids or not asks:
             return None
-        spread: float = asks[0][0][0] - bids[0][0][0]
+        spread: float = asks[0][0] - bids[0][0]
         return spread
 
     @property
     def bid_count(self) -> int:
         """Number of bid levels this value holds (at most ``depth``)."""
-        return sum([len(leaf) for leaf in self._bid_leaves])
+        return len(self._bid_levels)
 
     @property
     def ask_count(self) -> int:
         """Number of ask levels this value holds (at most ``depth``)."""
-        return sum([len(leaf) for leaf in self._ask_leaves])
+        return len(self._ask_levels)
 
     def levels(self) -> tuple[tuple[Level, ...], tuple[Level, ...]]:
         """``(bids, asks)``: every level this value holds, best first, as ``(price, size, price_text, size_text)``.
 
         These are the book's own immutable tuples (no copy); ``top(n)`` gives the usual views.
         """
-        return _levels(self._bid_leaves), _levels(self._ask_leaves)
+        return self._bid_levels, self._ask_levels
 
     def copy(self) -> tuple[dict[float, float], dict[float, float]]:
         """``(bids, asks)`` as fresh ``{price: size}`` dicts (best first), yours to mutate."""
         return (
-            {e[0]: e[1] for e in iter_entries(self._bid_leaves)},
-            {e[0]: e[1] for e in iter_entries(self._ask_leaves)},
+            {e[0]: e[1] for e in self._bid_levels},
+            {e[0]: e[1] for e in self._ask_levels},
         )
 
     def with_synced(self, synced: bool) -> OrderBook:
@@ -226,8 +223,8 @@ class OrderBook:
             self.symbol,
             self.time,
             self.recv_time,
-            self._bid_leaves,
-            self._ask_leaves,
+            self._bid_levels,
+            self._ask_levels,
             synced,
             self.sequence,
             self.checksum,
@@ -263,7 +260,3 @@ class OrderBook:
         from .html import book_html  # lazy: scripts never render HTML
 
         return book_html(self)
-
-
-def _levels(leaves: Leaves) -> tuple[Level, ...]:
-    return leaves[0] if len(leaves) == 1 else tuple(iter_entries(leaves))  # entries are the levels

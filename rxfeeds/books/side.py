@@ -31,29 +31,26 @@ Example:
     >>> frozen = side.freeze()
     >>> side.remove(101.0)
     True
-    >>> [e[0] for leaf in frozen for e in leaf]  # the published value did not change
+    >>> [e[0] for e in frozen]  # the published value did not change
     [101.0, 100.0, 99.0]
-    >>> [e[0] for leaf in side.freeze(1) for e in leaf]  # only the best level
+    >>> [e[0] for e in side.freeze(1)]  # only the best level
     [100.0]
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
 from operator import itemgetter, lt, neg
 from typing import Final, TypeAlias
 
 from ..events import Level
 
-__all__ = ["TOP", "MAX_NUMBER", "BadLevel", "Entry", "Leaves", "BookSide", "iter_entries", "top_entries"]
+__all__ = ["TOP", "MAX_NUMBER", "BadLevel", "Entry", "BookSide"]
 
 #: One level: ``(price, size, price_text, size_text)`` (the event's tuple).
 Entry: TypeAlias = Level
-#: A published side: an immutable tuple of immutable runs of entries, best level first (today one
-#: run, or none for an empty side; readers go through :func:`iter_entries` / :func:`top_entries`).
-Leaves: TypeAlias = tuple[tuple[Entry, ...], ...]
 
 _PRICE = itemgetter(0)
 _SIZE = itemgetter(1)
@@ -77,27 +74,6 @@ class BadLevel(ValueError):
 def level_problem(price: object, size: object) -> str:
     """Why a level is rejected, for messages."""
     return f"price {price!r} size {size!r} is not a finite number in (0, {MAX_NUMBER:g})"
-
-
-def iter_entries(leaves: Leaves) -> Iterator[Entry]:
-    """All entries of published leaves, best first."""
-    for leaf in leaves:
-        yield from leaf
-
-
-def top_entries(leaves: Leaves, n: int) -> tuple[Entry, ...]:
-    """The best ``n`` entries of published leaves (fewer when the side is thinner)."""
-    if not leaves:
-        return ()
-    first = leaves[0]
-    if len(first) >= n or len(leaves) == 1:
-        return first[:n]
-    out: list[Entry] = []
-    for leaf in leaves:
-        out.extend(leaf[: n - len(out)])
-        if len(out) >= n:
-            break
-    return tuple(out)
 
 
 def _first_bad(levels: Sequence[Level]) -> str:
@@ -124,7 +100,7 @@ class BookSide:
         self._keys: list[float] = []  # sort keys, ascending (best first)
         self._entries: list[Entry] = []  # parallel to _keys
         self._segs: list[str | None] | None = None  # checksum fragments, parallel (None: not tracked)
-        self._frozen: Leaves = ()  # the last publication
+        self._frozen: tuple[Entry, ...] = ()  # the last publication
         self._frozen_n = -1  # its depth (-1: none made yet, _CLEAN: every level)
         self._touched = 0  # lowest position changed since that publication (_CLEAN: none)
         #: Number of levels on this side.
@@ -357,7 +333,7 @@ class BookSide:
         """The best ``n`` entries (a fresh list)."""
         return self._entries[:n]
 
-    def freeze(self, n: int | None = None) -> Leaves:
+    def freeze(self, n: int | None = None) -> tuple[Entry, ...]:
         """The best ``n`` levels (every level when None) as an immutable value.
 
         The tuple is cached and returned again until a change reaches one of its positions.
@@ -368,14 +344,14 @@ class BookSide:
             >>> side.set(3.0, 1.0, "3", "1", None)
             >>> top = side.freeze(1)
             >>> side.set(2.0, 1.0, "2", "1", None)  # below the published level
-            >>> side.freeze(1) is top, side.freeze() == (tuple(side.top(3)),)
+            >>> side.freeze(1) is top, side.freeze() == tuple(side.top(3))
             (True, True)
         """
         want = _CLEAN if n is None else n
         if self._frozen_n == want and self._touched >= want:
             return self._frozen
         entries = self._entries
-        frozen: Leaves = (tuple(entries) if n is None else tuple(entries[:n]),) if entries else ()
+        frozen = tuple(entries) if n is None else tuple(entries[:n])
         self._frozen = frozen
         self._frozen_n = want
         self._touched = _CLEAN

@@ -216,12 +216,12 @@ def test_book_side_matches_a_sorted_dict(ops: list[tuple[str, int, int]], descen
             frozen.append((side.freeze(), ordered()))
             frozen.append((side.freeze(value), ordered()[:value]))  # a view depth: the best levels only
         assert side.count == len(model)
-    assert [(e[0], e[1]) for leaf in side.freeze() for e in leaf] == ordered()
+    assert [(e[0], e[1]) for e in side.freeze()] == ordered()
     assert [(e[0], e[1]) for e in side.top(7)] == ordered()[:7]
     best = side.best()
     assert (best[0] if best else None) == (ordered()[0][0] if model else None)
-    for leaves, expected in frozen:  # published states never changed afterwards
-        assert [(e[0], e[1]) for leaf in leaves for e in leaf] == expected
+    for levels, expected in frozen:  # published states never changed afterwards
+        assert [(e[0], e[1]) for e in levels] == expected
 
 
 snapshot_levels = st.lists(st.tuples(st.integers(1, 60), st.integers(0, 5)), max_size=120)  # prices > 0
@@ -238,7 +238,7 @@ def test_book_side_load_matches_a_dict(raw: list[tuple[int, int]], descending: b
     side.load(levels)
     model = {p: (s, pt, st_) for p, s, pt, st_ in levels if s != 0}
     expected = [(p, *model[p]) for p in sorted(model, reverse=descending)]
-    assert [e for leaf in side.freeze() for e in leaf] == expected
+    assert list(side.freeze()) == expected
     assert side.count == len(expected)
     side.track_segments(True)  # fragments start unknown
     assert side.top_segments(len(expected)) == [None] * len(expected)
@@ -280,7 +280,7 @@ def test_book_side_bookkeeping_survives_a_malformed_level(tracked: bool) -> None
     with pytest.raises(ValueError):
         side.apply([(4.0, 2.0, "4", "2"), ("not a level",)])  # type: ignore[list-item]
     assert side.count == 2 and side.top_dirty
-    assert [e[0] for leaf in side.freeze(3) for e in leaf] == [4.0, 5.0]
-    assert [e[0] for leaf in published for e in leaf] == [5.0]
+    assert [e[0] for e in side.freeze(3)] == [4.0, 5.0]
+    assert [e[0] for e in published] == [5.0]
     if tracked:
         assert side.top_segments(3) == ["42", None]
