@@ -2,7 +2,7 @@
 
 For HitBTC v2, Binance spot and Kraken v1 this runs a throw-away loop that does only what any
 pure-Python book path must do on the shared captures: parse each frame with orjson, convert its
-levels with the same batch conversion and checks the codecs use (``numeric.level_columns``), apply
+levels with the codecs' own conversion and checks (``numeric.text_levels``, HitBTC's ``book_levels``), apply
 them to ``BookSide`` (or load a snapshot), verify Kraken's CRC32, and build the immutable
 ``OrderBook`` with the best 10 levels.  It skips everything else the product does: no event
 objects, no Observable, no operator, no time parsing, no integrity events, no resync bookkeeping,
@@ -25,7 +25,6 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -37,29 +36,10 @@ import books as B
 from rxfeeds.books.book import OrderBook
 from rxfeeds.books.checksum import crc32
 from rxfeeds.books.side import BookSide
-from rxfeeds.numeric import BATCH_LEVELS, level_columns
+from rxfeeds.numeric import text_levels
+from rxfeeds.venues.hitbtc._common import book_levels
 
 _loads = orjson.loads
-_PRICE, _SIZE = itemgetter("price"), itemgetter("size")
-_FIRST, _SECOND = itemgetter(0), itemgetter(1)
-
-
-def _convert(raw: list[Any], skip_zero: bool, price: Callable[[Any], Any], size: Callable[[Any], Any]) -> Any:
-    """Checked levels: one batch for wide sides, else a loop with the same checks inline."""
-    if len(raw) >= BATCH_LEVELS:
-        found = level_columns(list(map(price, raw)), list(map(size, raw)), skip_zero)
-        if found is not None:
-            return found
-    out = []
-    for item in raw:
-        pt, st = price(item), size(item)
-        p, s = float(pt), float(st)
-        if not (0.0 < p < 1e15 and 0.0 <= s < 1e18) or len(pt) > 40 or len(st) > 40:
-            raise ValueError("bad level")
-        if skip_zero and s == 0:
-            continue
-        out.append((p, s, pt, st))
-    return out
 
 
 def hitbtc_bound(frames: list[bytes], passes: int) -> float:
@@ -76,15 +56,15 @@ def hitbtc_bound(frames: list[bytes], passes: int) -> float:
                 if state is not None and state[2] == seq:
                     continue  # the venue's repeat: not even converted (optimistic)
                 bids, asks = BookSide(True), BookSide(False)
-                bids.load(_convert(params["bid"], True, _PRICE, _SIZE))
-                asks.load(_convert(params["ask"], True, _PRICE, _SIZE))
+                bids.load(book_levels(params["bid"], True))
+                asks.load(book_levels(params["ask"], True))
                 state = books[symbol] = [bids, asks, seq]
             else:
                 if state is None or seq != state[2] + 1:
                     continue
                 state[2] = seq
-                state[0].apply(_convert(params["bid"], False, _PRICE, _SIZE))
-                state[1].apply(_convert(params["ask"], False, _PRICE, _SIZE))
+                state[0].apply(book_levels(params["bid"], False))
+                state[1].apply(book_levels(params["ask"], False))
             OrderBook("hitbtc", symbol, 0.0, 0.0, state[0].freeze(10), state[1].freeze(10), True, seq, None, 10)
     return time.process_time() - started
 
@@ -97,8 +77,8 @@ def binance_bound(records: list[tuple[str, str, bytes]], passes: int) -> float:
             message = _loads(payload)
             if kind == "rest":
                 bids, asks = BookSide(True), BookSide(False)
-                bids.load(_convert(message["bids"], True, _FIRST, _SECOND))
-                asks.load(_convert(message["asks"], True, _FIRST, _SECOND))
+                bids.load(text_levels(message["bids"]))
+                asks.load(text_levels(message["asks"]))
                 state = books[symbol] = [bids, asks, message["lastUpdateId"]]
             else:
                 data = message["data"]
@@ -107,8 +87,8 @@ def binance_bound(records: list[tuple[str, str, bytes]], passes: int) -> float:
                 if state is None or data["u"] <= state[2]:
                     continue
                 state[2] = data["u"]
-                state[0].apply(_convert(data["b"], False, _FIRST, _SECOND))
-                state[1].apply(_convert(data["a"], False, _FIRST, _SECOND))
+                state[0].apply(text_levels(data["b"]))
+                state[1].apply(text_levels(data["a"]))
             OrderBook("binance", symbol, 0.0, 0.0, state[0].freeze(10), state[1].freeze(10), True, state[2], None, 10)
     return time.process_time() - started
 
@@ -135,8 +115,8 @@ def kraken_bound(frames: list[bytes], passes: int) -> float:
                 bids, asks = BookSide(True), BookSide(False)
                 bids.track_segments(True)
                 asks.track_segments(True)
-                bids.load(_convert(parts[0].get("bs", []), True, _FIRST, _SECOND))
-                asks.load(_convert(parts[0].get("as", []), True, _FIRST, _SECOND))
+                bids.load(text_levels(parts[0].get("bs", [])))
+                asks.load(text_levels(parts[0].get("as", [])))
                 books[pair] = (bids, asks)  # type: ignore[assignment]
                 continue
             bids, asks = books[pair]  # type: ignore[misc]
@@ -144,10 +124,10 @@ def kraken_bound(frames: list[bytes], passes: int) -> float:
             for part in parts:
                 raw = part.get("a")
                 if raw is not None:
-                    asks.apply(_convert(raw, False, _FIRST, _SECOND))
+                    asks.apply(text_levels(raw))
                 raw = part.get("b")
                 if raw is not None:
-                    bids.apply(_convert(raw, False, _FIRST, _SECOND))
+                    bids.apply(text_levels(raw))
                 if "c" in part:
                     checksum = int(part["c"])
             bids.truncate(1000)
