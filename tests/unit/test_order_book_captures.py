@@ -108,6 +108,27 @@ def test_kraken_every_update_checksum_verified(capture_file: Callable[[str], Pat
     assert any(run.latest[s].levels() != levels for s, (_, levels) in held.items())  # they did move on
 
 
+def test_kraken_depth_limited_books_are_the_full_books_best_levels(capture_file: Callable[[str], Path]) -> None:
+    # a view depth publishes a cached copy of the best levels only (reused while changes stay
+    # deeper): on real 1,000-level traffic every such book equals the full book's best 10, and
+    # every one held keeps its content after all later updates
+    events = book_events(KrakenCodec(), capture_file("kraken-book-1000.dev.capture"))
+    full, top = Run(), Run(depth=10)
+    held: list[tuple[OrderBook, Any]] = []
+    reused = 0
+    for ev in events:
+        wide = [v for v in full.send(ev) if isinstance(v, OrderBook)]
+        narrow = [v for v in top.send(ev) if isinstance(v, OrderBook)]
+        assert len(wide) == len(narrow) == 1, ev
+        bids, asks = wide[0].levels()
+        assert narrow[0].levels() == (bids[:10], asks[:10]) and narrow[0].checksum == wide[0].checksum
+        if held and narrow[0].levels()[0] is held[-1][0].levels()[0]:
+            reused += 1  # an update deeper than the best 10 bids: the published bids were reused
+        held.append((narrow[0], narrow[0].levels()))
+    assert all(book.levels() == levels for book, levels in held)
+    assert reused > 100 and top.kinds("checksum") == [] and full.kinds("checksum") == []
+
+
 def test_kraken_corrupted_checksum_is_caught_and_other_pairs_flow(capture_file: Callable[[str], Path]) -> None:
     events = book_events(KrakenCodec(), capture_file("kraken-book-1000.dev.capture"))
     index = next(i for i, e in enumerate(events) if isinstance(e, BookDelta) and e.symbol == "ETH/CHF")
