@@ -191,11 +191,7 @@ class SymbolBook:
         if ev.depth is not None:
             self._venue_depth = ev.depth
         if ev.checksum is not None:
-            self.strategy = "checksum"
-            self._segments = True
-            self._fragments = self._scheme is None
-            self.bids.track_segments(self._fragments)
-            self.asks.track_segments(self._fragments)
+            self._start_segments()
         # checksum fragments of snapshot levels are filled in lazily, when a level reaches the top
         try:
             self.bids.load(ev.bids)
@@ -511,7 +507,7 @@ class SymbolBook:
                 self.asks.truncate(keep)
 
     def _start_segments(self) -> None:
-        """First checksum seen (Kraken v1 snapshots have none): fragments from now on."""
+        """Checksums from now on (a v2 snapshot, or the first checksummed update after a v1 one)."""
         self.strategy = "checksum"
         self._segments = True
         self._fragments = self._scheme is None
